@@ -129,7 +129,7 @@ export interface TraceSink {
 export class TraceLog implements TraceSink {
   readonly records: TraceRecord[] = [];
   record(r: Omit<TraceRecord, 'seq'>): void {
-    (r as { seq: number }).seq = this.records.length;
+    (r as unknown as { seq: number }).seq = this.records.length;
     this.records.push(r as TraceRecord);
   }
 }

@@ -1,0 +1,42 @@
+/**
+ * config/tool.ts: the shape every command of the command languages has (ip, ifconfig, route,
+ * sysctl, ipvsadm, modprobe, systemctl, echo > /proc/...). A tool runs against one host,
+ * like the real binary: it either changes the host or prints its state, and exits with the
+ * real tool's status and message. Scenario loading and `lvsim exec` both call tools this way.
+ */
+import type { Word } from './shell';
+import type { Host } from '../kernel/host';
+import type { Ns } from '../sim/engine';
+import type { IpvsCtl } from '../ipvs/ctl';
+
+export interface ToolContext {
+  readonly host: Host;
+  /** The host's IPVS (ipvsadm's target). */
+  readonly ipvs: IpvsCtl;
+  /** Virtual time now (for -Lnc countdowns, rates). */
+  readonly now: Ns;
+  /** Files the scenario declares for this host (/etc/sysctl.conf, ifcfg-eth0 ...): path -> text. */
+  readonly files: ReadonlyMap<string, string>;
+  /** Standard input (ipvsadm-restore). */
+  readonly stdin?: string;
+}
+
+export interface ToolResult {
+  /** The real tool's exit status (0 success; ipvsadm uses 2 for usage, 255 for kernel errors). */
+  readonly exit: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** On failure: which word (index into argv, 0 = the command name) to point at, and what was expected there. */
+  readonly errorAt?: { readonly word: number; readonly expected: string };
+}
+
+export type Tool = (argv: readonly Word[], ctx: ToolContext) => ToolResult;
+
+export const ok = (stdout = ''): ToolResult => ({ exit: 0, stdout, stderr: '' });
+
+export const fail = (exit: number, stderr: string, word: number, expected: string): ToolResult => ({
+  exit,
+  stdout: '',
+  stderr: stderr.endsWith('\n') || stderr === '' ? stderr : stderr + '\n',
+  errorAt: { word, expected },
+});

@@ -1,0 +1,400 @@
+/**
+ * kernel/host.ts: one Linux host's network state and the administrative operations on it
+ * (what rtnetlink, ioctls, modprobe and /proc/sys do): devices, addresses, the main routing
+ * table, the neighbour table, sysctls, modules and SNMP counters. The packet path lives
+ * beside it (ip_input.ts, ip_output.ts, ...) and reads this state; the command languages in
+ * config/ change it through these methods, which fail with the kernel's errno.
+ */
+import { type Ip4, type Mac, formatIp4, inPrefix, networkOf, broadcastOf, prefixMask } from '../net/addr';
+import type { Engine } from '../sim/engine';
+import type { TraceSink } from './trace';
+import { Sysctls } from './sysctl';
+
+export type DeviceKind = 'loopback' | 'ether' | 'ipip';
+
+export interface DeviceStats {
+  rxPackets: number; rxBytes: number; rxErrors: number; rxDropped: number;
+  txPackets: number; txBytes: number; txErrors: number; txDropped: number;
+}
+
+export interface IfAddr {
+  readonly addr: Ip4;
+  readonly prefixLen: number;
+  readonly broadcast: Ip4 | null;
+  readonly scope: 'global' | 'link' | 'host';
+  readonly label: string;
+  /** A second address in a subnet the device already has (IFA_F_SECONDARY). */
+  readonly secondary: boolean;
+}
+
+export interface NetDevice {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly kind: DeviceKind;
+  mac: Mac;
+  mtu: number;
+  /** Administrative state (IFF_UP). */
+  up: boolean;
+  /** Link to a segment (carrier); set by the world when the device is attached. */
+  carrier: boolean;
+  /** IFF_NOARP: lo and tunnel devices never ARP. */
+  readonly noarp: boolean;
+  addrs: IfAddr[];
+  stats: DeviceStats;
+  /** For ipip devices: tunnel endpoints (0 = any), as `ip tunnel add ... local L remote R`. */
+  tunnel?: { local: Ip4; remote: Ip4; ttl: number };
+  /** Transmit hook installed by the world (null: not attached to any segment). */
+  xmit: ((frame: import('../net/packet').Ethernet, skbId: number) => void) | null;
+}
+
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit';
+
+export interface Route {
+  readonly table: 'main' | 'local';
+  readonly type: RouteType;
+  readonly dst: Ip4;
+  readonly len: number;
+  readonly gw: Ip4 | null;
+  readonly dev: string | null;
+  /** Preferred source (prefsrc). */
+  readonly src: Ip4 | null;
+  readonly metric: number;
+  readonly proto: 'kernel' | 'boot' | 'static' | 'dhcp';
+  readonly scope: 'host' | 'link' | 'global';
+  /** Per-route MTU lock (`ip route ... mtu N`). */
+  readonly mtu?: number;
+}
+
+export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT' | 'NOARP';
+
+export interface NeighEntry {
+  readonly ip: Ip4;
+  readonly dev: string;
+  mac: Mac | null;
+  state: NeighState;
+  /** Solicitations sent while INCOMPLETE. */
+  probes: number;
+  /** Packets waiting for resolution (arp_queue, unres_qlen). */
+  queue: Array<{ id: number; pkt: import('../net/packet').Ipv4 }>;
+  updated: number;
+}
+
+/** A kernel refusal with its errno, which the command layer turns into the tool's message. */
+export class KernelError extends Error {
+  constructor(readonly errno: 'EEXIST' | 'ENODEV' | 'ENOENT' | 'EINVAL' | 'ENETUNREACH' | 'ESRCH' | 'EADDRNOTAVAIL' | 'EBUSY' | 'EPERM', message: string) {
+    super(message);
+  }
+}
+
+/** Counters shown by nstat / netstat -s (MIB names as nstat prints them, without the zero ones). */
+export type Snmp = Map<string, number>;
+
+/** Modules the model knows (modprobe accepts these; others are "not found"). */
+export const KNOWN_MODULES = new Set([
+  'ipip', 'tunnel4', 'ip_tunnel', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_lc', 'ip_vs_wlc', 'ip_vs_sed',
+  'ip_vs_nq', 'ip_vs_dh', 'ip_vs_sh', 'ip_vs_lblc', 'ip_vs_lblcr', 'ip_vs_mh', 'ip_vs_fo', 'ip_vs_ovf',
+  'ip_vs_twos', 'nf_conntrack', 'iptable_filter', 'dummy',
+]);
+
+let macCounter = 0;
+
+export class Host {
+  readonly devices = new Map<string, NetDevice>();
+  readonly routes: Route[] = [];
+  readonly neigh = new Map<string, NeighEntry>();
+  readonly sysctl = new Sysctls();
+  readonly modules = new Set<string>();
+  readonly snmp: Snmp = new Map();
+  private nextIfindex = 1;
+  /** IP ID counter for packets without DF (ip_select_ident: per-destination in the kernel; one counter here). */
+  ipId = 0;
+
+  constructor(readonly name: string, readonly engine: Engine, public trace: TraceSink, readonly macBase = ++macCounter) {
+    this.createDevice('lo', 'loopback', { mtu: 65536, mac: '00:00:00:00:00:00' });
+  }
+
+  // --- counters ----------------------------------------------------------------------
+
+  count(mib: string, n = 1): void {
+    this.snmp.set(mib, (this.snmp.get(mib) ?? 0) + n);
+  }
+
+  // --- devices -----------------------------------------------------------------------
+
+  /** Create a device (world attachment, `ip link add`, module load). */
+  createDevice(name: string, kind: DeviceKind, opts: { mtu?: number; mac?: Mac; tunnel?: NetDevice['tunnel'] } = {}): NetDevice {
+    if (this.devices.has(name)) throw new KernelError('EEXIST', `device ${name} exists`);
+    const ifindex = this.nextIfindex++;
+    const dev: NetDevice = {
+      name, ifindex, kind,
+      mac: opts.mac ?? (kind === 'ether' ? this.makeMac(ifindex) : '00:00:00:00:00:00'),
+      mtu: opts.mtu ?? (kind === 'ipip' ? 1480 : 1500),
+      up: false,
+      carrier: kind !== 'ether',
+      noarp: kind !== 'ether',
+      addrs: [],
+      stats: { rxPackets: 0, rxBytes: 0, rxErrors: 0, rxDropped: 0, txPackets: 0, txBytes: 0, txErrors: 0, txDropped: 0 },
+      tunnel: opts.tunnel,
+      xmit: null,
+    };
+    this.devices.set(name, dev);
+    this.sysctl.addDevice(name);
+    return dev;
+  }
+
+  /** Locally administered MACs derived from host and ifindex: stable across runs. */
+  private makeMac(ifindex: number): Mac {
+    const h = (n: number) => n.toString(16).padStart(2, '0');
+    return `02:00:${h((this.macBase >> 8) & 255)}:${h(this.macBase & 255)}:00:${h(ifindex & 255)}`;
+  }
+
+  dev(name: string): NetDevice {
+    const d = this.devices.get(name);
+    if (!d) throw new KernelError('ENODEV', `Cannot find device "${name}"`);
+    return d;
+  }
+
+  /**
+   * Device lookup that loads a module on demand, as dev_load() does for the alias
+   * netdev-tunl0: `ip link set tunl0 up` without `modprobe ipip` still works on Linux.
+   */
+  devLoad(name: string): NetDevice {
+    if (!this.devices.has(name) && name === 'tunl0') this.modprobe('ipip');
+    return this.dev(name);
+  }
+
+  deleteDevice(name: string): void {
+    const d = this.dev(name);
+    if (d.kind === 'loopback') throw new KernelError('EINVAL', 'cannot delete lo');
+    if (name === 'tunl0') throw new KernelError('EINVAL', 'cannot delete the fallback tunnel device (unload ipip)');
+    this.removeDevice(d);
+  }
+
+  private removeDevice(d: NetDevice): void {
+    this.setLinkDown(d);
+    d.addrs = [];
+    this.devices.delete(d.name);
+    this.sysctl.removeDevice(d.name);
+    for (const [k, n] of this.neigh) if (n.dev === d.name) this.neigh.delete(k);
+  }
+
+  setUp(name: string, up: boolean): void {
+    const d = this.devLoad(name);
+    if (up === d.up) return;
+    if (up) {
+      d.up = true;
+      // NETDEV_UP: fib_add_ifaddr for every address (local, broadcast and prefix routes).
+      for (const a of d.addrs) this.addAddrRoutes(d, a);
+    } else {
+      this.setLinkDown(d);
+    }
+  }
+
+  /** NETDEV_DOWN: fib_disable_ip removes every route through the device; neighbours are flushed. */
+  private setLinkDown(d: NetDevice): void {
+    d.up = false;
+    for (let i = this.routes.length - 1; i >= 0; i--) if (this.routes[i].dev === d.name) this.routes.splice(i, 1);
+    for (const [k, n] of this.neigh) if (n.dev === d.name && n.state !== 'PERMANENT') this.neigh.delete(k);
+  }
+
+  setMtu(name: string, mtu: number): void {
+    const d = this.dev(name);
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65536) throw new KernelError('EINVAL', `mtu ${mtu} out of range`);
+    d.mtu = mtu;
+  }
+
+  /** Up, and for ethernet devices, attached to a segment. */
+  isRunning(d: NetDevice): boolean {
+    return d.up && d.carrier;
+  }
+
+  // --- modules -----------------------------------------------------------------------
+
+  /** modprobe: ipip brings tunnel4 and ip_tunnel and creates tunl0 (down, no address, NOARP). */
+  modprobe(name: string): void {
+    const m = name.replace(/-/g, '_');
+    if (!KNOWN_MODULES.has(m)) throw new KernelError('ENOENT', `Module ${name} not found`);
+    if (this.modules.has(m)) return;
+    if (m === 'ipip') {
+      this.modules.add('tunnel4');
+      this.modules.add('ip_tunnel');
+      this.modules.add('ipip');
+      this.createDevice('tunl0', 'ipip', { mtu: 1480, tunnel: { local: 0, remote: 0, ttl: 0 } });
+      return;
+    }
+    if (m.startsWith('ip_vs')) {
+      this.modules.add('ip_vs');
+      this.sysctl.loadIpvs();
+    }
+    this.modules.add(m);
+  }
+
+  /** modprobe -r: unloading ipip removes every ipip device. */
+  rmmod(name: string): void {
+    const m = name.replace(/-/g, '_');
+    if (!this.modules.has(m)) throw new KernelError('ENOENT', `Module ${name} is not currently loaded`);
+    if (m === 'ipip') {
+      for (const d of [...this.devices.values()]) if (d.kind === 'ipip') this.removeDevice(d);
+      this.modules.delete('ipip');
+      this.modules.delete('ip_tunnel');
+      this.modules.delete('tunnel4');
+      return;
+    }
+    if (m === 'ip_vs') this.sysctl.unloadIpvs();
+    this.modules.delete(m);
+  }
+
+  // --- addresses ---------------------------------------------------------------------
+
+  /** `ip addr add A/len dev D` (inet_rtm_newaddr / __inet_insert_ifa). */
+  addAddr(devName: string, addr: Ip4, prefixLen: number, opts: { broadcast?: Ip4 | null; scope?: IfAddr['scope']; label?: string } = {}): IfAddr {
+    const d = this.dev(devName);
+    if (d.addrs.some(a => a.addr === addr && a.prefixLen === prefixLen)) throw new KernelError('EEXIST', 'File exists');
+    // An address in a subnet the device already has becomes secondary (the first one stays primary).
+    const secondary = d.addrs.some(a => a.prefixLen === prefixLen && inPrefix(addr, a.addr, prefixLen));
+    const scope = opts.scope ?? (addr >>> 24 === 127 ? 'host' : 'global');
+    const bcast = opts.broadcast !== undefined ? opts.broadcast : prefixLen < 31 ? broadcastOf(addr, prefixLen) : null;
+    const a: IfAddr = { addr, prefixLen, broadcast: bcast, scope, label: opts.label ?? devName, secondary };
+    d.addrs.push(a);
+    if (d.up) this.addAddrRoutes(d, a);
+    return a;
+  }
+
+  delAddr(devName: string, addr: Ip4, prefixLen: number | null): void {
+    const d = this.dev(devName);
+    const i = d.addrs.findIndex(a => a.addr === addr && (prefixLen === null || a.prefixLen === prefixLen));
+    if (i < 0) throw new KernelError('EADDRNOTAVAIL', 'Cannot assign requested address');
+    const [a] = d.addrs.splice(i, 1);
+    // Deleting a primary deletes its secondaries too (unless promote_secondaries).
+    if (!a.secondary) {
+      d.addrs = d.addrs.filter(b => !(b.secondary && b.prefixLen === a.prefixLen && inPrefix(b.addr, a.addr, a.prefixLen)));
+    }
+    this.rebuildKernelRoutes(d);
+  }
+
+  flushAddrs(devName: string): void {
+    const d = this.dev(devName);
+    d.addrs = [];
+    this.rebuildKernelRoutes(d);
+  }
+
+  private rebuildKernelRoutes(d: NetDevice): void {
+    for (let i = this.routes.length - 1; i >= 0; i--) {
+      const r = this.routes[i];
+      if (r.dev === d.name && r.proto === 'kernel') this.routes.splice(i, 1);
+    }
+    if (d.up) for (const a of d.addrs) this.addAddrRoutes(d, a);
+  }
+
+  /** fib_add_ifaddr: the local-table entry, and the connected prefix route (not for /32, not for secondaries' duplicates). */
+  private addAddrRoutes(d: NetDevice, a: IfAddr): void {
+    this.routes.push({ table: 'local', type: 'local', dst: a.addr, len: 32, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'host' });
+    if (a.prefixLen < 32 && !a.secondary && d.kind !== 'loopback') {
+      const net = networkOf(a.addr, a.prefixLen);
+      if (!this.routes.some(r => r.table === 'main' && r.dst === net && r.len === a.prefixLen && r.dev === d.name && r.proto === 'kernel')) {
+        this.routes.push({ table: 'main', type: 'unicast', dst: net, len: a.prefixLen, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'link' });
+      }
+    }
+    if (d.kind === 'loopback' && a.prefixLen < 32) {
+      // 127.0.0.1/8 on lo makes the whole /8 local.
+      this.routes.push({ table: 'local', type: 'local', dst: networkOf(a.addr, a.prefixLen), len: a.prefixLen, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'host' });
+    }
+  }
+
+  /** Every address configured on the host, with its device. */
+  *allAddrs(): Iterable<{ dev: NetDevice; a: IfAddr }> {
+    for (const dev of this.devices.values()) for (const a of dev.addrs) yield { dev, a };
+  }
+
+  /** inet_addr_type == RTN_LOCAL: the address is configured on an up device (weak host: any device). */
+  isLocal(addr: Ip4): boolean {
+    for (const r of this.routes) {
+      if (r.table === 'local' && r.type === 'local' && inPrefix(addr, r.dst, r.len)) return true;
+    }
+    return false;
+  }
+
+  /** The device that holds `addr` (up or not), if any. */
+  devOfAddr(addr: Ip4): NetDevice | null {
+    for (const dev of this.devices.values()) if (dev.addrs.some(a => a.addr === addr)) return dev;
+    return null;
+  }
+
+  // --- routes ------------------------------------------------------------------------
+
+  /** `ip route add` (fib_table_insert). Gateways must be reachable on-link (else ENETUNREACH). */
+  addRoute(r: Omit<Route, 'table'> & { table?: 'main' }, replace = false): void {
+    const route: Route = { ...r, table: 'main', dst: networkOf(r.dst, r.len) };
+    if (route.dev !== null) {
+      const d = this.dev(route.dev);
+      if (!d.up && route.type === 'unicast') throw new KernelError('ENETUNREACH', 'Network is unreachable');
+    }
+    let dev = route.dev;
+    if (route.gw !== null && route.type === 'unicast') {
+      // fib_check_nh: the gateway must be reachable through a connected route (scope link).
+      const via = this.routes.find(x => x.table === 'main' && x.gw === null && x.type === 'unicast' && inPrefix(route.gw!, x.dst, x.len) && (dev === null || x.dev === dev));
+      if (!via) throw new KernelError('ENETUNREACH', 'Nexthop has invalid gateway');
+      dev = via.dev;
+    }
+    const full: Route = { ...route, dev };
+    const same = this.routes.findIndex(x => x.table === 'main' && x.dst === full.dst && x.len === full.len && x.metric === full.metric);
+    if (same >= 0) {
+      if (!replace) throw new KernelError('EEXIST', 'File exists');
+      this.routes.splice(same, 1);
+    }
+    this.routes.push(full);
+  }
+
+  delRoute(match: { dst: Ip4; len: number; gw?: Ip4 | null; dev?: string | null; metric?: number }): void {
+    const i = this.routes.findIndex(x => x.table === 'main' && x.dst === networkOf(match.dst, match.len) && x.len === match.len
+      && (match.gw == null || x.gw === match.gw) && (match.dev == null || x.dev === match.dev)
+      && (match.metric === undefined || x.metric === match.metric));
+    if (i < 0) throw new KernelError('ESRCH', 'No such process');
+    this.routes.splice(i, 1);
+  }
+
+  /** Main-table routes, as `ip route` lists them (longest prefix last is not its order: by insertion with defaults first). */
+  mainRoutes(): Route[] {
+    return this.routes.filter(r => r.table === 'main');
+  }
+
+  // --- neighbours --------------------------------------------------------------------
+
+  neighKey(dev: string, ip: Ip4): string {
+    return `${dev}|${ip}`;
+  }
+
+  neighLookup(dev: string, ip: Ip4): NeighEntry | undefined {
+    return this.neigh.get(this.neighKey(dev, ip));
+  }
+
+  /** `ip neigh add|replace IP lladdr MAC dev D nud permanent`. */
+  neighSet(dev: string, ip: Ip4, mac: Mac, state: NeighState = 'PERMANENT'): void {
+    this.dev(dev);
+    const k = this.neighKey(dev, ip);
+    const e = this.neigh.get(k);
+    if (e) { e.mac = mac; e.state = state; e.updated = this.engine.now; return; }
+    this.neigh.set(k, { ip, dev, mac, state, probes: 0, queue: [], updated: this.engine.now });
+  }
+
+  neighDel(dev: string, ip: Ip4): void {
+    if (!this.neigh.delete(this.neighKey(dev, ip))) throw new KernelError('ENOENT', 'No such file or directory');
+  }
+
+  // --- helpers for views -------------------------------------------------------------
+
+  /** Primary address of a device (first non-secondary), or null. */
+  primaryAddr(dev: NetDevice): IfAddr | null {
+    return dev.addrs.find(a => !a.secondary) ?? null;
+  }
+
+  describe(): string {
+    const lines: string[] = [this.name];
+    for (const d of this.devices.values()) {
+      lines.push(`  ${d.name} ${d.up ? 'UP' : 'DOWN'} ${d.addrs.map(a => `${formatIp4(a.addr)}/${a.prefixLen}`).join(' ')}`);
+    }
+    return lines.join('\n');
+  }
+}
+
+export { prefixMask };
