@@ -1,10 +1,17 @@
 /**
  * sim/engine.ts: the discrete-event engine. Virtual time is an integer number of nanoseconds
- * held in a JS number (exact up to 2^53 ns, about 104 days). One queue ordered by
+ * held in a JS number (exact up to 2^53 ns, about 104 days). One event set ordered by
  * (time, sequence): among events at the same instant the one scheduled first runs first.
  * The engine knows no packets; everything above it schedules plain callbacks.
+ *
+ * Two ways to schedule, sharing one sequence counter and one order:
+ * - `at(at, fn)` / `after(delay, fn)`: a closure; returns an EventHandle for `cancel`.
+ *   Costs one small handle object per event (the handle can be held, so it is never reused).
+ * - `atCode(at, receiver, code)` / `afterCode(delay, receiver, code)`: calls
+ *   `receiver.onEvent(code, now)`; nothing is allocated per event. Returns a numeric ticket
+ *   for `cancelCode`. Hot paths (workloads, timers) use this form.
  */
-import { EventQueue } from './queue';
+import { EventQueue, NIL } from './queue';
 import { RngStreams, type Rng } from './rng';
 
 /** Integer nanoseconds of virtual time. */
@@ -20,16 +27,34 @@ export interface EventHandle {
   cancelled: boolean;
 }
 
-interface Event extends EventHandle {
-  fn: (now: Ns) => void;
+/** An object that receives coded events: one long-lived receiver, many events, no closures. */
+export interface EventReceiver {
+  onEvent(code: number, now: Ns): void;
 }
 
+/** Ticket of a coded event, for `cancelCode`; valid while the event is pending. */
+export type Ticket = number;
+
+/** Queue codes below zero are the engine's own: a closure event, or a cancelled coded one. */
+const CLOSURE = -1;
+const DEAD = -2;
+
+class ClosureEvent implements EventHandle {
+  cancelled = false;
+  constructor(
+    readonly at: Ns,
+    readonly fn: (now: Ns) => void,
+  ) {}
+}
+
+type Item = ClosureEvent | EventReceiver;
+
 export class Engine {
-  /** Current virtual time. Advances only in step(). */
+  /** Current virtual time. Advances only in step() and run(). */
   now: Ns = 0;
   /** Events run so far (cancelled ones are not counted). */
   processed = 0;
-  private readonly queue = new EventQueue<Event>();
+  private readonly queue = new EventQueue<Item>();
   private readonly streams: RngStreams;
 
   constructor(readonly seed: number = 1) {
@@ -39,8 +64,8 @@ export class Engine {
   /** Run `fn` at absolute time `at` (never earlier than now). */
   at(at: Ns, fn: (now: Ns) => void): EventHandle {
     if (!(at >= this.now)) throw new RangeError(`cannot schedule at ${at} ns: now is ${this.now} ns`);
-    const ev: Event = { at, fn, cancelled: false };
-    this.queue.push(at, ev);
+    const ev = new ClosureEvent(at, fn);
+    this.queue.push(at, ev, CLOSURE);
     return ev;
   }
 
@@ -53,34 +78,99 @@ export class Engine {
     if (h) h.cancelled = true;
   }
 
+  /**
+   * Call `receiver.onEvent(code, at)` at absolute time `at` (never earlier than now).
+   * `code` is a non-negative 31-bit integer of the receiver's choosing.
+   */
+  atCode(at: Ns, receiver: EventReceiver, code: number): Ticket {
+    if (!(at >= this.now)) throw new RangeError(`cannot schedule at ${at} ns: now is ${this.now} ns`);
+    if (!(code >= 0 && code <= 0x7fffffff && (code | 0) === code)) throw new RangeError(`event code must be a 31-bit non-negative integer, got ${code}`);
+    const q = this.queue;
+    return q.ticket(q.push(at, receiver, code));
+  }
+
+  /** `atCode(now + delay, receiver, code)`. */
+  afterCode(delay: Ns, receiver: EventReceiver, code: number): Ticket {
+    return this.atCode(this.now + delay, receiver, code);
+  }
+
+  /** Cancel a pending coded event; a ticket whose event already ran (or was cancelled) is ignored. */
+  cancelCode(ticket: Ticket): void {
+    const q = this.queue;
+    const slot = q.slotOf(ticket);
+    if (slot === NIL || q.code[slot]! < 0) return;
+    q.code[slot] = DEAD;
+    q.item[slot] = undefined;
+  }
+
   /** Pending events, including cancelled ones not yet popped. */
   get pending(): number {
     return this.queue.size;
   }
 
-  /** Time of the next pending event, or Infinity. */
+  /** Time of the next event that will run, or Infinity. Drops cancelled events at the front. */
   peekTime(): Ns {
-    return this.queue.size ? this.queue.peekKey() : Infinity;
+    const q = this.queue;
+    for (;;) {
+      const s = q.peekSlot();
+      if (s === NIL) return Infinity;
+      if (!this.isDead(s)) return q.time[s]!;
+      q.popSlot();
+      q.release(s);
+    }
+  }
+
+  private isDead(slot: number): boolean {
+    const q = this.queue;
+    const code = q.code[slot]!;
+    return code === DEAD || (code === CLOSURE && (q.item[slot] as ClosureEvent).cancelled);
   }
 
   /** Run the earliest event. Returns false when the queue is empty. */
   step(): boolean {
+    const q = this.queue;
     for (;;) {
-      if (this.queue.size === 0) return false;
-      const at = this.queue.peekKey();
-      const ev = this.queue.pop()!;
-      if (ev.cancelled) continue;
-      this.now = at;
-      this.processed++;
-      ev.fn(at);
-      return true;
+      const slot = q.popSlot();
+      if (slot === NIL) return false;
+      if (this.dispatch(slot)) return true;
     }
   }
 
   /** Run until the queue is empty or the next event is later than `until`. */
   run(until: Ns = Infinity): void {
-    while (this.queue.size && this.queue.peekKey() <= until) this.step();
-    if (until !== Infinity && until > this.now) this.now = until;
+    const q = this.queue;
+    if (until === Infinity) {
+      for (;;) {
+        const slot = q.popSlot();
+        if (slot === NIL) break;
+        this.dispatch(slot);
+      }
+      return;
+    }
+    while (this.peekTime() <= until) this.dispatch(q.popSlot());
+    if (until > this.now) this.now = until;
+  }
+
+  /** Release a popped slot and run its event; false if it was cancelled. */
+  private dispatch(slot: number): boolean {
+    const q = this.queue;
+    const at = q.time[slot]!;
+    const code = q.code[slot]!;
+    const item = q.item[slot]!;
+    q.release(slot);
+    if (code >= 0) {
+      this.now = at;
+      this.processed++;
+      (item as EventReceiver).onEvent(code, at);
+      return true;
+    }
+    if (code === CLOSURE && !(item as ClosureEvent).cancelled) {
+      this.now = at;
+      this.processed++;
+      (item as ClosureEvent).fn(at);
+      return true;
+    }
+    return false;
   }
 
   /** A named PRNG stream; a new consumer never shifts another's draws. */
@@ -93,10 +183,13 @@ export class Engine {
  * A re-armable timer with the kernel's mod_timer() semantics: re-arming later than the
  * pending expiry only moves a deadline (no queue work); the pending event notices and
  * re-queues itself. IPVS re-arms a connection's timer on every packet, so this matters.
+ * Uses coded events, so arming allocates nothing.
  */
-export class Timer {
+export class Timer implements EventReceiver {
   private expires: Ns = -1;
-  private handle: EventHandle | null = null;
+  /** Ticket of the queued event (-1: none) and the time it is queued for. */
+  private ticket: Ticket = -1;
+  private queuedAt: Ns = -1;
 
   constructor(private readonly engine: Engine, private readonly fire: (now: Ns) => void) {}
 
@@ -110,26 +203,35 @@ export class Timer {
 
   /** Arm (or re-arm) to fire at absolute time `at`. */
   mod(at: Ns): void {
+    if (!(at >= this.engine.now)) throw new RangeError(`cannot arm a timer at ${at} ns: now is ${this.engine.now} ns`);
     this.expires = at;
-    if (this.handle && !this.handle.cancelled && this.handle.at <= at) return;
-    this.engine.cancel(this.handle);
-    this.handle = this.engine.at(at, this.onEvent);
+    if (this.ticket >= 0) {
+      if (this.queuedAt <= at) return;
+      this.engine.cancelCode(this.ticket);
+    }
+    this.queue(at);
   }
 
   del(): void {
     this.expires = -1;
-    this.engine.cancel(this.handle);
-    this.handle = null;
+    if (this.ticket >= 0) this.engine.cancelCode(this.ticket);
+    this.ticket = -1;
   }
 
-  private readonly onEvent = (now: Ns): void => {
+  /** The queued event: fire, or re-queue at the deadline if it moved later. */
+  onEvent(_code: number, now: Ns): void {
+    this.ticket = -1;
     if (this.expires < 0) return;
     if (this.expires > now) {
-      this.handle = this.engine.at(this.expires, this.onEvent);
+      this.queue(this.expires);
       return;
     }
     this.expires = -1;
-    this.handle = null;
     this.fire(now);
-  };
+  }
+
+  private queue(at: Ns): void {
+    this.ticket = this.engine.atCode(at, this, 0);
+    this.queuedAt = at;
+  }
 }

@@ -1,56 +1,437 @@
 /**
- * sim/queue.ts: a binary min-heap keyed by (time, insertion sequence). Keys and sequence
- * numbers live in flat arrays beside the items so comparisons touch no objects.
+ * sim/queue.ts: the engine's event set, a calendar queue for integer-nanosecond times.
+ *
+ * Order is exactly (time, insertion sequence): among equal times the event pushed first
+ * comes out first, whatever the bucket geometry, so the geometry only changes speed.
+ *
+ *   time t ──> absolute bucket  a = floor(t / width)        width = 2^k ns
+ *              window           cur <= a < cur + nb         nb = 2^m buckets, a ring
+ *              ring slot        a & (nb - 1)  ─> sorted singly linked list of records
+ *              beyond window    overflow: a binary heap on (time, seq), pulled into the
+ *                               ring as the cursor moves on
+ *
+ * - Records live in a pool of parallel typed arrays (time, seq, next, code, generation)
+ *   plus one object column (item), recycled through a free list: no allocation per event.
+ * - A two-level bitmap of non-empty ring slots finds the next bucket with Math.clz32,
+ *   so empty buckets cost almost nothing to skip.
+ * - Every ring bucket holds only times of one absolute bucket, kept sorted by (time, seq);
+ *   a push almost always appends at the tail (sequence numbers only grow), and the pop is
+ *   the head of the cursor's bucket.
+ * - The geometry adapts: when the ring holds too many events per bucket, or too many sit in
+ *   the overflow heap, or inserts walk far into their bucket, it is rebuilt from the pending
+ *   events (width from the 90th percentile of their spread, nb from their count). Rebuilds
+ *   need at least `size` operations since the previous one, so their cost is amortised.
+ * - Keys must be finite, >= 0 and below 2^53; times below the cursor are accepted (a rebuild
+ *   moves the cursor back), but the engine never produces them.
  */
+
+/** Slot index meaning "none". */
+export const NIL = -1;
+
+/** Tickets pack (generation, slot); slots stay below 2^SLOT_BITS so tickets stay exact. */
+const SLOT_BITS = 26;
+const SLOT_SPAN = 2 ** SLOT_BITS;
+const GEN_MASK = 0x7ffffff; // 27 bits: ticket < 2^53
+
+const MIN_BUCKETS = 64;
+const MAX_BUCKETS = 1 << 22;
+
+/** Index of the lowest set bit of a non-zero 32-bit integer. */
+const ctz = (x: number): number => 31 - Math.clz32(x & -x);
+
+const nextPow2 = (x: number): number => {
+  let p = 1;
+  while (p < x) p *= 2;
+  return p;
+};
+
 export class EventQueue<T> {
-  private keys: number[] = [];
-  private seqs: number[] = [];
-  private items: T[] = [];
+  // ---- record pool (structure of arrays, indexed by slot) ----
+  /** Event time (integer ns) per slot. */
+  time: Float64Array;
+  /** Insertion sequence number per slot. */
+  seq: Float64Array;
+  /** Small integer payload per slot (the engine's event code). */
+  code: Int32Array;
+  /** Object payload per slot. */
+  item: (T | undefined)[];
+  private next: Int32Array;
+  private gen: Int32Array;
+  private freeList: Int32Array;
+  private freeTop = 0;
+  private highWater = 0;
+  private cap = 0;
   private nextSeq = 0;
 
-  get size(): number {
-    return this.items.length;
+  /** Events held (including any the owner has marked dead but not yet popped). */
+  size = 0;
+
+  // ---- calendar ring ----
+  private shift = 10;
+  private inv = 2 ** -10;
+  private nb = MIN_BUCKETS;
+  private mask = MIN_BUCKETS - 1;
+  private cur = 0;
+  private head: Int32Array;
+  private tail: Int32Array;
+  private bits: Int32Array;
+  private summary: Int32Array;
+  private ringCount = 0;
+
+  // ---- overflow heap (slots ordered by (time, seq)) ----
+  private ov: Int32Array;
+  private ovCount = 0;
+
+  // ---- adaptation ----
+  private opsSinceRebuild = 0;
+  private walkSteps = 0;
+
+  constructor(initialCapacity = 1024) {
+    const c = Math.max(16, initialCapacity);
+    this.cap = c;
+    this.time = new Float64Array(c);
+    this.seq = new Float64Array(c);
+    this.code = new Int32Array(c);
+    this.item = [];
+    for (let i = 0; i < c; i++) this.item.push(undefined);
+    this.next = new Int32Array(c);
+    this.gen = new Int32Array(c);
+    this.freeList = new Int32Array(c);
+    this.ov = new Int32Array(64);
+    this.head = new Int32Array(this.nb).fill(NIL);
+    this.tail = new Int32Array(this.nb).fill(NIL);
+    this.bits = new Int32Array(this.nb >>> 5);
+    this.summary = new Int32Array(Math.max(1, this.nb >>> 10));
   }
 
+  // ------------------------------------------------------------------ public API
+
+  /** Add `item` at time `key`; returns its slot (valid until popped). */
+  push(key: number, item: T, code = 0): number {
+    const slot = this.alloc();
+    this.time[slot] = key;
+    this.seq[slot] = this.nextSeq++;
+    this.code[slot] = code;
+    this.item[slot] = item;
+    this.size++;
+    if (++this.opsSinceRebuild > this.size && this.needsRebuild()) this.rebuild();
+    this.place(slot, key);
+    return slot;
+  }
+
+  /**
+   * Unlink the earliest record and return its slot, or NIL when empty. The record's fields
+   * stay readable until `release(slot)`; call it before pushing again to reuse the slot.
+   */
+  popSlot(): number {
+    if (this.ringCount === 0) {
+      if (this.ovCount === 0) return NIL;
+      this.cur = Math.floor(this.time[this.ov[0]!]! * this.inv);
+      this.pull();
+    }
+    let b = this.cur & this.mask;
+    let h = this.head[b]!;
+    if (h < 0) {
+      const f = this.findNext(b);
+      const newCur = this.cur + ((f - b) & this.mask);
+      this.cur = newCur;
+      if (this.ovCount !== 0) this.pull();
+      b = f;
+      h = this.head[b]!;
+    }
+    const nx = this.next[h]!;
+    this.head[b] = nx;
+    if (nx < 0) {
+      this.tail[b] = NIL;
+      this.clearBit(b);
+    }
+    this.ringCount--;
+    this.size--;
+    this.opsSinceRebuild++;
+    return h;
+  }
+
+  /** Return a popped slot to the pool (drops the item reference; stale tickets stop matching). */
+  release(slot: number): void {
+    this.item[slot] = undefined;
+    this.gen[slot] = (this.gen[slot]! + 1) & GEN_MASK;
+    this.freeList[this.freeTop++] = slot;
+  }
+
+  /** Earliest record's slot without removing it, or NIL. Does not move the cursor. */
+  peekSlot(): number {
+    if (this.ringCount !== 0) {
+      const b = this.cur & this.mask;
+      const h = this.head[b]!;
+      return h >= 0 ? h : this.head[this.findNext(b)]!;
+    }
+    return this.ovCount !== 0 ? this.ov[0]! : NIL;
+  }
+
+  /** Time of the earliest record, or Infinity. */
   peekKey(): number {
-    return this.keys[0];
+    const s = this.peekSlot();
+    return s < 0 ? Infinity : this.time[s]!;
   }
 
-  push(key: number, item: T): void {
-    const keys = this.keys, seqs = this.seqs, items = this.items;
-    const seq = this.nextSeq++;
-    let i = items.length;
-    keys.push(key); seqs.push(seq); items.push(item);
+  /** Remove and return the earliest item (convenience form of popSlot + release). */
+  pop(): T | undefined {
+    const s = this.popSlot();
+    if (s < 0) return undefined;
+    const it = this.item[s];
+    this.release(s);
+    return it;
+  }
+
+  /** A number naming the record in `slot` for as long as it is pending. */
+  ticket(slot: number): number {
+    return this.gen[slot]! * SLOT_SPAN + slot;
+  }
+
+  /** The slot a ticket names if that record is still pending, else NIL. */
+  slotOf(ticket: number): number {
+    if (!(ticket >= 0) || ticket !== Math.floor(ticket)) return NIL;
+    const slot = ticket % SLOT_SPAN;
+    if (slot >= this.highWater) return NIL;
+    return Math.floor(ticket / SLOT_SPAN) === this.gen[slot] ? slot : NIL;
+  }
+
+  // ------------------------------------------------------------------ pool
+
+  private alloc(): number {
+    if (this.freeTop > 0) return this.freeList[--this.freeTop]!;
+    if (this.highWater === this.cap) this.growPool();
+    return this.highWater++;
+  }
+
+  private growPool(): void {
+    const c = this.cap * 2;
+    if (c > SLOT_SPAN) throw new RangeError(`event queue: more than ${SLOT_SPAN} pending events`);
+    const grow = <A extends Float64Array | Int32Array>(a: A, make: (n: number) => A): A => {
+      const b = make(c);
+      b.set(a);
+      return b;
+    };
+    this.time = grow(this.time, (n) => new Float64Array(n));
+    this.seq = grow(this.seq, (n) => new Float64Array(n));
+    this.code = grow(this.code, (n) => new Int32Array(n));
+    this.next = grow(this.next, (n) => new Int32Array(n));
+    this.gen = grow(this.gen, (n) => new Int32Array(n));
+    this.freeList = grow(this.freeList, (n) => new Int32Array(n));
+    for (let i = this.cap; i < c; i++) this.item.push(undefined);
+    this.cap = c;
+  }
+
+  // ------------------------------------------------------------------ ring
+
+  /** Put a record (not linked anywhere) into the ring or the overflow heap. */
+  private place(slot: number, t: number): void {
+    const a = Math.floor(t * this.inv);
+    const rel = a - this.cur;
+    if (rel >= 0 && rel < this.nb) {
+      this.insert(slot, a & this.mask);
+    } else if (rel >= this.nb) {
+      this.ovPush(slot);
+    } else if (this.ringCount === 0) {
+      // earlier than the cursor with nothing in the ring: the overflow stays beyond the window
+      this.cur = a;
+      this.insert(slot, a & this.mask);
+    } else {
+      // earlier than the cursor: rebuild around the new minimum (the engine never does this)
+      this.ovPush(slot);
+      this.rebuild();
+    }
+  }
+
+  /** Link `slot` into ring bucket `b`, keeping (time, seq) order. */
+  private insert(slot: number, b: number): void {
+    this.ringCount++;
+    const next = this.next;
+    const tl = this.tail[b]!;
+    if (tl < 0) {
+      this.head[b] = slot;
+      this.tail[b] = slot;
+      next[slot] = NIL;
+      this.bits[b >>> 5]! |= 1 << (b & 31);
+      this.summary[b >>> 10]! |= 1 << ((b >>> 5) & 31);
+      return;
+    }
+    const time = this.time, seq = this.seq;
+    const t = time[slot]!;
+    const tt = time[tl]!;
+    if (tt < t || (tt === t && seq[tl]! < seq[slot]!)) {
+      next[tl] = slot;
+      next[slot] = NIL;
+      this.tail[b] = slot;
+      return;
+    }
+    const s = seq[slot]!;
+    let p = NIL;
+    let c = this.head[b]!;
+    let steps = 0;
+    // the tail is later than the new record, so the walk stops before running off the end
+    while (time[c]! < t || (time[c] === t && seq[c]! < s)) {
+      p = c;
+      c = next[c]!;
+      steps++;
+    }
+    this.walkSteps += steps;
+    next[slot] = c;
+    if (p < 0) this.head[b] = slot;
+    else next[p] = slot;
+  }
+
+  private clearBit(b: number): void {
+    const w = b >>> 5;
+    const v = this.bits[w]! & ~(1 << (b & 31));
+    this.bits[w] = v;
+    if (v === 0) this.summary[w >>> 5]! &= ~(1 << (w & 31));
+  }
+
+  /** First non-empty ring slot at or after `b`, going round the ring (ringCount > 0). */
+  private findNext(b: number): number {
+    const bits = this.bits;
+    const w = b >>> 5;
+    const m = bits[w]! & (-1 << (b & 31));
+    if (m !== 0) return (w << 5) | ctz(m);
+    let r = this.nextWord(w + 1);
+    if (r < 0) r = this.nextWord(0);
+    return (r << 5) | ctz(bits[r]!);
+  }
+
+  /** First non-zero bitmap word at index >= `from`, or NIL (no wrap). */
+  private nextWord(from: number): number {
+    const words = this.nb >>> 5;
+    if (from >= words) return NIL;
+    const summary = this.summary;
+    let s = from >>> 5;
+    let m = summary[s]! & (-1 << (from & 31));
+    while (m === 0) {
+      if (++s >= summary.length) return NIL;
+      m = summary[s]!;
+    }
+    return (s << 5) | ctz(m);
+  }
+
+  /** Move overflow records that are now inside the window into the ring. */
+  private pull(): void {
+    const limit = this.cur + this.nb;
+    const time = this.time;
+    while (this.ovCount !== 0) {
+      const s = this.ov[0]!;
+      const a = Math.floor(time[s]! * this.inv);
+      if (a >= limit) return;
+      this.ovPop();
+      this.insert(s, a & this.mask);
+    }
+  }
+
+  // ------------------------------------------------------------------ overflow heap
+
+  private before(a: number, b: number): boolean {
+    const ta = this.time[a]!, tb = this.time[b]!;
+    return ta < tb || (ta === tb && this.seq[a]! < this.seq[b]!);
+  }
+
+  private ovPush(slot: number): void {
+    if (this.ovCount === this.ov.length) {
+      const g = new Int32Array(this.ov.length * 2);
+      g.set(this.ov);
+      this.ov = g;
+    }
+    const ov = this.ov;
+    let i = this.ovCount++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (keys[p] < key || (keys[p] === key && seqs[p] < seq)) break;
-      keys[i] = keys[p]; seqs[i] = seqs[p]; items[i] = items[p];
+      if (this.before(ov[p]!, slot)) break;
+      ov[i] = ov[p]!;
       i = p;
     }
-    keys[i] = key; seqs[i] = seq; items[i] = item;
+    ov[i] = slot;
   }
 
-  pop(): T | undefined {
-    const keys = this.keys, seqs = this.seqs, items = this.items;
-    const n = items.length;
-    if (n === 0) return undefined;
-    const top = items[0];
-    const key = keys[n - 1], seq = seqs[n - 1], item = items[n - 1];
-    keys.pop(); seqs.pop(); items.pop();
-    const m = n - 1;
-    if (m > 0) {
-      let i = 0;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= m) break;
-        const r = c + 1;
-        if (r < m && (keys[r] < keys[c] || (keys[r] === keys[c] && seqs[r] < seqs[c]))) c = r;
-        if (key < keys[c] || (key === keys[c] && seq < seqs[c])) break;
-        keys[i] = keys[c]; seqs[i] = seqs[c]; items[i] = items[c];
-        i = c;
-      }
-      keys[i] = key; seqs[i] = seq; items[i] = item;
+  private ovPop(): void {
+    const ov = this.ov;
+    const n = --this.ovCount;
+    if (n === 0) return;
+    const x = ov[n]!;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && this.before(ov[c + 1]!, ov[c]!)) c++;
+      if (this.before(x, ov[c]!)) break;
+      ov[i] = ov[c]!;
+      i = c;
     }
-    return top;
+    ov[i] = x;
+  }
+
+  // ------------------------------------------------------------------ adaptation
+
+  private needsRebuild(): boolean {
+    const n = this.size;
+    if (n > 2 * this.nb && this.nb < MAX_BUCKETS) return true; // crowded buckets
+    if (this.nb > MIN_BUCKETS && n < this.nb >>> 3) return true; // mostly empty ring
+    if (this.ovCount > 64 + (this.ringCount >>> 1)) return true; // window too short
+    if (this.walkSteps > 4 * this.opsSinceRebuild + 64) return true; // buckets too wide
+    return false;
+  }
+
+  /** Re-derive width and bucket count from the pending records and re-place them all. */
+  private rebuild(): void {
+    this.opsSinceRebuild = 0;
+    this.walkSteps = 0;
+    const n = this.ringCount + this.ovCount;
+    const slots = new Int32Array(n);
+    let k = 0;
+    for (let b = 0; b < this.nb; b++) {
+      for (let s = this.head[b]!; s >= 0; s = this.next[s]!) slots[k++] = s;
+    }
+    for (let i = 0; i < this.ovCount; i++) slots[k++] = this.ov[i]!;
+
+    let min = Infinity;
+    for (let i = 0; i < n; i++) min = Math.min(min, this.time[slots[i]!]!);
+    const spread = new Float64Array(n);
+    for (let i = 0; i < n; i++) spread[i] = this.time[slots[i]!]! - min;
+    spread.sort();
+    const d90 = n > 0 ? spread[Math.floor(0.9 * (n - 1))]! : 0;
+
+    const nb = Math.min(MAX_BUCKETS, Math.max(MIN_BUCKETS, nextPow2(n)));
+    // the window (nb buckets) spans twice the 90th-percentile distance from the minimum
+    let shift = 0;
+    while (shift < 52 && 2 ** shift * nb < 2 * d90) shift++;
+
+    this.nb = nb;
+    this.mask = nb - 1;
+    this.shift = shift;
+    this.inv = 2 ** -shift;
+    if (this.head.length !== nb) {
+      this.head = new Int32Array(nb);
+      this.tail = new Int32Array(nb);
+      this.bits = new Int32Array(nb >>> 5);
+      this.summary = new Int32Array(Math.max(1, nb >>> 10));
+    } else {
+      this.bits.fill(0);
+      this.summary.fill(0);
+    }
+    this.head.fill(NIL);
+    this.tail.fill(NIL);
+    this.ringCount = 0;
+    this.ovCount = 0;
+    this.cur = n > 0 ? Math.floor(min * this.inv) : 0;
+    // re-place in (time, seq) order so every bucket is built by appends
+    const order = Array.from(slots).sort((a, b) => (this.before(a, b) ? -1 : this.before(b, a) ? 1 : 0));
+    for (const s of order) {
+      const a = Math.floor(this.time[s]! * this.inv);
+      if (a - this.cur < nb) this.insert(s, a & this.mask);
+      else this.ovPush(s);
+    }
+    this.walkSteps = 0;
+  }
+
+  /** Bucket geometry, for tests and diagnostics. */
+  get geometry(): { readonly width: number; readonly buckets: number; readonly overflow: number } {
+    return { width: 2 ** this.shift, buckets: this.nb, overflow: this.ovCount };
   }
 }

@@ -1,0 +1,217 @@
+/**
+ * cli/bench.ts: `lvsim bench`, the benchmark command of ../shared/bench/CONTRACT.md, and the
+ * lb-abstract part of `npm run bench` (the suite table).
+ *
+ *   lvsim bench --workload lb-abstract --connections N --seed S --scheduler wlc|rr --json
+ *
+ * The simulation is workload/lbAbstract.ts on the product's Engine (calendar event queue,
+ * coded events) and the product's ipvs/schedulers/{wlc,rr}.ts over real Service/Dest objects.
+ * wall_ms is taken here, around that one run only (WORKLOAD.md §7).
+ */
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { getScheduler } from '../ipvs/schedulers/index';
+import { runLbAbstract, type LbAbstractResult } from '../workload/lbAbstract';
+
+export const BENCH_USAGE =
+  'usage: lvsim bench [--workload lb-abstract] [--connections N] [--seed S] [--scheduler wlc|rr] [--json]';
+
+const SCHEDULERS = ['wlc', 'rr'] as const;
+type BenchScheduler = (typeof SCHEDULERS)[number];
+
+export interface BenchOptions {
+  readonly workload: 'lb-abstract';
+  readonly connections: number;
+  readonly seed: number;
+  readonly scheduler: BenchScheduler;
+  readonly json: boolean;
+}
+
+/** A bad command line: the message names the flag and what was expected. */
+export class BenchUsageError extends Error {}
+
+const INTEGER = /^[0-9]+(?:\.[0-9]+)?(?:[eE]\+?[0-9]+)?$/;
+
+function integerIn(flag: string, raw: string, lo: number, hi: number, range: string): number {
+  const v = INTEGER.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new BenchUsageError(`${flag} must be an integer in ${range}, got '${raw}'`);
+  return v;
+}
+
+/** Parse the contract's flags (`--flag value` or `--flag=value`, any order, last one wins). */
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  let workload = 'lb-abstract';
+  let connections = 1_000_000;
+  let seed = 42;
+  let scheduler: string = 'wlc';
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[i + 1];
+      if (v === undefined) throw new BenchUsageError(`${flag} needs a value`);
+      i++;
+      return v;
+    };
+    switch (flag) {
+      case '--workload':
+        workload = value();
+        if (workload !== 'lb-abstract') throw new BenchUsageError(`--workload must be lb-abstract, got '${workload}'`);
+        break;
+      case '--connections':
+        connections = integerIn('--connections', value(), 1, 1e8, '[1, 1e8]');
+        break;
+      case '--seed':
+        seed = integerIn('--seed', value(), 0, 2 ** 32 - 1, '[0, 2^32)');
+        break;
+      case '--scheduler':
+        scheduler = value();
+        if (!(SCHEDULERS as readonly string[]).includes(scheduler)) throw new BenchUsageError(`--scheduler must be wlc or rr, got '${scheduler}'`);
+        break;
+      case '--json':
+        if (inline !== undefined) throw new BenchUsageError(`--json takes no value, got '${arg}'`);
+        json = true;
+        break;
+      default:
+        throw new BenchUsageError(`unknown option '${arg}' (expected --workload, --connections, --seed, --scheduler or --json)`);
+    }
+  }
+  return { workload: 'lb-abstract', connections, seed, scheduler: scheduler as BenchScheduler, json };
+}
+
+export interface BenchRun {
+  readonly options: BenchOptions;
+  readonly result: LbAbstractResult;
+  readonly wallMs: number;
+}
+
+/** Run lb-abstract once and time it in-process (simulation only). */
+export function runBench(options: BenchOptions): BenchRun {
+  const scheduler = getScheduler(options.scheduler);
+  if (scheduler === null) throw new Error(`scheduler ${options.scheduler} is not registered`);
+  const t0 = performance.now();
+  const result = runLbAbstract(scheduler, options.connections, options.seed);
+  const wallMs = performance.now() - t0;
+  return { options, result, wallMs };
+}
+
+/** What `runtime` reports: the platform and which lvsim layers the run went through. */
+function runtimeText(scheduler: string): string {
+  return `node ${process.version}; lvsim sim/engine (calendar queue, coded events) + ipvs/schedulers/${scheduler}.ts on ipvs Service/Dest`;
+}
+
+/** The contract's one-line JSON object. */
+export function formatBenchJson(run: BenchRun): string {
+  const { options: o, result: r, wallMs } = run;
+  const eps = r.events / (wallMs / 1000);
+  return (
+    `{"engine":"lvsim","runtime":${JSON.stringify(runtimeText(o.scheduler))},"workload":"lb-abstract",` +
+    `"scheduler":"${o.scheduler}","connections":${o.connections},"seed":${o.seed},` +
+    `"events":${r.events},"sim_end_ns":${r.simEndNs},"wall_ms":${wallMs.toFixed(3)},` +
+    `"events_per_s":${Math.round(eps)},"per_server_counts":[${r.perServerCounts.join(',')}],` +
+    `"max_active":[${r.maxActive.join(',')}],"mean_active":[${r.meanActive.map((m) => m.toFixed(6)).join(',')}],` +
+    `"checksum":${r.checksum}}`
+  );
+}
+
+/** Human-readable form. */
+export function formatBenchText(run: BenchRun): string {
+  const { options: o, result: r, wallMs } = run;
+  const eps = r.events / (wallMs / 1000);
+  return [
+    `lvsim lb-abstract sched=${o.scheduler} C=${o.connections} seed=${o.seed}`,
+    `events=${r.events} wall_ms=${wallMs.toFixed(1)} events/s=${Math.round(eps)}`,
+    `per_server_counts=${r.perServerCounts.join(',')}`,
+    `max_active=${r.maxActive.join(',')}`,
+    `mean_active=${r.meanActive.map((m) => m.toFixed(6)).join(',')}`,
+    `checksum=${r.checksum} sim_end_ns=${r.simEndNs}`,
+    `runtime: ${runtimeText(o.scheduler)}`,
+  ].join('\n');
+}
+
+/** `lvsim bench ...`: prints per CONTRACT.md; returns the exit status (0, or 2 for bad usage). */
+export async function benchMain(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
+    process.stdout.write(`${BENCH_USAGE}\n`);
+    return 0;
+  }
+  let options: BenchOptions;
+  try {
+    options = parseBenchArgs(argv);
+  } catch (e) {
+    if (e instanceof BenchUsageError) {
+      process.stderr.write(`lvsim bench: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const run = runBench(options);
+  process.stdout.write(`${options.json ? formatBenchJson(run) : formatBenchText(run)}\n`);
+  return 0;
+}
+
+/** One row of the suite table. */
+export interface SuiteRow {
+  readonly name: string;
+  readonly scheduler: BenchScheduler;
+  readonly connections: number;
+  readonly events: number;
+  readonly wallMs: number;
+  readonly eventsPerS: number;
+  readonly checksum: number;
+}
+
+/**
+ * The lb-abstract rows of `npm run bench`: wlc and rr at C = 1e5 and 1e6, seed 42, all in
+ * this process (so every run after the first starts with a warm JIT; the contract's
+ * one-run-per-process figure is `lvsim bench` under ../shared/bench/compare.sh).
+ */
+export function lbAbstractSuite(connections: readonly number[] = [100_000, 1_000_000]): SuiteRow[] {
+  const rows: SuiteRow[] = [];
+  for (const scheduler of SCHEDULERS) {
+    for (const c of connections) {
+      const run = runBench({ workload: 'lb-abstract', connections: c, seed: 42, scheduler, json: false });
+      rows.push({
+        name: 'lb-abstract',
+        scheduler,
+        connections: c,
+        events: run.result.events,
+        wallMs: run.wallMs,
+        eventsPerS: run.result.events / (run.wallMs / 1000),
+        checksum: run.result.checksum,
+      });
+    }
+  }
+  return rows;
+}
+
+/** A fixed-width table of suite rows. */
+export function formatSuiteTable(rows: readonly SuiteRow[]): string {
+  const head = ['workload', 'sched', 'connections', 'events', 'wall_ms', 'events/s', 'checksum'];
+  const body = rows.map((r) => [
+    r.name,
+    r.scheduler,
+    String(r.connections),
+    String(r.events),
+    r.wallMs.toFixed(1),
+    `${(r.eventsPerS / 1e6).toFixed(2)}M`,
+    String(r.checksum),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), ...body.map(line)].join('\n');
+}
+
+// Direct use: `npx tsx src/cli/bench.ts --connections 100000 --json`, `... --suite`.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  if (args[0] === '--suite') {
+    process.stdout.write(`${formatSuiteTable(lbAbstractSuite())}\n`);
+  } else {
+    benchMain(args).then((code) => process.exit(code));
+  }
+}
