@@ -1,0 +1,128 @@
+/**
+ * ipvs/schedulers/lblc-common.ts: what ip_vs_lblc.c and ip_vs_lblcr.c share, each of which
+ * has its own copy in the kernel: the wlc pass (__ip_vs_lblc_schedule / __ip_vs_lblcr_schedule),
+ * is_overloaded(), the 1024-bucket hash_32(ntohl(daddr), 10) key, and the GC timer constants.
+ *
+ * GC timer simplification: the kernel arms ip_vs_lblc(r)_check_expire every 60 s from
+ * init_service. Schedulers here get no timer, and init_service has no clock, so the timer
+ * is started at the first schedule() call's ctx.now() and every tick that fell due since is
+ * run (in order, at its own due time) at the start of the next schedule() call. Table entries
+ * are only observable through scheduling, so this gives the kernel's outcomes except that the
+ * tick phase is counted from the first scheduled connection instead of from `ipvsadm -A`.
+ */
+import { IP_VS_DEST_F_OVERLOAD, type Dest, type ExplainSink, type Service } from '../types';
+import { explainCandidate } from './explain';
+import { hash32 } from './hash';
+
+export const IP_VS_LBLC_TAB_BITS = 10;
+export const IP_VS_LBLC_TAB_SIZE = 1 << IP_VS_LBLC_TAB_BITS;
+export const IP_VS_LBLC_TAB_MASK = IP_VS_LBLC_TAB_SIZE - 1;
+export const NS_PER_SEC = 1_000_000_000;
+/** CHECK_EXPIRE_INTERVAL = 60*HZ. */
+export const CHECK_EXPIRE_INTERVAL_NS = 60 * NS_PER_SEC;
+/** ENTRY_TIMEOUT = 6*60*HZ. */
+export const ENTRY_TIMEOUT_NS = 6 * 60 * NS_PER_SEC;
+/** DEFAULT_EXPIRATION = 24*60*60*HZ (sysctl lblc_expiration / lblcr_expiration). */
+export const DEFAULT_EXPIRATION_NS = 24 * 60 * 60 * NS_PER_SEC;
+export const COUNT_FOR_FULL_EXPIRATION = 30;
+/** tbl->max_size = IP_VS_LBLC_TAB_SIZE * 16. */
+export const LBLC_MAX_SIZE = IP_VS_LBLC_TAB_SIZE * 16;
+
+/** ip_vs_lblc(r)_hashkey(): hash_32(ntohl(addr), 10). */
+export const lblcHashkey = (addr: number): number => hash32(addr, IP_VS_LBLC_TAB_BITS);
+
+/**
+ * is_overloaded() of lblc/lblcr: dest has more active connections than its weight AND some
+ * dest of the service has active * 2 < weight. The OVERLOAD flag is not consulted.
+ */
+export function lblcIsOverloaded(dest: Dest, svc: Service): boolean {
+  if (dest.activeconns > dest.weight) {
+    for (const d of svc.dests) if (d.activeconns * 2 < d.weight) return true;
+  }
+  return false;
+}
+
+/** __ip_vs_lblc_schedule() / __ip_vs_lblcr_schedule(): wlc over all dests. */
+export function lblcWlc(svc: Service, ex: ExplainSink | undefined): Dest | null {
+  const dests = svc.dests;
+  const n = dests.length;
+  let least: Dest | null = null;
+  let loh = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const d = dests[i]!;
+    if ((d.flags & IP_VS_DEST_F_OVERLOAD) !== 0) {
+      if (ex !== undefined) explainCandidate(ex, d, undefined, 'overloaded');
+      continue;
+    }
+    if (d.weight > 0) {
+      least = d;
+      loh = d.activeconns * 256 + d.inactconns;
+      if (ex !== undefined) explainCandidate(ex, d, loh);
+      break;
+    }
+    if (ex !== undefined) explainCandidate(ex, d, undefined, 'weight 0');
+  }
+  if (least === null) return null;
+  for (i++; i < n; i++) {
+    const d = dests[i]!;
+    if ((d.flags & IP_VS_DEST_F_OVERLOAD) !== 0) {
+      if (ex !== undefined) explainCandidate(ex, d, undefined, 'overloaded');
+      continue;
+    }
+    const doh = d.activeconns * 256 + d.inactconns;
+    if (loh * d.weight > doh * least.weight) {
+      if (ex !== undefined) explainCandidate(ex, d, doh);
+      least = d;
+      loh = doh;
+    } else if (ex !== undefined) {
+      explainCandidate(ex, d, doh, `cost ${doh}/${d.weight} >= ${loh}/${least.weight}`);
+    }
+  }
+  return least;
+}
+
+/** The timer part of the table both schedulers keep. */
+export interface LblcTimer {
+  /** Virtual time of the next ip_vs_lblc(r)_check_expire(), or -1 before the first schedule. */
+  nextCheck: number;
+  counter: number;
+  rover: number;
+  /** atomic tbl->entries (note: the kernel's lblc never decrements it when an entry is replaced). */
+  entries: number;
+  /** sysctl lblc_expiration / lblcr_expiration in ns. */
+  expiration: number;
+}
+
+export const newTimer = (): LblcTimer => ({ nextCheck: -1, counter: 1, rover: 0, entries: 0, expiration: DEFAULT_EXPIRATION_NS });
+
+/**
+ * Run every check_expire tick due by `now`. `fullCheck(t)` deletes entries expired at t
+ * (now >= lastuse + expiration) over all buckets; `sweep(t, goal)` walks buckets from rover+1
+ * deleting entries idle >= ENTRY_TIMEOUT until goal <= 0 after a bucket, returning the new rover.
+ */
+export function runTimer(
+  tm: LblcTimer,
+  now: number,
+  fullCheck: (t: number) => void,
+  sweep: (t: number, goal: number) => void,
+): void {
+  if (tm.nextCheck < 0) {
+    tm.nextCheck = now + CHECK_EXPIRE_INTERVAL_NS;
+    return;
+  }
+  while (tm.nextCheck <= now) {
+    const t = tm.nextCheck;
+    if (tm.counter % COUNT_FOR_FULL_EXPIRATION === 0) {
+      fullCheck(t);
+      tm.counter = 1;
+    } else if (tm.entries <= LBLC_MAX_SIZE) {
+      tm.counter++;
+    } else {
+      let goal = Math.trunc(((tm.entries - LBLC_MAX_SIZE) * 4) / 3);
+      if (goal > LBLC_MAX_SIZE / 2) goal = LBLC_MAX_SIZE / 2;
+      sweep(t, goal);
+    }
+    tm.nextCheck = t + CHECK_EXPIRE_INTERVAL_NS;
+  }
+}
