@@ -4,9 +4,11 @@
  * 172.16.69.15) to the real server (RIP 172.16.197.3).
  */
 import { ip4 } from '../../src/net/addr';
+import { internetChecksum, transportChecksum } from '../../src/net/checksum';
+import { encodeFrame } from '../../src/net/wire';
 import {
   ETH_P_ARP, ETH_P_IP, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP,
-  TCP_ACK, TCP_PSH, TCP_SYN, bytes,
+  TCP_ACK, TCP_PSH, TCP_SYN, bytes, payloadLength,
 } from '../../src/net/packet';
 import type { Arp, Ethernet, Icmp, Ipv4, Tcp, Udp } from '../../src/net/packet';
 
@@ -40,7 +42,7 @@ export const clientSyn = ipv4(CLIENT, VIP, synTcp, { ttl: 63, id: 4242 });
 /** The director's IP-in-IP packet to the real server (outer DF copied, TTL of the inner). */
 export const tunnelledSyn = ipv4(DIP, RIP, clientSyn, { id: 777 });
 
-export const udp: Udp = { proto: 'udp', sport: 5353, dport: 53, data: bytes('hello, resolver') };
+export const udp: Udp = { proto: 'udp', sport: 40002, dport: 9001, data: bytes('hello, udp service') };
 
 export const echo: Icmp = { proto: 'icmp', type: 8, code: 0, ident: 0x4c56, sequence: 3, data: bytes('ping payload 0123') };
 
@@ -53,4 +55,25 @@ export const arpReply: Arp = {
 
 export function eth(payload: Ipv4 | Arp, src = DIRECTOR_MAC, dst = ROUTER_MAC): Ethernet {
   return { proto: 'eth', src, dst, ethertype: payload.proto === 'arp' ? ETH_P_ARP : ETH_P_IP, payload };
+}
+
+/** Every checksum in an encoded frame, recomputed over the bytes with the field filled in. */
+export function recomputedChecksums(frame: Ethernet): Array<{ what: string; value: number }> {
+  const b = encodeFrame(frame);
+  const out: Array<{ what: string; value: number }> = [];
+  if (frame.payload.proto !== 'ipv4') return out;
+  let off = 14;
+  let p: Ipv4 = frame.payload;
+  for (;;) {
+    out.push({ what: 'ipv4 header', value: internetChecksum(b, off, off + 20) });
+    off += 20;
+    if (p.payload.proto !== 'ipv4') break;
+    p = p.payload;
+  }
+  const end = off + payloadLength(p.payload);
+  const t = p.payload;
+  if (t.proto === 'tcp') out.push({ what: 'tcp', value: transportChecksum(p.src, p.dst, IPPROTO_TCP, b, off, end) });
+  if (t.proto === 'udp') out.push({ what: 'udp', value: transportChecksum(p.src, p.dst, IPPROTO_UDP, b, off, end) });
+  if (t.proto === 'icmp') out.push({ what: 'icmp', value: internetChecksum(b, off, end) });
+  return out;
 }
