@@ -1,3 +1,4 @@
+/** net/checksum.ts: RFC 1071 checksums, known answers and verification over encoded frames. */
 import { describe, expect, it } from 'vitest';
 import { fold, internetChecksum, sum16, transportChecksum } from '../../src/net/checksum';
 import { encodeIpv4 } from '../../src/net/wire';

@@ -1,3 +1,4 @@
+/** net/pcapng.ts: block framing, interfaces and timestamps of the capture file, read back by hand. */
 import { describe, expect, it } from 'vitest';
 import { EPOCH_OFFSET_NS, LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapngWriter, traceToPcapng } from '../../src/net/pcapng';
 import { encodeFrame, encodeIpv4 } from '../../src/net/wire';

@@ -1,3 +1,4 @@
+/** net/wire.ts: bytes on the wire as Linux emits them, and back (decode(encode(p)) is p). */
 import { describe, expect, it } from 'vitest';
 import {
   WireError, decodeArp, decodeFrame, decodeIpv4, encodeArp, encodeFrame, encodeIpv4, fieldRanges,
