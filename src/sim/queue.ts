@@ -17,10 +17,11 @@
  * - Every ring bucket holds only times of one absolute bucket, kept sorted by (time, seq);
  *   a push almost always appends at the tail (sequence numbers only grow), and the pop is
  *   the head of the cursor's bucket.
- * - The geometry adapts: when the ring holds too many events per bucket, or too many sit in
- *   the overflow heap, or inserts walk far into their bucket, it is rebuilt from the pending
- *   events (width from the 90th percentile of their spread, nb from their count). Rebuilds
- *   need at least `size` operations since the previous one, so their cost is amortised.
+ * - The geometry adapts: when the population doubles or quarters, when the overflow heap
+ *   grows, or when inserts walk far into their buckets, it is rebuilt from the pending events
+ *   (width from the gaps between events near the head, as Brown's calendar queue does; bucket
+ *   count from the population). A rebuild waits for at least `size` operations since the
+ *   previous one, so its O(n log n) is amortised.
  * - Keys must be finite, >= 0 and below 2^53; times below the cursor are accepted (a rebuild
  *   moves the cursor back), but the engine never produces them.
  */
@@ -85,6 +86,8 @@ export class EventQueue<T> {
   // ---- adaptation ----
   private opsSinceRebuild = 0;
   private walkSteps = 0;
+  private sizeAtRebuild = 0;
+  private ovAtRebuild = 0;
 
   constructor(initialCapacity = 1024) {
     const c = Math.max(16, initialCapacity);
@@ -114,7 +117,7 @@ export class EventQueue<T> {
     this.code[slot] = code;
     this.item[slot] = item;
     this.size++;
-    if (++this.opsSinceRebuild > this.size && this.needsRebuild()) this.rebuild();
+    if (++this.opsSinceRebuild >= this.size && this.needsRebuild()) this.rebuild();
     this.place(slot, key);
     return slot;
   }
@@ -371,17 +374,21 @@ export class EventQueue<T> {
 
   private needsRebuild(): boolean {
     const n = this.size;
-    if (n > 2 * this.nb && this.nb < MAX_BUCKETS) return true; // crowded buckets
-    if (this.nb > MIN_BUCKETS && n < this.nb >>> 3) return true; // mostly empty ring
-    if (this.ovCount > 64 + (this.ringCount >>> 1)) return true; // window too short
+    if (n > 2 * this.sizeAtRebuild + 64) return true; // population doubled
+    if (n < this.sizeAtRebuild >>> 2 && this.nb > MIN_BUCKETS) return true; // population quartered
+    if (this.ovCount > 2 * this.ovAtRebuild + 64) return true; // window too short
     if (this.walkSteps > 4 * this.opsSinceRebuild + 64) return true; // buckets too wide
     return false;
   }
 
-  /** Re-derive width and bucket count from the pending records and re-place them all. */
+  /**
+   * Re-derive the geometry from the pending records and re-place them all.
+   * Width (as in Brown's calendar queue): about 3 mean gaps between consecutive events near
+   * the head, gaps over twice the mean left out, rounded to a power of two. Buckets: at least
+   * the population, more (up to 4x) to let the window reach the 90th-percentile event; the
+   * rest waits in the overflow heap.
+   */
   private rebuild(): void {
-    this.opsSinceRebuild = 0;
-    this.walkSteps = 0;
     const n = this.ringCount + this.ovCount;
     const slots = new Int32Array(n);
     let k = 0;
@@ -389,18 +396,31 @@ export class EventQueue<T> {
       for (let s = this.head[b]!; s >= 0; s = this.next[s]!) slots[k++] = s;
     }
     for (let i = 0; i < this.ovCount; i++) slots[k++] = this.ov[i]!;
+    const time = this.time;
+    const order = Array.from(slots).sort((a, b) => (this.before(a, b) ? -1 : this.before(b, a) ? 1 : 0));
 
-    let min = Infinity;
-    for (let i = 0; i < n; i++) min = Math.min(min, this.time[slots[i]!]!);
-    const spread = new Float64Array(n);
-    for (let i = 0; i < n; i++) spread[i] = this.time[slots[i]!]! - min;
-    spread.sort();
-    const d90 = n > 0 ? spread[Math.floor(0.9 * (n - 1))]! : 0;
-
-    const nb = Math.min(MAX_BUCKETS, Math.max(MIN_BUCKETS, nextPow2(n)));
-    // the window (nb buckets) spans twice the 90th-percentile distance from the minimum
     let shift = 0;
-    while (shift < 52 && 2 ** shift * nb < 2 * d90) shift++;
+    let nb = MIN_BUCKETS;
+    if (n > 1) {
+      const m = Math.min(n, 256);
+      const t0 = time[order[0]!]!;
+      const mean = (time[order[m - 1]!]! - t0) / (m - 1);
+      let sum = 0;
+      let cnt = 0;
+      for (let i = 1; i < m; i++) {
+        const g = time[order[i]!]! - time[order[i - 1]!]!;
+        if (g <= 2 * mean) {
+          sum += g;
+          cnt++;
+        }
+      }
+      const width = cnt > 0 ? (3 * sum) / cnt : 1;
+      while (shift < 52 && 2 ** (shift + 0.5) < width) shift++;
+      const base = Math.min(MAX_BUCKETS, Math.max(MIN_BUCKETS, nextPow2(n)));
+      const reach = time[order[Math.floor(0.9 * (n - 1))]!]! - t0;
+      nb = base;
+      while (nb < 4 * base && nb < MAX_BUCKETS && nb * 2 ** shift <= reach) nb *= 2;
+    }
 
     this.nb = nb;
     this.mask = nb - 1;
@@ -419,15 +439,17 @@ export class EventQueue<T> {
     this.tail.fill(NIL);
     this.ringCount = 0;
     this.ovCount = 0;
-    this.cur = n > 0 ? Math.floor(min * this.inv) : 0;
-    // re-place in (time, seq) order so every bucket is built by appends
-    const order = Array.from(slots).sort((a, b) => (this.before(a, b) ? -1 : this.before(b, a) ? 1 : 0));
+    this.cur = n > 0 ? Math.floor(time[order[0]!]! * this.inv) : 0;
+    // in (time, seq) order, so every bucket is built by appends and the heap by leaf pushes
     for (const s of order) {
-      const a = Math.floor(this.time[s]! * this.inv);
+      const a = Math.floor(time[s]! * this.inv);
       if (a - this.cur < nb) this.insert(s, a & this.mask);
       else this.ovPush(s);
     }
+    this.opsSinceRebuild = 0;
     this.walkSteps = 0;
+    this.sizeAtRebuild = n;
+    this.ovAtRebuild = this.ovCount;
   }
 
   /** Bucket geometry, for tests and diagnostics. */
