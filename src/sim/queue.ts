@@ -85,6 +85,8 @@ export class EventQueue<T> {
 
   // ---- adaptation ----
   private opsSinceRebuild = 0;
+  /** opsSinceRebuild value at which push next looks at the geometry (at least `size` after a rebuild). */
+  private nextCheck = 32;
   private walkSteps = 0;
   private sizeAtRebuild = 0;
   private ovAtRebuild = 0;
@@ -117,7 +119,7 @@ export class EventQueue<T> {
     this.code[slot] = code;
     this.item[slot] = item;
     this.size++;
-    if (++this.opsSinceRebuild >= this.size && this.needsRebuild()) this.rebuild();
+    if (++this.opsSinceRebuild >= this.nextCheck) this.maybeRebuild();
     this.place(slot, key);
     return slot;
   }
@@ -372,6 +374,12 @@ export class EventQueue<T> {
 
   // ------------------------------------------------------------------ adaptation
 
+  /** Rebuild if the geometry no longer fits; otherwise look again in 32 operations. */
+  private maybeRebuild(): void {
+    if (this.needsRebuild()) this.rebuild();
+    else this.nextCheck = this.opsSinceRebuild + 32;
+  }
+
   private needsRebuild(): boolean {
     const n = this.size;
     if (n > 2 * this.sizeAtRebuild + 64) return true; // population doubled
@@ -447,6 +455,7 @@ export class EventQueue<T> {
       else this.ovPush(s);
     }
     this.opsSinceRebuild = 0;
+    this.nextCheck = Math.max(32, n);
     this.walkSteps = 0;
     this.sizeAtRebuild = n;
     this.ovAtRebuild = this.ovCount;
