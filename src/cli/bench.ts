@@ -206,12 +206,19 @@ export function formatSuiteTable(rows: readonly SuiteRow[]): string {
   return [line(head), ...body.map(line)].join('\n');
 }
 
-// Direct use: `npx tsx src/cli/bench.ts --connections 100000 --json`, `... --suite`.
+/** Prints the lb-abstract suite table (for `npm run bench`); returns the exit status. */
+export async function benchSuiteMain(argv: string[]): Promise<number> {
+  if (argv.length > 0) {
+    process.stderr.write(`lvsim bench-suite: unexpected argument '${argv[0]}' (it takes none)\n`);
+    return 2;
+  }
+  process.stdout.write(`${formatSuiteTable(lbAbstractSuite())}\n`);
+  return 0;
+}
+
+// Direct use: `npx tsx src/cli/bench.ts --connections 100000 --json`, or `... --suite`.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const args = process.argv.slice(2);
-  if (args[0] === '--suite') {
-    process.stdout.write(`${formatSuiteTable(lbAbstractSuite())}\n`);
-  } else {
-    benchMain(args).then((code) => process.exit(code));
-  }
+  const main = args[0] === '--suite' ? benchSuiteMain(args.slice(1)) : benchMain(args);
+  main.then((code) => process.exit(code));
 }
