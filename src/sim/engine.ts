@@ -115,8 +115,7 @@ export class Engine {
       const s = q.peekSlot();
       if (s === NIL) return Infinity;
       if (!this.isDead(s)) return q.time[s]!;
-      q.popSlot();
-      q.release(s);
+      q.release(q.discardFront());
     }
   }
 

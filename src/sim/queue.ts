@@ -173,6 +173,33 @@ export class EventQueue<T> {
     return this.ovCount !== 0 ? this.ov[0]! : NIL;
   }
 
+  /**
+   * Unlink the earliest record like popSlot, but leave the cursor where it is, so that keys
+   * between the cursor and that record stay cheap to push (for dropping cancelled events
+   * while only peeking). Returns its slot, or NIL; release it as after popSlot.
+   */
+  discardFront(): number {
+    if (this.ringCount === 0) {
+      if (this.ovCount === 0) return NIL;
+      const s = this.ov[0]!;
+      this.ovPop();
+      this.size--;
+      return s;
+    }
+    let b = this.cur & this.mask;
+    if (this.head[b]! < 0) b = this.findNext(b);
+    const h = this.head[b]!;
+    const nx = this.next[h]!;
+    this.head[b] = nx;
+    if (nx < 0) {
+      this.tail[b] = NIL;
+      this.clearBit(b);
+    }
+    this.ringCount--;
+    this.size--;
+    return h;
+  }
+
   /** Time of the earliest record, or Infinity. */
   peekKey(): number {
     const s = this.peekSlot();

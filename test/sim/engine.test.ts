@@ -233,3 +233,22 @@ describe('Engine.rng', () => {
     expect(new Engine(3).rng('x').nextU32()).not.toBe(new Engine(4).rng('x').nextU32());
   });
 });
+
+describe('Engine after peeking past cancelled events', () => {
+  it('still orders events scheduled between now and a dropped cancelled event', () => {
+    const e = new Engine();
+    const log: number[] = [];
+    for (let i = 0; i < 100; i++) e.at(1_000 + i * 1_000_000, (now) => log.push(now));
+    e.run(1_000);
+    const far = e.at(5_000_000_000, () => log.push(-1));
+    e.at(6_000_000_000, (now) => log.push(now));
+    e.cancel(far);
+    e.run(3_000_000_000); // drains the near events; peekTime then drops the cancelled one
+    expect(e.peekTime()).toBe(6_000_000_000);
+    e.at(3_500_000_000, (now) => log.push(now));
+    e.at(3_500_000_000, (now) => log.push(now + 1));
+    e.run();
+    expect(log.slice(-3)).toEqual([3_500_000_000, 3_500_000_001, 6_000_000_000]);
+    expect(log).toHaveLength(103);
+  });
+});
