@@ -9,6 +9,8 @@ import { type Ip4, type Mac, formatIp4, inPrefix, networkOf, broadcastOf, prefix
 import type { Engine } from '../sim/engine';
 import type { TraceSink } from './trace';
 import { Sysctls } from './sysctl';
+import { Netfilter } from './netfilter';
+import { PacketIds } from './skb';
 
 export type DeviceKind = 'loopback' | 'ether' | 'ipip';
 
@@ -108,6 +110,12 @@ export class Host {
   private nextIfindex = 1;
   /** IP ID counter for packets without DF (ip_select_ident: per-destination in the kernel; one counter here). */
   ipId = 0;
+  /** Registered netfilter hooks (IPVS adds ip_vs_in_hook at LOCAL_IN). */
+  readonly nf = new Netfilter();
+  /** Packet ids; the world gives every host the same allocator. */
+  ids = new PacketIds();
+  /** Learned path MTUs (from ICMP fragmentation-needed), by destination. */
+  readonly pmtu = new Map<Ip4, number>();
 
   constructor(readonly name: string, readonly engine: Engine, public trace: TraceSink, readonly macBase = ++macCounter) {
     this.createDevice('lo', 'loopback', { mtu: 65536, mac: '00:00:00:00:00:00' });

@@ -1,0 +1,376 @@
+/**
+ * config/scenario.ts: the scenario file (YAML). Hosts are configured with the command lines a
+ * user types on Linux and the files they edit; links are L2 segments between host:device
+ * ends; traffic says which clients connect where and when. Every problem is a Diagnostic
+ * with file:line:col, and one bad entry never stops the rest from loading.
+ * The format is documented in docs/scenarios.md.
+ */
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Diagnostic } from './diag';
+import { type Ip4, parseIp4 } from '../net/addr';
+
+export interface Pos { readonly line: number; readonly col: number; readonly endCol: number }
+
+/** A command line with where it came from. */
+export interface SourceLine { readonly text: string; readonly line: number; readonly col: number }
+
+export interface LinkSpec {
+  readonly name: string;
+  readonly ends: ReadonlyArray<{ host: string; dev: string; pos: Pos }>;
+  readonly latencyNs: number;
+  readonly mtu?: number;
+  readonly pos: Pos;
+}
+
+export interface ListenSpec { readonly proto: 'tcp'; readonly port: number; readonly name: string; readonly addr: Ip4 }
+
+export interface HostSpec {
+  readonly name: string;
+  readonly role?: 'client' | 'router' | 'director' | 'realserver' | 'host';
+  readonly setup: readonly SourceLine[];
+  readonly files: ReadonlyMap<string, { text: string; line: number }>;
+  readonly listen: readonly ListenSpec[];
+  readonly pos: Pos;
+}
+
+export type TrafficSpec =
+  | { readonly kind: 'connect'; readonly id: string; readonly from: string; readonly src: Ip4 | null; readonly sport: number; readonly dst: Ip4; readonly dport: number; readonly mode: 'close' | 'hold'; readonly send: number; readonly atNs: number | null; readonly pos: Pos }
+  | { readonly kind: 'release'; readonly id: string; readonly atNs: number | null; readonly pos: Pos }
+  | { readonly kind: 'exec'; readonly host: string; readonly command: SourceLine; readonly atNs: number | null; readonly pos: Pos };
+
+export interface Scenario {
+  readonly file: string;
+  readonly name: string;
+  readonly description: string;
+  readonly seed: number;
+  readonly links: readonly LinkSpec[];
+  readonly hosts: ReadonlyMap<string, HostSpec>;
+  readonly traffic: readonly TrafficSpec[];
+  /** Stop the run at this virtual time (default: when nothing is left to happen). */
+  readonly untilNs: number | null;
+}
+
+const TOP_KEYS = ['name', 'description', 'seed', 'links', 'hosts', 'traffic', 'until'];
+const HOST_KEYS = ['role', 'setup', 'files', 'listen'];
+const LINK_KEYS = ['name', 'ends', 'latency', 'mtu'];
+const ROLES = ['client', 'router', 'director', 'realserver', 'host'];
+const HOST_NAME = /^[a-z][a-z0-9_-]{0,30}$/i;
+const DEV_NAME = /^[a-zA-Z][a-zA-Z0-9_.-]{0,14}$/;
+
+const UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, min: 60e9, h: 3600e9 };
+
+/** "100us", "2.5ms", "3s", "0" -> integer ns; null if malformed. */
+export function parseDuration(s: string): number | null {
+  if (s === '0') return 0;
+  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|min|m|h)$/.exec(s.trim());
+  if (!m) return null;
+  return Math.round(Number(m[1]) * UNITS[m[2]]);
+}
+
+export function parseScenario(text: string, file: string): { scenario: Scenario; diagnostics: Diagnostic[] } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const diags: Diagnostic[] = [];
+  const posOf = (n: Node | null | undefined): Pos => {
+    const r = n?.range;
+    if (!r) return { line: 1, col: 1, endCol: 1 };
+    const a = lc.linePos(r[0]);
+    const b = lc.linePos(r[1]);
+    return { line: a.line, col: a.col, endCol: b.line === a.line ? b.col : a.col + 1 };
+  };
+  const err = (p: Pos, found: string, expected: string, severity: 'error' | 'warning' = 'error') =>
+    diags.push({ file, line: p.line, col: p.col, endCol: Math.max(p.endCol, p.col + 1), severity, found, expected });
+
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    const lp = e.linePos?.[0] ?? { line: 1, col: 1 };
+    diags.push({ file, line: lp.line, col: lp.col, endCol: lp.col + 1, severity: doc.errors.includes(e as never) ? 'error' : 'warning', found: e.message.split('\n')[0], expected: 'valid YAML' });
+  }
+  const empty: Scenario = { file, name: file, description: '', seed: 1, links: [], hosts: new Map(), traffic: [], untilNs: null };
+  const root = doc.contents;
+  if (!isMap(root)) {
+    if (!doc.errors.length) err(posOf(root as Node), root ? 'a ' + (isSeq(root) ? 'list' : 'value') : 'an empty file', 'a mapping with hosts:, links: and traffic:');
+    return { scenario: empty, diagnostics: diags };
+  }
+
+  const str = (n: unknown): string | null => (isScalar(n) && (typeof n.value === 'string' || typeof n.value === 'number') ? String(n.value) : null);
+  const get = (m: YAMLMap, key: string): Node | null => (m.get(key, true) as Node | undefined) ?? null;
+  const checkKeys = (m: YAMLMap, allowed: string[], where: string) => {
+    for (const it of m.items as Pair[]) {
+      const k = str(it.key);
+      if (k === null || !allowed.includes(k)) err(posOf(it.key as Node), k ?? String(it.key), `one of the ${where} keys: ${allowed.join(', ')}${suggest(k ?? '', allowed)}`);
+    }
+  };
+  checkKeys(root, TOP_KEYS, 'top-level');
+
+  const name = str(get(root, 'name')) ?? file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+  const description = str(get(root, 'description')) ?? '';
+  let seed = 1;
+  const seedNode = get(root, 'seed');
+  if (seedNode) {
+    const s = str(seedNode);
+    if (s === null || !/^\d+$/.test(s) || Number(s) >= 2 ** 32) err(posOf(seedNode), s ?? 'a non-number', 'an integer seed from 0 to 4294967295');
+    else seed = Number(s);
+  }
+  let untilNs: number | null = null;
+  const untilNode = get(root, 'until');
+  if (untilNode) {
+    const d = parseDuration(str(untilNode) ?? '');
+    if (d === null) err(posOf(untilNode), str(untilNode) ?? '?', 'a duration such as 500ms or 30s');
+    else untilNs = d;
+  }
+
+  // hosts
+  const hosts = new Map<string, HostSpec>();
+  const hostsNode = get(root, 'hosts');
+  if (!hostsNode) err({ line: 1, col: 1, endCol: 2 }, 'no hosts:', 'a hosts: mapping (host name -> setup)');
+  else if (!isMap(hostsNode)) err(posOf(hostsNode), 'a ' + (isSeq(hostsNode) ? 'list' : 'value'), 'a mapping of host names to their setup');
+  else {
+    for (const it of hostsNode.items as Pair[]) {
+      const hn = str(it.key);
+      const kp = posOf(it.key as Node);
+      if (hn === null || !HOST_NAME.test(hn)) { err(kp, hn ?? '?', 'a host name (letters, digits, - and _)'); continue; }
+      const hv = it.value as Node | null;
+      const setup: SourceLine[] = [];
+      const files = new Map<string, { text: string; line: number }>();
+      const listen: ListenSpec[] = [];
+      let role: HostSpec['role'];
+      if (hv && isMap(hv)) {
+        checkKeys(hv, HOST_KEYS, 'host');
+        const r = get(hv, 'role');
+        if (r) {
+          const rv = str(r);
+          if (rv && ROLES.includes(rv)) role = rv as HostSpec['role'];
+          else err(posOf(r), rv ?? '?', `a role: ${ROLES.join(', ')}`);
+        }
+        const s = get(hv, 'setup');
+        if (s) setup.push(...commandLines(s, text, lc, posOf, err));
+        const f = get(hv, 'files');
+        if (f) {
+          if (!isMap(f)) err(posOf(f), 'not a mapping', 'files: a mapping of paths to their contents');
+          else for (const fi of f.items as Pair[]) {
+            const path = str(fi.key);
+            const content = str(fi.value);
+            if (!path || !path.startsWith('/')) { err(posOf(fi.key as Node), path ?? '?', 'an absolute path such as /etc/sysctl.conf'); continue; }
+            if (content === null) { err(posOf(fi.value as Node), 'not text', 'the file contents (use a | block)'); continue; }
+            files.set(path, { text: content, line: blockStartLine(fi.value as Node, lc) });
+          }
+        }
+        const l = get(hv, 'listen');
+        if (l) {
+          if (!isSeq(l)) err(posOf(l), 'not a list', 'listen: a list of {proto: tcp, port: N, name: NAME}');
+          else for (const li of l.items as Node[]) {
+            if (!isMap(li)) { err(posOf(li), 'not a mapping', '{proto: tcp, port: N, name: NAME}'); continue; }
+            checkKeys(li, ['proto', 'port', 'name', 'addr'], 'listen');
+            const proto = str(get(li, 'proto')) ?? 'tcp';
+            const portN = get(li, 'port');
+            const port = Number(str(portN));
+            if (proto !== 'tcp') { err(posOf(get(li, 'proto')), proto, 'tcp (UDP servers are not modelled yet)'); continue; }
+            if (!portN || !/^\d+$/.test(str(portN) ?? '') || port < 1 || port > 65535) { err(posOf(portN ?? li), str(portN) ?? 'nothing', 'a port from 1 to 65535'); continue; }
+            const an = get(li, 'addr');
+            let addr = 0;
+            if (an) {
+              const a = parseIp4(str(an) ?? '');
+              if (a === null) { err(posOf(an), str(an) ?? '?', 'an IPv4 address to bind, or omit for any'); continue; }
+              addr = a;
+            }
+            listen.push({ proto: 'tcp', port, name: str(get(li, 'name')) ?? hn.toUpperCase(), addr });
+          }
+        }
+      } else if (hv && !(isScalar(hv) && hv.value === null)) {
+        err(posOf(hv), 'a ' + (isSeq(hv) ? 'list' : 'value'), 'a mapping with setup:, files:, listen:');
+      }
+      hosts.set(hn, { name: hn, role, setup, files, listen, pos: kp });
+    }
+  }
+
+  // links
+  const links: LinkSpec[] = [];
+  const linksNode = get(root, 'links');
+  if (linksNode && !isSeq(linksNode)) err(posOf(linksNode), 'not a list', 'links: a list of {name, ends: [host:dev, host:dev], latency}');
+  else if (linksNode && isSeq(linksNode)) {
+    const seenEnds = new Map<string, Pos>();
+    (linksNode.items as Node[]).forEach((ln, i) => {
+      if (!isMap(ln)) { err(posOf(ln), 'not a mapping', '{name, ends: [host:dev, ...], latency}'); return; }
+      checkKeys(ln, LINK_KEYS, 'link');
+      const endsN = get(ln, 'ends');
+      const ends: Array<{ host: string; dev: string; pos: Pos }> = [];
+      if (!endsN || !isSeq(endsN)) { err(posOf(endsN ?? ln), endsN ? 'not a list' : 'no ends:', 'ends: [host:dev, host:dev]'); return; }
+      for (const en of endsN.items as Node[]) {
+        const s = str(en) ?? '';
+        const p = posOf(en);
+        const m = /^([^:]+):(.+)$/.exec(s);
+        if (!m || !HOST_NAME.test(m[1]) || !DEV_NAME.test(m[2])) { err(p, s, 'host:device, such as director:eth0'); continue; }
+        if (!hosts.has(m[1])) { err(p, m[1], `a host declared under hosts:${suggest(m[1], [...hosts.keys()])}`); continue; }
+        const key = `${m[1]}:${m[2]}`;
+        if (seenEnds.has(key)) { err(p, key, 'a device on one link only (it is already on another)'); continue; }
+        seenEnds.set(key, p);
+        ends.push({ host: m[1], dev: m[2], pos: p });
+      }
+      let latencyNs = 50_000;
+      const latN = get(ln, 'latency');
+      if (latN) {
+        const d = parseDuration(str(latN) ?? '');
+        if (d === null) err(posOf(latN), str(latN) ?? '?', 'a latency such as 50us or 2ms');
+        else latencyNs = d;
+      }
+      let mtu: number | undefined;
+      const mtuN = get(ln, 'mtu');
+      if (mtuN) {
+        const v = Number(str(mtuN));
+        if (!Number.isInteger(v) || v < 68 || v > 65535) err(posOf(mtuN), str(mtuN) ?? '?', 'an MTU from 68 to 65535');
+        else mtu = v;
+      }
+      links.push({ name: str(get(ln, 'name')) ?? `link${i + 1}`, ends, latencyNs, mtu, pos: posOf(ln) });
+    });
+  }
+
+  // traffic
+  const traffic: TrafficSpec[] = [];
+  const trN = get(root, 'traffic');
+  if (trN && !isSeq(trN)) err(posOf(trN), 'not a list', 'traffic: a list of connect:/release:/exec: steps');
+  else if (trN && isSeq(trN)) {
+    let auto = 0;
+    const ids = new Set<string>();
+    for (const tn of trN.items as Node[]) {
+      const p = posOf(tn);
+      if (!isMap(tn)) { err(p, 'not a mapping', 'a step such as {connect: 172.16.29.6:9001, from: client}'); continue; }
+      let atNs: number | null = null;
+      const atN = get(tn, 'at');
+      if (atN) {
+        const d = parseDuration(str(atN) ?? '');
+        if (d === null) { err(posOf(atN), str(atN) ?? '?', 'a time such as 0ms, 1.5s'); continue; }
+        atNs = d;
+      }
+      if (get(tn, 'connect')) {
+        checkKeys(tn, ['connect', 'from', 'src', 'at', 'mode', 'send', 'id'], 'connect step');
+        const cn = get(tn, 'connect')!;
+        const ep = parseEndpoint(str(cn) ?? '');
+        if (!ep || ep.port === 0) { err(posOf(cn), str(cn) ?? '?', 'the service address:port, such as 172.16.29.6:9001'); continue; }
+        const fromN = get(tn, 'from');
+        const from = str(fromN);
+        if (!from) { err(p, 'no from:', 'from: the client host'); continue; }
+        if (!hosts.has(from)) { err(posOf(fromN), from, `a host declared under hosts:${suggest(from, [...hosts.keys()])}`); continue; }
+        let src: Ip4 | null = null;
+        let sport = 0;
+        const srcN = get(tn, 'src');
+        if (srcN) {
+          const s = str(srcN) ?? '';
+          const e2 = parseEndpoint(s) ?? (parseIp4(s) !== null ? { addr: parseIp4(s)!, port: 0 } : null);
+          if (!e2) { err(posOf(srcN), s, 'the client address[:port], such as 203.0.113.10:40001'); continue; }
+          src = e2.addr; sport = e2.port;
+        }
+        const modeN = get(tn, 'mode');
+        const mode = str(modeN) ?? 'close';
+        if (mode !== 'close' && mode !== 'hold') { err(posOf(modeN), mode, `close or hold${suggest(mode, ['close', 'hold'])}`); continue; }
+        const sendN = get(tn, 'send');
+        let send = 0;
+        if (sendN) {
+          const v = str(sendN) ?? '';
+          if (!/^\d+$/.test(v) || Number(v) > 1e8) { err(posOf(sendN), v, 'a byte count for the request, such as 3000'); continue; }
+          send = Number(v);
+        }
+        const id = str(get(tn, 'id')) ?? `c${++auto}`;
+        if (ids.has(id)) { err(posOf(get(tn, 'id') ?? tn), id, 'an id not used by an earlier step'); continue; }
+        ids.add(id);
+        traffic.push({ kind: 'connect', id, from, src, sport, dst: ep.addr, dport: ep.port, mode, send, atNs, pos: p });
+      } else if (get(tn, 'release')) {
+        checkKeys(tn, ['release', 'at'], 'release step');
+        const rn = get(tn, 'release')!;
+        const id = str(rn) ?? '';
+        if (!ids.has(id)) { err(posOf(rn), id, `the id of an earlier connect step${suggest(id, [...ids])}`); continue; }
+        traffic.push({ kind: 'release', id, atNs, pos: p });
+      } else if (get(tn, 'exec')) {
+        checkKeys(tn, ['exec', 'host', 'at'], 'exec step');
+        const en = get(tn, 'exec')!;
+        const hn = get(tn, 'host');
+        const h = str(hn);
+        if (!h || !hosts.has(h)) { err(posOf(hn ?? tn), h ?? 'no host:', `host: a host declared under hosts:${suggest(h ?? '', [...hosts.keys()])}`); continue; }
+        const ep2 = posOf(en);
+        traffic.push({ kind: 'exec', host: h, command: { text: str(en) ?? '', line: ep2.line, col: ep2.col + (isQuoted(en) ? 1 : 0) }, atNs, pos: p });
+      } else {
+        err(p, 'a step without connect:, release: or exec:', 'connect: ADDR:PORT (from: HOST), release: ID, or exec: COMMAND (host: HOST)');
+      }
+    }
+  }
+  return { scenario: { file, name, description, seed, links, hosts, traffic, untilNs }, diagnostics: diags };
+}
+
+function isQuoted(n: Node): boolean {
+  return isScalar(n) && (n.type === 'QUOTE_DOUBLE' || n.type === 'QUOTE_SINGLE');
+}
+
+function blockStartLine(n: Node, lc: LineCounter): number {
+  const r = n?.range;
+  if (!r) return 1;
+  const l = lc.linePos(r[0]).line;
+  return isScalar(n) && (n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED') ? l + 1 : l;
+}
+
+/** setup: either a block of lines or a list of strings; each line keeps its file position. */
+function commandLines(n: Node, text: string, lc: LineCounter, posOf: (n: Node) => Pos, err: (p: Pos, f: string, e: string) => void): SourceLine[] {
+  const out: SourceLine[] = [];
+  if (isSeq(n)) {
+    for (const it of n.items as Node[]) {
+      if (!isScalar(it) || typeof it.value !== 'string') { err(posOf(it), 'not a command', 'a command line as a string'); continue; }
+      const p = posOf(it);
+      out.push({ text: it.value, line: p.line, col: p.col + (isQuoted(it) ? 1 : 0) });
+    }
+    return out;
+  }
+  if (isScalar(n) && typeof n.value === 'string') {
+    if (n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED') {
+      // Map each line of the block back to its physical line: content starts after the indicator line.
+      const start = lc.linePos(n.range![0]).line + 1;
+      const src = text.split('\n');
+      let phys = start - 1;
+      for (const l of n.value.split('\n')) {
+        while (phys < src.length && src[phys].trim() === '' && l.trim() !== '') phys++;
+        const raw = src[phys] ?? '';
+        const indent = raw.length - raw.trimStart().length;
+        if (l.trim() !== '') out.push({ text: l, line: phys + 1, col: indent + 1 - (l.length - l.trimStart().length) });
+        phys++;
+      }
+      return out;
+    }
+    const p = posOf(n);
+    out.push({ text: n.value, line: p.line, col: p.col + (isQuoted(n) ? 1 : 0) });
+    return out;
+  }
+  err(posOf(n), 'not commands', 'setup: a | block of command lines, or a list of them');
+  return out;
+}
+
+export function parseEndpoint(s: string): { addr: Ip4; port: number } | null {
+  const m = /^(\d+\.\d+\.\d+\.\d+):(\d{1,5})$/.exec(s.trim());
+  if (!m) return null;
+  const addr = parseIp4(m[1]);
+  const port = Number(m[2]);
+  if (addr === null || port > 65535 || (m[2].length > 1 && m[2][0] === '0')) return null;
+  return { addr, port };
+}
+
+/** " (did you mean 'x'?)" for a near miss (edit distance <= 2), else "". */
+export function suggest(found: string, options: readonly string[]): string {
+  let best: string | null = null;
+  let bestD = 3;
+  for (const o of options) {
+    const d = editDistance(found.toLowerCase(), o.toLowerCase());
+    if (d < bestD) { bestD = d; best = o; }
+  }
+  return best && best !== found ? ` (did you mean '${best}'?)` : '';
+}
+
+export function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3) return 99;
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}

@@ -1,0 +1,150 @@
+/**
+ * ipvs/core.ts: ip_vs_in_hook at NF_INET_LOCAL_IN priority 99 (net/netfilter/ipvs/ip_vs_core.c),
+ * tun-path.md §2.1: look the client packet up in the connection table, schedule a new
+ * connection on a miss, move the TCP state, count, and hand the packet to the tunnel
+ * transmitter. Also ip_vs_in_icmp: ICMP errors about our own IPIP packets are relayed to
+ * the client (§6.7). Only IPv4 TCP/UDP virtual services are modelled (no fwmark, SCTP).
+ */
+import { formatEndpoint, formatIp4 } from '../net/addr';
+import { type Icmp, type Tcp, type Udp, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ipv4TotalLength } from '../net/packet';
+import type { Host } from '../kernel/host';
+import type { Skb } from '../kernel/skb';
+import { type NfVerdict, NF_ACCEPT, NF_STOLEN } from '../kernel/netfilter';
+import { trace } from '../kernel/ip';
+import { icmpSend, nextId, defaultTtl } from '../kernel/icmp';
+import { ipSend } from '../kernel/ip';
+import type { Conn, IpvsCtl } from './ctl';
+import { type ExplainSink, type SchedCandidate, type SchedExplain, destKey } from './types';
+import { ipVsTunnelXmit } from './xmit';
+
+export const IP_VS_IN_HOOK_PRIORITY = 99;
+
+/** Collects a scheduler's explanation into the trace's SchedExplain. */
+class ExplainCollector implements ExplainSink {
+  readonly candidates: SchedCandidate[] = [];
+  readonly details: Record<string, string | number | boolean> = {};
+  text = '';
+  candidate(c: SchedCandidate): void { this.candidates.push(c); }
+  detail(k: string, v: string | number | boolean): void { this.details[k] = v; }
+  summary(t: string): void { this.text = t; }
+  build(scheduler: string, chosen: string | null): SchedExplain {
+    return { scheduler, chosen, candidates: this.candidates, detail: this.details, summary: this.text || (chosen ? `${scheduler} chose ${chosen}` : `${scheduler}: no destination available`) };
+  }
+}
+
+const TCP_STATE_NAMES = ['NONE', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'SYNACK'];
+
+export function connStateName(cp: Conn): string {
+  return cp.protocol === IPPROTO_UDP ? 'UDP' : TCP_STATE_NAMES[cp.state] ?? String(cp.state);
+}
+
+/** Register IPVS on a host's LOCAL_IN hook. `explain` turns on the "why this server" records. */
+export function registerIpvsHooks(host: Host, ipvs: IpvsCtl, opts: { explain?: boolean } = {}): void {
+  const explain = opts.explain ?? true;
+  host.nf.register({
+    hook: 'INPUT', priority: IP_VS_IN_HOOK_PRIORITY, name: 'ip_vs_in_hook',
+    fn: (skb) => ipVsInHook(host, ipvs, skb, explain),
+  });
+}
+
+export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean): NfVerdict {
+  if (skb.ipvsProperty || !ipvs.enabled) return NF_ACCEPT;
+  const ip = skb.pkt;
+  if (ip.protocol === IPPROTO_ICMP) return ipVsInIcmp(host, ipvs, skb);
+  if (ip.protocol !== IPPROTO_TCP && ip.protocol !== IPPROTO_UDP) return NF_ACCEPT;
+  const th = ip.payload as Tcp | Udp;
+  const tcpFlags = th.proto === 'tcp' ? th.flags : null;
+  const isSyn = tcpFlags !== null && (tcpFlags & TCP_SYN) !== 0 && (tcpFlags & TCP_RST) === 0;
+
+  let cp = ipvs.connInGet(ip.protocol, ip.src, th.sport, ip.dst, th.dport);
+  if (cp && isSyn) {
+    // §2.1 step 7: a new SYN on an old entry may be rescheduled.
+    const dest = cp.dest;
+    const nodest = dest !== null && dest.weight === 0 && host.sysctl.num('net.ipv4.vs.expire_nodest_conn') !== 0;
+    if (nodest || (host.sysctl.num('net.ipv4.vs.conn_reuse_mode') !== 0 && ipvs.isNewConnExpected(cp))) {
+      ipvs.expireNow(cp);
+      cp = null;
+    }
+  }
+  if (cp && cp.dest && !ipvs.destAvailable(cp.dest)) {
+    if (host.sysctl.num('net.ipv4.vs.expire_nodest_conn') !== 0) {
+      ipvs.expireNow(cp);
+      cp = null;
+    } else {
+      return { verdict: 'drop', reason: { code: 'ipvs_dest_unavailable', dest: destKey(cp.dest) } };
+    }
+  }
+  let scheduled = false;
+  if (!cp) {
+    // tcp_conn_schedule: only a SYN (without RST) starts a connection unless sloppy_tcp.
+    if (tcpFlags !== null && !isSyn && host.sysctl.num('net.ipv4.vs.sloppy_tcp') === 0) return NF_ACCEPT;
+    const svc = ipvs.serviceFind(ip.protocol, ip.dst, th.dport);
+    if (!svc) return NF_ACCEPT;
+    const ex = explain ? new ExplainCollector() : undefined;
+    const res = ipvs.schedule(svc, { saddr: ip.src, daddr: ip.dst, sport: th.sport, dport: th.dport, protocol: ip.protocol }, ex);
+    const service = `${th.proto.toUpperCase()} ${formatEndpoint(svc.addr, svc.port)}`;
+    if (!res.conn) {
+      if (res.reason === 'ignored') return NF_ACCEPT;
+      // ip_vs_leave: ICMP port unreachable to the client, drop.
+      const sched = ex ? ex.build(svc.scheduler.name, null) : undefined;
+      host.trace.record({ t: host.engine.now, host: host.name, point: 'ipvs', verdict: 'drop', packet: { id: skb.id, pkt: ip }, reason: { code: 'ipvs_no_dest', scheduler: svc.scheduler.name, service }, sched, step: 2, note: `IPVS: ${svc.scheduler.name}: ${service} - no destination available` });
+      icmpSend(host, skb, 3, 3);
+      return NF_STOLEN;
+    }
+    cp = res.conn;
+    scheduled = true;
+    const chosen = destKey(cp.dest!);
+    host.trace.record({
+      t: host.engine.now, host: host.name, point: 'ipvs', verdict: 'schedule', packet: { id: skb.id, pkt: ip },
+      sched: ex ? ex.build(svc.scheduler.name, chosen) : undefined,
+      note: `new connection ${formatEndpoint(ip.src, th.sport)} -> ${formatEndpoint(ip.dst, th.dport)} scheduled by ${svc.scheduler.name} to ${chosen}${res.template ? ' (persistence template)' : ''}`,
+    });
+  }
+  ipvs.inStats(cp, ipv4TotalLength(ip));
+  const before = cp.state;
+  ipvs.setState(cp, tcpFlags);
+  if (!scheduled) {
+    const st = cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP';
+    host.trace.record({ t: host.engine.now, host: host.name, point: 'ipvs', verdict: 'hit', packet: { id: skb.id, pkt: ip }, note: `connection entry -> ${cp.dest ? destKey(cp.dest) : '?'} (${st})` });
+  }
+  const v = cp.dest ? ipVsTunnelXmit(host, skb, cp) : NF_ACCEPT;
+  cp.inPkts++;
+  ipvs.connPut(cp);
+  return v;
+}
+
+/**
+ * ip_vs_in_icmp for an error quoting one of our IPIP packets to a known destination: find the
+ * client connection from the inner header, update the path MTU on FRAG_NEEDED, and relay an
+ * error to the client from the VIP (MTU - 20 for fragmentation-needed). NF_STOLEN.
+ */
+function ipVsInIcmp(host: Host, ipvs: IpvsCtl, skb: Skb): NfVerdict {
+  const icmp = skb.pkt.payload as Icmp;
+  if (icmp.type !== 3 && icmp.type !== 4 && icmp.type !== 11) return NF_ACCEPT;
+  const outer = icmp.quoted;
+  if (!outer || outer.protocol !== IPPROTO_IPIP || outer.payload.proto !== 'ipv4') return NF_ACCEPT;
+  const inner = outer.payload;
+  const th = inner.payload;
+  if (th.proto !== 'tcp' && th.proto !== 'udp') return NF_ACCEPT;
+  const cp = ipvs.connInGet(inner.protocol, inner.src, th.sport, inner.dst, th.dport);
+  if (!cp || !cp.dest || cp.daddr !== outer.dst) return NF_ACCEPT;
+  let relay: Icmp;
+  if (icmp.type === 3 && icmp.code === 4) {
+    const mtu = (icmp.mtu ?? 0) - 20;
+    host.pmtu.set(outer.dst, icmp.mtu ?? 0);
+    if (!inner.df || mtu <= 88) {
+      trace(host, skb, 'ipvs', 'consumed', { note: `fragmentation needed for ${formatIp4(outer.dst)}: path MTU ${icmp.mtu} remembered` });
+      return NF_STOLEN;
+    }
+    relay = { proto: 'icmp', type: 3, code: 4, mtu, quoted: inner, quotedLen: Math.min(ipv4TotalLength(inner), 548) };
+  } else {
+    relay = { proto: 'icmp', type: icmp.type, code: icmp.code, quoted: inner, quotedLen: Math.min(ipv4TotalLength(inner), 548) };
+  }
+  trace(host, skb, 'ipvs', 'consumed', { note: `ICMP ${icmp.type}/${icmp.code} about tunnelled ${formatEndpoint(inner.src, th.sport)} -> ${formatEndpoint(inner.dst, th.dport)}: relayed to the client from ${formatIp4(inner.dst)}` });
+  host.count('IcmpOutMsgs');
+  host.count(relay.type === 3 ? 'IcmpOutDestUnreachs' : 'IcmpOutTimeExcds');
+  ipSend(host, { proto: 'ipv4', src: inner.dst, dst: inner.src, protocol: IPPROTO_ICMP, ttl: defaultTtl(host), tos: 0xc0, id: nextId(host), df: false, payload: relay }, skb.id);
+  return NF_STOLEN;
+}
+
+export { TCP_ACK, TCP_FIN };

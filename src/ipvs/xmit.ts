@@ -1,0 +1,85 @@
+/**
+ * ipvs/xmit.ts: ip_vs_tunnel_xmit (net/netfilter/ipvs/ip_vs_xmit.c), tun-path.md §6.
+ * Route to the real server (cached per destination with its source address, as dest_dst
+ * does), the MTU check against route MTU - 20 with ICMP fragmentation-needed to the client,
+ * decrement_ttl on the inner packet, then a new outer header DIP -> RIP, protocol 4, sent
+ * with ip_local_out (OUTPUT, POSTROUTING) as a locally generated packet. NF_STOLEN.
+ */
+import { formatIp4 } from '../net/addr';
+import { type Ipv4, IPPROTO_IPIP, ipv4TotalLength } from '../net/packet';
+import type { Host } from '../kernel/host';
+import type { Skb } from '../kernel/skb';
+import { type NfVerdict, NF_STOLEN } from '../kernel/netfilter';
+import { ipLocalOut, trace } from '../kernel/ip';
+import { icmpSend } from '../kernel/icmp';
+import { type OutputRoute, ipRouteOutput } from '../kernel/route';
+import type { Conn } from './ctl';
+import type { Dest } from './types';
+
+/** dest->dest_dst: the cached route and the source address chosen for it. */
+const destDst = new WeakMap<Dest, { saddr: number; generation: number }>();
+
+/** Drop the cached route of a destination (__ip_vs_update_dest resets it on edit/re-add). */
+export function resetDestDst(d: Dest): void {
+  destDst.delete(d);
+}
+
+/** INET_ECN_encapsulate: DSCP copied; ECN copied except CE, which becomes ECT(0). */
+function ecnEncapsulate(tos: number): number {
+  return (tos & 3) === 3 ? (tos & ~3) | 2 : tos;
+}
+
+export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
+  const inner = skb.pkt;
+  const dest = cp.dest!;
+  // __ip_vs_get_out_rt with IP_VS_RT_MODE_CONNECT: look up with saddr 0, then bind the chosen saddr.
+  let rt: OutputRoute | null;
+  const cached = destDst.get(dest);
+  rt = ipRouteOutput(host, cp.daddr, cached ? cached.saddr : null);
+  if (rt && !cached) destDst.set(dest, { saddr: rt.src, generation: 0 });
+  if (!rt) {
+    host.count('IpOutNoRoutes');
+    trace(host, skb, 'ipvs', 'drop', { reason: { code: 'no_route', dst: cp.daddr }, note: `no route to real server ${formatIp4(cp.daddr)}` });
+    return NF_STOLEN;
+  }
+  if (rt.local) {
+    // The real server is this host: deliver locally, unencapsulated (ip_vs_send_or_cont, local=1).
+    trace(host, skb, 'ipvs', 'accept', { note: `real server ${formatIp4(cp.daddr)} is local: no tunnel` });
+    return { verdict: 'accept' };
+  }
+  const mtu = rt.mtu - 20;
+  if (mtu < 68) {
+    trace(host, skb, 'ipvs', 'drop', { reason: { code: 'ipvs_mtu_too_small', mtu } });
+    return NF_STOLEN;
+  }
+  const pmtuDisc = host.sysctl.num('net.ipv4.vs.pmtu_disc') !== 0 || !host.sysctl.ipvsLoaded;
+  const len = ipv4TotalLength(inner);
+  if (pmtuDisc && inner.df && len > mtu) {
+    // ensure_mtu_is_adequate: tell the client the tunnel's MTU; the ICMP leaves from the VIP.
+    trace(host, skb, 'ipvs', 'drop', { reason: { code: 'frag_needed', mtu, len }, note: `inner ${len} bytes with DF > tunnel MTU ${mtu} (route MTU ${rt.mtu} - 20)` });
+    icmpSend(host, skb, 3, 4, { mtu });
+    return NF_STOLEN;
+  }
+  if (inner.ttl <= 1) {
+    // decrement_ttl: time exceeded to the client.
+    host.count('IpInHdrErrors');
+    trace(host, skb, 'ipvs', 'drop', { reason: { code: 'ttl_exceeded', ttl: inner.ttl } });
+    icmpSend(host, skb, 11, 0);
+    return NF_STOLEN;
+  }
+  const dec: Ipv4 = { ...inner, ttl: inner.ttl - 1 };
+  const df = pmtuDisc ? dec.df : false;
+  const outer: Ipv4 = {
+    proto: 'ipv4', src: rt.src, dst: cp.daddr, protocol: IPPROTO_IPIP,
+    ttl: dec.ttl, tos: ecnEncapsulate(dec.tos),
+    // ip_select_ident: 0 when DF is set (no socket here), else the host's counter.
+    id: df ? 0 : (host.ipId = (host.ipId + 1) & 0xffff),
+    df, payload: dec,
+  };
+  skb.pkt = outer;
+  skb.ipvsProperty = true;
+  skb.ignoreDf = true;
+  trace(host, skb, 'ipvs', 'encap', { note: `IPIP ${formatIp4(rt.src)} > ${formatIp4(cp.daddr)} (inner TTL ${inner.ttl}->${dec.ttl}, tunnel MTU ${mtu})` });
+  ipLocalOut(host, skb, rt);
+  return NF_STOLEN;
+}

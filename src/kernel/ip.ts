@@ -1,0 +1,227 @@
+/**
+ * kernel/ip.ts: the IPv4 receive, forward and output paths (net/ipv4/ip_input.c,
+ * ip_forward.c, ip_output.c) as a list of early returns, each with its kernel reason.
+ *
+ *   netifReceive -> ipRcv (PREROUTING) -> route -> ipLocalDeliver (INPUT) -> protocol handler
+ *                                              \-> ipForward (FORWARD) -> ipOutput
+ *   ipLocalOut (OUTPUT) -> ipOutput (POSTROUTING) -> MTU -> neighOutput -> devXmit
+ */
+import { type Ip4, BROADCAST_MAC, formatIp4 } from '../net/addr';
+import { type Ethernet, type Ipv4, ETH_P_IP, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, ipv4TotalLength } from '../net/packet';
+import type { Host, NetDevice } from './host';
+import type { Skb } from './skb';
+import type { DropReason, Hook, Verdict } from './trace';
+import { type OutputRoute, ipRouteInput, ipRouteOutput, isSubnetBroadcast } from './route';
+import { arpRcv, neighOutput } from './neigh';
+import { icmpRcv, icmpSend } from './icmp';
+import { ipipRcv } from './ipip';
+import { tcpV4Rcv } from './tcp';
+import { udpRcv } from './udp';
+
+// --- trace helpers ------------------------------------------------------------------
+
+export function trace(host: Host, skb: Skb, point: string, verdict: Verdict, extra?: { note?: string; reason?: DropReason; dev?: string; frame?: Ethernet }): void {
+  host.trace.record({ t: host.engine.now, host: host.name, point, verdict, packet: { id: skb.id, pkt: skb.pkt }, cause: skb.cause, ...extra });
+}
+
+export function drop(host: Host, skb: Skb, point: string, reason: DropReason, note?: string): void {
+  trace(host, skb, point, 'drop', { reason, note });
+}
+
+/** Run a hook; trace accept or drop. Returns true if the packet goes on. */
+function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
+  const v = host.nf.run(skb, { hook: h, in: inDev, out: outDev });
+  if (v.verdict === 'accept') {
+    trace(host, skb, h, 'accept');
+    return true;
+  }
+  if (v.verdict === 'drop') drop(host, skb, h, v.reason);
+  // 'stolen': the handler traced what it did and owns the skb now.
+  return false;
+}
+
+// --- receive ------------------------------------------------------------------------
+
+/** A frame arrives on `dev` (netif_receive_skb -> eth_type_trans -> ip_rcv / arp_rcv). */
+export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: number, cause?: number): void {
+  const pkt = frame.payload;
+  const len = pkt.proto === 'ipv4' ? ipv4TotalLength(pkt) + 14 : 42;
+  host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'rx', dev: dev.name, frame, packet: { id, pkt }, cause });
+  if (!dev.up) {
+    host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'drop', dev: dev.name, packet: { id, pkt }, reason: { code: 'link_down', dev: dev.name } });
+    dev.stats.rxDropped++;
+    return;
+  }
+  dev.stats.rxPackets++;
+  dev.stats.rxBytes += len;
+  if (frame.dst !== dev.mac && frame.dst !== BROADCAST_MAC) {
+    // PACKET_OTHERHOST: ip_rcv_core drops it before any hook.
+    host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'drop', dev: dev.name, packet: { id, pkt }, reason: { code: 'otherhost', dev: dev.name } });
+    return;
+  }
+  if (pkt.proto === 'arp') {
+    arpRcv(host, dev, pkt, id);
+    return;
+  }
+  ipRcv(host, { id, pkt, dev, cause });
+}
+
+/** ip_rcv: count, PREROUTING, then input routing. */
+export function ipRcv(host: Host, skb: Skb): void {
+  const dev = skb.dev!;
+  host.count('IpInReceives');
+  if (!hook(host, skb, 'PREROUTING', dev, null)) return;
+  ipRcvFinish(host, skb);
+}
+
+function ipRcvFinish(host: Host, skb: Skb): void {
+  const dev = skb.dev!;
+  const { src, dst } = skb.pkt;
+  if (isSubnetBroadcast(host, dst) || dst === 0xffffffff) {
+    // Broadcast datagrams: nothing in the model listens; consumed quietly.
+    trace(host, skb, 'routing', 'consumed', { note: `broadcast to ${formatIp4(dst)}` });
+    return;
+  }
+  const r = ipRouteInput(host, src, dst, dev);
+  if (r.kind === 'drop') {
+    host.count(r.mib);
+    if (r.reason.code === 'rp_filter') host.count('IpExtInNoRoutes', 0);
+    drop(host, skb, 'routing', r.reason);
+    if (r.reason.code === 'no_route') icmpSend(host, skb, 3, 0);
+    return;
+  }
+  if (r.kind === 'local') {
+    trace(host, skb, 'routing', 'local', { note: `${formatIp4(dst)} is local (input dev ${dev.name})`, dev: dev.name });
+    ipLocalDeliver(host, skb);
+    return;
+  }
+  const via = r.route.gw !== null ? `via ${formatIp4(r.route.gw)} ` : '';
+  trace(host, skb, 'routing', 'forward', { note: `${formatIp4(dst)} ${via}dev ${r.route.dev}`, dev: r.route.dev ?? undefined });
+  ipForward(host, skb);
+}
+
+/** ip_local_deliver: LOCAL_IN (where IPVS takes client packets), then the protocol handler. */
+function ipLocalDeliver(host: Host, skb: Skb): void {
+  if (!hook(host, skb, 'INPUT', skb.dev, null)) return;
+  ipProtocolDeliver(host, skb);
+}
+
+/** ip_protocol_deliver_rcu: hand the payload to the registered protocol handler. */
+function ipProtocolDeliver(host: Host, skb: Skb): void {
+  host.count('IpInDelivers');
+  switch (skb.pkt.protocol) {
+    case IPPROTO_TCP: tcpV4Rcv(host, skb); return;
+    case IPPROTO_UDP: udpRcv(host, skb); return;
+    case IPPROTO_ICMP: icmpRcv(host, skb); return;
+    case IPPROTO_IPIP:
+      // tunnel4 registers protocol 4 when the ipip module loads; without it there is no handler.
+      if (host.modules.has('tunnel4')) { ipipRcv(host, skb); return; }
+      break;
+  }
+  host.count('IpInUnknownProtos');
+  host.count('IpInDelivers', -1);
+  drop(host, skb, 'socket', { code: 'protocol_unreachable', protocol: skb.pkt.protocol });
+  icmpSend(host, skb, 3, 2);
+}
+
+// --- forward ------------------------------------------------------------------------
+
+/** ip_forward: FORWARD hook after the TTL and MTU checks, then ip_output. */
+function ipForward(host: Host, skb: Skb): void {
+  const p = skb.pkt;
+  if (p.ttl <= 1) {
+    host.count('IpInHdrErrors');
+    drop(host, skb, 'FORWARD', { code: 'ttl_exceeded', ttl: p.ttl });
+    icmpSend(host, skb, 11, 0);
+    return;
+  }
+  const rt = ipRouteOutput(host, p.dst, p.src);
+  if (!rt || rt.local) {
+    host.count('IpOutNoRoutes');
+    drop(host, skb, 'FORWARD', { code: 'no_route', dst: p.dst });
+    return;
+  }
+  const len = ipv4TotalLength(p);
+  if (len > rt.mtu && p.df) {
+    host.count('IpFragFails');
+    drop(host, skb, 'FORWARD', { code: 'frag_needed', mtu: rt.mtu, len });
+    icmpSend(host, skb, 3, 4, { mtu: rt.mtu });
+    return;
+  }
+  // ip_decrease_ttl: new header, checksum recomputed on the wire.
+  skb.pkt = { ...p, ttl: p.ttl - 1 };
+  const inDev = skb.dev;
+  if (!hook(host, skb, 'FORWARD', inDev, rt.dev)) return;
+  host.count('IpForwDatagrams');
+  ipOutput(host, skb, rt);
+}
+
+// --- output -------------------------------------------------------------------------
+
+/**
+ * Send a locally generated datagram (ip_queue_xmit / ip_send_skb). The source must already
+ * be set or is filled from the route. Returns false (after tracing the drop) with no route.
+ */
+export function ipSend(host: Host, pkt: Ipv4, cause?: number): boolean {
+  const skb: Skb = { id: host.ids.next(), pkt, dev: null, cause };
+  const rt = ipRouteOutput(host, pkt.dst, pkt.src === 0 ? null : pkt.src);
+  if (!rt) {
+    host.count('IpOutNoRoutes');
+    trace(host, skb, 'socket', 'send');
+    drop(host, skb, 'routing', { code: 'no_route', dst: pkt.dst });
+    return false;
+  }
+  if (pkt.src === 0) skb.pkt = { ...pkt, src: rt.src };
+  trace(host, skb, 'socket', 'send');
+  ipLocalOut(host, skb, rt);
+  return true;
+}
+
+/** ip_local_out: OUTPUT hook (routing already done by the caller), then ip_output. */
+export function ipLocalOut(host: Host, skb: Skb, rt: OutputRoute): void {
+  host.count('IpOutRequests');
+  const via = rt.route.gw !== null ? `via ${formatIp4(rt.route.gw)} ` : '';
+  trace(host, skb, 'routing', 'output', { note: `${formatIp4(skb.pkt.dst)} ${via}dev ${rt.dev.name} src ${formatIp4(rt.src)}`, dev: rt.dev.name });
+  if (!hook(host, skb, 'OUTPUT', null, rt.dev)) return;
+  ipOutput(host, skb, rt);
+}
+
+/** ip_output: POSTROUTING, then ip_finish_output (MTU) and the neighbour layer. */
+function ipOutput(host: Host, skb: Skb, rt: OutputRoute): void {
+  if (!hook(host, skb, 'POSTROUTING', null, rt.dev)) return;
+  const len = ipv4TotalLength(skb.pkt);
+  if (len > rt.mtu && skb.pkt.df && !skb.ignoreDf && !rt.local) {
+    // Locally generated DF packet over the MTU: EMSGSIZE to the socket; TCP resegments.
+    host.count('IpFragFails');
+    drop(host, skb, 'POSTROUTING', { code: 'frag_needed', mtu: rt.mtu, len });
+    return;
+  }
+  // Simplification: a packet over the MTU without DF (or with ignore_df) is sent whole;
+  // IP fragmentation and reassembly are not modelled.
+  neighOutput(host, skb, rt.dev, rt.nexthop);
+}
+
+/** dev_queue_xmit: the frame leaves the device onto its segment. */
+export function devXmit(host: Host, dev: NetDevice, frame: Ethernet, skb: Skb): void {
+  const pkt = frame.payload;
+  if (!dev.up || !dev.carrier || !dev.xmit) {
+    dev.stats.txDropped++;
+    host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'drop', dev: dev.name, packet: { id: skb.id, pkt }, cause: skb.cause, reason: { code: 'link_down', dev: dev.name } });
+    return;
+  }
+  dev.stats.txPackets++;
+  dev.stats.txBytes += pkt.proto === 'ipv4' ? ipv4TotalLength(pkt) + 14 : 42;
+  host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'tx', dev: dev.name, frame, packet: { id: skb.id, pkt }, cause: skb.cause });
+  dev.xmit(frame, skb.id);
+}
+
+/** The loopback device: a packet to a local address comes straight back in on lo. */
+export function loopbackXmit(host: Host, skb: Skb): void {
+  const lo = host.devices.get('lo')!;
+  const frame: Ethernet = { proto: 'eth', src: lo.mac, dst: lo.mac, ethertype: ETH_P_IP, payload: skb.pkt };
+  host.trace.record({ t: host.engine.now, host: host.name, point: 'lo', verdict: 'tx', dev: 'lo', frame, packet: { id: skb.id, pkt: skb.pkt }, cause: skb.cause });
+  lo.stats.txPackets++;
+  host.engine.after(0, () => netifReceive(host, lo, frame, skb.id, skb.cause));
+}
+
+export type { Ip4 };

@@ -1,0 +1,79 @@
+/**
+ * kernel/ipip.ts: IP-in-IP receive on the real server (net/ipv4/tunnel4.c, ipip.c,
+ * ip_tunnel.c). tunnel4_rcv -> ipip_rcv -> ip_tunnel_lookup finds an UP ipip device (exact
+ * endpoints first, the fallback tunl0 last); ip_tunnel_rcv strips the outer header and the
+ * inner packet re-enters ip_rcv with tunl0 as its input device, where rp_filter applies.
+ */
+import { formatIp4 } from '../net/addr';
+import { type Ipv4, IPPROTO_IPIP, ipv4TotalLength } from '../net/packet';
+import type { Host, NetDevice } from './host';
+import type { Skb } from './skb';
+import { drop, ipRcv, trace } from './ip';
+import { icmpSend, nextId } from './icmp';
+import { neighOutput } from './neigh';
+import { ipRouteOutput } from './route';
+
+/** ip_tunnel_lookup (tun-path.md §7.2): only devices that are UP match. */
+export function ipTunnelLookup(host: Host, outer: Ipv4): NetDevice | null {
+  const tunnels = [...host.devices.values()].filter(d => d.kind === 'ipip' && d.up && d.tunnel && d.name !== 'tunl0');
+  const t = (d: NetDevice) => d.tunnel!;
+  return tunnels.find(d => t(d).local === outer.dst && t(d).remote === outer.src)
+    ?? tunnels.find(d => t(d).remote === outer.src && t(d).local === 0)
+    ?? tunnels.find(d => t(d).local === outer.dst && t(d).remote === 0)
+    ?? tunnels.find(d => t(d).local === 0 && t(d).remote === 0)
+    ?? (host.devices.get('tunl0')?.up ? host.devices.get('tunl0')! : null);
+}
+
+/** ipip_rcv: decapsulate, or answer port unreachable when no tunnel takes it (tunl0 down). */
+export function ipipRcv(host: Host, skb: Skb): void {
+  const outer = skb.pkt;
+  const inner = outer.payload;
+  if (inner.proto !== 'ipv4') {
+    drop(host, skb, 'socket', { code: 'protocol_unreachable', protocol: IPPROTO_IPIP }, 'truncated IPIP payload');
+    return;
+  }
+  const tun = ipTunnelLookup(host, outer);
+  if (!tun) {
+    // tunnel4_rcv: every xfrm4 tunnel handler refused it -> ICMP port unreachable to the sender.
+    drop(host, skb, 'socket', { code: 'tunnel_unmatched', src: outer.src, dst: outer.dst });
+    icmpSend(host, skb, 3, 3);
+    return;
+  }
+  // IP_ECN_decapsulate: CE on the outer header over a Not-ECT inner packet is dropped.
+  if ((outer.tos & 3) === 3 && (inner.tos & 3) === 0) {
+    tun.stats.rxErrors++;
+    drop(host, skb, tun.name, { code: 'ecn_decap', tos: outer.tos });
+    return;
+  }
+  const innerPkt: Ipv4 = (outer.tos & 3) === 3 ? { ...inner, tos: inner.tos | 3 } : inner;
+  tun.stats.rxPackets++;
+  tun.stats.rxBytes += ipv4TotalLength(innerPkt);
+  skb.pkt = innerPkt;
+  skb.dev = tun;
+  trace(host, skb, tun.name, 'decap', { dev: tun.name, note: `outer ${formatIp4(outer.src)} > ${formatIp4(outer.dst)} removed; inner enters ip_rcv on ${tun.name}` });
+  ipRcv(host, skb);
+}
+
+/**
+ * ipip_tunnel_xmit for a packet routed out of an ipip device: needs a remote endpoint.
+ * The fallback tunl0 has none, so routing into it fails (tx_carrier_errors in the kernel).
+ */
+export function ipipXmit(host: Host, skb: Skb, dev: NetDevice): void {
+  const t = dev.tunnel;
+  if (!t || t.remote === 0) {
+    dev.stats.txErrors++;
+    drop(host, skb, dev.name, { code: 'no_route', dst: skb.pkt.dst }, `${dev.name} has no remote endpoint`);
+    return;
+  }
+  const rt = ipRouteOutput(host, t.remote, t.local || null);
+  if (!rt || rt.local) {
+    drop(host, skb, dev.name, { code: 'no_route', dst: t.remote });
+    return;
+  }
+  dev.stats.txPackets++;
+  dev.stats.txBytes += ipv4TotalLength(skb.pkt);
+  const inner = skb.pkt;
+  skb.pkt = { proto: 'ipv4', src: rt.src, dst: t.remote, protocol: IPPROTO_IPIP, ttl: t.ttl || inner.ttl, tos: inner.tos & 0xfc, id: inner.df ? 0 : nextId(host), df: inner.df, payload: inner };
+  trace(host, skb, dev.name, 'encap', { dev: dev.name });
+  neighOutput(host, skb, rt.dev, rt.nexthop);
+}

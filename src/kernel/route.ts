@@ -1,0 +1,161 @@
+/**
+ * kernel/route.ts: the FIB as the packet path asks it (net/ipv4/route.c, fib_frontend.c).
+ * Lookup is the local table first, then main: longest prefix, then lowest metric.
+ * Input routing adds the martian checks and the reverse-path filter (fib_validate_source);
+ * output routing picks the device and the source address (inet_select_addr).
+ * Not modelled: policy rules beyond local/main, multipath, VRFs, the route cache.
+ */
+import { type Ip4, inPrefix, isLoopback, isMulticast, isZeronet, LIMITED_BROADCAST } from '../net/addr';
+import type { Host, NetDevice, Route } from './host';
+import type { DropReason } from './trace';
+
+/** fib_lookup: local table, then main; longest prefix, lowest metric, first inserted. */
+export function fibLookup(host: Host, dst: Ip4): Route | null {
+  let best: Route | null = null;
+  for (const r of host.routes) {
+    if (r.table !== 'local' || r.type !== 'local') continue;
+    if (inPrefix(dst, r.dst, r.len)) return r;
+  }
+  for (const r of host.routes) {
+    if (r.table !== 'main') continue;
+    if (!inPrefix(dst, r.dst, r.len)) continue;
+    if (r.dev !== null) {
+      const d = host.devices.get(r.dev);
+      if (!d || !d.up) continue;
+    }
+    if (!best || r.len > best.len || (r.len === best.len && r.metric < best.metric)) best = r;
+  }
+  return best;
+}
+
+/** Is `a` a broadcast address of one of the host's subnets (RTN_BROADCAST in the local table)? */
+function isSubnetBroadcast(host: Host, a: Ip4): boolean {
+  for (const d of host.devices.values()) {
+    if (!d.up) continue;
+    for (const x of d.addrs) if (x.broadcast === a) return true;
+  }
+  return false;
+}
+
+export type InputRoute =
+  | { kind: 'local'; route: Route }
+  | { kind: 'forward'; route: Route }
+  | { kind: 'drop'; reason: DropReason; mib: string };
+
+/**
+ * ip_route_input_slow for a unicast IPv4 packet received on `dev`.
+ * Order as in the kernel: martian source checks, FIB lookup of the destination, then
+ * fib_validate_source for local and forwarded destinations, then the forwarding check.
+ */
+export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): InputRoute {
+  if (isMulticast(src) || src === LIMITED_BROADCAST) {
+    return { kind: 'drop', reason: { code: 'martian_source', dev: dev.name, src, why: isMulticast(src) ? 'multicast' : 'broadcast' }, mib: 'IpInAddrErrors' };
+  }
+  if (isZeronet(src)) return { kind: 'drop', reason: { code: 'martian_source', dev: dev.name, src, why: 'zeronet' }, mib: 'IpInAddrErrors' };
+  if (isLoopback(src) && dev.kind !== 'loopback' && !host.sysctl.confOr(dev.name, 'route_localnet')) {
+    return { kind: 'drop', reason: { code: 'martian_source', dev: dev.name, src, why: 'loopback' }, mib: 'IpInAddrErrors' };
+  }
+  const route = fibLookup(host, dst);
+  if (!route || route.type === 'unreachable' || route.type === 'blackhole' || route.type === 'prohibit') {
+    // ip_error: no route for a packet to forward (host unreachable), counted as InAddrErrors when not forwarding.
+    if (!host.sysctl.devconf(dev.name, 'forwarding')) {
+      return { kind: 'drop', reason: { code: 'forwarding_disabled', dev: dev.name, dst }, mib: 'IpInAddrErrors' };
+    }
+    return { kind: 'drop', reason: { code: 'no_route', dst }, mib: 'IpInNoRoutes' };
+  }
+  if (route.type === 'local' || dev.kind === 'loopback') {
+    const v = fibValidateSource(host, src, dev);
+    if (v) return { kind: 'drop', reason: v, mib: v.code === 'rp_filter' ? 'TcpExtIPReversePathFilter' : 'IpInAddrErrors' };
+    return { kind: 'local', route };
+  }
+  // Not local: forwarding is decided by the input device's own flag (IN_DEV_FORWARD).
+  if (!host.sysctl.devconf(dev.name, 'forwarding')) {
+    return { kind: 'drop', reason: { code: 'forwarding_disabled', dev: dev.name, dst }, mib: 'IpInAddrErrors' };
+  }
+  const v = fibValidateSource(host, src, dev);
+  if (v) return { kind: 'drop', reason: v, mib: v.code === 'rp_filter' ? 'TcpExtIPReversePathFilter' : 'IpInAddrErrors' };
+  return { kind: 'forward', route };
+}
+
+/**
+ * fib_validate_source (linux-net.md §1): effective rp_filter = max(conf.all, conf.<dev>).
+ * Returns the drop reason, or null when the source is acceptable.
+ */
+export function fibValidateSource(host: Host, src: Ip4, dev: NetDevice): DropReason | null {
+  const all = host.sysctl.devconf('all', 'rp_filter');
+  const devValue = host.sysctl.devconf(dev.name, 'rp_filter');
+  const rpf = Math.max(all, devValue);
+  const acceptLocal = host.sysctl.confOr(dev.name, 'accept_local');
+  if (rpf === 0) {
+    if (acceptLocal) return null;
+    // A packet claiming one of our own addresses as source is still martian.
+    if (host.devOfAddr(src)) return { code: 'martian_source', dev: dev.name, src, why: 'local' };
+    return null;
+  }
+  const noAddr = dev.addrs.length === 0;
+  const rev = fibLookup(host, src);
+  if (!rev) return { code: 'rp_filter', dev: dev.name, effective: rpf, all, devValue, mode: 'no-route' };
+  if (rev.type !== 'unicast') {
+    if (rev.type !== 'local') return { code: 'rp_filter', dev: dev.name, effective: rpf, all, devValue, mode: 'no-route' };
+    if (!acceptLocal) return { code: 'martian_source', dev: dev.name, src, why: 'local' };
+  }
+  const devMatch = rev.dev === dev.name || (rev.type === 'local' && dev.kind === 'loopback');
+  if (devMatch) return null;
+  if (noAddr) return { code: 'rp_filter', dev: dev.name, effective: rpf, all, devValue, mode: 'loose-no-addr' };
+  if (rpf === 1) return { code: 'rp_filter', dev: dev.name, effective: rpf, all, devValue, mode: 'strict' };
+  return null;
+}
+
+export interface OutputRoute {
+  readonly route: Route;
+  readonly dev: NetDevice;
+  /** The next hop to resolve: the gateway, or the destination itself on a connected route. */
+  readonly nexthop: Ip4;
+  /** Source address chosen (prefsrc or inet_select_addr), unless the caller fixed one. */
+  readonly src: Ip4;
+  /** Path MTU for this route: the route's mtu lock, else the device MTU. */
+  readonly mtu: number;
+  readonly local: boolean;
+}
+
+/**
+ * ip_route_output_key for a locally generated packet (linux-net.md §6). `fixedSrc` is a
+ * socket's bound address (the VIP of an accepted connection on a real server): the route is
+ * still chosen by destination only. Returns null for ENETUNREACH.
+ */
+export function ipRouteOutput(host: Host, dst: Ip4, fixedSrc: Ip4 | null = null): OutputRoute | null {
+  const route = fibLookup(host, dst);
+  if (!route || route.type === 'unreachable' || route.type === 'blackhole' || route.type === 'prohibit') return null;
+  if (route.type === 'local') {
+    const lo = host.devices.get('lo')!;
+    return { route, dev: lo, nexthop: dst, src: fixedSrc ?? dst, mtu: lo.mtu, local: true };
+  }
+  const dev = route.dev ? host.devices.get(route.dev) : undefined;
+  if (!dev || !dev.up) return null;
+  const nexthop = route.gw ?? dst;
+  const src = fixedSrc ?? route.src ?? inetSelectAddr(host, dev, nexthop);
+  if (src === null) return null;
+  return { route, dev, nexthop, src, mtu: route.mtu ?? dev.mtu, local: false };
+}
+
+/**
+ * inet_select_addr(dev, dst, scope): the first primary address on `dev` whose subnet holds
+ * `dst`, else the first primary address on `dev`, else the first global address elsewhere
+ * (loopback first, as the kernel walks devices in ifindex order).
+ */
+export function inetSelectAddr(host: Host, dev: NetDevice, dst: Ip4): Ip4 | null {
+  let first: Ip4 | null = null;
+  for (const a of dev.addrs) {
+    if (a.secondary || a.scope === 'host') continue;
+    if (dst !== 0 && inPrefix(dst, a.addr, a.prefixLen)) return a.addr;
+    if (first === null) first = a.addr;
+  }
+  if (first !== null) return first;
+  for (const d of host.devices.values()) {
+    if (!d.up) continue;
+    for (const a of d.addrs) if (a.scope !== 'host' && !a.secondary) return a.addr;
+  }
+  return null;
+}
+
+export { isSubnetBroadcast };

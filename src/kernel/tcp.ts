@@ -1,0 +1,482 @@
+/**
+ * kernel/tcp.ts: a small TCP (net/ipv4/tcp_input.c, tcp_output.c, tcp_ipv4.c) with what the
+ * LVS flow needs: listeners that accept and answer, clients that connect, send, half-close
+ * and read to the end; the full handshake and teardown; RST for closed ports; SYN and data
+ * retransmission with exponential backoff; the path MTU from ICMP fragmentation-needed.
+ * Segments carry the options Linux puts on them (SYN: MSS, SACK_PERM, TS, WS; later: TS),
+ * so IP lengths match what the director counts (InBytes).
+ * Simplified: ACKs are sent at once (quick-ack mode; no delayed ACK), the receive window is
+ * fixed, out-of-order segments are dropped and re-requested by a duplicate ACK, no SACK
+ * blocks, no congestion control (everything in flight is sent at once).
+ */
+import { type Ip4, formatEndpoint, formatIp4 } from '../net/addr';
+import { type Icmp, type Ipv4, type Tcp, EMPTY, IPPROTO_TCP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../net/packet';
+import { type Engine, type EventHandle, NS_PER_MS, NS_PER_S } from '../sim/engine';
+import type { Host } from './host';
+import type { Skb } from './skb';
+import { drop, ipSend, trace } from './ip';
+import { defaultTtl } from './icmp';
+import { ipRouteOutput } from './route';
+
+export type TcpState =
+  | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT1' | 'FIN_WAIT2' | 'CLOSE_WAIT'
+  | 'CLOSING' | 'LAST_ACK' | 'TIME_WAIT' | 'CLOSED';
+
+export type TcpErrno = 'ECONNREFUSED' | 'ETIMEDOUT' | 'ECONNRESET' | 'EHOSTUNREACH' | 'ENETUNREACH' | 'ENOPROTOOPT';
+
+/** What an application sees of its socket. */
+export interface TcpApp {
+  onConnected?(s: TcpSock): void;
+  onData?(s: TcpSock, data: Uint8Array): void;
+  /** The peer's FIN arrived (read returned 0). */
+  onPeerClosed?(s: TcpSock): void;
+  onError?(s: TcpSock, err: TcpErrno): void;
+  /** The socket is gone (CLOSED or into TIME_WAIT for the app's purposes). */
+  onClosed?(s: TcpSock): void;
+}
+
+interface Segment {
+  seq: number;
+  data: Uint8Array;
+  flags: number;
+}
+
+export const TCP_TIMEWAIT_NS = 60 * NS_PER_S;
+const TCP_TIMEOUT_INIT_NS = 1 * NS_PER_S;
+const TCP_RTO_MIN_NS = 200 * NS_PER_MS;
+const TCP_RETRIES2 = 15;
+const TCP_MAX_RTO_NS = 120 * NS_PER_S;
+
+const u32 = (n: number) => n >>> 0;
+/** Sequence comparison modulo 2^32: a < b. */
+const before = (a: number, b: number) => ((a - b) | 0) < 0;
+
+export class TcpSock {
+  state: TcpState;
+  iss = 0; sndUna = 0; sndNxt = 0; irs = 0; rcvNxt = 0;
+  /** Bytes of application data not yet sent, and segments in flight. */
+  private pending: Uint8Array[] = [];
+  readonly unacked: Segment[] = [];
+  finQueued = false;
+  finSent = false;
+  peerFin = false;
+  /** Our MSS announcement and the peer's; payload per segment is the smaller, minus TS option. */
+  peerMss = 536;
+  received = 0;
+  err: TcpErrno | null = null;
+  private rto = TCP_TIMEOUT_INIT_NS;
+  private retries = 0;
+  private rtoTimer: EventHandle | null = null;
+  private tsOffset: number;
+  tsRecent = 0;
+  private ipId: number;
+  /** Greeting and request bookkeeping for views. */
+  readonly created: number;
+
+  constructor(
+    readonly host: Host,
+    readonly laddr: Ip4, readonly lport: number,
+    readonly raddr: Ip4, readonly rport: number,
+    public app: TcpApp,
+    state: TcpState,
+  ) {
+    this.state = state;
+    const rng = host.engine.rng(`tcp:${host.name}`);
+    this.iss = rng.nextU32();
+    this.tsOffset = rng.nextU32();
+    this.ipId = rng.nextU32() & 0xffff;
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+    this.created = host.engine.now;
+  }
+
+  get engine(): Engine {
+    return this.host.engine;
+  }
+
+  key(): string {
+    return sockKey(this.laddr, this.lport, this.raddr, this.rport);
+  }
+
+  toString(): string {
+    return `${formatEndpoint(this.laddr, this.lport)} <-> ${formatEndpoint(this.raddr, this.rport)} ${this.state}`;
+  }
+
+  /** Path MTU towards the peer: learned PMTU, else the route's MTU. */
+  pathMtu(): number {
+    const learned = this.host.pmtu.get(this.raddr);
+    const rt = ipRouteOutput(this.host, this.raddr, this.laddr);
+    const m = rt ? rt.mtu : 1500;
+    return learned !== undefined ? Math.min(learned, m) : m;
+  }
+
+  /** Payload bytes per segment: min(peer MSS, PMTU - 40) less the 12-byte timestamp option. */
+  sendMss(): number {
+    return Math.min(this.peerMss, this.pathMtu() - 40) - 12;
+  }
+
+  /** Queue application bytes and send what the window allows (all of it: no congestion control). */
+  send(data: Uint8Array): void {
+    if (this.finQueued || this.state === 'CLOSED') return;
+    if (data.length) this.pending.push(data);
+    this.push();
+  }
+
+  /** shutdown(SHUT_WR): FIN after pending data. */
+  shutdown(): void {
+    if (this.finQueued || this.state === 'CLOSED') return;
+    this.finQueued = true;
+    this.push();
+  }
+
+  /** close(): as shutdown for the sending side; the socket lingers until the peer closes. */
+  close(): void {
+    this.shutdown();
+  }
+
+  private push(): void {
+    if (this.state !== 'ESTABLISHED' && this.state !== 'CLOSE_WAIT') return;
+    const mss = this.sendMss();
+    while (this.pending.length) {
+      const buf = this.pending[0];
+      const n = Math.min(mss, buf.length);
+      const chunk = buf.subarray(0, n);
+      if (n === buf.length) this.pending.shift(); else this.pending[0] = buf.subarray(n);
+      const seg: Segment = { seq: this.sndNxt, data: chunk, flags: TCP_ACK | TCP_PSH };
+      this.unacked.push(seg);
+      this.sndNxt = u32(this.sndNxt + n);
+      this.output(seg.flags, seg.seq, seg.data);
+    }
+    if (this.finQueued && !this.finSent) {
+      this.finSent = true;
+      const seg: Segment = { seq: this.sndNxt, data: EMPTY, flags: TCP_FIN | TCP_ACK };
+      this.unacked.push(seg);
+      this.sndNxt = u32(this.sndNxt + 1);
+      this.state = this.state === 'CLOSE_WAIT' ? 'LAST_ACK' : 'FIN_WAIT1';
+      this.output(seg.flags, seg.seq, EMPTY);
+    }
+    this.armRto();
+  }
+
+  /** Start the active open: SYN with MSS, SACK_PERM, TS and WS as Linux sends it. */
+  connect(): void {
+    this.state = 'SYN_SENT';
+    this.unacked.push({ seq: this.iss, data: EMPTY, flags: TCP_SYN });
+    this.sndNxt = u32(this.iss + 1);
+    this.host.count('TcpActiveOpens');
+    this.output(TCP_SYN, this.iss, EMPTY);
+    this.armRto();
+  }
+
+  /** Build and send one segment. */
+  output(flags: number, seq: number, data: Uint8Array): void {
+    const now = this.engine.now;
+    const tsval = u32(Math.floor(now / NS_PER_MS) + this.tsOffset);
+    const syn = (flags & TCP_SYN) !== 0;
+    const advMss = this.routeMss();
+    const tcp: Tcp = {
+      proto: 'tcp', sport: this.lport, dport: this.rport, seq: u32(seq),
+      ack: flags & TCP_ACK ? this.rcvNxt : 0, flags,
+      window: syn ? 64240 : 502,
+      options: syn ? { mss: advMss, sackPerm: true, ts: [tsval, flags & TCP_ACK ? this.tsRecent : 0], wscale: 7 } : { ts: [tsval, this.tsRecent] },
+      data,
+    };
+    const pkt: Ipv4 = {
+      proto: 'ipv4', src: this.laddr, dst: this.raddr, protocol: IPPROTO_TCP,
+      ttl: defaultTtl(this.host), tos: 0, id: this.ipId, df: true, payload: tcp,
+    };
+    this.ipId = (this.ipId + 1) & 0xffff;
+    this.host.count('TcpOutSegs');
+    ipSend(this.host, pkt);
+  }
+
+  private routeMss(): number {
+    const rt = ipRouteOutput(this.host, this.raddr, this.laddr);
+    return (rt ? rt.mtu : 1500) - 40;
+  }
+
+  armRto(): void {
+    this.engine.cancel(this.rtoTimer);
+    this.rtoTimer = null;
+    if (!this.unacked.length || this.state === 'CLOSED') return;
+    this.rtoTimer = this.engine.after(this.rto, () => this.onRto());
+  }
+
+  private onRto(): void {
+    this.rtoTimer = null;
+    if (!this.unacked.length || this.state === 'CLOSED') return;
+    const limit = this.state === 'SYN_SENT'
+      ? this.host.sysctl.num('net.ipv4.tcp_syn_retries')
+      : this.state === 'SYN_RECV' ? this.host.sysctl.num('net.ipv4.tcp_synack_retries') : TCP_RETRIES2;
+    if (this.retries >= limit) {
+      this.fail('ETIMEDOUT');
+      return;
+    }
+    this.retries++;
+    this.host.count('TcpRetransSegs');
+    this.rto = Math.min(this.rto * 2, TCP_MAX_RTO_NS);
+    const seg = this.unacked[0];
+    this.output(seg.flags | (this.state === 'SYN_RECV' ? TCP_ACK : 0), seg.seq, seg.data);
+    this.armRto();
+  }
+
+  /** A hard error: report to the application and drop the socket (tcp_done). */
+  fail(err: TcpErrno): void {
+    if (this.state === 'CLOSED') return;
+    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECV') this.host.count('TcpAttemptFails');
+    else if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') this.host.count('TcpEstabResets');
+    this.err = err;
+    this.destroy();
+    const app = this.app;
+    this.engine.after(0, () => { app.onError?.(this, err); app.onClosed?.(this); });
+  }
+
+  destroy(): void {
+    if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') this.host.count('TcpCurrEstab', -1);
+    this.state = 'CLOSED';
+    this.engine.cancel(this.rtoTimer);
+    this.rtoTimer = null;
+    table(this.host).socks.delete(this.key());
+  }
+
+  /** tcp_v4_mtu_reduced + tcp_simple_retransmit: resend what is in flight at the new MSS. */
+  mtuReduced(): void {
+    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECV' || this.state === 'CLOSED') return;
+    const data = this.unacked.filter(s => s.data.length);
+    if (!data.length) return;
+    const hadFin = this.unacked.some(s => s.flags & TCP_FIN);
+    const bytes: Uint8Array[] = data.map(s => s.data);
+    this.unacked.length = 0;
+    this.sndNxt = this.sndUna;
+    this.pending = bytes.concat(this.pending);
+    if (hadFin) { this.finSent = false; this.state = this.state === 'LAST_ACK' ? 'CLOSE_WAIT' : 'ESTABLISHED'; }
+    this.host.count('TcpRetransSegs', data.length);
+    this.push();
+  }
+
+  /** Process the ACK field: drop acknowledged segments, advance the state on our FIN. */
+  ackRcv(ack: number): void {
+    if (before(this.sndUna, ack) && !before(this.sndNxt, ack)) {
+      this.sndUna = ack;
+      while (this.unacked.length) {
+        const s = this.unacked[0];
+        const end = u32(s.seq + s.data.length + (s.flags & (TCP_SYN | TCP_FIN) ? 1 : 0));
+        if (before(ack, end)) break;
+        this.unacked.shift();
+      }
+      this.retries = 0;
+      this.rto = Math.max(TCP_RTO_MIN_NS, this.rto / 4);
+      this.armRto();
+      if (this.finSent && this.sndUna === this.sndNxt) {
+        if (this.state === 'FIN_WAIT1') this.state = 'FIN_WAIT2';
+        else if (this.state === 'CLOSING') this.enterTimeWait();
+        else if (this.state === 'LAST_ACK') { this.destroy(); const app = this.app; this.engine.after(0, () => app.onClosed?.(this)); }
+      }
+    }
+  }
+
+  enterTimeWait(): void {
+    this.state = 'TIME_WAIT';
+    this.engine.cancel(this.rtoTimer);
+    this.rtoTimer = null;
+    const key = this.key();
+    this.engine.after(TCP_TIMEWAIT_NS, () => {
+      if (table(this.host).socks.get(key) === this) table(this.host).socks.delete(key);
+      this.state = 'CLOSED';
+    });
+    const app = this.app;
+    this.engine.after(0, () => app.onClosed?.(this));
+  }
+}
+
+export interface Listener {
+  readonly addr: Ip4;
+  readonly port: number;
+  readonly name: string;
+  readonly accept: (s: TcpSock) => TcpApp;
+}
+
+interface TcpTable {
+  readonly socks: Map<string, TcpSock>;
+  readonly listeners: Listener[];
+}
+
+const tables = new WeakMap<Host, TcpTable>();
+
+export function table(host: Host): TcpTable {
+  let t = tables.get(host);
+  if (!t) tables.set(host, (t = { socks: new Map(), listeners: [] }));
+  return t;
+}
+
+function sockKey(laddr: Ip4, lport: number, raddr: Ip4, rport: number): string {
+  return `${laddr}:${lport}>${raddr}:${rport}`;
+}
+
+/** listen() on addr:port (addr 0 = any local address). */
+export function tcpListen(host: Host, addr: Ip4, port: number, name: string, accept: (s: TcpSock) => TcpApp): void {
+  table(host).listeners.push({ addr, port, name, accept });
+}
+
+/** Open a connection from src:sport (sport 0 = an ephemeral port). */
+export function tcpConnect(host: Host, src: Ip4, sport: number, dst: Ip4, dport: number, app: TcpApp): TcpSock | TcpErrno {
+  let laddr = src;
+  if (laddr === 0) {
+    const rt = ipRouteOutput(host, dst);
+    if (!rt) return 'ENETUNREACH';
+    laddr = rt.src;
+  }
+  let lport = sport;
+  if (lport === 0) {
+    const rng = host.engine.rng(`tcp:ports:${host.name}`);
+    const t = table(host);
+    do lport = 32768 + rng.int(0, 60999 - 32768); while (t.socks.has(sockKey(laddr, lport, dst, dport)));
+  }
+  const s = new TcpSock(host, laddr, lport, dst, dport, app, 'SYN_SENT');
+  table(host).socks.set(s.key(), s);
+  s.connect();
+  return s;
+}
+
+/** tcp_v4_rcv: find the socket (established first, then a listener), else answer RST. */
+export function tcpV4Rcv(host: Host, skb: Skb): void {
+  const ip = skb.pkt;
+  const th = ip.payload as Tcp;
+  host.count('TcpInSegs');
+  const t = table(host);
+  const s = t.socks.get(sockKey(ip.dst, th.dport, ip.src, th.sport));
+  if (s) {
+    trace(host, skb, 'socket', 'deliver', { note: `${s.state} ${formatEndpoint(ip.dst, th.dport)} <- ${formatEndpoint(ip.src, th.sport)}` });
+    segmentArrived(s, th);
+    return;
+  }
+  const l = t.listeners.find(x => x.port === th.dport && (x.addr === 0 || x.addr === ip.dst));
+  if (l && (th.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) {
+    trace(host, skb, 'socket', 'deliver', { note: `SYN to listener ${l.name} on ${l.addr ? formatIp4(l.addr) : '*'}:${l.port}` });
+    const child = new TcpSock(host, ip.dst, th.dport, ip.src, th.sport, {}, 'SYN_RECV');
+    child.irs = th.seq;
+    child.rcvNxt = u32(th.seq + 1);
+    child.peerMss = th.options?.mss ?? 536;
+    child.tsRecent = th.options?.ts?.[0] ?? 0;
+    t.socks.set(child.key(), child);
+    host.count('TcpPassiveOpens');
+    child.unacked.push({ seq: child.iss, data: EMPTY, flags: TCP_SYN | TCP_ACK });
+    child.sndNxt = u32(child.iss + 1);
+    child.output(TCP_SYN | TCP_ACK, child.iss, EMPTY);
+    child.armRto();
+    (child as { listener?: Listener }).listener = l;
+    return;
+  }
+  if (th.flags & TCP_RST) {
+    drop(host, skb, 'socket', { code: 'tcp_invalid', why: 'RST for no socket' });
+    return;
+  }
+  drop(host, skb, 'socket', { code: 'no_listener', proto: 'tcp', port: th.dport, reply: 'rst' });
+  sendReset(host, ip, th, skb.id);
+}
+
+/** tcp_v4_send_reset: RST in answer to a segment for no socket. */
+function sendReset(host: Host, ip: Ipv4, th: Tcp, cause: number): void {
+  const len = th.data.length + (th.flags & TCP_SYN ? 1 : 0) + (th.flags & TCP_FIN ? 1 : 0);
+  const rst: Tcp = th.flags & TCP_ACK
+    ? { proto: 'tcp', sport: th.dport, dport: th.sport, seq: th.ack, ack: 0, flags: TCP_RST, window: 0, data: EMPTY }
+    : { proto: 'tcp', sport: th.dport, dport: th.sport, seq: 0, ack: u32(th.seq + len), flags: TCP_RST | TCP_ACK, window: 0, data: EMPTY };
+  host.count('TcpOutRsts');
+  ipSend(host, { proto: 'ipv4', src: ip.dst, dst: ip.src, protocol: IPPROTO_TCP, ttl: defaultTtl(host), tos: 0, id: 0, df: true, payload: rst }, cause);
+}
+
+/** tcp_rcv_state_process, reduced to the transitions the model needs. */
+function segmentArrived(s: TcpSock, th: Tcp): void {
+  const host = s.host;
+  if (th.options?.ts) s.tsRecent = th.options.ts[0];
+  if (th.flags & TCP_RST) {
+    const err: TcpErrno = s.state === 'SYN_SENT' ? 'ECONNREFUSED' : 'ECONNRESET';
+    if (s.state === 'TIME_WAIT') return;
+    s.fail(err);
+    return;
+  }
+  if (s.state === 'SYN_SENT') {
+    if ((th.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && th.ack === u32(s.iss + 1)) {
+      s.irs = th.seq;
+      s.rcvNxt = u32(th.seq + 1);
+      s.peerMss = th.options?.mss ?? 536;
+      s.ackRcv(th.ack);
+      s.state = 'ESTABLISHED';
+      host.count('TcpCurrEstab');
+      s.output(TCP_ACK, s.sndNxt, EMPTY);
+      const app = s.app;
+      s.engine.after(0, () => app.onConnected?.(s));
+    }
+    return;
+  }
+  if (s.state === 'SYN_RECV') {
+    if ((th.flags & TCP_SYN) && !(th.flags & TCP_ACK)) {
+      // Retransmitted SYN: answer with the SYN-ACK again.
+      s.output(TCP_SYN | TCP_ACK, s.iss, EMPTY);
+      return;
+    }
+    if (!(th.flags & TCP_ACK) || th.ack !== u32(s.iss + 1)) return;
+    s.ackRcv(th.ack);
+    s.state = 'ESTABLISHED';
+    host.count('TcpCurrEstab');
+    const l = (s as { listener?: Listener }).listener!;
+    s.app = l.accept(s);
+    const app = s.app;
+    s.engine.after(0, () => app.onConnected?.(s));
+    // fall through: the ACK may carry data
+  }
+  if (th.flags & TCP_SYN) {
+    // A SYN on a synchronized connection: challenge ACK.
+    s.output(TCP_ACK, s.sndNxt, EMPTY);
+    return;
+  }
+  if (th.flags & TCP_ACK) s.ackRcv(th.ack);
+  if (s.state === 'CLOSED') return;
+  let needAck = false;
+  if (th.data.length) {
+    if (th.seq === s.rcvNxt && !s.peerFin) {
+      s.rcvNxt = u32(s.rcvNxt + th.data.length);
+      s.received += th.data.length;
+      const app = s.app;
+      const data = th.data;
+      s.engine.after(0, () => app.onData?.(s, data));
+    }
+    needAck = true; // in order: ACK it; duplicate or out of order: duplicate ACK
+  }
+  if ((th.flags & TCP_FIN) && u32(th.seq + th.data.length) === s.rcvNxt && !s.peerFin) {
+    s.rcvNxt = u32(s.rcvNxt + 1);
+    s.peerFin = true;
+    needAck = true;
+    switch (s.state) {
+      case 'ESTABLISHED': s.state = 'CLOSE_WAIT'; break;
+      case 'FIN_WAIT1': s.state = s.sndUna === s.sndNxt ? 'TIME_WAIT' : 'CLOSING'; break;
+      case 'FIN_WAIT2': s.state = 'TIME_WAIT'; break;
+    }
+    const app = s.app;
+    s.engine.after(0, () => app.onPeerClosed?.(s));
+  } else if ((th.flags & TCP_FIN) && s.peerFin) {
+    needAck = true; // retransmitted FIN
+  }
+  if (needAck) s.output(TCP_ACK, s.sndNxt, EMPTY);
+  if (s.state === 'TIME_WAIT') s.enterTimeWait();
+}
+
+/** tcp_v4_err: an ICMP error about one of our segments. Returns true if a socket took it. */
+export function tcpV4Err(host: Host, quoted: Ipv4, icmp: Icmp): boolean {
+  const th = quoted.payload;
+  if (th.proto !== 'tcp') return false;
+  const s = table(host).socks.get(sockKey(quoted.src, th.sport, quoted.dst, th.dport));
+  if (!s) return false;
+  if (icmp.type === 3 && icmp.code === 4) {
+    s.mtuReduced();
+    return true;
+  }
+  if (s.state === 'SYN_SENT' || s.state === 'SYN_RECV') {
+    // icmp_err_convert: unreachable errors abort a connection attempt.
+    const err: TcpErrno | null = icmp.type === 3
+      ? icmp.code === 3 ? 'ECONNREFUSED' : icmp.code === 2 ? 'ENOPROTOOPT' : icmp.code === 0 ? 'ENETUNREACH' : 'EHOSTUNREACH'
+      : null;
+    if (err) s.fail(err);
+  }
+  return true;
+}

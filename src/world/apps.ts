@@ -1,0 +1,101 @@
+/**
+ * world/apps.ts: the applications on the simulated hosts, as the recorded kernel vectors
+ * ran them (shared/oracle/FORMAT.md). A server named NAME accepts, greets with
+ * "NAME local=IP:PORT peer=IP:PORT\n", reads to the client's FIN, answers "NAME bytes=N\n"
+ * and closes. A client connects, reads the greeting, optionally sends a request, then
+ * (mode close) half-closes and reads to the server's FIN, or (mode hold) waits for release.
+ */
+import { formatEndpoint } from '../net/addr';
+import { bytes } from '../net/packet';
+import type { Host } from '../kernel/host';
+import { type TcpErrno, type TcpSock, tcpConnect, tcpListen } from '../kernel/tcp';
+
+export function startServer(host: Host, addr: number, port: number, name: string, onAccept?: (s: TcpSock) => void): void {
+  tcpListen(host, addr, port, name, (s) => {
+    onAccept?.(s);
+    return {
+      onConnected: (sock) => sock.send(bytes(`${name} local=${formatEndpoint(sock.laddr, sock.lport)} peer=${formatEndpoint(sock.raddr, sock.rport)}\n`)),
+      onPeerClosed: (sock) => {
+        sock.send(bytes(`${name} bytes=${sock.received}\n`));
+        sock.close();
+      },
+    };
+  });
+}
+
+/** What became of one client connection. */
+export interface ClientResult {
+  readonly id: string;
+  readonly host: string;
+  src: string;
+  readonly dst: string;
+  readonly startedAt: number;
+  /** Virtual time the step finished (closed, failed, or established for hold). */
+  doneAt: number | null;
+  ok: boolean | null;
+  error: TcpErrno | null;
+  /** The greeting line, and the server name it starts with. */
+  greeting: string;
+  server: string | null;
+  /** The whole reply stream. */
+  reply: string;
+  state: 'connecting' | 'established' | 'closing' | 'closed' | 'failed';
+  sock: TcpSock | null;
+  /** Called once the connection is closed or failed (a release step waits on it). */
+  afterClose: (() => void) | null;
+}
+
+const dec = new TextDecoder();
+
+/** Start a client; `done` fires once the step is over (hold: once the greeting is read). */
+export function startClient(host: Host, id: string, src: number, sport: number, dst: number, dport: number, mode: 'close' | 'hold', send: number, done: (r: ClientResult) => void): ClientResult {
+  const r: ClientResult = {
+    id, host: host.name, src: '', dst: formatEndpoint(dst, dport), startedAt: host.engine.now, doneAt: null,
+    ok: null, error: null, greeting: '', server: null, reply: '', state: 'connecting', sock: null, afterClose: null,
+  };
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    r.doneAt = host.engine.now;
+    done(r);
+  };
+  const s = tcpConnect(host, src, sport, dst, dport, {
+    onConnected: () => { r.state = 'established'; },
+    onData: (sock, data) => {
+      const hadGreeting = r.greeting.endsWith('\n');
+      r.reply += dec.decode(data);
+      if (!hadGreeting) {
+        const nl = r.reply.indexOf('\n');
+        if (nl < 0) return;
+        r.greeting = r.reply.slice(0, nl + 1);
+        r.server = r.greeting.split(' ')[0] || null;
+        r.ok = true;
+        if (send > 0) sock.send(new Uint8Array(send).fill(0x61));
+        if (mode === 'close') { r.state = 'closing'; sock.shutdown(); } else finish();
+      }
+    },
+    onPeerClosed: (sock) => { sock.close(); },
+    onError: (_s, err) => { if (r.ok === null) r.ok = false; r.error = err; r.state = 'failed'; finish(); },
+    onClosed: () => { if (r.state !== 'failed') r.state = 'closed'; finish(); r.afterClose?.(); r.afterClose = null; },
+  });
+  if (typeof s === 'string') {
+    r.ok = false; r.error = s; r.state = 'failed';
+    host.engine.after(0, finish);
+    return r;
+  }
+  r.sock = s;
+  r.src = formatEndpoint(s.laddr, s.lport);
+  return r;
+}
+
+/** Release a held connection: client FIN first, then read to the server's FIN. */
+export function releaseClient(r: ClientResult, closed: () => void): void {
+  if (r.sock && r.state === 'established') {
+    r.afterClose = closed;
+    r.state = 'closing';
+    r.sock.shutdown();
+  } else {
+    closed();
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * world/world.ts: hosts joined by L2 links, built from a scenario, and the run loop.
+ * A link behaves as a learning switch whose table is already full: a unicast frame goes
+ * to the port with that MAC (flooded if none has it), a broadcast to every other port,
+ * each after the link's latency. A frame that reaches several hosts is cloned: the first
+ * receiver keeps the packet id, the others get new ids that name it as their cause.
+ */
+import { BROADCAST_MAC, type Ip4, formatIp4 } from '../net/addr';
+import type { Ethernet } from '../net/packet';
+import { Engine, NS_PER_MS, NS_PER_S, type Ns } from '../sim/engine';
+import { Host, type NetDevice } from '../kernel/host';
+import { PacketIds } from '../kernel/skb';
+import { TraceLog, type TraceRecord, type TraceSink } from '../kernel/trace';
+import { netifReceive } from '../kernel/ip';
+import { Ipvs } from '../ipvs/ipvs';
+import { registerIpvsHooks } from '../ipvs/core';
+import type { Diagnostic } from '../config/diag';
+import type { Scenario, SourceLine, TrafficSpec } from '../config/scenario';
+import { parseScenario } from '../config/scenario';
+import { splitLine } from '../config/shell';
+import { runCommand } from '../config/commands';
+import type { ToolResult } from '../config/tool';
+import { type ClientResult, releaseClient, startClient, startServer } from './apps';
+import { annotateSteps, type StepContext } from './steps';
+
+export interface WorldHost {
+  readonly name: string;
+  readonly host: Host;
+  readonly ipvs: Ipvs;
+  readonly role: string;
+  readonly files: ReadonlyMap<string, string>;
+}
+
+export interface Link {
+  readonly name: string;
+  readonly ends: ReadonlyArray<{ host: Host; dev: NetDevice }>;
+  readonly latencyNs: Ns;
+}
+
+/** A line of setup or an exec step that did not apply. */
+export interface NotApplied {
+  readonly host: string;
+  readonly line: SourceLine;
+  readonly result: ToolResult;
+}
+
+export class World {
+  readonly engine: Engine;
+  readonly ids = new PacketIds();
+  readonly hosts = new Map<string, WorldHost>();
+  readonly links: Link[] = [];
+  readonly clients = new Map<string, ClientResult>();
+
+  constructor(seed: number, readonly trace: TraceSink = new TraceLog()) {
+    this.engine = new Engine(seed);
+  }
+
+  get records(): TraceRecord[] {
+    return this.trace instanceof TraceLog ? this.trace.records : [];
+  }
+
+  addHost(name: string, role = 'host', files: ReadonlyMap<string, string> = new Map()): WorldHost {
+    const host = new Host(name, this.engine, this.trace, this.hosts.size + 1);
+    host.ids = this.ids;
+    const ipvs = new Ipvs(this.engine, host.sysctl);
+    registerIpvsHooks(host, ipvs);
+    const wh: WorldHost = { name, host, ipvs, role, files };
+    this.hosts.set(name, wh);
+    return wh;
+  }
+
+  /** Join devices into one L2 segment, creating ethernet devices that do not exist yet. */
+  addLink(name: string, ends: ReadonlyArray<{ host: string; dev: string }>, latencyNs: Ns, mtu?: number): Link {
+    const members = ends.map(e => {
+      const h = this.hosts.get(e.host)!.host;
+      const dev = h.devices.get(e.dev) ?? h.createDevice(e.dev, 'ether', { mtu });
+      if (mtu !== undefined) dev.mtu = mtu;
+      dev.carrier = true;
+      return { host: h, dev };
+    });
+    const link: Link = { name, ends: members, latencyNs };
+    for (const m of members) m.dev.xmit = (frame, id) => this.deliver(link, m.dev, frame, id);
+    this.links.push(link);
+    return link;
+  }
+
+  private deliver(link: Link, from: NetDevice, frame: Ethernet, id: number): void {
+    const others = link.ends.filter(e => e.dev !== from);
+    let targets = frame.dst === BROADCAST_MAC ? others : others.filter(e => e.dev.mac === frame.dst);
+    if (targets.length === 0) targets = others;
+    if (targets.length === 0) {
+      const sender = link.ends.find(e => e.dev === from)!;
+      sender.host.trace.record({ t: this.engine.now, host: sender.host.name, point: from.name, verdict: 'drop', dev: from.name, packet: { id, pkt: frame.payload }, reason: { code: 'link_down', dev: from.name }, note: `no other host on link ${link.name}` });
+      return;
+    }
+    targets.forEach((t, i) => {
+      const pid = i === 0 ? id : this.ids.next();
+      const cause = i === 0 ? undefined : id;
+      this.engine.after(link.latencyNs, () => netifReceive(t.host, t.dev, frame, pid, cause));
+    });
+  }
+
+  /** Run one command line on a host, as a user would type it. */
+  exec(hostName: string, line: string, stdin?: string): ToolResult {
+    const wh = this.hosts.get(hostName);
+    if (!wh) return { exit: 127, stdout: '', stderr: `no host ${hostName}\n` };
+    const split = splitLine(line);
+    if (!split.ok) return { exit: 2, stdout: '', stderr: `bash: syntax error: found '${split.found}', expected ${split.expected}\n`, errorAt: { word: 0, expected: split.expected } };
+    let out = '';
+    let err = '';
+    let last: ToolResult = { exit: 0, stdout: '', stderr: '' };
+    for (const cmd of split.commands) {
+      last = runCommand(cmd, { host: wh.host, ipvs: wh.ipvs, now: this.engine.now, files: wh.files, stdin });
+      out += last.stdout;
+      err += last.stderr;
+      if (last.exit !== 0) break;
+    }
+    return { ...last, stdout: out, stderr: err };
+  }
+
+  stepContext(): StepContext {
+    const vips = new Set<Ip4>();
+    const directors = new Set<string>();
+    for (const wh of this.hosts.values()) {
+      if (wh.ipvs.services.length) {
+        directors.add(wh.name);
+        for (const s of wh.ipvs.services) vips.add(s.addr);
+      }
+    }
+    const realServers = new Set<string>();
+    for (const wh of this.hosts.values()) {
+      if (directors.has(wh.name)) continue;
+      for (const v of vips) if (wh.host.devOfAddr(v)) realServers.add(wh.name);
+    }
+    return { vips, directors, realServers };
+  }
+}
+
+export interface RunOptions {
+  readonly seed?: number;
+  /** Keep every trace record (default); false counts only, for speed. */
+  readonly trace?: TraceSink;
+  /** Stop at this virtual time. */
+  readonly untilNs?: Ns;
+}
+
+export interface Run {
+  readonly scenario: Scenario;
+  readonly world: World;
+  readonly diagnostics: Diagnostic[];
+  readonly notApplied: NotApplied[];
+  readonly clients: ClientResult[];
+  /** Output of exec steps, in order. */
+  readonly execs: Array<{ host: string; command: string; at: Ns; result: ToolResult }>;
+}
+
+/** Gap between sequential traffic steps (each starts after the previous one finished). */
+export const STEP_GAP_NS = 1 * NS_PER_MS;
+/** A run with no `until` stops this long after the last step, or earlier when idle. */
+export const DEFAULT_TAIL_NS = 300 * NS_PER_S;
+
+/** Build the world of a parsed scenario: hosts, links, setup lines, listeners. */
+export function buildWorld(sc: Scenario, seed: number, trace?: TraceSink): { world: World; diagnostics: Diagnostic[]; notApplied: NotApplied[] } {
+  const world = new World(seed, trace ?? new TraceLog());
+  const diagnostics: Diagnostic[] = [];
+  const notApplied: NotApplied[] = [];
+  for (const hs of sc.hosts.values()) {
+    const files = new Map<string, string>();
+    for (const [p, f] of hs.files) files.set(p, f.text);
+    world.addHost(hs.name, hs.role ?? guessRole(hs.name), files);
+  }
+  for (const l of sc.links) world.addLink(l.name, l.ends, l.latencyNs, l.mtu);
+  for (const hs of sc.hosts.values()) {
+    for (const line of hs.setup) applyLine(world, hs.name, line, sc.file, diagnostics, notApplied);
+    for (const l of hs.listen) startServer(world.hosts.get(hs.name)!.host, l.addr, l.port, l.name);
+  }
+  return { world, diagnostics, notApplied };
+}
+
+function guessRole(name: string): string {
+  if (/^client/.test(name)) return 'client';
+  if (/^(router|gw|r\d)/.test(name)) return 'router';
+  if (/^(director|lb|dir)/.test(name)) return 'director';
+  if (/^(rs|real|web|srv|server)/.test(name)) return 'realserver';
+  return 'host';
+}
+
+/** Apply one command line; a failure becomes a diagnostic at the offending word. */
+function applyLine(world: World, host: string, line: SourceLine, file: string, diags: Diagnostic[], notApplied: NotApplied[]): ToolResult {
+  const split = splitLine(line.text, line.col);
+  if (!split.ok) {
+    const r: ToolResult = { exit: 2, stdout: '', stderr: `syntax error near '${split.found}'\n` };
+    diags.push({ file, line: line.line, col: split.col, endCol: split.col + Math.max(1, split.found.length), severity: 'error', found: split.found, expected: split.expected });
+    notApplied.push({ host, line, result: r });
+    return r;
+  }
+  const wh = world.hosts.get(host)!;
+  let last: ToolResult = { exit: 0, stdout: '', stderr: '' };
+  for (const cmd of split.commands) {
+    try {
+      last = runCommand(cmd, { host: wh.host, ipvs: wh.ipvs, now: world.engine.now, files: wh.files });
+    } catch (e) {
+      // A tool must never throw; if one does, the line is reported, not the run lost.
+      last = { exit: 70, stdout: '', stderr: `internal error: ${(e as Error).message}\n`, errorAt: { word: 0, expected: 'a command lvsim can run (this is a bug in lvsim)' } };
+    }
+    if (last.exit !== 0) {
+      const at = last.errorAt;
+      const w = cmd.words[Math.min(at?.word ?? 0, cmd.words.length - 1)] ?? { text: line.text, col: line.col, endCol: line.col + line.text.length };
+      diags.push({ file, line: line.line, col: w.col, endCol: w.endCol, severity: 'error', found: w.text, expected: at?.expected ?? 'a command that succeeds', tool: last.stderr.trim() || undefined });
+      notApplied.push({ host, line, result: last });
+      break;
+    }
+  }
+  return last;
+}
+
+/** Parse, build and run a scenario to completion. */
+export function runScenarioText(text: string, file: string, opts: RunOptions = {}): Run {
+  const parsed = parseScenario(text, file);
+  return runScenario(parsed.scenario, opts, parsed.diagnostics);
+}
+
+export function runScenario(sc: Scenario, opts: RunOptions = {}, parseDiags: Diagnostic[] = []): Run {
+  const seed = opts.seed ?? sc.seed;
+  const { world, diagnostics, notApplied } = buildWorld(sc, seed, opts.trace);
+  const diags = [...parseDiags, ...diagnostics];
+  const execs: Run['execs'] = [];
+  const engine = world.engine;
+  const steps = sc.traffic;
+  let lastStepAt = 0;
+  // Steps with `at` start then; the others start STEP_GAP_NS after the previous step finished.
+  const startStep = (i: number): void => {
+    if (i >= steps.length) return;
+    const st = steps[i];
+    const begin = () => {
+      lastStepAt = engine.now;
+      runStep(world, st, sc.file, diags, notApplied, execs, () => {
+        if (i + 1 < steps.length && steps[i + 1].atNs === null) engine.after(STEP_GAP_NS, () => startStep(i + 1));
+      });
+      if (i + 1 < steps.length && steps[i + 1].atNs !== null) startStep(i + 1);
+    };
+    if (st.atNs !== null) engine.at(Math.max(st.atNs, engine.now), begin);
+    else begin();
+  };
+  startStep(0);
+  const until = opts.untilNs ?? sc.untilNs;
+  if (until !== null && until !== undefined) {
+    engine.run(until);
+  } else {
+    // Run until nothing is left, but not past DEFAULT_TAIL_NS after the last step started.
+    while (engine.pending > 0 && engine.peekTime() <= lastStepAt + DEFAULT_TAIL_NS) engine.step();
+  }
+  if (world.trace instanceof TraceLog) annotateSteps(world.trace.records, world.stepContext());
+  return { scenario: sc, world, diagnostics: diags, notApplied, clients: [...world.clients.values()], execs };
+}
+
+function runStep(world: World, st: TrafficSpec, file: string, diags: Diagnostic[], notApplied: NotApplied[], execs: Run['execs'], done: () => void): void {
+  switch (st.kind) {
+    case 'connect': {
+      const h = world.hosts.get(st.from)!.host;
+      const r = startClient(h, st.id, st.src ?? 0, st.sport, st.dst, st.dport, st.mode, st.send, () => done());
+      world.clients.set(st.id, r);
+      return;
+    }
+    case 'release': {
+      const r = world.clients.get(st.id);
+      if (!r) { done(); return; }
+      releaseClient(r, done);
+      return;
+    }
+    case 'exec': {
+      const res = applyLine(world, st.host, st.command, file, diags, notApplied);
+      execs.push({ host: st.host, command: st.command.text, at: world.engine.now, result: res });
+      done();
+      return;
+    }
+  }
+}
+
+export { formatIp4 };
