@@ -775,9 +775,8 @@ export class Ipvs implements IpvsCtl {
     cp.timeout = this.proto.tcp[newState]!;
   }
 
-  /** ip_vs_in_stats: only while the dest is AVAILABLE. Also counts cp->in_pkts. */
+  /** ip_vs_in_stats: only while the dest is AVAILABLE (cp->in_pkts is the hook's to count). */
   inStats(conn: Conn, bytes: number): void {
-    conn.inPkts++;
     const dest = conn.dest as DestEntry | null;
     if (dest === null || (dest.flags & IP_VS_DEST_F_AVAILABLE) === 0) return;
     const k = this.estTick();

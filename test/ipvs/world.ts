@@ -56,11 +56,11 @@ export function director(opts: IpvsOptions = {}): Director {
     wait(sec) {
       engine.run(engine.now + Math.round(sec * S));
     },
-    send(src, sport, flags, o = {}) {
+    send(src, sport, flags, o = {}): Verdict {
       const proto = o.proto ?? 6;
       const vport = o.vport ?? 80;
       const caddr = ip4(src);
-      let cp = ipvs.connInGet(proto, caddr, sport, VIP, vport);
+      let cp: Conn | null = ipvs.connInGet(proto, caddr, sport, VIP, vport);
       const isNew = proto === 6 ? (flags & SYN) !== 0 : false;
       if (isNew && cp) {
         let resched = false;
