@@ -1,0 +1,136 @@
+/**
+ * config/commands.ts: the command registry. One simple command (words and an optional
+ * redirection, from shell.ts) runs the tool named by its first word against one host, as
+ * bash would find the binary on PATH. Unknown names fail as bash does ("command not found",
+ * 127) with a did-you-mean. `isReadOnly` tells `lvsim exec` which lines only print state.
+ */
+import type { SimpleCommand, Word } from './shell';
+import type { Tool, ToolContext, ToolResult } from './tool';
+import { ip, nearest } from './ip';
+import { ifconfig } from './ifconfig';
+import { sysctl, sysctlReadOnly } from './sysctl';
+import { modprobe, rmmod, lsmod } from './modprobe';
+import { echo, cat } from './proc';
+import { ipvsadm, ipvsadmSave, ipvsadmRestore } from './ipvsadm';
+
+const noop: Tool = () => ({ exit: 0, stdout: '', stderr: '' });
+
+const tools = new Map<string, Tool>([
+  ['ip', ip],
+  ['ifconfig', ifconfig],
+  ['sysctl', sysctl],
+  ['modprobe', modprobe],
+  ['rmmod', rmmod],
+  ['lsmod', lsmod],
+  ['cat', cat],
+  ['ipvsadm', ipvsadm],
+  ['ipvsadm-save', ipvsadmSave],
+  ['ipvsadm-restore', ipvsadmRestore],
+  ['true', noop],
+  [':', noop],
+]);
+
+/** Names that will have tools once their files land. */
+const PENDING = new Set(['route', 'systemctl', 'service', 'nstat', 'netstat']);
+
+/**
+ * Add or replace a tool (tests may register fakes).
+ */
+export function registerTool(name: string, tool: Tool): void {
+  tools.set(name, tool);
+}
+
+/** Every command name runCommand accepts, sorted. */
+export function knownCommands(): string[] {
+  return [...new Set([...tools.keys(), 'echo', ...PENDING])].filter(n => n !== ':').sort();
+}
+
+/** Strip a path (/sbin/ip, /usr/sbin/ipvsadm) the way PATH lookup would find the same binary. */
+function commandName(w: string): string {
+  const m = /^(?:\/usr)?\/s?bin\/([^/]+)$/.exec(w);
+  return m ? m[1] : w;
+}
+
+/** Run one simple command on ctx.host. Never throws. */
+export function runCommand(cmd: SimpleCommand, ctx: ToolContext): ToolResult {
+  if (cmd.words.length === 0) return { exit: 0, stdout: '', stderr: '' };
+  const name = commandName(cmd.words[0].text);
+  try {
+    if (name === 'echo') return echo(cmd, ctx);
+    if (name === 'sudo') return runCommand({ ...cmd, words: cmd.words.slice(1) }, ctx);
+    if (cmd.redirect && !isReadOnlyName(name)) {
+      const target = cmd.redirect.target.text;
+      return {
+        exit: 1, stdout: '', stderr: `lvsim: output redirection of ${name} (to ${target}) is not modelled\n`,
+        errorAt: { word: cmd.words.length, expected: 'a command without redirection (only echo N > /proc/sys/... writes)' },
+      };
+    }
+    const tool = tools.get(name);
+    if (tool) {
+      const r = tool(cmd.words, ctx);
+      if (cmd.redirect) return { ...r, stdout: '' };
+      return r;
+    }
+    if (PENDING.has(name)) {
+      return { exit: 127, stdout: '', stderr: `lvsim: ${name} is not available in this build yet\n`, errorAt: { word: 0, expected: 'one of: ' + [...tools.keys(), 'echo'].filter(n => n !== ':').sort().join(', ') } };
+    }
+    const known = knownCommands();
+    const guess = nearest(name, known);
+    const expected = guess ? `"${guess}"? (one of: ${known.join(', ')})` : `one of: ${known.join(', ')}`;
+    return { exit: 127, stdout: '', stderr: `bash: ${name}: command not found\n`, errorAt: { word: 0, expected } };
+  } catch (e) {
+    return { exit: 1, stdout: '', stderr: `lvsim: ${name}: internal error: ${e instanceof Error ? e.message : String(e)}\n`, errorAt: { word: 0, expected: 'a command the model can run' } };
+  }
+}
+
+function isReadOnlyName(name: string): boolean {
+  return name === 'cat' || name === 'lsmod' || name === 'true' || name === ':';
+}
+
+/**
+ * True when the command only prints state (lvsim exec runs only these): listings of ip,
+ * ifconfig, route, sysctl reads, cat, lsmod, nstat, netstat, ipvsadm -L / ipvsadm-save,
+ * systemctl status, and echo without redirection.
+ */
+export function isReadOnly(cmd: SimpleCommand): boolean {
+  if (cmd.words.length === 0) return true;
+  const name = commandName(cmd.words[0].text);
+  const args = cmd.words.slice(1).map(w => w.text);
+  if (name === 'sudo') return isReadOnly({ ...cmd, words: cmd.words.slice(1) });
+  if (name === 'echo') return !cmd.redirect;
+  if (cmd.redirect) return false;
+  switch (name) {
+    case 'cat': case 'lsmod': case 'true': case ':': case 'netstat': case 'ipvsadm-save':
+      return true;
+    case 'nstat':
+      return true;
+    case 'ip': return ipReadOnly(args);
+    case 'ifconfig': return args.filter(a => !a.startsWith('-')).length <= 1;
+    case 'route': return !args.some(a => a === 'add' || a === 'del' || a === 'delete' || a === 'flush');
+    case 'sysctl': return sysctlReadOnly(cmd.words.map(w => w.text));
+    case 'ipvsadm': return args.length === 0 || args.every(a => /^-[LlnScx]+$/.test(a) || a.startsWith('--list') || a === '--numeric'
+      || a === '--stats' || a === '--rate' || a === '--connection' || a === '--save' || a === '--exact' || a === '--timeout' || a === '--daemon'
+      || a === '--thresholds' || a === '--persistent-conn' || a === '--sort' || a === '-t' || a === '-u' || /^\d/.test(a));
+    case 'systemctl': return args[0] === 'status' || args[0] === 'is-active' || args[0] === 'is-enabled' || args[0] === 'show';
+    case 'modprobe': return args.includes('--show-depends') || args.includes('-D');
+    default: return false;
+  }
+}
+
+function ipReadOnly(args: string[]): boolean {
+  let k = 0;
+  while (k < args.length && args[k].startsWith('-')) {
+    if (args[k] === '-f' || args[k] === '-family') k++;
+    k++;
+  }
+  const obj = args[k];
+  const sub = args[k + 1];
+  if (obj === undefined) return true;
+  if (sub === undefined) return true;
+  const reads = ['show', 'list', 'lst', 'get', 'help'];
+  if (reads.some(r => r.startsWith(sub) && sub.length > 0) && !'set'.startsWith(sub) && !'flush'.startsWith(sub)) return true;
+  // "ip addr dev eth0" style (no verb) is not valid; treat unknown verbs as writes.
+  return false;
+}
+
+export type { Word };
