@@ -542,8 +542,9 @@ const perr = (exit: number, stderr: string, word: number, expected: string, stdo
 class Fail {
   constructor(readonly e: ParseError) {}
 }
-const fail = (stderr: string, word: number, expected: string): never => {
-  throw new Fail(perr(2, stderr, word, expected));
+/** fail(): the message, a newline (always, even after one), exit status 2. */
+const fail = (msg: string, word: number, expected: string): never => {
+  throw new Fail({ ok: false, exit: 2, stdout: '', stderr: msg + '\n', errorAt: { word, expected } });
 };
 
 /** The command word that `first` describes, or null. */
@@ -1069,7 +1070,7 @@ export function formatIpvsadm(p: ParsedIpvsadm): string {
     case 'stop-daemon': {
       const dd = p.daemon!;
       let out = `--${p.cmd} ${dd.state}`;
-      if (has('mcast-interface')) out += ` --mcast-interface ${dd.mcastIfn}`;
+      if (p.cmd === 'start-daemon') out += ` --mcast-interface ${dd.mcastIfn}`;
       if (has('syncid')) out += ` --syncid ${dd.syncid}`;
       if (has('mcast-group')) out += ` --mcast-group ${dd.mcastGroup}`;
       if (has('mcast-port')) out += ` --mcast-port ${dd.mcastPort}`;
