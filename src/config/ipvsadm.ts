@@ -518,7 +518,6 @@ const schedulerExpected = (name: string): string => {
 
 // ---------------------------------------------------------------- parse
 
-const OPT_INDEX = new Map<OptName, number>(OPTNAMES.map((n, i) => [n, i]));
 const CMD_BY_SHORT: Readonly<Record<string, IpvsadmCommand>> = {
   A: 'add-service', E: 'edit-service', D: 'delete-service', a: 'add-server', e: 'edit-server',
   d: 'delete-server', C: 'flush', L: 'list', l: 'list', Z: 'zero', R: 'restore', S: 'save',
@@ -530,10 +529,10 @@ const CMD_BY_LONG: Readonly<Record<string, IpvsadmCommand>> = {
 
 const tryHelp = (program: string): string => `Try \`${program} -h' or '${program} --help' for more information.\n`;
 
-const perr = (exit: number, stderr: string, word: number, expected: string, stdout = ''): ParseError => ({
+const perr = (exit: number, stderr: string, word: number, expected: string): ParseError => ({
   ok: false,
   exit,
-  stdout,
+  stdout: '',
   stderr: stderr.endsWith('\n') ? stderr : stderr + '\n',
   errorAt: { word, expected },
 });
