@@ -48,7 +48,7 @@ export interface ClientResult {
 const dec = new TextDecoder();
 
 /** Start a client; `done` fires once the step is over (hold: once the greeting is read). */
-export function startClient(host: Host, id: string, src: number, sport: number, dst: number, dport: number, mode: 'close' | 'hold', send: number, done: (r: ClientResult) => void): ClientResult {
+export function startClient(host: Host, id: string, src: number, sport: number, dst: number, dport: number, mode: 'close' | 'hold', send: number, done: (r: ClientResult) => void, connectTimeoutNs = 0): ClientResult {
   const r: ClientResult = {
     id, host: host.name, src: '', dst: formatEndpoint(dst, dport), startedAt: host.engine.now, doneAt: null,
     ok: null, error: null, greeting: '', server: null, reply: '', state: 'connecting', sock: null, afterClose: null,
@@ -86,6 +86,10 @@ export function startClient(host: Host, id: string, src: number, sport: number, 
   }
   r.sock = s;
   r.src = formatEndpoint(s.laddr, s.lport);
+  if (connectTimeoutNs > 0) {
+    // An application-level connect timeout (socket.settimeout): give up while still in SYN_SENT.
+    host.engine.after(connectTimeoutNs, () => { if (r.state === 'connecting' && s.state === 'SYN_SENT') s.fail('ETIMEDOUT'); });
+  }
   return r;
 }
 
