@@ -473,9 +473,10 @@ export function tcpV4Err(host: Host, quoted: Ipv4, icmp: Icmp): boolean {
   }
   if (s.state === 'SYN_SENT' || s.state === 'SYN_RECV') {
     // icmp_err_convert: unreachable errors abort a connection attempt.
+    // icmp_err_convert: unreachable codes map to their errno; time exceeded is EHOSTUNREACH.
     const err: TcpErrno | null = icmp.type === 3
       ? icmp.code === 3 ? 'ECONNREFUSED' : icmp.code === 2 ? 'ENOPROTOOPT' : icmp.code === 0 ? 'ENETUNREACH' : 'EHOSTUNREACH'
-      : null;
+      : icmp.type === 11 ? 'EHOSTUNREACH' : null;
     if (err) s.fail(err);
   }
   return true;

@@ -1,0 +1,120 @@
+/**
+ * The five steps of LVS-TUN on the reference setup, pinned from the trace.
+ */
+import { describe, expect, it } from 'vitest';
+import { CIP, DIP, REF, RIP1, RIP2, VIP, runFile } from './helpers';
+import type { Ipv4, Tcp } from '../../src/net/packet';
+import { IPPROTO_IPIP, IPPROTO_TCP, TCP_SYN } from '../../src/net/packet';
+import { TERMINAL_VERDICTS } from '../../src/kernel/trace';
+import { recordJson } from '../../src/cli/format';
+
+const run = runFile(REF);
+const recs = run.world.records;
+const ipv4 = (r: (typeof recs)[number]) => r.packet.pkt as Ipv4;
+
+describe('reference setup: two connections through the five steps', () => {
+  it('loads every setup line of the scenario', () => {
+    expect(run.diagnostics).toEqual([]);
+    expect(run.notApplied).toEqual([]);
+  });
+
+  it('rr sends the first connection to the real server added last, the second to the other', () => {
+    expect(run.clients.map(c => [c.id, c.ok, c.server])).toEqual([['c1', true, 'RS2'], ['c2', true, 'RS1']]);
+    expect(run.clients[0].greeting).toBe('RS2 local=172.16.29.6:9001 peer=203.0.113.10:40001\n');
+    expect(run.clients[1].reply).toBe('RS1 local=172.16.29.6:9001 peer=203.0.113.10:40002\nRS1 bytes=0\n');
+  });
+
+  it('step 1: the request reaches the director as CIP -> VIP on the VIP\'s device', () => {
+    const rx = recs.find(r => r.host === 'director' && r.point === 'eth1' && r.verdict === 'rx' && r.packet.pkt.proto === 'ipv4');
+    expect(rx).toBeDefined();
+    const p = ipv4(rx!);
+    expect([p.src, p.dst, p.protocol]).toEqual([CIP, VIP, IPPROTO_TCP]);
+    expect(((p.payload as Tcp).flags & TCP_SYN) !== 0).toBe(true);
+    expect(rx!.step).toBe(1);
+    const local = recs.find(r => r.host === 'director' && r.packet.id === rx!.packet.id && r.point === 'routing');
+    expect(local?.verdict).toBe('local');
+  });
+
+  it('step 2: IPVS at INPUT schedules the SYN and records why', () => {
+    const sched = recs.filter(r => r.host === 'director' && r.point === 'ipvs' && r.verdict === 'schedule');
+    expect(sched).toHaveLength(2);
+    expect(sched.every(r => r.step === 2)).toBe(true);
+    expect(sched[0].sched?.scheduler).toBe('rr');
+    expect(sched[0].sched?.chosen).toBe('192.168.134.5:9001');
+    expect(sched[1].sched?.chosen).toBe('172.16.197.3:9001');
+    // INPUT (filter and IPVS) is passed before ipvs encapsulates: the packet never reaches a socket.
+    const id = sched[0].packet.id;
+    expect(recs.some(r => r.host === 'director' && r.packet.id === id && r.point === 'socket')).toBe(false);
+  });
+
+  it('step 3: it leaves the director as DIP -> RIP protocol 4 around the untouched CIP -> VIP', () => {
+    const out = recs.filter(r => r.host === 'director' && r.point === 'eth0' && r.verdict === 'tx' && ipv4(r).protocol === IPPROTO_IPIP);
+    expect(out.length).toBeGreaterThanOrEqual(2);
+    const dsts = new Set(out.map(r => ipv4(r).dst));
+    expect(dsts).toEqual(new Set([RIP1, RIP2]));
+    for (const r of out) {
+      const outer = ipv4(r);
+      const inner = outer.payload as Ipv4;
+      expect(outer.src).toBe(DIP);
+      expect([inner.src, inner.dst]).toEqual([CIP, VIP]);
+      expect((inner.payload as Tcp).dport).toBe(9001);
+      // Observed on 6.1: client TTL 64, router 63, both headers 62 on the director's wire; outer id 0; DF copied.
+      expect(inner.ttl).toBe(62);
+      expect(outer.ttl).toBe(62);
+      expect(outer.id).toBe(0);
+      expect(outer.df).toBe(inner.df);
+      expect(r.step).toBe(3);
+    }
+  });
+
+  it('step 4: the real server decapsulates onto tunl0 and delivers to the listener on the VIP', () => {
+    for (const rs of ['rs1', 'rs2']) {
+      const decap = recs.find(r => r.host === rs && r.point === 'tunl0' && r.verdict === 'decap');
+      expect(decap, rs).toBeDefined();
+      expect([ipv4(decap!).src, ipv4(decap!).dst]).toEqual([CIP, VIP]);
+      expect(decap!.step).toBe(4);
+      const after = recs.filter(r => r.host === rs && r.packet.id === decap!.packet.id && r.seq > decap!.seq);
+      expect(after.map(r => `${r.point}:${r.verdict}`)).toEqual(['PREROUTING:accept', 'routing:local', 'INPUT:accept', 'socket:deliver']);
+      expect(after.every(r => r.step === 4)).toBe(true);
+    }
+  });
+
+  it('step 5: the reply VIP -> CIP reaches the client and never passes the director', () => {
+    const replies = recs.filter(r => r.packet.pkt.proto === 'ipv4' && ipv4(r).src === VIP && ipv4(r).dst === CIP && ipv4(r).protocol === IPPROTO_TCP);
+    expect(replies.length).toBeGreaterThan(0);
+    expect(replies.some(r => r.host === 'director')).toBe(false);
+    const atClient = replies.filter(r => r.host === 'client' && r.verdict === 'deliver');
+    expect(atClient.length).toBeGreaterThan(0);
+    expect(replies.filter(r => r.host === 'rs1' || r.host === 'rs2').every(r => r.step === 5)).toBe(true);
+    // The reply leaves the real server by its own default route, from the VIP.
+    const tx = replies.find(r => r.host === 'rs2' && r.point === 'eth0' && r.verdict === 'tx');
+    expect(tx?.frame?.src).toBeDefined();
+  });
+
+  it('the director counts what it saw: 6 client packets per connection, 320 bytes (as the kernel did)', () => {
+    const ipvs = run.world.hosts.get('director')!.ipvs;
+    const svc = ipvs.services[0];
+    expect(svc.stats.conns).toBe(2);
+    expect(svc.stats.inpkts).toBe(12);
+    expect(svc.stats.inbytes).toBe(640);
+    expect(svc.dests.map(d => [d.activeconns, d.inactconns])).toEqual([[0, 1], [0, 1]]);
+  });
+
+  it('every packet ends exactly once, delivered or dropped with a reason', () => {
+    const ends = new Map<number, number>();
+    const seen = new Set<number>();
+    for (const r of recs) {
+      seen.add(r.packet.id);
+      if (TERMINAL_VERDICTS.has(r.verdict)) ends.set(r.packet.id, (ends.get(r.packet.id) ?? 0) + 1);
+      if (r.verdict === 'drop') expect(r.reason, `record ${r.seq}`).toBeDefined();
+    }
+    for (const id of seen) expect(ends.get(id), `packet #${id}`).toBe(1);
+  });
+
+  it('the same scenario and seed give byte-identical JSON twice', () => {
+    const a = runFile(REF, { seed: 7 }).world.records.map(r => JSON.stringify(recordJson(r))).join('\n');
+    const b = runFile(REF, { seed: 7 }).world.records.map(r => JSON.stringify(recordJson(r))).join('\n');
+    expect(a.length).toBeGreaterThan(1000);
+    expect(a === b).toBe(true);
+  });
+});
