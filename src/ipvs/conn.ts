@@ -6,8 +6,8 @@
  * live in a table of their own, reached only by ip_vs_ct_in_get(): in the kernel they share
  * the hash table, but __ip_vs_conn_in_get never matches them (cport 0 without NO_CPORT).
  *
- * The key is a number, protocol class * 2^48 + caddr * 2^16 + cport (exact below 2^53), so a
- * lookup builds no string; the chain is an intrusive `hnext` link on the entry.
+ * Buckets are a plain array of chain heads indexed by a 32-bit hash; the chain is an intrusive
+ * `hnext` link on the entry, so a lookup builds no string and allocates nothing.
  * Every entry is also in `all`, an insertion-ordered Set: `ipvsadm -Lnc` lists in creation
  * order (the kernel's bucket order depends on a boot-time random seed; FORMAT.md compares sets).
  * Not modelled: IP_VS_CONN_F_NO_CPORT entries (sync/FTP) and the `cport = 0` retry lookup.
@@ -45,8 +45,13 @@ export class ConnEntry implements Conn {
   hnext: ConnEntry | null = null;
   /** In the hash table (IP_VS_CONN_F_HASHED). */
   hashed = false;
-  /** Key it is hashed under. */
+  /** Bucket it is hashed in. */
   key = 0;
+  /** Neighbours in the table's creation-order list. */
+  aprev: ConnEntry | null = null;
+  anext: ConnEntry | null = null;
+  /** On that list (not yet freed). */
+  listed = false;
   readonly timer: Timer;
 
   constructor(
@@ -74,46 +79,126 @@ export class ConnEntry implements Conn {
   }
 }
 
-/** One hash table (connections or templates) keyed by <protocol, addr, port>. */
+/**
+ * One hash table (connections or templates): an array of chain heads, indexed by a 32-bit
+ * mix of <protocol, addr, port> like ip_vs_conn_hashkey (whose jhash seed is random; this one
+ * is fixed, which only changes bucket order, never a lookup). It doubles when it holds more
+ * than two entries per bucket on average. No Map and no key object: the hot path allocates
+ * nothing.
+ */
 class Chains {
-  private readonly heads = new Map<number, ConnEntry>();
+  private heads: (ConnEntry | null)[] = new Array<ConnEntry | null>(4096).fill(null);
+  private mask = 4095;
+  private count = 0;
 
-  insert(cp: ConnEntry, key: number): void {
-    cp.key = key;
-    cp.hnext = this.heads.get(key) ?? null;
-    this.heads.set(key, cp);
+  private static hash(protocol: number, addr: Ip4, port: number): number {
+    let h = Math.imul(addr ^ Math.imul(port + 1, 0x9e3779b1) ^ (protocol << 24), 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return h ^ (h >>> 16);
+  }
+
+  insert(cp: ConnEntry, protocol: number, addr: Ip4, port: number): void {
+    if (this.count >= this.heads.length * 2) this.grow();
+    const i = Chains.hash(protocol, addr, port) & this.mask;
+    cp.key = i;
+    cp.hnext = this.heads[i]!;
+    this.heads[i] = cp;
     cp.hashed = true;
+    this.count++;
   }
 
   remove(cp: ConnEntry): boolean {
     if (!cp.hashed) return false;
-    let p: ConnEntry | null = this.heads.get(cp.key) ?? null;
+    let p: ConnEntry | null = this.heads[cp.key]!;
     let prev: ConnEntry | null = null;
     while (p !== null && p !== cp) {
       prev = p;
       p = p.hnext;
     }
     if (p !== cp) return false;
-    if (prev === null) {
-      if (cp.hnext === null) this.heads.delete(cp.key);
-      else this.heads.set(cp.key, cp.hnext);
-    } else prev.hnext = cp.hnext;
+    if (prev === null) this.heads[cp.key] = cp.hnext;
+    else prev.hnext = cp.hnext;
     cp.hnext = null;
     cp.hashed = false;
+    this.count--;
     return true;
   }
 
-  find(key: number, protocol: number, vaddr: Ip4, vport: number): ConnEntry | null {
-    let p: ConnEntry | null = this.heads.get(key) ?? null;
+  /** First entry (newest first) with this <protocol, addr, port, vaddr, vport>; `port` is cport or, for templates, vport. */
+  find(protocol: number, addr: Ip4, port: number, vaddr: Ip4, vport: number, template: boolean): ConnEntry | null {
+    let p: ConnEntry | null = this.heads[Chains.hash(protocol, addr, port) & this.mask]!;
     while (p !== null) {
-      if (p.vport === vport && p.vaddr === vaddr && p.protocol === protocol) return p;
+      if (p.caddr === addr && p.vport === vport && p.vaddr === vaddr && p.protocol === protocol && (template || p.cport === port)) return p;
       p = p.hnext;
     }
     return null;
   }
 
-  clear(): void {
-    this.heads.clear();
+  /** Double the bucket array, keeping each chain's relative order (newest first). */
+  private grow(): void {
+    const old = this.heads;
+    this.heads = new Array<ConnEntry | null>(old.length * 2).fill(null);
+    this.mask = this.heads.length - 1;
+    const tails: (ConnEntry | null)[] = new Array<ConnEntry | null>(this.heads.length).fill(null);
+    for (let b = 0; b < old.length; b++) {
+      let p: ConnEntry | null = old[b]!;
+      while (p !== null) {
+        const next: ConnEntry | null = p.hnext;
+        const i = Chains.hash(p.protocol, p.caddr, p.isTemplate ? p.vport : p.cport) & this.mask;
+        p.key = i;
+        p.hnext = null;
+        const t = tails[i]!;
+        if (t === null) this.heads[i] = p;
+        else t.hnext = p;
+        tails[i] = p;
+        p = next;
+      }
+    }
+  }
+}
+
+/** Every live entry in creation order: an intrusive doubly-linked list (O(1) add and delete). */
+export class ConnList implements Iterable<ConnEntry> {
+  private head: ConnEntry | null = null;
+  private tail: ConnEntry | null = null;
+  size = 0;
+
+  add(cp: ConnEntry): void {
+    if (cp.listed) return;
+    cp.listed = true;
+    cp.aprev = this.tail;
+    cp.anext = null;
+    if (this.tail === null) this.head = cp;
+    else this.tail.anext = cp;
+    this.tail = cp;
+    this.size++;
+  }
+
+  delete(cp: ConnEntry): boolean {
+    if (!cp.listed) return false;
+    cp.listed = false;
+    if (cp.aprev === null) this.head = cp.anext;
+    else cp.aprev.anext = cp.anext;
+    if (cp.anext === null) this.tail = cp.aprev;
+    else cp.anext.aprev = cp.aprev;
+    cp.aprev = cp.anext = null;
+    this.size--;
+    return true;
+  }
+
+  has(cp: Conn): boolean {
+    return cp instanceof ConnEntry && cp.listed;
+  }
+
+  /** Creation order. Deleting the entry just yielded is fine; to delete others, iterate a copy. */
+  *[Symbol.iterator](): Iterator<ConnEntry> {
+    let p = this.head;
+    while (p !== null) {
+      const next: ConnEntry | null = p.anext;
+      yield p;
+      p = next;
+    }
   }
 }
 
@@ -122,7 +207,7 @@ export class ConnTable {
   private readonly conns = new Chains();
   private readonly templates = new Chains();
   /** Every entry not yet freed (hashed or not), in creation order. */
-  readonly all = new Set<ConnEntry>();
+  readonly all = new ConnList();
 
   get size(): number {
     return this.all.size;
@@ -130,8 +215,8 @@ export class ConnTable {
 
   /** ip_vs_conn_hash: connections by <proto, caddr, cport>, templates by <proto, caddr, vport>. */
   hash(cp: ConnEntry): void {
-    if (cp.isTemplate) this.templates.insert(cp, connKey(cp.protocol, cp.caddr, cp.vport));
-    else this.conns.insert(cp, connKey(cp.protocol, cp.caddr, cp.cport));
+    if (cp.isTemplate) this.templates.insert(cp, cp.protocol, cp.caddr, cp.vport);
+    else this.conns.insert(cp, cp.protocol, cp.caddr, cp.cport);
   }
 
   unhash(cp: ConnEntry): boolean {
@@ -140,11 +225,11 @@ export class ConnTable {
 
   /** __ip_vs_conn_in_get. */
   inGet(protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number): ConnEntry | null {
-    return this.conns.find(connKey(protocol, caddr, cport), protocol, vaddr, vport);
+    return this.conns.find(protocol, caddr, cport, vaddr, vport, false);
   }
 
   /** ip_vs_ct_in_get: the template <protocol, snet, 0, vaddr, vport'>. */
   ctInGet(protocol: number, snet: Ip4, vaddr: Ip4, vport: number): ConnEntry | null {
-    return this.templates.find(connKey(protocol, snet, vport), protocol, vaddr, vport);
+    return this.templates.find(protocol, snet, vport, vaddr, vport, true);
   }
 }

@@ -40,7 +40,7 @@ import {
   type ServiceSpec,
   type Timeouts,
 } from './ctl';
-import { ConnEntry, ConnTable, connKey } from './conn';
+import { ConnEntry, ConnList, ConnTable, connKey } from './conn';
 import { EstStats, estIndex, type ShownRates, type ShownStats } from './estimator';
 import {
   CTPL_STATE_NAMES,
@@ -232,8 +232,8 @@ export class Ipvs implements IpvsCtl {
     return this.services.length > 0;
   }
 
-  /** Every entry in creation order (ReadonlySet; `.size` counts templates too). */
-  get conns(): ReadonlySet<Conn> {
+  /** Every entry in creation order (`.size` counts templates too; `.has(cp)`: not yet freed). */
+  get conns(): ConnList {
     return this.table.all;
   }
 
@@ -460,7 +460,8 @@ export class Ipvs implements IpvsCtl {
 
   /** ip_vs_expire_nodest_conn_flush: expire the entries of deleted dests now. */
   private expireNodestConnFlush(): void {
-    for (const cp of this.table.all) {
+    for (const cp of [...this.table.all]) {
+      if (!cp.listed) continue;
       const dest = cp.dest;
       if (dest === null || (dest.flags & IP_VS_DEST_F_AVAILABLE) !== 0) continue;
       if (cp.nControl > 0) continue;

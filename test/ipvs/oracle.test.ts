@@ -13,7 +13,7 @@ import { getScheduler } from '../../src/ipvs/schedulers/index';
 import { Ipvs } from '../../src/ipvs/ipvs';
 import { Engine, NS_PER_MS } from '../../src/sim/engine';
 import { Sysctls } from '../../src/kernel/sysctl';
-import type { ServiceKey } from '../../src/ipvs/ctl';
+import type { Conn, ServiceKey } from '../../src/ipvs/ctl';
 
 const ACK = 0x10, SYN = 0x02, FIN = 0x01;
 const ORACLE = new URL('../../../shared/oracle/', import.meta.url);
@@ -84,7 +84,7 @@ describe('recorded Linux 6.1 vectors, replayed through the connection table', ()
       const flows = new Map<string, [number, number]>();
       const packet = (caddr: number, cport: number, flags: number) => {
         engine.run(engine.now + 5 * NS_PER_MS);
-        let cp = ipvs.connInGet(6, caddr, cport, svc.addr, svc.port);
+        let cp: Conn | null = ipvs.connInGet(6, caddr, cport, svc.addr, svc.port);
         if (cp && flags & SYN && ipvs.isNewConnExpected(cp)) {
           ipvs.expireNow(cp);
           cp = null;
