@@ -118,7 +118,10 @@ export class Host {
   readonly pmtu = new Map<Ip4, number>();
 
   constructor(readonly name: string, readonly engine: Engine, public trace: TraceSink, readonly macBase = ++macCounter) {
+    // A booted host: lo is up with 127.0.0.1/8 (a fresh network namespace would have it down).
     this.createDevice('lo', 'loopback', { mtu: 65536, mac: '00:00:00:00:00:00' });
+    this.addAddr('lo', 0x7f000001, 8, { scope: 'host' });
+    this.setUp('lo', true);
   }
 
   // --- counters ----------------------------------------------------------------------

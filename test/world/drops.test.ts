@@ -137,7 +137,7 @@ describe('director and path checks', () => {
     const run = runFile('scenarios/misconfig-rs-gateway-missing.yaml');
     const d = drops(run).filter(r => r.host === 'rs1');
     expect(d[0].reason).toMatchObject({ code: 'arp_unresolved', dev: 'eth0' });
-    const probes = run.world.records.filter(r => r.host === 'rs1' && r.point === 'arp' && r.verdict === 'send');
+    const probes = run.world.records.filter(r => r.host === 'rs1' && r.point === 'arp' && r.verdict === 'send' && /who-has 172\.16\.197\.254/.test(r.note ?? ''));
     expect(probes.length).toBeGreaterThanOrEqual(3);
     // arp_announce=2: the request is sent from eth0's own address, not the VIP.
     expect(probes[0].note).toMatch(/tell 172\.16\.197\.3 \(arp_announce=2\)/);
