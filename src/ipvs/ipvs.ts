@@ -13,6 +13,11 @@
  * one jiffy after the delete). The 2-second estimator runs lazily (ipvs/estimator.ts), so a
  * run whose connections have all expired leaves an empty event queue.
  *
+ * Caller contract (ipvs/core.ts): every entry schedule() returns must get its inStats / setState
+ * / connPut like any packet (ip_vs_in_hook always ends with ip_vs_conn_put): an entry's timer is
+ * first armed there. expireNow() is asynchronous as in the kernel (a timer event at the current
+ * time), so after a reschedule the old entry still counts until that event runs.
+ *
  * Not modelled: fwmark services, IPv6, persistence engines (--pe), FTP helpers (the FTP port
  * rules of service lookup and templates are kept), connection sync, the defense
  * strategies other than secure_tcp (drop_entry, drop_packet, am_droprate), conntrack.
