@@ -57,11 +57,12 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
   const isSyn = tcpFlags !== null && (tcpFlags & TCP_SYN) !== 0 && (tcpFlags & TCP_RST) === 0;
 
   let cp = ipvs.connInGet(ip.protocol, ip.src, th.sport, ip.dst, th.dport);
-  if (cp && isSyn) {
-    // §2.1 step 7: a new SYN on an old entry may be rescheduled.
+  if (cp && tcpFlags !== null && (tcpFlags & TCP_SYN) !== 0) {
+    // §2.1 step 7: a new SYN (is_new_conn looks at SYN only) on an old entry may be rescheduled;
+    // isNewConnExpected applies conn_reuse_mode (default 1).
     const dest = cp.dest;
     const nodest = dest !== null && dest.weight === 0 && host.sysctl.num('net.ipv4.vs.expire_nodest_conn') !== 0;
-    if (nodest || (host.sysctl.num('net.ipv4.vs.conn_reuse_mode') !== 0 && ipvs.isNewConnExpected(cp))) {
+    if (nodest || ipvs.isNewConnExpected(cp)) {
       ipvs.expireNow(cp);
       cp = null;
     }

@@ -1,0 +1,138 @@
+/**
+ * The lvsim command as a newcomer runs it: run, --json, --pcap (checked with tshark), exec,
+ * replay exit codes.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const REF = 'scenarios/tun-different-subnets.yaml';
+const lvsim = (...args: string[]) => spawnSync('node', ['bin/lvsim.mjs', ...args], { encoding: 'utf8' });
+const hasTshark = spawnSync('sh', ['-c', 'command -v tshark']).status === 0;
+
+describe('lvsim run', () => {
+  it('prints the five steps, labelled, and both connections answered', () => {
+    const r = lvsim('run', REF);
+    expect(r.status).toBe(0);
+    for (const s of ['step 1 request reaches the director', 'step 2 IPVS schedules', 'step 3 IPIP to the real server', 'step 4 decapsulated on the real server', 'step 5 reply straight to the client']) {
+      expect(r.stdout).toContain(s);
+    }
+    expect(r.stdout).toMatch(/c1 203\.0\.113\.10:40001 -> 172\.16\.29\.6:9001: ok, answered by RS2/);
+    expect(r.stdout).toMatch(/c2 203\.0\.113\.10:40002 -> 172\.16\.29\.6:9001: ok, answered by RS1/);
+    expect(r.stdout).toMatch(/IP 172\.16\.69\.15 > 192\.168\.134\.5: IP 203\.0\.113\.10\.40001 > 172\.16\.29\.6\.9001: Flags \[S\]/);
+  });
+
+  it('--json writes one record per line with the documented fields, identical twice', () => {
+    const a = lvsim('run', REF, '--json', '--seed', '3');
+    const b = lvsim('run', REF, '--json', '--seed', '3');
+    expect(a.status).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const lines = a.stdout.trim().split('\n').map(l => JSON.parse(l));
+    const encap = lines.find(l => l.host === 'director' && l.point === 'eth0' && l.verdict === 'tx' && l.packet.layers[0].protocol === 4);
+    expect(encap.step).toBe(3);
+    expect(encap.packet.layers.map((x: { proto: string }) => x.proto)).toEqual(['ipv4', 'ipv4', 'tcp']);
+    expect(encap.packet.layers[0]).toMatchObject({ src: '172.16.69.15', protocol: 4, ttl: 62, df: true, id: 0 });
+    expect(encap.packet.layers[1]).toMatchObject({ src: '203.0.113.10', dst: '172.16.29.6', protocol: 6 });
+    expect(encap.packet.layers[2]).toMatchObject({ sport: 40001, dport: 9001, flags: 'SYN' });
+    for (const l of lines) expect(Object.keys(l).slice(0, 5)).toEqual(['seq', 't', 'host', 'point', 'verdict']);
+  });
+
+  it('says which file, line and column are wrong, and runs the rest', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsim-'));
+    const f = join(dir, 'bad.yaml');
+    writeFileSync(f, readFileSync(REF, 'utf8').replace('ipvsadm -A -t 172.16.29.6:9001 -s rr', 'ipvsadm -A -t 172.16.29.6:9001 -s rrr'));
+    const r = lvsim('run', f, '--quiet');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`${f.replace(/[.]/g, '\\.')}:\\d+:\\d+: error: found 'rrr'`));
+    expect(r.stdout).toMatch(/line\(s\) not applied/);
+  });
+
+  it('refuses unknown options and missing files with exit 2', () => {
+    expect(lvsim('run', REF, '--frobnicate').status).toBe(2);
+    expect(lvsim('run', 'no-such.yaml').status).toBe(2);
+    expect(lvsim('nonsense').status).toBe(2);
+  });
+});
+
+describe('lvsim run --pcap', () => {
+  it.runIf(hasTshark)('writes a pcapng that tshark reads without warnings, with the IPIP nesting dissected', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsim-'));
+    const f = join(dir, 'ref.pcapng');
+    expect(lvsim('run', REF, '--pcap', f, '--quiet').status).toBe(0);
+    const all = spawnSync('tshark', ['-r', f, '-o', 'ip.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE'], { encoding: 'utf8' });
+    expect(all.status).toBe(0);
+    // As root tshark warns that it runs as root; nothing else may appear.
+    expect(all.stderr.split('\n').filter(l => l && !/Running as user "root"/.test(l))).toEqual([]);
+    expect(all.stdout).not.toMatch(/Malformed|Bad checksum|cut short/);
+    const fields = execFileSync('tshark', ['-r', f, '-Y', 'ip.proto == 4', '-T', 'fields', '-e', 'frame.interface_name', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ip.proto', '-e', 'tcp.dstport'], { encoding: 'utf8' });
+    const first = fields.trim().split('\n')[0].split('\t');
+    expect(first[0]).toBe('director:eth0');
+    expect(first[1]).toBe('172.16.69.15,203.0.113.10');
+    expect(first[2]).toBe('192.168.134.5,172.16.29.6');
+    expect(first[3]).toBe('4,6');
+    expect(first[4]).toBe('9001');
+    const ifaces = execFileSync('tshark', ['-r', f, '-T', 'fields', '-e', 'frame.interface_name'], { encoding: 'utf8' });
+    expect(new Set(ifaces.trim().split('\n'))).toContain('rs1:eth0');
+  });
+});
+
+describe('lvsim exec', () => {
+  it('ipvsadm -Ln on the director prints what the real ipvsadm prints, byte for byte', () => {
+    const r = lvsim('exec', REF, '--host', 'director', '--', 'ipvsadm', '-Ln');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(
+      'IP Virtual Server version 1.2.1 (size=4096)\n' +
+      'Prot LocalAddress:Port Scheduler Flags\n' +
+      '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n' +
+      'TCP  172.16.29.6:9001 rr\n' +
+      '  -> 172.16.197.3:9001            Tunnel  1      0          0         \n' +
+      '  -> 192.168.134.5:9001           Tunnel  1      0          0         \n');
+  });
+
+  it('ipvsadm -Lnc after the connections lists them in FIN_WAIT counting down from 2 minutes', () => {
+    const r = lvsim('exec', REF, '--host', 'director', '--at', '1s', '--', 'ipvsadm', '-Lnc');
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n');
+    expect(rows[0]).toBe('IPVS connection entries');
+    expect(rows[1]).toBe('pro expire state       source             virtual            destination');
+    expect(rows.slice(2).map(l => l.replace(/ \d\d:\d\d /, ' MM:SS '))).toEqual([
+      'TCP MM:SS  FIN_WAIT    203.0.113.10:40001 172.16.29.6:9001   192.168.134.5:9001',
+      'TCP MM:SS  FIN_WAIT    203.0.113.10:40002 172.16.29.6:9001   172.16.197.3:9001',
+    ]);
+    expect(rows[2]).toMatch(/^TCP 01:5\d  /);
+  });
+
+  it('shows the reverse-path filter counter on a misconfigured real server', () => {
+    const r = lvsim('exec', 'scenarios/misconfig-rp-filter-all.yaml', '--host', 'rs1', '--', 'nstat', '-az');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/TcpExtIPReversePathFilter\s+[1-9]/);
+  });
+
+  it('refuses commands that would change the host', () => {
+    const r = lvsim('exec', REF, '--host', 'director', '--', 'ipvsadm', '-C');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/read-only/);
+  });
+});
+
+describe('lvsim replay', () => {
+  it('exits 0 on a matching vector, 1 with a diff on a mismatch, 2 on an unreadable file', () => {
+    expect(lvsim('replay', '../shared/oracle/baseline.json').status).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'lvsim-'));
+    const v = JSON.parse(readFileSync('../shared/oracle/baseline.json', 'utf8'));
+    v.final['ipvsadm-Ln'] = v.final['ipvsadm-Ln'].replace(' rr\n', ' wrr\n');
+    writeFileSync(join(dir, 'v.json'), JSON.stringify(v));
+    const bad = lvsim('replay', join(dir, 'v.json'));
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toMatch(/final ipvsadm -Ln differs/);
+    writeFileSync(join(dir, 'x.json'), '{not json');
+    expect(lvsim('replay', join(dir, 'x.json')).status).toBe(2);
+    const j = lvsim('replay', '../shared/oracle/baseline.json', '--json');
+    const o = JSON.parse(j.stdout);
+    expect(o.id).toBe('baseline');
+    expect(o.steps[0]).toMatchObject({ n: 1, ok: true, rs: '192.168.134.5', error: null, after: { '192.168.134.5:9001': [1, 0, 1] } });
+    expect(Object.keys(o.final)).toEqual(['ipvsadm-Ln', 'ipvsadm-Lnc', 'ipvsadm-stats']);
+  });
+});
