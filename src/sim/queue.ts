@@ -90,6 +90,8 @@ export class EventQueue<T> {
   private walkSteps = 0;
   private sizeAtRebuild = 0;
   private ovAtRebuild = 0;
+  /** Multiplies the wait before a mostly-overflow queue is rebuilt again (doubles while it does not help). */
+  private backoff = 1;
 
   constructor(initialCapacity = 1024) {
     const c = Math.max(16, initialCapacity);
@@ -270,8 +272,7 @@ export class EventQueue<T> {
       this.insert(slot, a & this.mask);
     } else {
       // earlier than the cursor: rebuild around the new minimum (the engine never does this)
-      this.ovPush(slot);
-      this.rebuild();
+      this.rebuild(slot);
     }
   }
 
@@ -308,6 +309,7 @@ export class EventQueue<T> {
       steps++;
     }
     this.walkSteps += steps;
+    if (this.walkSteps > this.walkLimit()) this.nextCheck = 0; // look at the next push
     next[slot] = c;
     if (p < 0) this.head[b] = slot;
     else next[p] = slot;
@@ -412,44 +414,51 @@ export class EventQueue<T> {
     if (n > 2 * this.sizeAtRebuild + 64) return true; // population doubled
     if (n < this.sizeAtRebuild >>> 2 && this.nb > MIN_BUCKETS) return true; // population quartered
     if (this.ovCount > 2 * this.ovAtRebuild + 64) return true; // window too short
-    if (this.walkSteps > 4 * this.opsSinceRebuild + 64) return true; // buckets too wide
+    if (this.walkSteps > this.walkLimit()) return true; // buckets too wide
+    // mostly beyond the window; backs off while rebuilding does not change that
+    if (this.mostlyOverflow() && this.opsSinceRebuild >= n * this.backoff) return true;
     return false;
+  }
+
+  /** Walking beyond 4 steps per operation, once the excess would have paid for a rebuild. */
+  private walkLimit(): number {
+    return 4 * this.opsSinceRebuild + this.size + 64;
+  }
+
+  private mostlyOverflow(): boolean {
+    return this.ovCount > 64 && this.ovCount > 3 * this.ringCount;
   }
 
   /**
    * Re-derive the geometry from the pending records and re-place them all.
    * Width (as in Brown's calendar queue): about 3 mean gaps between consecutive events near
-   * the head, gaps over twice the mean left out, rounded to a power of two. Buckets: at least
-   * the population, more (up to 4x) to let the window reach the 90th-percentile event; the
-   * rest waits in the overflow heap.
+   * the head, gaps over twice the mean left out, rounded to a power of two; if the head is
+   * one instant, the whole population is sampled instead. Buckets: at least the
+   * population, more (up to 4x) to let the window reach the 90th-percentile event; the rest
+   * waits in the overflow heap.
    */
-  private rebuild(): void {
-    const n = this.ringCount + this.ovCount;
-    const slots = new Int32Array(n);
+  private rebuild(first: number = NIL): void {
+    const n = this.ringCount + this.ovCount + (first === NIL ? 0 : 1);
+    // Every ring record is earlier than every overflow record, the ring read from the cursor
+    // round is in order, and the heap pops in order: the records come out sorted, no sort.
+    // `first`, an unplaced record earlier than the cursor's bucket, goes before them all.
+    const order = new Int32Array(n);
     let k = 0;
-    for (let b = 0; b < this.nb; b++) {
-      for (let s = this.head[b]!; s >= 0; s = this.next[s]!) slots[k++] = s;
+    if (first !== NIL) order[k++] = first;
+    for (let i = 0, b = this.cur & this.mask; i < this.nb; i++, b = (b + 1) & this.mask) {
+      for (let s = this.head[b]!; s >= 0; s = this.next[s]!) order[k++] = s;
     }
-    for (let i = 0; i < this.ovCount; i++) slots[k++] = this.ov[i]!;
+    while (this.ovCount !== 0) {
+      order[k++] = this.ov[0]!;
+      this.ovPop();
+    }
     const time = this.time;
-    const order = Array.from(slots).sort((a, b) => (this.before(a, b) ? -1 : this.before(b, a) ? 1 : 0));
 
     let shift = 0;
     let nb = MIN_BUCKETS;
     if (n > 1) {
-      const m = Math.min(n, 256);
       const t0 = time[order[0]!]!;
-      const mean = (time[order[m - 1]!]! - t0) / (m - 1);
-      let sum = 0;
-      let cnt = 0;
-      for (let i = 1; i < m; i++) {
-        const g = time[order[i]!]! - time[order[i - 1]!]!;
-        if (g <= 2 * mean) {
-          sum += g;
-          cnt++;
-        }
-      }
-      const width = cnt > 0 ? (3 * sum) / cnt : 1;
+      const width = this.headWidth(order, Math.min(n, 256)) || this.headWidth(order, n);
       while (shift < 52 && 2 ** (shift + 0.5) < width) shift++;
       const base = Math.min(MAX_BUCKETS, Math.max(MIN_BUCKETS, nextPow2(n)));
       const reach = time[order[Math.floor(0.9 * (n - 1))]!]! - t0;
@@ -476,7 +485,8 @@ export class EventQueue<T> {
     this.ovCount = 0;
     this.cur = n > 0 ? Math.floor(time[order[0]!]! * this.inv) : 0;
     // in (time, seq) order, so every bucket is built by appends and the heap by leaf pushes
-    for (const s of order) {
+    for (let i = 0; i < n; i++) {
+      const s = order[i]!;
       const a = Math.floor(time[s]! * this.inv);
       if (a - this.cur < nb) this.insert(s, a & this.mask);
       else this.ovPush(s);
@@ -486,6 +496,28 @@ export class EventQueue<T> {
     this.walkSteps = 0;
     this.sizeAtRebuild = n;
     this.ovAtRebuild = this.ovCount;
+    this.backoff = this.mostlyOverflow() ? Math.min(this.backoff * 2, 1024) : 1;
+  }
+
+  /**
+   * 3 x the mean gap between consecutive records among the first m of `order`, gaps over
+   * twice the mean left out (about three events per bucket, ties included); 0 when those m
+   * records all share one time and more are available.
+   */
+  private headWidth(order: Int32Array, m: number): number {
+    const time = this.time;
+    const mean = (time[order[m - 1]!]! - time[order[0]!]!) / (m - 1);
+    if (mean === 0) return m < order.length ? 0 : 1;
+    let sum = 0;
+    let cnt = 0;
+    for (let i = 1; i < m; i++) {
+      const g = time[order[i]!]! - time[order[i - 1]!]!;
+      if (g <= 2 * mean) {
+        sum += g;
+        cnt++;
+      }
+    }
+    return sum > 0 ? (3 * sum) / cnt : 1;
   }
 
   /** Bucket geometry, for tests and diagnostics. */

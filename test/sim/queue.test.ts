@@ -142,6 +142,25 @@ describe('EventQueue ordering', () => {
   });
 });
 
+describe('EventQueue geometry', () => {
+  it('matches the reference on a dense burst of near-equal times beside a band of far timers', () => {
+    check(51, 12_000, 0.6, (r, base) => (r.nextU32() % 4 === 0 ? base + 900_000_000_000 + r.expNs(1e9) : base + r.expNs(3)));
+  });
+
+  it('stays in order through a rebuild forced by keys below the cursor', () => {
+    const q = new EventQueue<number>();
+    for (let i = 0; i < 500; i++) q.push(1_000_000 + i * 1000, i);
+    for (let i = 0; i < 100; i++) expect(q.pop()).toBe(i);
+    q.push(5, -1); // far below the cursor, with the ring populated
+    q.push(1_000_000 + 100 * 1000, 1000); // ties with item 100, pushed later
+    expect(q.pop()).toBe(-1);
+    expect(q.pop()).toBe(100);
+    expect(q.pop()).toBe(1000);
+    for (let i = 101; i < 500; i++) expect(q.pop()).toBe(i);
+    expect(q.size).toBe(0);
+  });
+});
+
 describe('EventQueue tickets', () => {
   it('names a pending record and stops matching once it is released', () => {
     const q = new EventQueue<string>();
