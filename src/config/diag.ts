@@ -22,6 +22,8 @@ export interface Diagnostic {
 /** "scenarios/x.yaml:12:7: error: found '90o1', expected a port number (ipvsadm: ...)". */
 export function formatDiagnostic(d: Diagnostic): string {
   const tool = d.tool ? `\n    ${d.tool}` : '';
+  // A warning's `expected` carries its message: the line was accepted.
+  if (d.severity === 'warning') return `${d.file}:${d.line}:${d.col}: warning: ${quote(d.found)}: ${d.expected}${tool}`;
   return `${d.file}:${d.line}:${d.col}: ${d.severity}: found ${quote(d.found)}, expected ${d.expected}${tool}`;
 }
 

@@ -1346,7 +1346,29 @@ function runOnce(argv: readonly Word[], ctx: ToolContext, readingStdin: boolean)
 }
 
 /** `ipvsadm ...` */
-export const ipvsadm: Tool = (argv, ctx) => runOnce(argv, ctx, false).result;
+export const ipvsadm: Tool = (argv, ctx) => {
+  // libipvs's ipvs_init() loads ip_vs when the kernel does not have it yet (net.ipv4.vs.* appears).
+  if (!ctx.host.modules.has('ip_vs')) ctx.host.modprobe('ip_vs');
+  const result = runOnce(argv, ctx, false).result;
+  const warning = result.exit === 0 ? portMappingWarning(argv) : null;
+  return warning ? { ...result, warnings: [warning] } : result;
+};
+
+/**
+ * `-a/-e ... -r RIP:PORT -i` (or -g) with PORT other than the service's: ipvsadm silently uses the
+ * service port (tunnel and direct routing cannot map ports). Worth telling the user.
+ */
+function portMappingWarning(argv: readonly Word[]): { word: number; message: string } | null {
+  const p = parseIpvsadm(argv);
+  if (!p.ok || (p.cmd !== 'add-server' && p.cmd !== 'edit-server') || p.svc.fwmark) return null;
+  if (p.dest.fwd !== 'tunnel' && p.dest.fwd !== 'route') return null;
+  const at = p.optWord.get('real-server');
+  if (!at) return null;
+  const m = /:(\d+)$/.exec(argv[at.arg]?.text ?? '');
+  if (!m || Number(m[1]) === p.svc.port) return null;
+  const mode = p.dest.fwd === 'tunnel' ? 'tunnel (-i)' : 'direct routing (-g)';
+  return { word: at.arg, message: `port mapping is not possible in ${mode} mode: ipvsadm uses the service port ${p.svc.port}, not ${m[1]}` };
+}
 
 /** Runs `ipvsadm -R` on `text` and returns each line's outcome (for diagnostics with line numbers). */
 export function restoreLines(text: string, ctx: ToolContext, program = 'ipvsadm'): RestoreOutcome {

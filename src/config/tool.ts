@@ -28,6 +28,8 @@ export interface ToolResult {
   readonly stderr: string;
   /** On failure: which word (index into argv, 0 = the command name) to point at, and what was expected there. */
   readonly errorAt?: { readonly word: number; readonly expected: string };
+  /** Accepted, but probably not what was meant (a port ipvsadm silently replaced ...). */
+  readonly warnings?: ReadonlyArray<{ readonly word: number; readonly message: string }>;
 }
 
 export type Tool = (argv: readonly Word[], ctx: ToolContext) => ToolResult;

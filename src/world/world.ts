@@ -203,6 +203,10 @@ function applyLine(world: World, host: string, line: SourceLine, file: string, d
       // A tool must never throw; if one does, the line is reported, not the run lost.
       last = { exit: 70, stdout: '', stderr: `internal error: ${(e as Error).message}\n`, errorAt: { word: 0, expected: 'a command lvsim can run (this is a bug in lvsim)' } };
     }
+    for (const w of last.warnings ?? []) {
+      const word = cmd.words[Math.min(w.word, cmd.words.length - 1)];
+      diags.push({ file, line: line.line, col: word.col, endCol: word.endCol, severity: 'warning', found: word.text, expected: w.message });
+    }
     if (last.exit !== 0) {
       const at = last.errorAt;
       const w = cmd.words[Math.min(at?.word ?? 0, cmd.words.length - 1)] ?? { text: line.text, col: line.col, endCol: line.col + line.text.length };
