@@ -12,6 +12,9 @@ import { sysctl, sysctlReadOnly } from './sysctl';
 import { modprobe, rmmod, lsmod } from './modprobe';
 import { echo, cat } from './proc';
 import { ipvsadm, ipvsadmSave, ipvsadmRestore } from './ipvsadm';
+import { route } from './route';
+import { systemctl, service } from './systemctl';
+import { nstat, netstat } from './nstat';
 
 const noop: Tool = () => ({ exit: 0, stdout: '', stderr: '' });
 
@@ -23,15 +26,17 @@ const tools = new Map<string, Tool>([
   ['rmmod', rmmod],
   ['lsmod', lsmod],
   ['cat', cat],
+  ['route', route],
+  ['systemctl', systemctl],
+  ['service', service],
+  ['nstat', nstat],
+  ['netstat', netstat],
   ['ipvsadm', ipvsadm],
   ['ipvsadm-save', ipvsadmSave],
   ['ipvsadm-restore', ipvsadmRestore],
   ['true', noop],
   [':', noop],
 ]);
-
-/** Names that will have tools once their files land. */
-const PENDING = new Set(['route', 'systemctl', 'service', 'nstat', 'netstat']);
 
 /**
  * Add or replace a tool (tests may register fakes).
@@ -42,7 +47,7 @@ export function registerTool(name: string, tool: Tool): void {
 
 /** Every command name runCommand accepts, sorted. */
 export function knownCommands(): string[] {
-  return [...new Set([...tools.keys(), 'echo', ...PENDING])].filter(n => n !== ':').sort();
+  return [...new Set([...tools.keys(), 'echo'])].filter(n => n !== ':').sort();
 }
 
 /** Strip a path (/sbin/ip, /usr/sbin/ipvsadm) the way PATH lookup would find the same binary. */
@@ -57,7 +62,10 @@ export function runCommand(cmd: SimpleCommand, ctx: ToolContext): ToolResult {
   const name = commandName(cmd.words[0].text);
   try {
     if (name === 'echo') return echo(cmd, ctx);
-    if (name === 'sudo') return runCommand({ ...cmd, words: cmd.words.slice(1) }, ctx);
+    if (name === 'sudo') {
+      const r = runCommand({ ...cmd, words: cmd.words.slice(1) }, ctx);
+      return r.errorAt ? { ...r, errorAt: { word: r.errorAt.word + 1, expected: r.errorAt.expected } } : r;
+    }
     if (cmd.redirect && !isReadOnlyName(name)) {
       const target = cmd.redirect.target.text;
       return {
@@ -70,9 +78,6 @@ export function runCommand(cmd: SimpleCommand, ctx: ToolContext): ToolResult {
       const r = tool(cmd.words, ctx);
       if (cmd.redirect) return { ...r, stdout: '' };
       return r;
-    }
-    if (PENDING.has(name)) {
-      return { exit: 127, stdout: '', stderr: `lvsim: ${name} is not available in this build yet\n`, errorAt: { word: 0, expected: 'one of: ' + [...tools.keys(), 'echo'].filter(n => n !== ':').sort().join(', ') } };
     }
     const known = knownCommands();
     const guess = nearest(name, known);
@@ -117,6 +122,7 @@ export function isReadOnly(cmd: SimpleCommand): boolean {
   }
 }
 
+/** `ip` lines that only print: show/list/get, or an object with no verb (iproute2 verb prefixes per object). */
 function ipReadOnly(args: string[]): boolean {
   let k = 0;
   while (k < args.length && args[k].startsWith('-')) {
@@ -125,12 +131,11 @@ function ipReadOnly(args: string[]): boolean {
   }
   const obj = args[k];
   const sub = args[k + 1];
-  if (obj === undefined) return true;
-  if (sub === undefined) return true;
-  const reads = ['show', 'list', 'lst', 'get', 'help'];
-  if (reads.some(r => r.startsWith(sub) && sub.length > 0) && !'set'.startsWith(sub) && !'flush'.startsWith(sub)) return true;
-  // "ip addr dev eth0" style (no verb) is not valid; treat unknown verbs as writes.
-  return false;
+  if (obj === undefined || sub === undefined) return true;
+  const pre = (full: string): boolean => full.startsWith(sub);
+  // "ip link s" is set (iplink.c tries set before show); elsewhere "s" is show.
+  if ('link'.startsWith(obj) && pre('set')) return false;
+  return pre('show') || pre('list') || pre('lst') || pre('get') || pre('help');
 }
 
 export type { Word };

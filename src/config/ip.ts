@@ -488,7 +488,7 @@ class IpRun {
     if (!this.more()) return this.linkList();
     const w = this.word!;
     if (matches(w, 'add')) return this.linkAdd();
-    if (w === 'set' || (matches(w, 'change') && w.length > 1)) return this.linkSet();
+    if (matches(w, 'set') || matches(w, 'change')) return this.linkSet();
     if (matches(w, 'delete')) return this.linkDel();
     if (matches(w, 'show') || matches(w, 'lst') || matches(w, 'list')) { this.i++; return this.linkList(); }
     if (matches(w, 'help')) throw new ToolFail(255, 'Usage: ip link add [link DEV] [ name ] NAME type TYPE\n       ip link delete DEVICE\n       ip link set { DEVICE | dev DEVICE } [ { up | down } ] [ mtu MTU ] [ address LLADDR ]\n       ip link show [ DEVICE ]', this.i, 'a command');

@@ -4,13 +4,14 @@ import { TraceLog } from '../../src/kernel/trace';
 import { splitLine } from '../../src/config/shell';
 import { runCommand } from '../../src/config/commands';
 import type { ToolContext, ToolResult } from '../../src/config/tool';
-import type { IpvsCtl } from '../../src/ipvs/ctl';
+import { Ipvs } from '../../src/ipvs/ipvs';
 
 /** A host with the given ethernet devices attached (carrier on), and a context for tools. */
 export function makeHost(name = 'rs1', ethers: string[] = ['eth0'], files: Record<string, string> = {}): { host: Host; ctx: ToolContext } {
-  const host = new Host(name, new Engine(1), new TraceLog());
+  const engine = new Engine(1);
+  const host = new Host(name, engine, new TraceLog());
   for (const e of ethers) host.createDevice(e, 'ether').carrier = true;
-  const ipvs = {} as IpvsCtl;
+  const ipvs = new Ipvs(engine, host.sysctl);
   const ctx: ToolContext = { host, ipvs, now: 0, files: new Map(Object.entries(files)) };
   return { host, ctx };
 }
