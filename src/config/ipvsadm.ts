@@ -1348,7 +1348,8 @@ function runOnce(argv: readonly Word[], ctx: ToolContext, readingStdin: boolean)
 /** `ipvsadm ...` */
 export const ipvsadm: Tool = (argv, ctx) => {
   // libipvs's ipvs_init() loads ip_vs when the kernel does not have it yet (net.ipv4.vs.* appears).
-  if (!ctx.host.modules.has('ip_vs')) ctx.host.modprobe('ip_vs');
+  // (Unit tests drive the tool with no host at all.)
+  if (ctx.host && !ctx.host.modules.has('ip_vs')) ctx.host.modprobe('ip_vs');
   const result = runOnce(argv, ctx, false).result;
   const warning = result.exit === 0 ? portMappingWarning(argv) : null;
   return warning ? { ...result, warnings: [warning] } : result;
