@@ -120,7 +120,7 @@ export class Host {
   constructor(readonly name: string, readonly engine: Engine, public trace: TraceSink, readonly macBase = ++macCounter) {
     // A booted host: lo is up with 127.0.0.1/8 (a fresh network namespace would have it down).
     this.createDevice('lo', 'loopback', { mtu: 65536, mac: '00:00:00:00:00:00' });
-    this.addAddr('lo', 0x7f000001, 8, { scope: 'host' });
+    this.addAddr('lo', 0x7f000001, 8, { scope: 'host', broadcast: null });
     this.setUp('lo', true);
   }
 

@@ -33,8 +33,8 @@ describe('ip address', () => {
       + '       valid_lft forever preferred_lft forever\n');
   });
 
-  // Fails until kernel/host.ts boots lo's 127.0.0.1/8 with no broadcast, as inetdev_event(NETDEV_UP) does.
-  test.fails('a booted host lists lo as "inet 127.0.0.1/8 scope host lo" (no brd)', () => {
+  // kernel/host.ts boots lo's 127.0.0.1/8 with no broadcast, as inetdev_event(NETDEV_UP) does.
+  test('a booted host lists lo as "inet 127.0.0.1/8 scope host lo" (no brd)', () => {
     const { ctx } = makeHost();
     expect(sh(ctx, 'ip -4 addr show lo').stdout).toContain('    inet 127.0.0.1/8 scope host lo\n');
   });
