@@ -95,9 +95,9 @@ describe('garbage never crashes a tool', () => {
     'a=b=c', '/proc/sys/net/ipv4/ip_forward', 'restart', 'network', '\u00e9th0', '\u{1F600}', '\u0000', 'x'.repeat(300), '--', '--pattern', '[', '(',
     'nan', 'Infinity', '0x10', '1e3', '02:00:00:00:00:01', 'zz:zz', 'permanent', 'reachable', '172.16.29.6'];
 
-  test('10000 seeded random command lines all return a ToolResult', () => {
+  test('5000 seeded random command lines all return a ToolResult', () => {
     const rng = new Rng(20240601);
-    for (let n = 0; n < 10000; n++) {
+    for (let n = 0; n < 5000; n++) {
       const { ctx } = makeHost('g', ['eth0'], { '/etc/sysctl.conf': 'net.ipv4.ip_forward = 1\nbad line\n', '/etc/sysconfig/network-scripts/ifcfg-eth0': 'IPADDR=10.0.0.1\n' });
       for (let c = 0; c < 3; c++) {
         const len = 1 + rng.int(0, 7 - 1);
