@@ -1,0 +1,437 @@
+/**
+ * ui/main.ts: the browser app. Runs the scenario in the page (runs are small: the whole trace
+ * is computed up front), then every view reads the trace at the player's position:
+ * topology and packets (d3), the kernel strip and panel, the trace table, the inspector and
+ * the five-step lesson. The player and the lesson are xstate machines; the editor's state
+ * and undo are immer patches; the URL hash holds scenario, seed and position.
+ */
+import './style.css';
+import { buildRunView, indexAtTime, type RunView } from './model';
+import { createPlayer, SPEEDS, type PlayerActor } from './player';
+import { createLesson, LESSON, type LessonActor } from './lesson';
+import { drawTopology, dropSentence, type TopologyView } from './topology';
+import { createTable, esc, fmtUs, type TableView } from './table';
+import { createInspector } from './inspector';
+import { createKernelView, type KernelView } from './kernel';
+import { createEditor } from './editor';
+import { fromHash, toHash } from './url';
+import { KIND_COLOR, KIND_LABEL, DROP_COLOR } from './palette';
+import { parseScenario } from '../config/scenario';
+import type { PacketKind } from './model';
+
+const SCENARIOS = import.meta.glob('/scenarios/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const DEFAULT = 'tun-different-subnets';
+const nameOf = (path: string) => path.replace(/^.*\//, '').replace(/\.yaml$/, '');
+const scenarioText = (name: string) => SCENARIOS[`/scenarios/${name}.yaml`];
+
+const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
+
+interface AppState {
+  run: RunView;
+  /** Scenario file name when unedited; null when the run is of edited text. */
+  scenario: string | null;
+  edited: boolean;
+  player: PlayerActor;
+  lesson: LessonActor;
+  topo: TopologyView;
+  kernel: KernelView;
+  stepAt: Int8Array;
+  selected: number | null;
+  lastIndex: number;
+  lastStep: number;
+}
+
+let app: AppState | null = null;
+const table: TableView = createTable($('#trace'), i => { seek(i); select(i); });
+const inspector = createInspector($('#pane-packet'));
+const editorRoot = $('#editor');
+const editor = createEditor(editorRoot, text => validateSoon(text), () => runEdited());
+const debug: Record<string, unknown> = {};
+(window as unknown as { lvsim: unknown }).lvsim = debug;
+
+// ---------------------------------------------------------------- loading
+
+function load(text: string, file: string, scenario: string | null, seed?: number, index = 0, edited = false): void {
+  let run: RunView;
+  try {
+    run = buildRunView(text, file, seed);
+  } catch (e) {
+    showFatal(`The scenario could not be run: ${(e as Error).message}`);
+    return;
+  }
+  app?.player.stop();
+  const player = createPlayer(run.pt, Math.min(index, Math.max(0, run.records.length - 1)), app?.player.getSnapshot().context.speed ?? 1);
+  const lesson = app?.lesson ?? createLesson();
+  const stepAt = new Int8Array(run.records.length);
+  let s = 0;
+  for (let i = 0; i < run.records.length; i++) { s = run.records[i].step ?? s; stepAt[i] = s; }
+  const topo = drawTopology($('#topo') as unknown as SVGSVGElement, run, i => { select(i); });
+  const kernel = createKernelView($('#pane-kernel'), run, i => seek(i));
+  app = { run, scenario, edited, player, lesson, topo, kernel, stepAt, selected: null, lastIndex: -1, lastStep: -1 };
+  table.setRecords(run.records);
+  $('#scenario').querySelector<HTMLOptionElement>(`option[value="${scenario ?? ''}"]`)!.selected = true;
+  document.title = `lvsim — ${run.name}`;
+  renderLessonPane();
+  renderLegend();
+  player.subscribe(() => scheduleRender());
+  if (editorRoot.hidden === false && !edited) editor.setText(text, file);
+  if (!edited) editor.setText(text, file);
+  editor.showDiagnostics(run.diagnostics);
+  select(player.getSnapshot().context.index);
+  renderAll(true);
+  if (!debug.firstRenderMs) {
+    debug.firstRenderMs = performance.now();
+    document.body.dataset.ready = '1';
+  }
+}
+
+function loadByName(name: string, seed?: number, index = 0): void {
+  const text = scenarioText(name);
+  if (text === undefined) { showFatal(`No scenario named ${name}; showing the reference scenario.`); return loadByName(DEFAULT); }
+  load(text, `scenarios/${name}.yaml`, name, seed, index);
+}
+
+function showFatal(msg: string): void {
+  const f = $('#fatal');
+  f.hidden = false;
+  f.innerHTML = `${esc(msg)} <button type="button" aria-label="Dismiss">✕</button>`;
+  f.querySelector('button')!.addEventListener('click', () => { f.hidden = true; });
+}
+
+// ---------------------------------------------------------------- player commands
+
+function seek(i: number): void { app?.player.send({ type: 'SEEK', index: i }); }
+function step(delta: number): void { app?.player.send({ type: 'STEP', delta }); }
+function select(i: number | null): void {
+  if (!app) return;
+  app.selected = i;
+  inspector.show(i === null ? null : app.run.records[i] ?? null);
+  if (i !== null && document.activeElement?.closest('.tbody') === null) { /* keep focus */ }
+}
+function showPacket(i: number): void { select(i); setTab('packet'); }
+
+function nextStep(dir: 1 | -1): void {
+  if (!app) return;
+  const { run, stepAt } = app;
+  const idx = app.player.getSnapshot().context.index;
+  const cur = stepAt[idx];
+  const want = dir > 0 ? (cur % 5) + 1 : ((cur + 3) % 5) + 1;
+  for (let j = idx + dir; j >= 0 && j < run.records.length; j += dir) {
+    if (run.records[j].step === want && (dir > 0 || stepAt[j - 1] !== want)) { seek(j); return; }
+  }
+}
+
+function nextDrop(dir: 1 | -1): void {
+  if (!app) return;
+  const idx = app.player.getSnapshot().context.index;
+  for (let j = idx + dir; j >= 0 && j < app.run.records.length; j += dir) if (app.run.records[j].verdict === 'drop') { seek(j); showPacket(j); return; }
+}
+
+function setSpeed(dir: number): void {
+  if (!app) return;
+  const sp = app.player.getSnapshot().context.speed;
+  const k = Math.max(0, Math.min(SPEEDS.length - 1, SPEEDS.findIndex(s => s >= sp) + dir));
+  app.player.send({ type: 'SPEED', speed: SPEEDS[k] });
+}
+
+// ---------------------------------------------------------------- rendering
+
+let rafPending = false;
+function scheduleRender(): void {
+  if (rafPending) return;
+  rafPending = true;
+  requestAnimationFrame(() => { rafPending = false; renderAll(false); });
+}
+
+let lastTs = 0;
+function loop(ts: number): void {
+  const dt = lastTs ? Math.min(100, ts - lastTs) : 16;
+  lastTs = ts;
+  if (app && app.player.getSnapshot().matches('playing')) app.player.send({ type: 'TICK', dt });
+  requestAnimationFrame(loop);
+}
+
+function renderAll(force: boolean): void {
+  if (!app) return;
+  const snap = app.player.getSnapshot();
+  const { index, clock, speed } = snap.context;
+  const playing = snap.matches('playing');
+  const sel = app.selected !== null ? app.run.records[app.selected]?.packet.id ?? null : null;
+  app.topo.frame(clock, index, sel);
+  renderPlayer(index, speed, playing, snap.matches('finished'));
+  if (index === app.lastIndex && !force) return;
+  app.lastIndex = index;
+  table.update(index);
+  app.kernel.update(index);
+  const st = app.stepAt[index] ?? 0;
+  if (st) app.lesson.send({ type: 'REACHED', step: st });
+  app.topo.focus(st, index);
+  renderCaption(index === 0 && !playing ? 0 : st);
+  if (st !== app.lastStep) { app.lastStep = st; renderLessonPane(); }
+  if (index === 0 && !playing) { /* intro caption above */ }
+  renderDropBanner(index);
+  if (playing && app.selected !== null && $('#pane-packet').hidden) { /* the inspector keeps the user's pick */ }
+  debug.index = index;
+  debug.step = st;
+  debug.records = app.run.records.length;
+  document.body.dataset.index = String(index);
+  document.body.dataset.step = String(st);
+  if (!playing) updateHashSoon();
+}
+
+function renderCaption(st: number): void {
+  const c = $('#caption');
+  c.dataset.step = String(st);
+  if (!st) {
+    c.innerHTML = `<b>${esc(app!.run.name)}</b> <button type="button" id="cta" class="cta" aria-label="Send a request: play the scenario (Space)">▶ Send a request</button> or press <kbd>Space</kbd> to watch a connection cross the five steps of LVS-TUN.`;
+    c.querySelector('#cta')!.addEventListener('click', () => { app?.player.send({ type: 'PLAY' }); $('#player [data-a=play]').focus(); });
+    return;
+  }
+  const s = LESSON[st - 1];
+  c.innerHTML = `<span class="step-num" aria-label="Step ${st} of 5">Step ${st} of 5</span> <b>${esc(s.title)}.</b> ${esc(s.text)}`;
+}
+
+function renderLessonPane(): void {
+  if (!app) return;
+  const st = app.stepAt[app.player.getSnapshot().context.index] ?? 0;
+  const pane = $('#pane-lesson');
+  pane.innerHTML = `<p class="intro">${esc(app.run.description || app.run.name)}</p>
+    <ol class="lesson">${LESSON.map(s => `<li class="${s.n === st ? 'current' : ''} ${app!.run.firstOfStep[s.n] < 0 ? 'never' : ''}" ${s.n === st ? 'aria-current="step"' : ''}>
+      <button type="button" data-step="${s.n}" aria-label="Go to step ${s.n}: ${esc(s.title)}" ${app!.run.firstOfStep[s.n] < 0 ? 'disabled' : ''}><span class="n">${s.n}</span> ${esc(s.title)}</button>
+      <p>${esc(s.text)}</p></li>`).join('')}</ol>
+    <div class="lesson-nav"><button type="button" data-nav="-1" aria-label="Previous step (P)">◀ Previous step</button> <button type="button" data-nav="1" aria-label="Next step (N)">Next step ▶</button></div>
+    ${app.run.firstOfStep.slice(1).some(x => x < 0) ? '<p class="hint">Steps this run never reaches are greyed out: look for the drop in the trace (press <kbd>D</kbd>).</p>' : ''}`;
+  for (const b of Array.from(pane.querySelectorAll<HTMLButtonElement>('[data-step]'))) b.addEventListener('click', () => { seek(app!.run.firstOfStep[Number(b.dataset.step)]); });
+  for (const b of Array.from(pane.querySelectorAll<HTMLButtonElement>('[data-nav]'))) b.addEventListener('click', () => nextStep(Number(b.dataset.nav) as 1 | -1));
+}
+
+function renderDropBanner(index: number): void {
+  const b = $('#drop-banner');
+  const rs = app!.run.records;
+  let drop = -1;
+  for (let j = index; j >= 0 && index - j < 60; j--) if (rs[j].verdict === 'drop' && rs[j].reason && rs[j].reason!.code !== 'arp_ignored' && rs[j].reason!.code !== 'otherhost') { drop = j; break; }
+  if (drop < 0) { b.hidden = true; return; }
+  const d = dropSentence(rs[drop])!;
+  b.hidden = false;
+  b.innerHTML = `<b>✕ ${esc(d.title)}</b> <span class="check">(${esc(d.check)})</span><div>${esc(d.message)}</div>${d.fix ? `<div class="fix">fix: <code>${esc(d.fix)}</code></div>` : ''}` +
+    `<button type="button" class="link" data-i="${drop}" aria-label="Inspect the dropped packet">inspect</button>`;
+  b.querySelector('button')!.addEventListener('click', () => { seek(drop); showPacket(drop); });
+}
+
+function renderLegend(): void {
+  const kinds: PacketKind[] = ['request', 'encap', 'reply', 'arp', 'other'];
+  const shape = (k: PacketKind) => {
+    const c = KIND_COLOR[k];
+    switch (k) {
+      case 'encap': return `<rect x="1" y="3" width="22" height="14" rx="3" fill="${c}" stroke="#5a3d00" stroke-dasharray="3 2"/><circle cx="12" cy="10" r="4" fill="${KIND_COLOR.request}" stroke="#fff"/>`;
+      case 'reply': return `<path d="M12,1L21,10L12,19L3,10Z" fill="${c}" stroke="#003d2b"/>`;
+      case 'arp': return `<path d="M12,3L19,17L5,17Z" fill="${c}"/>`;
+      case 'request': return `<circle cx="12" cy="10" r="7" fill="${c}" stroke="#00324f"/>`;
+      default: return `<rect x="6" y="4" width="12" height="12" fill="${c}" stroke="#333"/>`;
+    }
+  };
+  $('#legend').innerHTML = kinds.map(k => `<span><svg width="24" height="20" aria-hidden="true">${shape(k)}</svg>${esc(KIND_LABEL[k])}</span>`).join('') +
+    `<span><svg width="24" height="20" aria-hidden="true"><text x="5" y="16" fill="${DROP_COLOR}" font-weight="bold" font-size="16">✕</text></svg>drop</span>`;
+}
+
+let playerBuilt = false;
+function renderPlayer(index: number, speed: number, playing: boolean, finished: boolean): void {
+  const root = $('#player');
+  const n = app!.run.records.length;
+  if (!playerBuilt) {
+    playerBuilt = true;
+    root.innerHTML = `
+      <button type="button" data-a="first" aria-label="First event (Home)">⇤</button>
+      <button type="button" data-a="back" aria-label="Step back (Left arrow)">◀︎</button>
+      <button type="button" data-a="play" class="play" aria-label="Play (Space)">▶ Play</button>
+      <button type="button" data-a="fwd" aria-label="Step forward (Right arrow)">▶︎|</button>
+      <button type="button" data-a="last" aria-label="Last event (End)">⇥</button>
+      <label>speed <select data-a="speed" aria-label="Speed">${SPEEDS.map(s => `<option value="${s}">${s}×</option>`).join('')}</select></label>
+      <input type="range" data-a="scrub" min="0" value="0" aria-label="Position in the trace">
+      <span class="pos" aria-live="off"></span>
+      <form class="jump" aria-label="Jump">
+        <input data-a="jump" size="10" placeholder="#event or 120us" aria-label="Jump to an event (#n) or a time (e.g. 1.5ms, 300us)">
+        <button type="submit" aria-label="Jump (G)">Go</button>
+      </form>`;
+    root.querySelector('[data-a=first]')!.addEventListener('click', () => seek(0));
+    root.querySelector('[data-a=back]')!.addEventListener('click', () => step(-1));
+    root.querySelector('[data-a=play]')!.addEventListener('click', () => app?.player.send({ type: 'TOGGLE' }));
+    root.querySelector('[data-a=fwd]')!.addEventListener('click', () => step(1));
+    root.querySelector('[data-a=last]')!.addEventListener('click', () => seek(Number.MAX_SAFE_INTEGER));
+    root.querySelector<HTMLSelectElement>('[data-a=speed]')!.addEventListener('change', e => app?.player.send({ type: 'SPEED', speed: Number((e.target as HTMLSelectElement).value) }));
+    root.querySelector<HTMLInputElement>('[data-a=scrub]')!.addEventListener('input', e => seek(Number((e.target as HTMLInputElement).value)));
+    root.querySelector<HTMLFormElement>('form.jump')!.addEventListener('submit', e => {
+      e.preventDefault();
+      const inp = root.querySelector<HTMLInputElement>('[data-a=jump]')!;
+      jumpTo(inp.value);
+      inp.blur();
+    });
+  }
+  const play = root.querySelector<HTMLButtonElement>('[data-a=play]')!;
+  const label = playing ? '❚❚ Pause' : finished ? '↻ Replay' : '▶ Play';
+  if (play.textContent !== label) { play.textContent = label; play.setAttribute('aria-label', `${label.replace(/^\S+ /, '')} (Space)`); }
+  const sp = root.querySelector<HTMLSelectElement>('[data-a=speed]')!;
+  if (sp.value !== String(speed)) sp.value = String(speed);
+  const scrub = root.querySelector<HTMLInputElement>('[data-a=scrub]')!;
+  scrub.max = String(Math.max(0, n - 1));
+  if (scrub.value !== String(index)) scrub.value = String(index);
+  const r = app!.run.records[index];
+  root.querySelector('.pos')!.textContent = r ? `event ${index + 1}/${n} · t=${fmtUs(r.t)}` : 'no events';
+}
+
+/** "#42" or "42" jumps to an event; "1.5ms", "300us", "2s" to the first event at that time. */
+export function jumpTo(s: string): boolean {
+  if (!app) return false;
+  const t = s.trim();
+  const ev = /^#?(\d+)$/.exec(t);
+  if (ev) { seek(Math.max(0, Number(ev[1]) - 1)); return true; }
+  const m = /^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)$/.exec(t);
+  if (!m) return false;
+  const mult = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 }[m[2] as 'ns'];
+  seek(indexAtTime(app.run.records, Number(m[1]) * mult));
+  return true;
+}
+
+// ---------------------------------------------------------------- tabs, help, keyboard
+
+function setTab(t: 'lesson' | 'kernel' | 'packet'): void {
+  for (const k of ['lesson', 'kernel', 'packet']) {
+    $(`#tab-${k}`).setAttribute('aria-selected', String(k === t));
+    $(`#pane-${k}`).hidden = k !== t;
+  }
+}
+for (const k of ['lesson', 'kernel', 'packet'] as const) $(`#tab-${k}`).addEventListener('click', () => setTab(k));
+
+const HELP: ReadonlyArray<[string, string]> = [
+  ['Space', 'play / pause'], ['→ / ←', 'step forward / back one event'], ['Shift + → / ←', 'ten events'],
+  ['N / P', 'next / previous lesson step'], ['Home / End', 'first / last event'], ['D / Shift+D', 'next / previous drop'],
+  ['+ / −', 'faster / slower'], ['G', 'jump to an event (#42) or a time (1.5ms)'], ['E', 'open / close the editor'],
+  ['1 / 2 / 3', 'Lesson / Kernel / Packet tab'], ['S', 'copy a link to this view'], ['?', 'this help'], ['Esc', 'close'],
+];
+function toggleHelp(show?: boolean): void {
+  const h = $('#help');
+  h.hidden = show === undefined ? !h.hidden : !show;
+  if (!h.hidden) {
+    h.innerHTML = `<div class="help-box"><h2 id="help-title">Keyboard shortcuts</h2><dl>${HELP.map(([k, v]) => `<dt><kbd>${esc(k)}</kbd></dt><dd>${esc(v)}</dd>`).join('')}</dl>
+      <p>Step back and jump are exact: the whole trace of a run is computed up front with a fixed seed, and the player's position is an index into it, so every view at event <i>n</i> is the same however you got there.</p>
+      <button type="button" aria-label="Close help">Close</button></div>`;
+    h.querySelector('button')!.addEventListener('click', () => toggleHelp(false));
+    h.querySelector<HTMLButtonElement>('button')!.focus();
+  }
+}
+$('#btn-help').addEventListener('click', () => toggleHelp());
+$('#help').addEventListener('click', e => { if (e.target === $('#help')) toggleHelp(false); });
+
+function toggleEditor(show?: boolean): void {
+  const open = show ?? editorRoot.hidden;
+  editorRoot.hidden = !open;
+  $('#btn-edit').setAttribute('aria-pressed', String(open));
+  if (open) editor.focus();
+}
+$('#btn-edit').addEventListener('click', () => toggleEditor());
+
+document.addEventListener('keydown', e => {
+  const tgt = e.target as HTMLElement;
+  if (e.key === 'Escape') { toggleHelp(false); if (!editorRoot.hidden) toggleEditor(false); return; }
+  if (tgt.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
+  const k = e.key;
+  const handled = (() => {
+    switch (k) {
+      case ' ': if (tgt.tagName === 'BUTTON') return false; app?.player.send({ type: 'TOGGLE' }); return true;
+      case 'ArrowRight': step(e.shiftKey ? 10 : 1); return true;
+      case 'ArrowLeft': step(e.shiftKey ? -10 : -1); return true;
+      case 'Home': seek(0); return true;
+      case 'End': seek(Number.MAX_SAFE_INTEGER); return true;
+      case 'n': case 'N': nextStep(1); return true;
+      case 'p': case 'P': nextStep(-1); return true;
+      case 'd': nextDrop(1); return true;
+      case 'D': nextDrop(-1); return true;
+      case '+': case '=': setSpeed(1); return true;
+      case '-': case '_': setSpeed(-1); return true;
+      case 'g': case 'G': $<HTMLInputElement>('[data-a=jump]').focus(); return true;
+      case 'e': case 'E': toggleEditor(); return true;
+      case '1': setTab('lesson'); return true;
+      case '2': setTab('kernel'); return true;
+      case '3': setTab('packet'); return true;
+      case 's': case 'S': void share(); return true;
+      case '?': toggleHelp(); return true;
+    }
+    return false;
+  })();
+  if (handled) e.preventDefault();
+});
+
+
+// ---------------------------------------------------------------- editor
+
+let validateTimer = 0;
+let pendingText = '';
+function validateSoon(text: string): void {
+  pendingText = text;
+  clearTimeout(validateTimer);
+  validateTimer = window.setTimeout(() => {
+    const parsed = parseScenario(text, 'edited.yaml');
+    if (parsed.diagnostics.length) { editor.showDiagnostics(parsed.diagnostics); return; }
+    try {
+      const rv = buildRunView(text, 'edited.yaml', app?.run.seed);
+      editor.showDiagnostics(rv.diagnostics);
+    } catch (err) {
+      editor.showDiagnostics([{ file: 'edited.yaml', line: 1, col: 1, endCol: 2, severity: 'error', found: '', expected: `a scenario lvsim can run (${(err as Error).message})` }]);
+    }
+  }, 300);
+}
+
+function runEdited(): void {
+  const text = editor.store.state.text || pendingText;
+  load(text, 'edited.yaml', null, app?.run.seed, 0, true);
+}
+
+// ---------------------------------------------------------------- share / URL
+
+let hashTimer = 0;
+function updateHashSoon(): void {
+  clearTimeout(hashTimer);
+  hashTimer = window.setTimeout(async () => {
+    const h = await currentHash();
+    if (h && h !== location.hash) history.replaceState(null, '', location.pathname + location.search + h);
+  }, 250);
+}
+async function currentHash(): Promise<string | null> {
+  if (!app) return null;
+  const index = app.player.getSnapshot().context.index;
+  return app.scenario && !app.edited
+    ? toHash({ scenario: app.scenario, seed: app.run.seed, index })
+    : toHash({ text: app.run.text, seed: app.run.seed, index });
+}
+async function share(): Promise<void> {
+  const h = await currentHash();
+  if (!h) return;
+  history.replaceState(null, '', location.pathname + location.search + h);
+  const url = location.href;
+  let copied = false;
+  try { await navigator.clipboard.writeText(url); copied = true; } catch { copied = false; }
+  $('#share-status').textContent = copied ? 'link copied' : 'link in the address bar';
+  setTimeout(() => { $('#share-status').textContent = ''; }, 2500);
+}
+$('#btn-share').addEventListener('click', () => void share());
+
+// ---------------------------------------------------------------- boot
+
+const picker = $<HTMLSelectElement>('#scenario');
+const names = Object.keys(SCENARIOS).map(nameOf).sort((a, b) => (a === DEFAULT ? -1 : b === DEFAULT ? 1 : a.localeCompare(b)));
+picker.innerHTML = names.map(n => `<option value="${esc(n)}">${esc(n)}</option>`).join('') + '<option value="" disabled>(edited)</option>';
+picker.addEventListener('change', () => { if (picker.value) loadByName(picker.value); });
+window.addEventListener('hashchange', () => void boot());
+
+async function boot(): Promise<void> {
+  const v = await fromHash(location.hash);
+  const index = v.index ?? 0;
+  if (v.text !== undefined) load(v.text, 'edited.yaml', null, v.seed, index, true);
+  else loadByName(v.scenario && scenarioText(v.scenario) !== undefined ? v.scenario : DEFAULT, v.seed, index);
+  const stress = Number(new URLSearchParams(location.search).get('stress') ?? 0);
+  if (stress > 0 && app) { app.topo.stress(stress); app.player.send({ type: 'SPEED', speed: 1 }); app.player.send({ type: 'PLAY' }); }
+}
+
+debug.seek = seek;
+debug.jumpTo = jumpTo;
+void boot().then(() => requestAnimationFrame(loop));
