@@ -9,8 +9,7 @@ const RS = [
 
 function rs() {
   const h = makeHost('rs1', ['eth0']);
-  // Re-add lo's address as `ip addr add` does (no broadcast): see the inetdev_event test below.
-  shAll(h.ctx, ['ip addr flush dev lo', 'ip addr add 127.0.0.1/8 dev lo', ...RS]);
+  shAll(h.ctx, RS);
   return h;
 }
 
