@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // scripts/bench-compare.mjs: lvsim's `bench` command beside the peers, through
 // ../shared/bench/compare.sh (CONTRACT.md). Uses `node bin/lvsim.mjs bench` when the CLI
-// is there; otherwise bundles src/cli/bench.ts once with esbuild into $TMPDIR (the
-// contract forbids building on each call, so the build happens here, before any run).
+// is there, after bundling it once (scripts/build-cli.mjs, so bin runs dist/cli.mjs rather
+// than compiling through tsx); otherwise bundles src/cli/bench.ts alone into $TMPDIR. The
+// contract forbids building on each call, so the build happens here, before any run.
 //
 //   node scripts/bench-compare.mjs [compare.sh options, e.g. --reps 5 --scheduler rr]
 import { spawnSync } from 'node:child_process';
@@ -20,6 +21,10 @@ if (!existsSync(compare)) {
 
 let command;
 if (existsSync(join(root, 'bin/lvsim.mjs'))) {
+  if (existsSync(join(root, 'scripts/build-cli.mjs'))) {
+    const b = spawnSync(process.execPath, [join(root, 'scripts/build-cli.mjs')], { cwd: root, stdio: 'inherit' });
+    if (b.status !== 0) process.exit(b.status ?? 1);
+  }
   command = ['node', join(root, 'bin/lvsim.mjs'), 'bench'];
 } else {
   const out = join(tmpdir(), 'lvsim-bench-compare');
