@@ -81,7 +81,7 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
     if (tcpFlags !== null && !isSyn && host.sysctl.num('net.ipv4.vs.sloppy_tcp') === 0) return NF_ACCEPT;
     const svc = ipvs.serviceFind(ip.protocol, ip.dst, th.dport);
     if (!svc) return NF_ACCEPT;
-    const ex = explain ? new ExplainCollector() : undefined;
+    const ex = explain && !host.trace.terminalOnly ? new ExplainCollector() : undefined;
     const res = ipvs.schedule(svc, { saddr: ip.src, daddr: ip.dst, sport: th.sport, dport: th.dport, protocol: ip.protocol }, ex);
     const service = `${th.proto.toUpperCase()} ${formatEndpoint(svc.addr, svc.port)}`;
     if (!res.conn) {
@@ -94,17 +94,16 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
     }
     cp = res.conn;
     scheduled = true;
-    const chosen = destKey(cp.dest!);
-    host.trace.record({
+    if (!host.trace.terminalOnly) host.trace.record({
       t: host.engine.now, host: host.name, point: 'ipvs', verdict: 'schedule', packet: { id: skb.id, pkt: ip },
-      sched: ex ? ex.build(svc.scheduler.name, chosen) : undefined,
-      note: `new connection ${formatEndpoint(ip.src, th.sport)} -> ${formatEndpoint(ip.dst, th.dport)} scheduled by ${svc.scheduler.name} to ${chosen}${res.template ? ' (persistence template)' : ''}`,
+      sched: ex ? ex.build(svc.scheduler.name, destKey(cp.dest!)) : undefined,
+      note: `new connection ${formatEndpoint(ip.src, th.sport)} -> ${formatEndpoint(ip.dst, th.dport)} scheduled by ${svc.scheduler.name} to ${destKey(cp.dest!)}${res.template ? ' (persistence template)' : ''}`,
     });
   }
   ipvs.inStats(cp, ipv4TotalLength(ip));
   const before = cp.state;
   ipvs.setState(cp, tcpFlags);
-  if (!scheduled) {
+  if (!scheduled && !host.trace.terminalOnly) {
     const st = cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP';
     host.trace.record({ t: host.engine.now, host: host.name, point: 'ipvs', verdict: 'hit', packet: { id: skb.id, pkt: ip }, note: `connection entry -> ${cp.dest ? destKey(cp.dest) : '?'} (${st})` });
   }

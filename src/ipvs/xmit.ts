@@ -79,7 +79,7 @@ export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
   skb.pkt = outer;
   skb.ipvsProperty = true;
   skb.ignoreDf = true;
-  trace(host, skb, 'ipvs', 'encap', { note: `IPIP ${formatIp4(rt.src)} > ${formatIp4(cp.daddr)} (inner TTL ${inner.ttl}->${dec.ttl}, tunnel MTU ${mtu})` });
+  if (!host.trace.terminalOnly) trace(host, skb, 'ipvs', 'encap', { note: `IPIP ${formatIp4(rt.src)} > ${formatIp4(cp.daddr)} (inner TTL ${inner.ttl}->${dec.ttl}, tunnel MTU ${mtu})` });
   ipLocalOut(host, skb, rt);
   return NF_STOLEN;
 }

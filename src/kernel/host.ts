@@ -103,7 +103,10 @@ let macCounter = 0;
 export class Host {
   readonly devices = new Map<string, NetDevice>();
   readonly routes: Route[] = [];
-  readonly neigh = new Map<string, NeighEntry>();
+  /** Neighbour entries keyed by neighKey (device ifindex and address). */
+  readonly neigh = new Map<number, NeighEntry>();
+  /** Bumped on every change of `routes`; the FIB lookup cache checks it (route.ts). */
+  routeGen = 0;
   readonly sysctl = new Sysctls();
   readonly modules = new Set<string>();
   readonly snmp: Snmp = new Map();
@@ -204,7 +207,7 @@ export class Host {
   /** NETDEV_DOWN: fib_disable_ip removes every route through the device; neighbours are flushed. */
   private setLinkDown(d: NetDevice): void {
     d.up = false;
-    for (let i = this.routes.length - 1; i >= 0; i--) if (this.routes[i].dev === d.name) this.routes.splice(i, 1);
+    for (let i = this.routes.length - 1; i >= 0; i--) if (this.routes[i].dev === d.name) { this.routes.splice(i, 1); this.routeGen++; }
     for (const [k, n] of this.neigh) if (n.dev === d.name && n.state !== 'PERMANENT') this.neigh.delete(k);
   }
 
@@ -289,26 +292,27 @@ export class Host {
     this.rebuildKernelRoutes(d);
   }
 
+  /** Kernel routes follow the addresses; with no IPv4 address left, fib_disable_ip drops every route through the device. */
   private rebuildKernelRoutes(d: NetDevice): void {
     for (let i = this.routes.length - 1; i >= 0; i--) {
       const r = this.routes[i];
-      if (r.dev === d.name && r.proto === 'kernel') this.routes.splice(i, 1);
+      if (r.dev === d.name && (r.proto === 'kernel' || d.addrs.length === 0)) { this.routes.splice(i, 1); this.routeGen++; }
     }
     if (d.up) for (const a of d.addrs) this.addAddrRoutes(d, a);
   }
 
   /** fib_add_ifaddr: the local-table entry, and the connected prefix route (not for /32, not for secondaries' duplicates). */
   private addAddrRoutes(d: NetDevice, a: IfAddr): void {
-    this.routes.push({ table: 'local', type: 'local', dst: a.addr, len: 32, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'host' });
+    this.routes.push({ table: 'local', type: 'local', dst: a.addr, len: 32, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'host' }); this.routeGen++;
     if (a.prefixLen < 32 && !a.secondary && d.kind !== 'loopback') {
       const net = networkOf(a.addr, a.prefixLen);
       if (!this.routes.some(r => r.table === 'main' && r.dst === net && r.len === a.prefixLen && r.dev === d.name && r.proto === 'kernel')) {
-        this.routes.push({ table: 'main', type: 'unicast', dst: net, len: a.prefixLen, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'link' });
+        this.routes.push({ table: 'main', type: 'unicast', dst: net, len: a.prefixLen, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'link' }); this.routeGen++;
       }
     }
     if (d.kind === 'loopback' && a.prefixLen < 32) {
       // 127.0.0.1/8 on lo makes the whole /8 local.
-      this.routes.push({ table: 'local', type: 'local', dst: networkOf(a.addr, a.prefixLen), len: a.prefixLen, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'host' });
+      this.routes.push({ table: 'local', type: 'local', dst: networkOf(a.addr, a.prefixLen), len: a.prefixLen, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'host' }); this.routeGen++;
     }
   }
 
@@ -319,11 +323,24 @@ export class Host {
 
   /** inet_addr_type == RTN_LOCAL: the address is configured on an up device (weak host: any device). */
   isLocal(addr: Ip4): boolean {
-    for (const r of this.routes) {
-      if (r.table === 'local' && r.type === 'local' && inPrefix(addr, r.dst, r.len)) return true;
+    if (this.localGen !== this.routeGen || this.localLen !== this.routes.length) {
+      this.localCache.clear();
+      this.localGen = this.routeGen;
+      this.localLen = this.routes.length;
     }
-    return false;
+    let v = this.localCache.get(addr);
+    if (v === undefined) {
+      v = false;
+      for (const r of this.routes) {
+        if (r.table === 'local' && r.type === 'local' && inPrefix(addr, r.dst, r.len)) { v = true; break; }
+      }
+      this.localCache.set(addr, v);
+    }
+    return v;
   }
+  private readonly localCache = new Map<Ip4, boolean>();
+  private localGen = -1;
+  private localLen = -1;
 
   /** The device that holds `addr` (up or not), if any. */
   devOfAddr(addr: Ip4): NetDevice | null {
@@ -351,9 +368,9 @@ export class Host {
     const same = this.routes.findIndex(x => x.table === 'main' && x.dst === full.dst && x.len === full.len && x.metric === full.metric);
     if (same >= 0) {
       if (!replace) throw new KernelError('EEXIST', 'File exists');
-      this.routes.splice(same, 1);
+      this.routes.splice(same, 1); this.routeGen++;
     }
-    this.routes.push(full);
+    this.routes.push(full); this.routeGen++;
   }
 
   delRoute(match: { dst: Ip4; len: number; gw?: Ip4 | null; dev?: string | null; metric?: number }): void {
@@ -361,7 +378,7 @@ export class Host {
       && (match.gw == null || x.gw === match.gw) && (match.dev == null || x.dev === match.dev)
       && (match.metric === undefined || x.metric === match.metric));
     if (i < 0) throw new KernelError('ESRCH', 'No such process');
-    this.routes.splice(i, 1);
+    this.routes.splice(i, 1); this.routeGen++;
   }
 
   /** Main-table routes, as `ip route` lists them (longest prefix last is not its order: by insertion with defaults first). */
@@ -371,12 +388,17 @@ export class Host {
 
   // --- neighbours --------------------------------------------------------------------
 
-  neighKey(dev: string, ip: Ip4): string {
-    return `${dev}|${ip}`;
+  /** A number, not a string: the key is built for every packet sent. */
+  neighKey(dev: string, ip: Ip4): number {
+    return (this.devices.get(dev)?.ifindex ?? 0) * 4294967296 + ip;
   }
 
   neighLookup(dev: string, ip: Ip4): NeighEntry | undefined {
     return this.neigh.get(this.neighKey(dev, ip));
+  }
+
+  neighLookupDev(dev: NetDevice, ip: Ip4): NeighEntry | undefined {
+    return this.neigh.get(dev.ifindex * 4294967296 + ip);
   }
 
   /** `ip neigh add|replace IP lladdr MAC dev D nud permanent`. */

@@ -21,6 +21,7 @@ import { udpRcv } from './udp';
 // --- trace helpers ------------------------------------------------------------------
 
 export function trace(host: Host, skb: Skb, point: string, verdict: Verdict, extra?: { note?: string; reason?: DropReason; dev?: string; frame?: Ethernet }): void {
+  if (host.trace.terminalOnly && verdict !== 'drop' && verdict !== 'deliver' && verdict !== 'consumed') return;
   host.trace.record({ t: host.engine.now, host: host.name, point, verdict, packet: { id: skb.id, pkt: skb.pkt }, cause: skb.cause, ...extra });
 }
 
@@ -46,7 +47,7 @@ function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: Ne
 export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: number, cause?: number): void {
   const pkt = frame.payload;
   const len = pkt.proto === 'ipv4' ? ipv4TotalLength(pkt) + 14 : 42;
-  host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'rx', dev: dev.name, frame, packet: { id, pkt }, cause });
+  if (!host.trace.terminalOnly) host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'rx', dev: dev.name, frame, packet: { id, pkt }, cause });
   if (!dev.up) {
     host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'drop', dev: dev.name, packet: { id, pkt }, reason: { code: 'link_down', dev: dev.name } });
     dev.stats.rxDropped++;
@@ -90,13 +91,16 @@ function ipRcvFinish(host: Host, skb: Skb): void {
     if (r.reason.code === 'no_route') icmpSend(host, skb, 3, 0);
     return;
   }
+  const detail = !host.trace.terminalOnly;
   if (r.kind === 'local') {
-    trace(host, skb, 'routing', 'local', { note: `${formatIp4(dst)} is local (input dev ${dev.name})`, dev: dev.name });
+    if (detail) trace(host, skb, 'routing', 'local', { note: `${formatIp4(dst)} is local (input dev ${dev.name})`, dev: dev.name });
     ipLocalDeliver(host, skb);
     return;
   }
-  const via = r.route.gw !== null ? `via ${formatIp4(r.route.gw)} ` : '';
-  trace(host, skb, 'routing', 'forward', { note: `${formatIp4(dst)} ${via}dev ${r.route.dev}`, dev: r.route.dev ?? undefined });
+  if (detail) {
+    const via = r.route.gw !== null ? `via ${formatIp4(r.route.gw)} ` : '';
+    trace(host, skb, 'routing', 'forward', { note: `${formatIp4(dst)} ${via}dev ${r.route.dev}`, dev: r.route.dev ?? undefined });
+  }
   ipForward(host, skb);
 }
 
@@ -180,8 +184,10 @@ export function ipSend(host: Host, pkt: Ipv4, cause?: number): boolean {
 /** ip_local_out: OUTPUT hook (routing already done by the caller), then ip_output. */
 export function ipLocalOut(host: Host, skb: Skb, rt: OutputRoute): void {
   host.count('IpOutRequests');
-  const via = rt.route.gw !== null ? `via ${formatIp4(rt.route.gw)} ` : '';
-  trace(host, skb, 'routing', 'output', { note: `${formatIp4(skb.pkt.dst)} ${via}dev ${rt.dev.name} src ${formatIp4(rt.src)}`, dev: rt.dev.name });
+  if (!host.trace.terminalOnly) {
+    const via = rt.route.gw !== null ? `via ${formatIp4(rt.route.gw)} ` : '';
+    trace(host, skb, 'routing', 'output', { note: `${formatIp4(skb.pkt.dst)} ${via}dev ${rt.dev.name} src ${formatIp4(rt.src)}`, dev: rt.dev.name });
+  }
   if (!hook(host, skb, 'OUTPUT', null, rt.dev)) return;
   ipOutput(host, skb, rt);
 }
@@ -211,7 +217,7 @@ export function devXmit(host: Host, dev: NetDevice, frame: Ethernet, skb: Skb): 
   }
   dev.stats.txPackets++;
   dev.stats.txBytes += pkt.proto === 'ipv4' ? ipv4TotalLength(pkt) + 14 : 42;
-  host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'tx', dev: dev.name, frame, packet: { id: skb.id, pkt }, cause: skb.cause });
+  if (!host.trace.terminalOnly) host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'tx', dev: dev.name, frame, packet: { id: skb.id, pkt }, cause: skb.cause });
   dev.xmit(frame, skb.id);
 }
 

@@ -21,7 +21,7 @@ export const ARP_MCAST_SOLICIT = 3;
 export function neighOutput(host: Host, skb: Skb, dev: NetDevice, nexthop: Ip4): void {
   if (dev.kind === 'loopback') { loopbackXmit(host, skb); return; }
   if (dev.kind === 'ipip') { ipipXmit(host, skb, dev); return; }
-  let n = host.neighLookup(dev.name, nexthop);
+  let n = host.neighLookupDev(dev, nexthop);
   if (n && n.mac && (n.state === 'REACHABLE' || n.state === 'PERMANENT' || n.state === 'STALE' || n.state === 'DELAY' || n.state === 'PROBE' || n.state === 'NOARP')) {
     sendFrame(host, dev, n.mac, skb);
     return;

@@ -9,8 +9,29 @@ import { type Ip4, inPrefix, isLoopback, isMulticast, isZeronet, LIMITED_BROADCA
 import type { Host, NetDevice, Route } from './host';
 import type { DropReason } from './trace';
 
-/** fib_lookup: local table, then main; longest prefix, lowest metric, first inserted. */
+interface FibCache { gen: number; len: number; map: Map<Ip4, Route | null> }
+const fibCaches = new WeakMap<Host, FibCache>();
+
+/**
+ * fib_lookup: local table, then main; longest prefix, lowest metric, first inserted.
+ * Results are cached per destination until the host's routes change (routeGen, or the
+ * table's length for code that splices it directly).
+ */
 export function fibLookup(host: Host, dst: Ip4): Route | null {
+  let c = fibCaches.get(host);
+  if (!c || c.gen !== host.routeGen || c.len !== host.routes.length) {
+    c = { gen: host.routeGen, len: host.routes.length, map: new Map() };
+    fibCaches.set(host, c);
+  }
+  const hit = c.map.get(dst);
+  if (hit !== undefined) return hit;
+  const r = fibLookupSlow(host, dst);
+  if (c.map.size > 65536) c.map.clear();
+  c.map.set(dst, r);
+  return r;
+}
+
+function fibLookupSlow(host: Host, dst: Ip4): Route | null {
   let best: Route | null = null;
   for (const r of host.routes) {
     if (r.table !== 'local' || r.type !== 'local') continue;
@@ -28,13 +49,21 @@ export function fibLookup(host: Host, dst: Ip4): Route | null {
   return best;
 }
 
+const broadcasts = new WeakMap<Host, { gen: number; len: number; set: Set<Ip4> }>();
+
 /** Is `a` a broadcast address of one of the host's subnets (RTN_BROADCAST in the local table)? */
 function isSubnetBroadcast(host: Host, a: Ip4): boolean {
-  for (const d of host.devices.values()) {
-    if (!d.up) continue;
-    for (const x of d.addrs) if (x.broadcast === a) return true;
+  let c = broadcasts.get(host);
+  if (!c || c.gen !== host.routeGen || c.len !== host.routes.length) {
+    const set = new Set<Ip4>();
+    for (const d of host.devices.values()) {
+      if (!d.up) continue;
+      for (const x of d.addrs) if (x.broadcast !== null) set.add(x.broadcast);
+    }
+    c = { gen: host.routeGen, len: host.routes.length, set };
+    broadcasts.set(host, c);
   }
-  return false;
+  return c.set.has(a);
 }
 
 export type InputRoute =
@@ -69,7 +98,7 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
     return { kind: 'local', route };
   }
   // Not local: forwarding is decided by the input device's own flag (IN_DEV_FORWARD).
-  if (!host.sysctl.devconf(dev.name, 'forwarding')) {
+  if (!(host.sysctl.confOf(dev.name).forwarding | 0)) {
     return { kind: 'drop', reason: { code: 'forwarding_disabled', dev: dev.name, dst }, mib: 'IpInAddrErrors' };
   }
   const v = fibValidateSource(host, src, dev);
@@ -82,10 +111,12 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
  * Returns the drop reason, or null when the source is acceptable.
  */
 export function fibValidateSource(host: Host, src: Ip4, dev: NetDevice): DropReason | null {
-  const all = host.sysctl.devconf('all', 'rp_filter');
-  const devValue = host.sysctl.devconf(dev.name, 'rp_filter');
+  const confAll = host.sysctl.confOf('all');
+  const confDev = host.sysctl.confOf(dev.name);
+  const all = confAll.rp_filter | 0;
+  const devValue = confDev.rp_filter | 0;
   const rpf = Math.max(all, devValue);
-  const acceptLocal = host.sysctl.confOr(dev.name, 'accept_local');
+  const acceptLocal = (confAll.accept_local | 0) !== 0 || (confDev.accept_local | 0) !== 0;
   if (rpf === 0) {
     if (acceptLocal) return null;
     // A packet claiming one of our own addresses as source is still martian.

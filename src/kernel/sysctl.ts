@@ -92,6 +92,8 @@ export const IPVS_DEFAULTS: Readonly<Record<string, string>> = {
   'net.ipv4.vs.sync_version': '1',
 };
 
+const EMPTY_CONF: Readonly<Record<string, number>> = Object.freeze({});
+
 export type SysctlError = { code: 'ENOENT'; message: string } | { code: 'EINVAL'; message: string };
 
 /**
@@ -152,6 +154,14 @@ export class Sysctls {
   num(key: string): number {
     const v = this.values.get(key);
     return v === undefined ? 0 : parseInt(v, 10) || 0;
+  }
+
+  /**
+   * The live devconf record of a device (or 'all'), for the packet path to read knobs as
+   * properties without a lookup per packet. Updated in place by set(); empty for unknown devices.
+   */
+  confOf(dev: string): Readonly<Record<string, number>> {
+    return this.conf.get(dev) ?? EMPTY_CONF;
   }
 
   /** conf.<dev>.<knob> as a number (0 for unknown devices). */

@@ -94,7 +94,7 @@ export class TcpSock {
     return this.host.engine;
   }
 
-  key(): string {
+  key(): SockKey {
     return sockKey(this.laddr, this.lport, this.raddr, this.rport);
   }
 
@@ -173,7 +173,7 @@ export class TcpSock {
     const now = this.engine.now;
     const tsval = u32(Math.floor(now / NS_PER_MS) + this.tsOffset);
     const syn = (flags & TCP_SYN) !== 0;
-    const advMss = this.routeMss();
+    const advMss = syn ? this.routeMss() : 0;
     const tcp: Tcp = {
       proto: 'tcp', sport: this.lport, dport: this.rport, seq: u32(seq),
       ack: flags & TCP_ACK ? this.rcvNxt : 0, flags,
@@ -296,8 +296,41 @@ export interface Listener {
   readonly accept: (s: TcpSock) => TcpApp;
 }
 
+/**
+ * Sockets by 4-tuple. Two numeric levels (remote addr:port, then local addr:port, each below
+ * 2^48) instead of a string key: the lookup runs for every segment.
+ */
+class SockMap {
+  private readonly byRemote = new Map<number, Map<number, TcpSock>>();
+  size = 0;
+  get(key: SockKey): TcpSock | undefined {
+    return this.byRemote.get(key.r)?.get(key.l);
+  }
+  has(key: SockKey): boolean {
+    return this.get(key) !== undefined;
+  }
+  set(key: SockKey, s: TcpSock): void {
+    let m = this.byRemote.get(key.r);
+    if (!m) this.byRemote.set(key.r, (m = new Map()));
+    if (!m.has(key.l)) this.size++;
+    m.set(key.l, s);
+  }
+  delete(key: SockKey): boolean {
+    const m = this.byRemote.get(key.r);
+    if (!m || !m.delete(key.l)) return false;
+    if (m.size === 0) this.byRemote.delete(key.r);
+    this.size--;
+    return true;
+  }
+  *values(): IterableIterator<TcpSock> {
+    for (const m of this.byRemote.values()) yield* m.values();
+  }
+}
+
+interface SockKey { readonly r: number; readonly l: number }
+
 interface TcpTable {
-  readonly socks: Map<string, TcpSock>;
+  readonly socks: SockMap;
   readonly listeners: Listener[];
 }
 
@@ -305,12 +338,12 @@ const tables = new WeakMap<Host, TcpTable>();
 
 export function table(host: Host): TcpTable {
   let t = tables.get(host);
-  if (!t) tables.set(host, (t = { socks: new Map(), listeners: [] }));
+  if (!t) tables.set(host, (t = { socks: new SockMap(), listeners: [] }));
   return t;
 }
 
-function sockKey(laddr: Ip4, lport: number, raddr: Ip4, rport: number): string {
-  return `${laddr}:${lport}>${raddr}:${rport}`;
+function sockKey(laddr: Ip4, lport: number, raddr: Ip4, rport: number): SockKey {
+  return { r: raddr * 65536 + rport, l: laddr * 65536 + lport };
 }
 
 /** listen() on addr:port (addr 0 = any local address). */
@@ -346,7 +379,7 @@ export function tcpV4Rcv(host: Host, skb: Skb): void {
   const t = table(host);
   const s = t.socks.get(sockKey(ip.dst, th.dport, ip.src, th.sport));
   if (s) {
-    trace(host, skb, 'socket', 'deliver', { note: `${s.state} ${formatEndpoint(ip.dst, th.dport)} <- ${formatEndpoint(ip.src, th.sport)}` });
+    trace(host, skb, 'socket', 'deliver', host.trace.terminalOnly ? undefined : { note: `${s.state} ${formatEndpoint(ip.dst, th.dport)} <- ${formatEndpoint(ip.src, th.sport)}` });
     segmentArrived(s, th);
     return;
   }

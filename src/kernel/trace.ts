@@ -122,6 +122,8 @@ export interface TraceRecord {
 
 /** Receives records as they happen. */
 export interface TraceSink {
+  /** True when only terminal records (deliver, consumed, drop) matter: the hot path then skips the others. */
+  readonly terminalOnly?: boolean;
   record(r: Omit<TraceRecord, 'seq'>): void;
 }
 
@@ -136,6 +138,7 @@ export class TraceLog implements TraceSink {
 
 /** Drops every record but counts terminal verdicts: for fast runs with the trace off. */
 export class CountingSink implements TraceSink {
+  readonly terminalOnly = true;
   delivered = 0;
   consumed = 0;
   dropped = 0;
