@@ -99,6 +99,9 @@ export function runBench(options: BenchOptions): BenchRun {
   return { options, result, wallMs };
 }
 
+/** events / (wall_ms / 1000); 0 if the clock did not move (JSON has no Infinity). */
+const eventsPerS = (events: number, wallMs: number): number => (wallMs > 0 ? events / (wallMs / 1000) : 0);
+
 /** What `runtime` reports: the platform and which lvsim layers the run went through. */
 function runtimeText(scheduler: string): string {
   return `node ${process.version}; lvsim sim/engine (calendar queue, coded events) + ipvs/schedulers/${scheduler}.ts on ipvs Service/Dest`;
@@ -107,7 +110,7 @@ function runtimeText(scheduler: string): string {
 /** The contract's one-line JSON object. */
 export function formatBenchJson(run: BenchRun): string {
   const { options: o, result: r, wallMs } = run;
-  const eps = r.events / (wallMs / 1000);
+  const eps = eventsPerS(r.events, wallMs);
   return (
     `{"engine":"lvsim","runtime":${JSON.stringify(runtimeText(o.scheduler))},"workload":"lb-abstract",` +
     `"scheduler":"${o.scheduler}","connections":${o.connections},"seed":${o.seed},` +
@@ -121,7 +124,7 @@ export function formatBenchJson(run: BenchRun): string {
 /** Human-readable form. */
 export function formatBenchText(run: BenchRun): string {
   const { options: o, result: r, wallMs } = run;
-  const eps = r.events / (wallMs / 1000);
+  const eps = eventsPerS(r.events, wallMs);
   return [
     `lvsim lb-abstract sched=${o.scheduler} C=${o.connections} seed=${o.seed}`,
     `events=${r.events} wall_ms=${wallMs.toFixed(1)} events/s=${Math.round(eps)}`,
@@ -181,7 +184,7 @@ export function lbAbstractSuite(connections: readonly number[] = [100_000, 1_000
         connections: c,
         events: run.result.events,
         wallMs: run.wallMs,
-        eventsPerS: run.result.events / (run.wallMs / 1000),
+        eventsPerS: eventsPerS(run.result.events, run.wallMs),
         checksum: run.result.checksum,
       });
     }
