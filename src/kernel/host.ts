@@ -187,6 +187,7 @@ export class Host {
   private removeDevice(d: NetDevice): void {
     this.setLinkDown(d);
     d.addrs = [];
+    this.addrGen++;
     this.devices.delete(d.name);
     this.sysctl.removeDevice(d.name);
     for (const [k, n] of this.neigh) if (n.dev === d.name) this.neigh.delete(k);
@@ -270,6 +271,7 @@ export class Host {
     const bcast = opts.broadcast !== undefined ? opts.broadcast : prefixLen < 31 ? broadcastOf(addr, prefixLen) : null;
     const a: IfAddr = { addr, prefixLen, broadcast: bcast, scope, label: opts.label ?? devName, secondary };
     d.addrs.push(a);
+    this.addrGen++;
     if (d.up) this.addAddrRoutes(d, a);
     return a;
   }
@@ -279,6 +281,7 @@ export class Host {
     const i = d.addrs.findIndex(a => a.addr === addr && (prefixLen === null || a.prefixLen === prefixLen));
     if (i < 0) throw new KernelError('EADDRNOTAVAIL', 'Cannot assign requested address');
     const [a] = d.addrs.splice(i, 1);
+    this.addrGen++;
     // Deleting a primary deletes its secondaries too (unless promote_secondaries).
     if (!a.secondary) {
       d.addrs = d.addrs.filter(b => !(b.secondary && b.prefixLen === a.prefixLen && inPrefix(b.addr, a.addr, a.prefixLen)));
@@ -289,6 +292,7 @@ export class Host {
   flushAddrs(devName: string): void {
     const d = this.dev(devName);
     d.addrs = [];
+    this.addrGen++;
     this.rebuildKernelRoutes(d);
   }
 
@@ -341,6 +345,20 @@ export class Host {
   private readonly localCache = new Map<Ip4, boolean>();
   private localGen = -1;
   private localLen = -1;
+
+  /** inet_lookup_ifaddr_rcu: is `addr` configured on any device (up or not)? */
+  hasAddr(addr: Ip4): boolean {
+    if (this.addrSet === null || this.addrSetGen !== this.addrGen) {
+      this.addrSet = new Set();
+      for (const d of this.devices.values()) for (const a of d.addrs) this.addrSet.add(a.addr);
+      this.addrSetGen = this.addrGen;
+    }
+    return this.addrSet.has(addr);
+  }
+  /** Bumped whenever an address is added or removed anywhere on the host. */
+  addrGen = 0;
+  private addrSet: Set<Ip4> | null = null;
+  private addrSetGen = -1;
 
   /** The device that holds `addr` (up or not), if any. */
   devOfAddr(addr: Ip4): NetDevice | null {

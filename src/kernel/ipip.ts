@@ -15,13 +15,21 @@ import { ipRouteOutput } from './route';
 
 /** ip_tunnel_lookup (tun-path.md §7.2): only devices that are UP match. */
 export function ipTunnelLookup(host: Host, outer: Ipv4): NetDevice | null {
-  const tunnels = [...host.devices.values()].filter(d => d.kind === 'ipip' && d.up && d.tunnel && d.name !== 'tunl0');
-  const t = (d: NetDevice) => d.tunnel!;
-  return tunnels.find(d => t(d).local === outer.dst && t(d).remote === outer.src)
-    ?? tunnels.find(d => t(d).remote === outer.src && t(d).local === 0)
-    ?? tunnels.find(d => t(d).local === outer.dst && t(d).remote === 0)
-    ?? tunnels.find(d => t(d).local === 0 && t(d).remote === 0)
-    ?? (host.devices.get('tunl0')?.up ? host.devices.get('tunl0')! : null);
+  // One pass, remembering the best rank seen: 0 exact, 1 remote only, 2 local only, 3 wildcard.
+  let best: NetDevice | null = null;
+  let rank = 4;
+  for (const d of host.devices.values()) {
+    if (d.kind !== 'ipip' || !d.up || !d.tunnel || d.name === 'tunl0') continue;
+    const { local, remote } = d.tunnel;
+    const r = local === outer.dst && remote === outer.src ? 0
+      : remote === outer.src && local === 0 ? 1
+      : local === outer.dst && remote === 0 ? 2
+      : local === 0 && remote === 0 ? 3 : 4;
+    if (r < rank) { rank = r; best = d; }
+  }
+  if (best) return best;
+  const fallback = host.devices.get('tunl0');
+  return fallback && fallback.up ? fallback : null;
 }
 
 /** ipip_rcv: decapsulate, or answer port unreachable when no tunnel takes it (tunl0 down). */

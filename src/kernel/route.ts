@@ -120,7 +120,7 @@ export function fibValidateSource(host: Host, src: Ip4, dev: NetDevice): DropRea
   if (rpf === 0) {
     if (acceptLocal) return null;
     // A packet claiming one of our own addresses as source is still martian.
-    if (host.devOfAddr(src)) return { code: 'martian_source', dev: dev.name, src, why: 'local' };
+    if (host.hasAddr(src)) return { code: 'martian_source', dev: dev.name, src, why: 'local' };
     return null;
   }
   const noAddr = dev.addrs.length === 0;
