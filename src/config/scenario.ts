@@ -50,7 +50,8 @@ export interface Scenario {
   readonly untilNs: number | null;
 }
 
-const TOP_KEYS = ['name', 'description', 'seed', 'links', 'hosts', 'traffic', 'until'];
+// workload: is read by workload/spec.ts (synthetic load for compare and flow mode).
+const TOP_KEYS = ['name', 'description', 'seed', 'links', 'hosts', 'traffic', 'until', 'workload'];
 const HOST_KEYS = ['role', 'setup', 'files', 'listen'];
 const LINK_KEYS = ['name', 'ends', 'latency', 'mtu'];
 const ROLES = ['client', 'router', 'director', 'realserver', 'host'];
