@@ -185,6 +185,10 @@ export async function main(argv: string[]): Promise<number> {
         const { benchMain } = await import('./bench');
         return benchMain(rest);
       }
+      case 'compare': {
+        const { compareMain } = await import('./compare');
+        return compareMain(rest);
+      }
       case 'bench-suite': {
         const { benchSuiteMain } = await import('./bench');
         return benchSuiteMain(rest);
