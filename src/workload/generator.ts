@@ -156,11 +156,20 @@ export class ConnGenerator {
     let bytes = 0;
     for (let i = 0; i < c.requests; i++) bytes += Math.round(draw(s.response, this.rResp));
     c.responseBytes = bytes;
-    c.cport = this.allocPort(c.caddr, t, t + c.holdNs + 2 * s.rttNs + s.onewayNs);
+    // One client per address: its own ports wrap only after 28232 connections, so no busy check.
+    c.cport = grp.nat || grp.size < grp.count
+      ? this.allocPort(c.caddr, t, t + c.holdNs + 2 * s.rttNs + s.onewayNs)
+      : this.nextPortOf(c.caddr);
     return true;
   }
 
-  /** The next free ephemeral port of `addr` (a NAT never hands out a port still in use). */
+  private nextPortOf(addr: number): number {
+    const p = this.nextPort.get(addr) ?? PORT_LO + (Math.imul(addr, 0x9e3779b1) >>> 0) % (PORT_HI - PORT_LO + 1);
+    this.nextPort.set(addr, p >= PORT_HI ? PORT_LO : p + 1);
+    return p;
+  }
+
+  /** The next free ephemeral port of a shared address (a NAT never hands out a port still in use). */
   private allocPort(addr: number, now: Ns, end: Ns): number {
     let p = this.nextPort.get(addr) ?? PORT_LO + (Math.imul(addr, 0x9e3779b1) >>> 0) % (PORT_HI - PORT_LO + 1);
     for (let tries = 0; tries <= PORT_HI - PORT_LO; tries++) {
