@@ -55,7 +55,7 @@ export function createInspector(root: HTMLElement): InspectorView {
     const layerIdx = [...new Set(ranges.map(x => x.layer))];
     if (!layerIdx.length) layers.forEach((_, i) => layerIdx.push(i));
     let html = `<div class="insp-head"><b>packet #${r.packet.id}</b> at record ${r.seq}: ${esc(r.host)} ${esc(String(r.point))} <b>${r.verdict}</b>, t=${fmtUs(r.t)}` +
-      (r.step ? ` <span class="step-badge">step ${r.step}: ${esc(stepTitle(r.step))}</span>` : '') +
+      (r.step ? ` <span class="step-badge">step ${esc(stepTitle(r.step))}</span>` : '') +
       (r.frame ? '' : '<div class="hint">No Ethernet header at this point in the kernel: the bytes start at the IP header.</div>') + '</div>';
     if (r.reason) {
       const e = explainDrop(r.reason);
@@ -125,6 +125,10 @@ function fieldValue(layer: string, f: string, v: JsonValue | undefined, rg: Fiel
   }
   if (layer.startsWith('tcp')) {
     if (f === 'dataOffset' && raw) return `${raw[0] >> 4} (${(raw[0] >> 4) * 4} bytes)`;
+    if (raw && f === 'mss' && raw.length >= 4) return `${(raw[2] << 8) | raw[3]}`;
+    if (raw && f === 'wscale' && raw.length >= 3) return `${raw[2]} (×${2 ** raw[2]})`;
+    if (raw && f === 'sackPerm') return 'yes';
+    if (raw && f === 'ts' && raw.length >= 10) { const dv = new DataView(raw.buffer, raw.byteOffset, raw.length); return `val ${dv.getUint32(2)} ecr ${dv.getUint32(6)}`; }
     if (f === 'flags' && json && typeof json['flags'] === 'string') return `${json['flags'] || '(none)'} (0x${(num ?? 0).toString(16).padStart(2, '0')})`;
   }
   if (f === 'checksum' && num !== null) return `0x${num.toString(16).padStart(4, '0')}`;

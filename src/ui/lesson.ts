@@ -26,14 +26,19 @@ export const LESSON: readonly LessonStep[] = [
     text: 'The real server answers VIP → CIP through its own default route. The reply never passes the director: that is what makes TUN scale, and why the director only ever sees the input half of the connection.' },
 ];
 
-export interface LessonContext { step: number; furthest: number }
-export type LessonEvent = { type: 'START' } | { type: 'REACHED'; step: number } | { type: 'STOP' };
+export interface LessonContext {
+  step: number;
+  furthest: number;
+  /** Steps in the order the packet went through them since the last jump (consecutive repeats merged). */
+  trail: number[];
+}
+export type LessonEvent = { type: 'START' } | { type: 'REACHED'; step: number } | { type: 'JUMPED'; step: number } | { type: 'STOP' };
 
 export const lessonMachine = setup({
   types: { context: {} as LessonContext, events: {} as LessonEvent },
 }).createMachine({
   id: 'lesson',
-  context: { step: 0, furthest: 0 },
+  context: { step: 0, furthest: 0, trail: [] },
   initial: 'active',
   states: {
     off: { on: { START: { target: 'active' } } },
@@ -41,8 +46,13 @@ export const lessonMachine = setup({
       on: {
         STOP: 'off',
         REACHED: {
-          actions: assign(({ context, event }) => ({ step: event.step, furthest: Math.max(context.furthest, event.step) })),
+          actions: assign(({ context, event }) => ({
+            step: event.step,
+            furthest: Math.max(context.furthest, event.step),
+            trail: context.trail[context.trail.length - 1] === event.step ? context.trail : [...context.trail.slice(-49), event.step],
+          })),
         },
+        JUMPED: { actions: assign(({ event }) => ({ step: event.step, furthest: event.step, trail: event.step ? [event.step] : [] })) },
       },
     },
   },

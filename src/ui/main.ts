@@ -42,7 +42,7 @@ interface AppState {
 }
 
 let app: AppState | null = null;
-const table: TableView = createTable($('#trace'), i => { seek(i); select(i); });
+const table: TableView = createTable($('#trace'), i => { seek(i); showPacket(i); });
 const inspector = createInspector($('#pane-packet'));
 const editorRoot = $('#editor');
 const editor = createEditor(editorRoot, text => validateSoon(text), () => runEdited());
@@ -65,7 +65,7 @@ function load(text: string, file: string, scenario: string | null, seed?: number
   const stepAt = new Int8Array(run.records.length);
   let s = 0;
   for (let i = 0; i < run.records.length; i++) { s = run.records[i].step ?? s; stepAt[i] = s; }
-  const topo = drawTopology($('#topo') as unknown as SVGSVGElement, run, i => { select(i); });
+  const topo = drawTopology($('#topo') as unknown as SVGSVGElement, run, i => { showPacket(i); });
   const kernel = createKernelView($('#pane-kernel'), run, i => seek(i));
   app = { run, scenario, edited, player, lesson, topo, kernel, stepAt, selected: null, lastIndex: -1, lastStep: -1 };
   table.setRecords(run.records);
@@ -74,8 +74,7 @@ function load(text: string, file: string, scenario: string | null, seed?: number
   renderLessonPane();
   renderLegend();
   player.subscribe(() => scheduleRender());
-  if (editorRoot.hidden === false && !edited) editor.setText(text, file);
-  if (!edited) editor.setText(text, file);
+  if (editor.store.state.text !== text) editor.setText(text, file);
   editor.showDiagnostics(run.diagnostics);
   select(player.getSnapshot().context.index);
   renderAll(true);
@@ -160,11 +159,15 @@ function renderAll(force: boolean): void {
   app.topo.frame(clock, index, sel);
   renderPlayer(index, speed, playing, snap.matches('finished'));
   if (index === app.lastIndex && !force) return;
+  const from = app.lastIndex;
   app.lastIndex = index;
+  // The lesson follows the packet through every step it passed, even when a frame skips records.
+  if (from >= 0 && index > from && index - from < 200) {
+    for (let j = from + 1; j <= index; j++) if (app.stepAt[j] && app.stepAt[j] !== app.stepAt[j - 1]) app.lesson.send({ type: 'REACHED', step: app.stepAt[j] });
+  } else app.lesson.send({ type: 'JUMPED', step: app.stepAt[index] ?? 0 });
   table.update(index);
   app.kernel.update(index);
   const st = app.stepAt[index] ?? 0;
-  if (st) app.lesson.send({ type: 'REACHED', step: st });
   app.topo.focus(st, index);
   renderCaption(index === 0 && !playing ? 0 : st);
   if (st !== app.lastStep) { app.lastStep = st; renderLessonPane(); }
@@ -173,6 +176,7 @@ function renderAll(force: boolean): void {
   if (playing && app.selected !== null && $('#pane-packet').hidden) { /* the inspector keeps the user's pick */ }
   debug.index = index;
   debug.step = st;
+  debug.lessonTrail = app.lesson.getSnapshot().context.trail;
   debug.records = app.run.records.length;
   document.body.dataset.index = String(index);
   document.body.dataset.step = String(st);
@@ -276,7 +280,7 @@ function renderPlayer(index: number, speed: number, playing: boolean, finished: 
   scrub.max = String(Math.max(0, n - 1));
   if (scrub.value !== String(index)) scrub.value = String(index);
   const r = app!.run.records[index];
-  root.querySelector('.pos')!.textContent = r ? `event ${index + 1}/${n} · t=${fmtUs(r.t)}` : 'no events';
+  root.querySelector('.pos')!.textContent = r ? `event #${index} of ${n - 1} · t=${fmtUs(r.t)}` : 'no events';
 }
 
 /** "#42" or "42" jumps to an event; "1.5ms", "300us", "2s" to the first event at that time. */
@@ -284,7 +288,7 @@ export function jumpTo(s: string): boolean {
   if (!app) return false;
   const t = s.trim();
   const ev = /^#?(\d+)$/.exec(t);
-  if (ev) { seek(Math.max(0, Number(ev[1]) - 1)); return true; }
+  if (ev) { seek(Number(ev[1])); return true; }
   const m = /^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)$/.exec(t);
   if (!m) return false;
   const mult = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 }[m[2] as 'ns'];
@@ -348,7 +352,7 @@ document.addEventListener('keydown', e => {
       case 'D': nextDrop(-1); return true;
       case '+': case '=': setSpeed(1); return true;
       case '-': case '_': setSpeed(-1); return true;
-      case 'g': case 'G': $<HTMLInputElement>('[data-a=jump]').focus(); return true;
+      case 'g': case 'G': { const j = $<HTMLInputElement>('[data-a=jump]'); j.focus(); j.select(); return true; }
       case 'e': case 'E': toggleEditor(); return true;
       case '1': setTab('lesson'); return true;
       case '2': setTab('kernel'); return true;
@@ -433,5 +437,7 @@ async function boot(): Promise<void> {
 }
 
 debug.seek = seek;
+/** First tx record of a flight of this kind (request, encap, reply ...), -1 if none. */
+debug.flightOfKind = (kind: string) => { const f = app?.run.flights.find(x => x.kind === kind); return f ? { tx: f.tx, rx: f.rx } : null; };
 debug.jumpTo = jumpTo;
 void boot().then(() => requestAnimationFrame(loop));

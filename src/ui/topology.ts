@@ -288,7 +288,7 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
       g.selectAll<SVGGElement, unknown>('g.chip').each(function () {
         const key = this.getAttribute('data-chip')!;
         const s = state.get(key);
-        this.setAttribute('class', `chip ${s ? s.cls : ''}`);
+        this.setAttribute('class', ['chip', s?.cls, this.classList.contains('focus') ? 'focus' : ''].filter(Boolean).join(' '));
         const rect = this.firstElementChild!.nextElementSibling as SVGRectElement;
         rect.style.fill = s ? (s.cls.includes('drop') ? DROP_COLOR : KIND_COLOR[s.kind]) : '';
         rect.style.opacity = s ? String(fade) : '';
