@@ -95,6 +95,8 @@ export interface SysctlReader {
   num(key: string): number;
   /** When present, absent net.ipv4.vs.* keys fall back to the kernel defaults. */
   has?(key: string): boolean;
+  /** When present, changes whenever any value changes: lets readers cache (read per packet). */
+  readonly gen?: number;
 }
 
 export interface IpvsOptions {
@@ -251,10 +253,21 @@ export class Ipvs implements IpvsCtl {
 
   /** net.ipv4.vs.<name>, with the kernel default when the key is absent. */
   private vs(name: string, dflt: number): number {
+    const gen = this.sysctl.gen;
+    if (gen !== undefined && gen === this.vsGen) {
+      const v = this.vsCache.get(name);
+      if (v !== undefined) return v;
+    } else if (gen !== undefined) {
+      this.vsCache.clear();
+      this.vsGen = gen;
+    }
     const key = `net.ipv4.vs.${name}`;
-    if (this.sysctl.has !== undefined && !this.sysctl.has(key)) return dflt;
-    return this.sysctl.num(key);
+    const v = this.sysctl.has !== undefined && !this.sysctl.has(key) ? dflt : this.sysctl.num(key);
+    if (gen !== undefined) this.vsCache.set(name, v);
+    return v;
   }
+  private readonly vsCache = new Map<string, number>();
+  private vsGen = -1;
 
   private estTick(): number {
     return estIndex(this.engine.now, this.estPhase);

@@ -106,6 +106,8 @@ export class Sysctls {
   /** Numeric cache of devconf values, kept in step with `values`: the packet path reads these. */
   private readonly conf = new Map<string, Record<string, number>>();
   ipvsLoaded = false;
+  /** Bumped on every change, so per-packet readers can cache values. */
+  gen = 0;
 
   constructor() {
     for (const [k, v] of Object.entries(GLOBAL_DEFAULTS)) this.values.set(k, v);
@@ -127,11 +129,13 @@ export class Sysctls {
 
   loadIpvs(): void {
     if (this.ipvsLoaded) return;
+    this.gen++;
     this.ipvsLoaded = true;
     for (const [k, v] of Object.entries(IPVS_DEFAULTS)) this.values.set(k, v);
   }
 
   unloadIpvs(): void {
+    this.gen++;
     this.ipvsLoaded = false;
     for (const k of Object.keys(IPVS_DEFAULTS)) this.values.delete(k);
   }
@@ -186,6 +190,7 @@ export class Sysctls {
 
   /** Write a value as `sysctl -w` / `echo > /proc/sys/...` would. */
   set(key: string, raw: string): SysctlError | null {
+    this.gen++;
     if (!this.values.has(key)) {
       return { code: 'ENOENT', message: `cannot stat /proc/sys/${key.replace(/\./g, '/')}: No such file or directory` };
     }
