@@ -254,7 +254,7 @@ function renderPlayer(index: number, speed: number, playing: boolean, finished: 
       <input type="range" data-a="scrub" min="0" value="0" aria-label="Position in the trace">
       <span class="pos" aria-live="off"></span>
       <form class="jump" aria-label="Jump">
-        <input data-a="jump" size="10" placeholder="#event or 120us" aria-label="Jump to an event (#n) or a time (e.g. 1.5ms, 300us)">
+        <input data-a="jump" size="10" placeholder="#42 or 1.5ms" aria-label="Jump to an event (#n) or a time (e.g. 1.5ms, 300us)">
         <button type="submit" aria-label="Jump (G)">Go</button>
       </form>`;
     root.querySelector('[data-a=first]')!.addEventListener('click', () => seek(0));
@@ -310,7 +310,7 @@ const HELP: ReadonlyArray<[string, string]> = [
   ['Space', 'play / pause'], ['→ / ←', 'step forward / back one event'], ['Shift + → / ←', 'ten events'],
   ['N / P', 'next / previous lesson step'], ['Home / End', 'first / last event'], ['D / Shift+D', 'next / previous drop'],
   ['+ / −', 'faster / slower'], ['G', 'jump to an event (#42) or a time (1.5ms)'], ['E', 'open / close the editor'],
-  ['1 / 2 / 3', 'Lesson / Kernel / Packet tab'], ['S', 'copy a link to this view'], ['?', 'this help'], ['Esc', 'close'],
+  ['1 / 2 / 3', 'Lesson / Kernel / Packet tab'], ['I or Enter', 'inspect the packet of the current event'], ['S', 'copy a link to this view'], ['?', 'this help'], ['Esc', 'close'],
 ];
 function toggleHelp(show?: boolean): void {
   const h = $('#help');
@@ -358,6 +358,7 @@ document.addEventListener('keydown', e => {
       case '2': setTab('kernel'); return true;
       case '3': setTab('packet'); return true;
       case 's': case 'S': void share(); return true;
+      case 'i': case 'I': case 'Enter': if (k === 'Enter' && tgt.tagName === 'BUTTON') return false; showPacket(app?.player.getSnapshot().context.index ?? 0); return true;
       case '?': toggleHelp(); return true;
     }
     return false;

@@ -141,6 +141,8 @@ describe('lvsim in the browser', () => {
     expect(diag).toMatch(/rrx/);
     expect(await page.locator('#editor .ed-gutter .g-err').count()).toBeGreaterThanOrEqual(1);
     expect(await page.locator('#editor .ed-diags li').first().textContent()).toMatch(/rrx/);
+    await page.click('#editor .ed-diags li button');
+    await shot(page, '06-editor-error');
     await ta.press('Control+z');
     await page.waitForSelector('#editor .ed-status.ok');
     expect(await ta.inputValue()).toBe(text);
@@ -150,7 +152,6 @@ describe('lvsim in the browser', () => {
     const at = text.indexOf('  rs1:');
     await ta.fill(text.slice(0, at) + text.slice(at).replace('net.ipv4.conf.all.rp_filter = 0', 'net.ipv4.conf.all.rp_filter = 1'));
     await page.waitForSelector('#editor .ed-status.ok');
-    await shot(page, '06-editor');
     await page.click('#editor .ed-run');
     await page.keyboard.press('Escape');
     await page.keyboard.press('d');
