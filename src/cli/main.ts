@@ -27,6 +27,8 @@ commands:
         on a host at a virtual time (default: the end of the run)
   replay <vector.json> [--json]
         replay a kernel-recorded vector and compare with what lvsim does
+  compare <scenario.yaml> --schedulers rr,wlc,sed,... [--seeds N] [--mode flow|packet] [--json|--csv] [--diff A,B]
+        the same synthetic workload under each scheduler, side by side
   bench --workload lb-abstract --connections N --seed S --scheduler wlc|rr [--json]
         the side-by-side engine benchmark (../shared/bench/CONTRACT.md)
   help  this text
@@ -188,6 +190,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'compare': {
         const { compareMain } = await import('./compare');
         return compareMain(rest);
+      }
+      case 'bench-flow': {
+        const { flowSuiteMain } = await import('./benchFlow');
+        return flowSuiteMain(rest);
       }
       case 'bench-suite': {
         const { benchSuiteMain } = await import('./bench');

@@ -20,7 +20,7 @@ import { ipVsTunnelXmit } from './xmit';
 export const IP_VS_IN_HOOK_PRIORITY = 99;
 
 /** Collects a scheduler's explanation into the trace's SchedExplain. */
-class ExplainCollector implements ExplainSink {
+export class ExplainCollector implements ExplainSink {
   readonly candidates: SchedCandidate[] = [];
   readonly details: Record<string, string | number | boolean> = {};
   text = '';

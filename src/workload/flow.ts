@@ -15,9 +15,10 @@
  * - a packet that finds no entry (expired while idle) ends the connection (the director's stack
  *   would answer RST).
  */
+import { ExplainCollector } from '../ipvs/core';
 import { NS_PER_S, type EventReceiver, type Ns } from '../sim/engine';
 import type { Conn } from '../ipvs/ctl';
-import type { ExplainSink, SchedCandidate, SchedExplain, SchedPacket } from '../ipvs/types';
+import type { SchedExplain, SchedPacket } from '../ipvs/types';
 import { ConnGenerator } from './generator';
 import { MetricsRecorder, type RunResult } from './metrics';
 import { addrsOfHost, destName, type Prepared } from './setup';
@@ -54,15 +55,6 @@ export interface FlowRun {
   /** The explained connection: client, time. */
   readonly explained: { index: number; t: Ns; caddr: number; cport: number } | null;
   readonly recorder: MetricsRecorder;
-}
-
-class Collector implements ExplainSink {
-  readonly candidates: SchedCandidate[] = [];
-  readonly details: Record<string, string | number | boolean> = {};
-  text = '';
-  candidate(c: SchedCandidate): void { this.candidates.push(c); }
-  detail(k: string, v: string | number | boolean): void { this.details[k] = v; }
-  summary(t: string): void { this.text = t; }
 }
 
 /** Run a prepared workload in flow mode to the end (every entry expired). */
@@ -231,15 +223,11 @@ class FlowDriver implements EventReceiver {
       const pkt = this.pkt as SchedPacket & { saddr: number; sport: number };
       pkt.saddr = caddr;
       pkt.sport = cport;
-      const col = explainHere ? new Collector() : undefined;
+      const col = explainHere ? new ExplainCollector() : undefined;
       const res = ipvs.schedule(this.svc, pkt, col);
       const idx = this.index[s]!;
       if (col !== undefined) {
-        this.explainOut = {
-          scheduler: this.svc.scheduler.name,
-          chosen: res.conn?.dest ? destKeyOf(res.conn.dest.addr, res.conn.dest.port) : null,
-          candidates: col.candidates, detail: col.details, summary: col.text,
-        };
+        this.explainOut = col.build(this.svc.scheduler.name, res.conn?.dest ? destKeyOf(res.conn.dest.addr, res.conn.dest.port) : null);
       }
       if (res.conn === null) {
         // ip_vs_leave: ICMP port unreachable; the client gets ECONNREFUSED.

@@ -1,0 +1,20 @@
+// npm run bench: every benchmark lvsim has, figures printed, nothing asserted.
+//  1. lb-abstract on the product's engine and wlc/rr (../shared/bench/WORKLOAD.md), C = 1e5 and 1e6;
+//  2. flow mode (1e5, 1e6 connections through the real IPVS table) and packet mode (the full
+//     five-step path, trace off): connections per second and peak memory;
+//  3. the browser app in headless Chromium (first render, fps with 200 packets, bundle size).
+// For the side-by-side comparison with ns-3 and the JS limit: ../shared/bench/compare.sh -- node bin/lvsim.mjs bench
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+function step(title, cmd, args) {
+  console.log(`\n== ${title}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) console.log(`(${title}: exit ${r.status})`);
+  return r.status === 0;
+}
+
+step('bundle the CLI (timings are of the bundled code)', 'node', ['scripts/build-cli.mjs']);
+step('lb-abstract (engine + scheduler)', 'node', ['bin/lvsim.mjs', 'bench-suite']);
+step('flow and packet mode', 'node', ['bin/lvsim.mjs', 'bench-flow']);
+if (existsSync('scripts/bench-ui.mjs')) step('browser', 'node', ['scripts/bench-ui.mjs']);
