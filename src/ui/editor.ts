@@ -148,6 +148,9 @@ export function createEditor(root: HTMLElement, onChange: (text: string) => void
           ta.focus();
           ta.selectionStart = pos + x.col - 1;
           ta.selectionEnd = pos + Math.max(x.col, x.endCol) - 1;
+          const lh = parseFloat(getComputedStyle(ta).lineHeight) || 18;
+          ta.scrollTop = Math.max(0, (x.line - 1) * lh - ta.clientHeight / 3);
+          syncScroll();
         });
       }
       paint();

@@ -81,7 +81,7 @@ export function createInspector(root: HTMLElement): InspectorView {
         const v = json && f in json ? json[f] : undefined;
         const rg = lr.find(x => x.field === f);
         const val = fieldValue(base, f, v, rg, bytes, json);
-        html += `<div class="field" data-l="${li}" data-f="${esc(f)}" tabindex="0" role="button" aria-label="${esc(title)} ${esc(f)} ${esc(val)}"><dt>${esc(f)}</dt><dd>${esc(val)}</dd></div>`;
+        html += `<div class="field" data-l="${li}" data-f="${esc(f)}" tabindex="0" role="button" aria-label="${esc(title)} ${esc(f)} ${esc(val)}"><dt>${esc(f)}</dt><dd title="${esc(val)}">${esc(val)}</dd></div>`;
       }
       html += '</dl></section>';
     }

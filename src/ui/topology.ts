@@ -67,7 +67,7 @@ export function layoutTopology(run: RunView): Layout {
   const colX = [8, (W - HOST_W) / 2, W - HOST_W - 8];
   const gap = 22;
   const colH = cols.map(c => c.reduce((s, h) => s + heightOf(h), 0) + gap * Math.max(0, c.length - 1));
-  const TOP = 58, BOTTOM = 26;
+  const TOP = 8, BOTTOM = 30;
   const H = Math.max(400, Math.max(...colH) + TOP + BOTTOM);
   const boxes = new Map<string, Box>();
   cols.forEach((c, ci) => {
