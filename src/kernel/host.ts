@@ -271,6 +271,8 @@ export class Host {
     const bcast = opts.broadcast !== undefined ? opts.broadcast : prefixLen < 31 ? broadcastOf(addr, prefixLen) : null;
     const a: IfAddr = { addr, prefixLen, broadcast: bcast, scope, label: opts.label ?? devName, secondary };
     d.addrs.push(a);
+    // Keep the address set current instead of rebuilding it (workloads add client addresses as they run).
+    if (this.addrSet !== null && this.addrSetGen === this.addrGen) { this.addrSet.add(addr); this.addrSetGen++; }
     this.addrGen++;
     if (d.up) this.addAddrRoutes(d, a);
     return a;
