@@ -13,16 +13,16 @@ import { esc } from './table';
 
 const STAGES: ReadonlyArray<{ key: Chip; label: string; row: number; col: number; hook?: 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING' }> = [
   { key: 'rx', label: 'device rx', row: 1, col: 1 },
-  { key: 'PREROUTING', label: 'PREROUTING', row: 1, col: 2, hook: 'PREROUTING' },
+  { key: 'PREROUTING', label: 'PRE\u00adROUTING', row: 1, col: 2, hook: 'PREROUTING' },
   { key: 'routing', label: 'routing decision', row: 1, col: 3 },
   { key: 'INPUT', label: 'INPUT', row: 1, col: 4, hook: 'INPUT' },
   { key: 'ipvs', label: 'IPVS', row: 1, col: 5 },
   { key: 'socket', label: 'socket', row: 1, col: 6 },
-  { key: 'tunl0', label: 'tunl0 decap → re-enters rx', row: 2, col: 5 },
+  { key: 'tunl0', label: 'tunl0 decap, re-enters at rx', row: 2, col: 5 },
   { key: 'FORWARD', label: 'FORWARD', row: 2, col: 3, hook: 'FORWARD' },
   { key: 'OUTPUT', label: 'OUTPUT', row: 3, col: 5, hook: 'OUTPUT' },
-  { key: 'POSTROUTING', label: 'POSTROUTING', row: 3, col: 4, hook: 'POSTROUTING' },
-  { key: 'neigh', label: 'neighbour / ARP', row: 3, col: 2 },
+  { key: 'POSTROUTING', label: 'POST\u00adROUTING', row: 3, col: 4, hook: 'POSTROUTING' },
+  { key: 'neigh', label: 'neigh / ARP', row: 3, col: 2 },
   { key: 'tx', label: 'device tx', row: 3, col: 1 },
 ];
 
@@ -56,8 +56,11 @@ export function createKernelView(root: HTMLElement, run: RunView, onSeek: (i: nu
     const hv: HostView | undefined = run.hosts.find(h => h.name === name);
     if (!hv) { root.innerHTML = ''; return; }
     const tr = traversal(hv.name, index);
-    const lit = new Map<Chip, { order: number; r: TraceRecord }>();
-    tr.forEach((i, k) => lit.set(chipOf(run.records[i], tunnelDevs), { order: k + 1, r: run.records[i] }));
+    const lit = new Map<Chip, { orders: number[]; r: TraceRecord }>();
+    tr.forEach((i, k) => {
+      const c = chipOf(run.records[i], tunnelDevs);
+      lit.set(c, { orders: [...(lit.get(c)?.orders ?? []), k + 1], r: run.records[i] });
+    });
     let html = `<div class="k-head"><label>host <select class="k-host" aria-label="Kernel of host">` +
       `<option value="">follow the packet</option>${run.hosts.map(h => `<option ${pinned === h.name ? 'selected' : ''}>${esc(h.name)}</option>`).join('')}</select></label>` +
       ` <b>${esc(hv.name)}</b> (${esc(hv.role)})</div><div class="k-grid" role="list" aria-label="Kernel points of ${esc(hv.name)}">`;
@@ -66,7 +69,7 @@ export function createKernelView(root: HTMLElement, run: RunView, onSeek: (i: nu
       const handlers = s.hook ? hv.hooks[s.hook] : [];
       const cls = l ? (l.r.verdict === 'drop' ? 'lit drop' : 'lit') + (l.r.seq === index ? ' now' : '') : '';
       html += `<div class="k-stage ${cls}" role="listitem" style="grid-row:${s.row};grid-column:${s.col}" data-stage="${s.key}">` +
-        `<div class="k-label">${l ? `<span class="k-order">${l.order}</span>` : ''}${esc(s.label)}</div>` +
+        `<div class="k-label">${l ? l.orders.map(o => `<span class="k-order">${o}</span>`).join('') : ''}${esc(s.label)}</div>` +
         (handlers.length ? `<div class="k-handlers">${handlers.map(h => `<div>${esc(h.name)} <i>${h.priority}</i></div>`).join('')}</div>` : '') +
         (l ? `<div class="k-verdict">${l.r.verdict === 'drop' ? '✕ DROP' : esc(l.r.verdict)}</div>` : '') + '</div>';
     }

@@ -126,6 +126,12 @@ describe('lvsim in the browser', () => {
     expect(await page.locator('#topo g.host[data-host="rs1"] text.drop-tag').textContent()).toMatch(/rp_filter/);
     expect(await page.textContent('#pane-packet .drop-box')).toMatch(/fib_validate_source/);
     await shot(page, '05-misconfig-drop');
+    // The kernel view of rs1: the points the packet passed, in order, ending at the drop.
+    await page.keyboard.press('2');
+    expect(await page.textContent('#pane-kernel .k-stage.drop')).toMatch(/DROP/);
+    expect(await page.textContent('#pane-kernel .k-stage[data-stage="INPUT"] .k-handlers')).toMatch(/ip_vs_in_hook/);
+    expect(await page.textContent('#pane-kernel .k-trav')).toMatch(/tunl0 decap.*PREROUTING accept.*DROP/s);
+    await shot(page, '05b-kernel-drop');
     await page.close();
   });
 
