@@ -105,6 +105,7 @@ function select(i: number | null): void {
   if (!app) return;
   app.selected = i;
   inspector.show(i === null ? null : app.run.records[i] ?? null);
+  updateHashSoon();
   if (i !== null && document.activeElement?.closest('.tbody') === null) { /* keep focus */ }
 }
 function showPacket(i: number): void { select(i); setTab('packet'); }
@@ -298,7 +299,10 @@ export function jumpTo(s: string): boolean {
 
 // ---------------------------------------------------------------- tabs, help, keyboard
 
+let tab: 'lesson' | 'kernel' | 'packet' = 'lesson';
 function setTab(t: 'lesson' | 'kernel' | 'packet'): void {
+  tab = t;
+  updateHashSoon();
   for (const k of ['lesson', 'kernel', 'packet']) {
     $(`#tab-${k}`).setAttribute('aria-selected', String(k === t));
     $(`#pane-${k}`).hidden = k !== t;
@@ -404,9 +408,10 @@ function updateHashSoon(): void {
 async function currentHash(): Promise<string | null> {
   if (!app) return null;
   const index = app.player.getSnapshot().context.index;
+  const pick = app.selected !== null && app.selected !== index ? app.selected : undefined;
   return app.scenario && !app.edited
-    ? toHash({ scenario: app.scenario, seed: app.run.seed, index })
-    : toHash({ text: app.run.text, seed: app.run.seed, index });
+    ? toHash({ scenario: app.scenario, seed: app.run.seed, index, pick, tab })
+    : toHash({ text: app.run.text, seed: app.run.seed, index, pick, tab });
 }
 async function share(): Promise<void> {
   const h = await currentHash();
@@ -433,6 +438,8 @@ async function boot(): Promise<void> {
   const index = v.index ?? 0;
   if (v.text !== undefined) load(v.text, 'edited.yaml', null, v.seed, index, true);
   else loadByName(v.scenario && scenarioText(v.scenario) !== undefined ? v.scenario : DEFAULT, v.seed, index);
+  if (v.pick !== undefined && app && v.pick < app.run.records.length) select(v.pick);
+  setTab(v.tab ?? 'lesson');
   const stress = Number(new URLSearchParams(location.search).get('stress') ?? 0);
   if (stress > 0 && app) { app.topo.stress(stress); app.player.send({ type: 'SPEED', speed: 1 }); app.player.send({ type: 'PLAY' }); }
 }

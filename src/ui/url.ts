@@ -10,6 +10,9 @@ export interface ViewState {
   readonly text?: string;
   readonly seed?: number;
   readonly index?: number;
+  /** The record open in the packet inspector, and the side tab, when not the defaults. */
+  readonly pick?: number;
+  readonly tab?: 'lesson' | 'kernel' | 'packet';
 }
 
 function b64url(bytes: Uint8Array): string {
@@ -46,6 +49,8 @@ export async function toHash(v: ViewState): Promise<string> {
   else if (v.scenario) p.set('s', v.scenario);
   if (v.seed !== undefined) p.set('seed', String(v.seed));
   if (v.index !== undefined) p.set('at', String(v.index));
+  if (v.pick !== undefined) p.set('pick', String(v.pick));
+  if (v.tab && v.tab !== 'lesson') p.set('tab', v.tab);
   return '#' + p.toString();
 }
 
@@ -55,5 +60,9 @@ export async function fromHash(hash: string): Promise<ViewState> {
   let text: string | undefined;
   const t = p.get('text');
   if (t) { try { text = await decodeText(t); } catch { text = undefined; } }
-  return { scenario: p.get('s') ?? undefined, text, seed: num('seed'), index: num('at') };
+  const tab = p.get('tab');
+  return {
+    scenario: p.get('s') ?? undefined, text, seed: num('seed'), index: num('at'), pick: num('pick'),
+    tab: tab === 'kernel' || tab === 'packet' ? tab : undefined,
+  };
 }

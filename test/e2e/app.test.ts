@@ -169,7 +169,8 @@ describe('lvsim in the browser', () => {
   it('restores a shared URL on the same event, for a named and for an edited scenario', async () => {
     const page = await h.page();
     await jump(page, 123);
-    await page.waitForFunction(() => location.hash.includes('at=123'));
+    await page.keyboard.press('i');
+    await page.waitForFunction(() => location.hash.includes('at=123') && location.hash.includes('tab=packet'));
     const url = page.url();
     expect(url).toMatch(/s=tun-different-subnets/);
     expect(url).toMatch(/seed=1/);

@@ -90,6 +90,8 @@ export async function viewState(page: Page): Promise<string> {
       row: document.querySelector('.row.current')?.textContent,
       kernel: document.querySelector('#pane-kernel')?.textContent,
       drop: (document.querySelector('#drop-banner') as HTMLElement).hidden ? '' : document.querySelector('#drop-banner')?.textContent,
+      tab: document.querySelector('.tabs [aria-selected="true"]')?.textContent,
+      packet: document.querySelector('#pane-packet .insp-head')?.textContent,
     });
   });
 }
