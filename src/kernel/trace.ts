@@ -138,7 +138,7 @@ export class TraceLog implements TraceSink {
 
 /** Drops every record but counts terminal verdicts: for fast runs with the trace off. */
 export class CountingSink implements TraceSink {
-  readonly terminalOnly = true;
+  readonly terminalOnly: boolean = true;
   delivered = 0;
   consumed = 0;
   dropped = 0;

@@ -13,7 +13,7 @@
  */
 import type { Ipv4, Tcp } from '../net/packet';
 import { formatIp4 } from '../net/addr';
-import type { TraceRecord, TraceSink } from '../kernel/trace';
+import { CountingSink, type TraceRecord, type TraceSink } from '../kernel/trace';
 import { releaseClient, startClient } from '../world/apps';
 import { NS_PER_S, type Ns } from '../sim/engine';
 import { destKey, type Dest } from '../ipvs/types';
@@ -22,26 +22,17 @@ import { MetricsRecorder, type RunResult } from './metrics';
 import { addrsOfHost, destName, prepare, type Prepared, WorkloadError } from './setup';
 
 /** Counts terminal verdicts (like CountingSink) and hands the director's IPVS drops to the run. */
-export class ScheduleSink implements TraceSink {
+export class ScheduleSink extends CountingSink {
   /** Only terminal records matter unless a downstream sink keeps everything. */
-  readonly terminalOnly: boolean;
-  delivered = 0;
-  consumed = 0;
-  dropped = 0;
-  readonly drops = new Map<string, number>();
+  override readonly terminalOnly: boolean;
   onRecord: ((r: Omit<TraceRecord, 'seq'>) => void) | null = null;
   constructor(readonly next: TraceSink | null = null) {
+    super();
     this.terminalOnly = next === null || next.terminalOnly === true;
   }
-  record(r: Omit<TraceRecord, 'seq'>): void {
-    if (r.verdict === 'deliver') this.delivered++;
-    else if (r.verdict === 'consumed') this.consumed++;
-    else if (r.verdict === 'drop') {
-      this.dropped++;
-      const c = r.reason?.code ?? 'unknown';
-      this.drops.set(c, (this.drops.get(c) ?? 0) + 1);
-      if (r.point === 'ipvs') this.onRecord?.(r);
-    }
+  override record(r: Omit<TraceRecord, 'seq'>): void {
+    super.record(r);
+    if (r.verdict === 'drop' && r.point === 'ipvs') this.onRecord?.(r);
     this.next?.record(r);
   }
 }

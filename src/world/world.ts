@@ -17,7 +17,7 @@ import { registerIpvsHooks } from '../ipvs/core';
 import type { Diagnostic } from '../config/diag';
 import type { Scenario, SourceLine, TrafficSpec } from '../config/scenario';
 import { parseScenario } from '../config/scenario';
-import { splitLine } from '../config/shell';
+import { splitLine, type SimpleCommand } from '../config/shell';
 import { runCommand } from '../config/commands';
 import type { ToolResult } from '../config/tool';
 import { type ClientResult, releaseClient, startClient, startServer } from './apps';
@@ -110,7 +110,7 @@ export class World {
     let err = '';
     let last: ToolResult = { exit: 0, stdout: '', stderr: '' };
     for (const cmd of split.commands) {
-      last = runCommand(cmd, { host: wh.host, ipvs: wh.ipvs, now: this.engine.now, files: wh.files, stdin });
+      last = runGuarded(wh, cmd, this.engine.now, stdin);
       out += last.stdout;
       err += last.stderr;
       if (last.exit !== 0) break;
@@ -185,6 +185,15 @@ function guessRole(name: string): string {
   return 'host';
 }
 
+/** Run one simple command on a host. A tool must never throw; if one does, the line is reported, not the run lost. */
+function runGuarded(wh: WorldHost, cmd: SimpleCommand, now: Ns, stdin?: string): ToolResult {
+  try {
+    return runCommand(cmd, { host: wh.host, ipvs: wh.ipvs, now, files: wh.files, stdin });
+  } catch (e) {
+    return { exit: 70, stdout: '', stderr: `internal error: ${(e as Error).message}\n`, errorAt: { word: 0, expected: 'a command lvsim can run (this is a bug in lvsim)' } };
+  }
+}
+
 /** Apply one command line; a failure becomes a diagnostic at the offending word. */
 function applyLine(world: World, host: string, line: SourceLine, file: string, diags: Diagnostic[], notApplied: NotApplied[]): ToolResult {
   const split = splitLine(line.text, line.col);
@@ -197,12 +206,7 @@ function applyLine(world: World, host: string, line: SourceLine, file: string, d
   const wh = world.hosts.get(host)!;
   let last: ToolResult = { exit: 0, stdout: '', stderr: '' };
   for (const cmd of split.commands) {
-    try {
-      last = runCommand(cmd, { host: wh.host, ipvs: wh.ipvs, now: world.engine.now, files: wh.files });
-    } catch (e) {
-      // A tool must never throw; if one does, the line is reported, not the run lost.
-      last = { exit: 70, stdout: '', stderr: `internal error: ${(e as Error).message}\n`, errorAt: { word: 0, expected: 'a command lvsim can run (this is a bug in lvsim)' } };
-    }
+    last = runGuarded(wh, cmd, world.engine.now);
     for (const w of last.warnings ?? []) {
       const word = cmd.words[Math.min(w.word, cmd.words.length - 1)];
       diags.push({ file, line: line.line, col: word.col, endCol: word.endCol, severity: 'warning', found: word.text, expected: w.message });

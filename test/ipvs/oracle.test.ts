@@ -71,7 +71,9 @@ function setup(ipvs: Ipvs, lines: string[]): { key: ServiceKey; sched: string } 
 const vectors = load();
 
 describe('recorded Linux 6.1 vectors, replayed through the connection table', () => {
-  if (vectors.length === 0) it.skip('no oracle directory', () => {});
+  it('finds the recorded vectors beside the project', () => {
+    expect(vectors.length).toBeGreaterThanOrEqual(7);
+  });
   for (const v of vectors) {
     it(`${v.id}`, () => {
       const engine = new Engine(1);

@@ -20,27 +20,9 @@ import {
   type Service,
 } from '../../../src/ipvs/types';
 import { addDest, ctx, delDest, editDest, makeService } from './helpers';
+import type { Vector } from '../../../src/world/replay';
 
 const ORACLE = new URL('../../../../shared/oracle/', import.meta.url);
-
-interface Step {
-  n: number;
-  do: 'connect' | 'release' | 'exec';
-  id?: string;
-  src?: string;
-  mode?: 'hold' | 'close';
-  host?: string;
-  cmd?: string;
-  command?: string;
-  expect?: { ok: boolean; rs?: string };
-  after?: Record<string, [number, number, number]>;
-}
-
-interface Vector {
-  id: string;
-  hosts: Record<string, { setup: string[] }>;
-  steps: Step[];
-}
 
 function hostPort(s: string): [string, number] {
   const i = s.lastIndexOf(':');
