@@ -409,7 +409,7 @@ class IpRun {
     else if (brd === '-') bcast = local.len <= 30 ? networkOf(local.addr, local.len) : null;
     else if (brd !== null) bcast = brd;
     const sc = scope ?? (local.addr >>> 24 === 127 ? 'host' : 'global');
-    const existing = d.addrs.find(a => a.addr === local!.addr && a.prefixLen === local!.len);
+    const existing = this.host.findAddr(d, local.addr, local.len);
     if (existing) {
       if (cmd === 'add') throw new ToolFail(2, 'RTNETLINK answers: File exists', localAt, 'an address not yet on the device');
       this.host.delAddr(d.name, local.addr, local.len);
@@ -888,10 +888,7 @@ class IpRun {
       && (exact === null || (r.dst === networkOf(exact.addr, exact.len) && r.len === exact.len));
     const routes = trieOrder(this.host.routes.filter(pick));
     if (flush) {
-      for (const r of routes) {
-        const i = this.host.routes.indexOf(r);
-        if (i >= 0) this.host.routes.splice(i, 1);
-      }
+      this.host.removeRoutes(routes);
       return '';
     }
     let out = '';

@@ -11,6 +11,7 @@ import type { TraceSink } from './trace';
 import { Sysctls } from './sysctl';
 import { Netfilter } from './netfilter';
 import { PacketIds } from './skb';
+import { type FibIndex, fibLookupLocal } from './route';
 
 export type DeviceKind = 'loopback' | 'ether' | 'ipip';
 
@@ -105,8 +106,17 @@ export class Host {
   readonly routes: Route[] = [];
   /** Neighbour entries keyed by neighKey (device ifindex and address). */
   readonly neigh = new Map<number, NeighEntry>();
-  /** Bumped on every change of `routes`; the FIB lookup cache checks it (route.ts). */
+  /**
+   * Bumped on every change of `routes`; the FIB index checks it (route.ts). Changes since
+   * `routeGenBase` only added the /32 local routes in `routePoints` (an `ip addr add A/32`: the
+   * kernel's trie gains one leaf and nothing else moves), so the index takes those in one by one
+   * instead of rebuilding: routeGen === routeGenBase + routePoints.length.
+   */
   routeGen = 0;
+  routeGenBase = 0;
+  readonly routePoints: Route[] = [];
+  /** The FIB index (route.ts), built on first lookup. */
+  fib: FibIndex | null = null;
   readonly sysctl = new Sysctls();
   readonly modules = new Set<string>();
   readonly snmp: Snmp = new Map();
@@ -186,8 +196,8 @@ export class Host {
 
   private removeDevice(d: NetDevice): void {
     this.setLinkDown(d);
+    this.forgetAddrs(d.addrs);
     d.addrs = [];
-    this.addrGen++;
     this.devices.delete(d.name);
     this.sysctl.removeDevice(d.name);
     for (const [k, n] of this.neigh) if (n.dev === d.name) this.neigh.delete(k);
@@ -208,7 +218,7 @@ export class Host {
   /** NETDEV_DOWN: fib_disable_ip removes every route through the device; neighbours are flushed. */
   private setLinkDown(d: NetDevice): void {
     d.up = false;
-    for (let i = this.routes.length - 1; i >= 0; i--) if (this.routes[i].dev === d.name) { this.routes.splice(i, 1); this.routeGen++; }
+    for (let i = this.routes.length - 1; i >= 0; i--) if (this.routes[i].dev === d.name) { this.routes.splice(i, 1); this.routesChanged(); }
     for (const [k, n] of this.neigh) if (n.dev === d.name && n.state !== 'PERMANENT') this.neigh.delete(k);
   }
 
@@ -264,62 +274,99 @@ export class Host {
   /** `ip addr add A/len dev D` (inet_rtm_newaddr / __inet_insert_ifa). */
   addAddr(devName: string, addr: Ip4, prefixLen: number, opts: { broadcast?: Ip4 | null; scope?: IfAddr['scope']; label?: string } = {}): IfAddr {
     const d = this.dev(devName);
-    if (d.addrs.some(a => a.addr === addr && a.prefixLen === prefixLen)) throw new KernelError('EEXIST', 'File exists');
-    // An address in a subnet the device already has becomes secondary (the first one stays primary).
-    const secondary = d.addrs.some(a => a.prefixLen === prefixLen && inPrefix(addr, a.addr, prefixLen));
+    if (this.findAddr(d, addr, prefixLen)) throw new KernelError('EEXIST', 'File exists');
+    // An address in a subnet the device already has (same mask) becomes secondary; the first
+    // one stays primary. A /32 is never anyone's secondary (same mask and subnet = same address).
+    const secondary = prefixLen < 32 && d.addrs.some(a => a.prefixLen === prefixLen && inPrefix(addr, a.addr, prefixLen));
     const scope = opts.scope ?? (addr >>> 24 === 127 ? 'host' : 'global');
     const bcast = opts.broadcast !== undefined ? opts.broadcast : prefixLen < 31 ? broadcastOf(addr, prefixLen) : null;
     const a: IfAddr = { addr, prefixLen, broadcast: bcast, scope, label: opts.label ?? devName, secondary };
     d.addrs.push(a);
-    // Keep the address set current instead of rebuilding it (workloads add client addresses as they run).
-    if (this.addrSet !== null && this.addrSetGen === this.addrGen) { this.addrSet.add(addr); this.addrSetGen++; }
+    this.addrCount.set(addr, (this.addrCount.get(addr) ?? 0) + 1);
     this.addrGen++;
     if (d.up) this.addAddrRoutes(d, a);
     return a;
   }
 
+  /** The address `addr/prefixLen` on `d`, if configured (a hash probe first: hosts may hold tens of thousands). */
+  findAddr(d: NetDevice, addr: Ip4, prefixLen: number): IfAddr | undefined {
+    if (!this.addrCount.has(addr)) return undefined;
+    return d.addrs.find(a => a.addr === addr && a.prefixLen === prefixLen);
+  }
+
   delAddr(devName: string, addr: Ip4, prefixLen: number | null): void {
     const d = this.dev(devName);
-    const i = d.addrs.findIndex(a => a.addr === addr && (prefixLen === null || a.prefixLen === prefixLen));
+    const i = this.addrCount.has(addr) ? d.addrs.findIndex(a => a.addr === addr && (prefixLen === null || a.prefixLen === prefixLen)) : -1;
     if (i < 0) throw new KernelError('EADDRNOTAVAIL', 'Cannot assign requested address');
     const [a] = d.addrs.splice(i, 1);
-    this.addrGen++;
+    const gone = [a];
     // Deleting a primary deletes its secondaries too (unless promote_secondaries).
     if (!a.secondary) {
-      d.addrs = d.addrs.filter(b => !(b.secondary && b.prefixLen === a.prefixLen && inPrefix(b.addr, a.addr, a.prefixLen)));
+      const keep: IfAddr[] = [];
+      for (const b of d.addrs) (b.secondary && b.prefixLen === a.prefixLen && inPrefix(b.addr, a.addr, a.prefixLen) ? gone : keep).push(b);
+      d.addrs = keep;
     }
+    this.forgetAddrs(gone);
     this.rebuildKernelRoutes(d);
   }
 
   flushAddrs(devName: string): void {
     const d = this.dev(devName);
+    this.forgetAddrs(d.addrs);
     d.addrs = [];
-    this.addrGen++;
     this.rebuildKernelRoutes(d);
+  }
+
+  private forgetAddrs(gone: readonly IfAddr[]): void {
+    for (const a of gone) {
+      const n = (this.addrCount.get(a.addr) ?? 1) - 1;
+      if (n > 0) this.addrCount.set(a.addr, n); else this.addrCount.delete(a.addr);
+    }
+    this.addrGen++;
   }
 
   /** Kernel routes follow the addresses; with no IPv4 address left, fib_disable_ip drops every route through the device. */
   private rebuildKernelRoutes(d: NetDevice): void {
     for (let i = this.routes.length - 1; i >= 0; i--) {
       const r = this.routes[i];
-      if (r.dev === d.name && (r.proto === 'kernel' || d.addrs.length === 0)) { this.routes.splice(i, 1); this.routeGen++; }
+      if (r.dev === d.name && (r.proto === 'kernel' || d.addrs.length === 0)) { this.routes.splice(i, 1); this.routesChanged(); }
     }
     if (d.up) for (const a of d.addrs) this.addAddrRoutes(d, a);
   }
 
   /** fib_add_ifaddr: the local-table entry, and the connected prefix route (not for /32, not for secondaries' duplicates). */
   private addAddrRoutes(d: NetDevice, a: IfAddr): void {
-    this.routes.push({ table: 'local', type: 'local', dst: a.addr, len: 32, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'host' }); this.routeGen++;
+    const local: Route = { table: 'local', type: 'local', dst: a.addr, len: 32, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'host' };
+    this.routes.push(local);
+    // Only a leaf for this one address (no prefix route, no broadcast): the FIB index takes it in place.
+    if (a.prefixLen === 32 && a.broadcast === null && d.kind !== 'loopback') this.routeAdded(local);
+    else this.routesChanged();
     if (a.prefixLen < 32 && !a.secondary && d.kind !== 'loopback') {
       const net = networkOf(a.addr, a.prefixLen);
       if (!this.routes.some(r => r.table === 'main' && r.dst === net && r.len === a.prefixLen && r.dev === d.name && r.proto === 'kernel')) {
-        this.routes.push({ table: 'main', type: 'unicast', dst: net, len: a.prefixLen, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'link' }); this.routeGen++;
+        this.routes.push({ table: 'main', type: 'unicast', dst: net, len: a.prefixLen, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'link' });
+        this.routesChanged();
       }
     }
     if (d.kind === 'loopback' && a.prefixLen < 32) {
       // 127.0.0.1/8 on lo makes the whole /8 local.
-      this.routes.push({ table: 'local', type: 'local', dst: networkOf(a.addr, a.prefixLen), len: a.prefixLen, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'host' }); this.routeGen++;
+      this.routes.push({ table: 'local', type: 'local', dst: networkOf(a.addr, a.prefixLen), len: a.prefixLen, gw: null, dev: d.name, src: a.addr, metric: 0, proto: 'kernel', scope: 'host' });
+      this.routesChanged();
     }
+  }
+
+  /** Any change of `routes`: every FIB index entry is stale. */
+  private routesChanged(): void {
+    this.routeGen++;
+    this.routeGenBase = this.routeGen;
+    this.routePoints.length = 0;
+  }
+
+  /** A /32 local route was appended; bounded, so a long run of them becomes one rebuild. */
+  private routeAdded(r: Route): void {
+    if (this.routePoints.length >= 1 << 16) { this.routesChanged(); return; }
+    this.routeGen++;
+    this.routePoints.push(r);
   }
 
   /** Every address configured on the host, with its device. */
@@ -329,41 +376,21 @@ export class Host {
 
   /** inet_addr_type == RTN_LOCAL: the address is configured on an up device (weak host: any device). */
   isLocal(addr: Ip4): boolean {
-    if (this.localGen !== this.routeGen || this.localLen !== this.routes.length) {
-      this.localCache.clear();
-      this.localGen = this.routeGen;
-      this.localLen = this.routes.length;
-    }
-    let v = this.localCache.get(addr);
-    if (v === undefined) {
-      v = false;
-      for (const r of this.routes) {
-        if (r.table === 'local' && r.type === 'local' && inPrefix(addr, r.dst, r.len)) { v = true; break; }
-      }
-      this.localCache.set(addr, v);
-    }
-    return v;
+    return fibLookupLocal(this, addr) !== null;
   }
-  private readonly localCache = new Map<Ip4, boolean>();
-  private localGen = -1;
-  private localLen = -1;
 
   /** inet_lookup_ifaddr_rcu: is `addr` configured on any device (up or not)? */
   hasAddr(addr: Ip4): boolean {
-    if (this.addrSet === null || this.addrSetGen !== this.addrGen) {
-      this.addrSet = new Set();
-      for (const d of this.devices.values()) for (const a of d.addrs) this.addrSet.add(a.addr);
-      this.addrSetGen = this.addrGen;
-    }
-    return this.addrSet.has(addr);
+    return this.addrCount.has(addr);
   }
   /** Bumped whenever an address is added or removed anywhere on the host. */
   addrGen = 0;
-  private addrSet: Set<Ip4> | null = null;
-  private addrSetGen = -1;
+  /** How many devices hold each configured address (the kernel's inet_addr_lst hash). */
+  private readonly addrCount = new Map<Ip4, number>();
 
   /** The device that holds `addr` (up or not), if any. */
   devOfAddr(addr: Ip4): NetDevice | null {
+    if (!this.addrCount.has(addr)) return null;
     for (const dev of this.devices.values()) if (dev.addrs.some(a => a.addr === addr)) return dev;
     return null;
   }
@@ -388,9 +415,10 @@ export class Host {
     const same = this.routes.findIndex(x => x.table === 'main' && x.dst === full.dst && x.len === full.len && x.metric === full.metric);
     if (same >= 0) {
       if (!replace) throw new KernelError('EEXIST', 'File exists');
-      this.routes.splice(same, 1); this.routeGen++;
+      this.routes.splice(same, 1);
     }
-    this.routes.push(full); this.routeGen++;
+    this.routes.push(full);
+    this.routesChanged();
   }
 
   delRoute(match: { dst: Ip4; len: number; gw?: Ip4 | null; dev?: string | null; metric?: number }): void {
@@ -398,7 +426,15 @@ export class Host {
       && (match.gw == null || x.gw === match.gw) && (match.dev == null || x.dev === match.dev)
       && (match.metric === undefined || x.metric === match.metric));
     if (i < 0) throw new KernelError('ESRCH', 'No such process');
-    this.routes.splice(i, 1); this.routeGen++;
+    this.routes.splice(i, 1);
+    this.routesChanged();
+  }
+
+  /** `ip route flush`: remove these routes (any table). */
+  removeRoutes(gone: readonly Route[]): void {
+    const set = new Set(gone);
+    for (let i = this.routes.length - 1; i >= 0; i--) if (set.has(this.routes[i])) this.routes.splice(i, 1);
+    this.routesChanged();
   }
 
   /** Main-table routes, as `ip route` lists them (longest prefix last is not its order: by insertion with defaults first). */

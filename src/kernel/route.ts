@@ -9,61 +9,87 @@ import { type Ip4, inPrefix, isLoopback, isMulticast, isZeronet, LIMITED_BROADCA
 import type { Host, NetDevice, Route } from './host';
 import type { DropReason } from './trace';
 
-interface FibCache { gen: number; len: number; map: Map<Ip4, Route | null> }
-const fibCaches = new WeakMap<Host, FibCache>();
-
 /**
- * fib_lookup: local table, then main; longest prefix, lowest metric, first inserted.
- * Results are cached per destination until the host's routes change (routeGen, or the
- * table's length for code that splices it directly).
+ * The FIB as lookups see it, indexed: the local table's /32 entries in a hash (a host may hold
+ * tens of thousands of client addresses), its shorter entries (127.0.0.0/8) and the main table
+ * in lists, main-table answers cached by destination, and the subnet broadcast addresses.
+ * Rebuilt when the host's routes change (Host.routeGen), or brought up to date in place when
+ * the changes only added /32 local routes (Host.routePoints: `ip addr add A/32`).
  */
-export function fibLookup(host: Host, dst: Ip4): Route | null {
-  let c = fibCaches.get(host);
-  if (!c || c.gen !== host.routeGen || c.len !== host.routes.length) {
-    c = { gen: host.routeGen, len: host.routes.length, map: new Map() };
-    fibCaches.set(host, c);
+export interface FibIndex {
+  gen: number;
+  readonly local32: Map<Ip4, Route>;
+  readonly localShort: Route[];
+  readonly main: Route[];
+  /** Answers by destination, local ones included (a /32 added in place is set here too). */
+  readonly cache: Map<Ip4, Route | null>;
+  readonly broadcasts: Set<Ip4>;
+}
+function fibOf(host: Host): FibIndex {
+  let f = host.fib;
+  if (f !== null && f.gen === host.routeGen) return f;
+  if (f !== null && f.gen >= host.routeGenBase && f.gen < host.routeGen) {
+    const pts = host.routePoints;
+    for (let i = f.gen - host.routeGenBase; i < pts.length; i++) {
+      const r = pts[i]!;
+      if (!f.local32.has(r.dst)) { f.local32.set(r.dst, r); f.cache.set(r.dst, r); }
+    }
+    f.gen = host.routeGen;
+    return f;
   }
-  const hit = c.map.get(dst);
+  f = { gen: host.routeGen, local32: new Map(), localShort: [], main: [], cache: new Map(), broadcasts: new Set() };
+  for (const r of host.routes) {
+    if (r.table === 'main') f.main.push(r);
+    else if (r.type === 'local') {
+      if (r.len !== 32) f.localShort.push(r);
+      else if (!f.local32.has(r.dst)) f.local32.set(r.dst, r);
+    }
+  }
+  for (const d of host.devices.values()) {
+    if (!d.up) continue;
+    for (const x of d.addrs) if (x.broadcast !== null) f.broadcasts.add(x.broadcast);
+  }
+  host.fib = f;
+  return f;
+}
+
+/** The local table's answer for `dst` (inet_addr_type == RTN_LOCAL), or null. */
+export function fibLookupLocal(host: Host, dst: Ip4): Route | null {
+  const f = fibOf(host);
+  const r = f.local32.get(dst);
+  if (r !== undefined) return r;
+  for (const x of f.localShort) if (inPrefix(dst, x.dst, x.len)) return x;
+  return null;
+}
+
+/** fib_lookup: local table, then main; longest prefix, lowest metric, first inserted. */
+export function fibLookup(host: Host, dst: Ip4): Route | null {
+  const f = fibOf(host);
+  const hit = f.cache.get(dst);
   if (hit !== undefined) return hit;
-  const r = fibLookupSlow(host, dst);
-  if (c.map.size > 65536) c.map.clear();
-  c.map.set(dst, r);
+  if (f.cache.size >= 65536) f.cache.clear();
+  const r = f.local32.get(dst) ?? fibLookupShort(host, f, dst);
+  f.cache.set(dst, r);
   return r;
 }
 
-function fibLookupSlow(host: Host, dst: Ip4): Route | null {
+function fibLookupShort(host: Host, f: FibIndex, dst: Ip4): Route | null {
+  for (const x of f.localShort) if (inPrefix(dst, x.dst, x.len)) return x;
   let best: Route | null = null;
-  for (const r of host.routes) {
-    if (r.table !== 'local' || r.type !== 'local') continue;
-    if (inPrefix(dst, r.dst, r.len)) return r;
-  }
-  for (const r of host.routes) {
-    if (r.table !== 'main') continue;
-    if (!inPrefix(dst, r.dst, r.len)) continue;
-    if (r.dev !== null) {
-      const d = host.devices.get(r.dev);
+  for (const x of f.main) {
+    if (!inPrefix(dst, x.dst, x.len)) continue;
+    if (x.dev !== null) {
+      const d = host.devices.get(x.dev);
       if (!d || !d.up) continue;
     }
-    if (!best || r.len > best.len || (r.len === best.len && r.metric < best.metric)) best = r;
+    if (!best || x.len > best.len || (x.len === best.len && x.metric < best.metric)) best = x;
   }
   return best;
 }
 
-const broadcasts = new WeakMap<Host, { gen: number; len: number; set: Set<Ip4> }>();
-
 /** Is `a` a broadcast address of one of the host's subnets (RTN_BROADCAST in the local table)? */
 function isSubnetBroadcast(host: Host, a: Ip4): boolean {
-  let c = broadcasts.get(host);
-  if (!c || c.gen !== host.routeGen || c.len !== host.routes.length) {
-    const set = new Set<Ip4>();
-    for (const d of host.devices.values()) {
-      if (!d.up) continue;
-      for (const x of d.addrs) if (x.broadcast !== null) set.add(x.broadcast);
-    }
-    c = { gen: host.routeGen, len: host.routes.length, set };
-    broadcasts.set(host, c);
-  }
-  return c.set.has(a);
+  return fibOf(host).broadcasts.has(a);
 }
 
 export type InputRoute =

@@ -11,7 +11,7 @@
  */
 import { type Ip4, formatEndpoint, formatIp4 } from '../net/addr';
 import { type Icmp, type Ipv4, type Tcp, EMPTY, IPPROTO_TCP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../net/packet';
-import { type Engine, type EventHandle, NS_PER_MS, NS_PER_S } from '../sim/engine';
+import { type Engine, type EventReceiver, type Ns, NS_PER_MS, NS_PER_S, Timer } from '../sim/engine';
 import type { Host } from './host';
 import type { Skb } from './skb';
 import { drop, ipSend, trace } from './ip';
@@ -51,7 +51,19 @@ const u32 = (n: number) => n >>> 0;
 /** Sequence comparison modulo 2^32: a < b. */
 const before = (a: number, b: number) => ((a - b) | 0) < 0;
 
-export class TcpSock {
+/**
+ * Wakeups of the socket's process (sk_data_ready, sk_state_change, ...): the application runs
+ * as its own event at the same instant, after the softirq that woke it. Coded events on the
+ * socket, so a wakeup allocates nothing.
+ */
+const WAKE_CONNECTED = 1;
+const WAKE_DATA = 2;
+const WAKE_PEER_CLOSED = 3;
+const WAKE_ERROR = 4;
+const WAKE_CLOSED = 5;
+const TIMEWAIT_DONE = 6;
+
+export class TcpSock implements EventReceiver {
   state: TcpState;
   iss = 0; sndUna = 0; sndNxt = 0; irs = 0; rcvNxt = 0;
   /** Bytes of application data not yet sent, and segments in flight. */
@@ -66,7 +78,10 @@ export class TcpSock {
   err: TcpErrno | null = null;
   private rto = TCP_TIMEOUT_INIT_NS;
   private retries = 0;
-  private rtoTimer: EventHandle | null = null;
+  /** The retransmission timer (icsk_retransmit_timer, armed with mod_timer semantics). */
+  private readonly rtoTimer: Timer;
+  /** Data received in order and not yet handed to the application (one entry per WAKE_DATA). */
+  private readonly rxQueue: Uint8Array[] = [];
   private tsOffset: number;
   tsRecent = 0;
   private ipId: number;
@@ -88,6 +103,36 @@ export class TcpSock {
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.created = host.engine.now;
+    this.rtoTimer = new Timer(host.engine, () => this.onRto());
+  }
+
+  /** Wake the application (or end TIME_WAIT). */
+  onEvent(code: number, _now: Ns): void {
+    const app = this.app;
+    switch (code) {
+      case WAKE_CONNECTED: app.onConnected?.(this); return;
+      case WAKE_DATA: { const d = this.rxQueue.shift()!; app.onData?.(this, d); return; }
+      case WAKE_PEER_CLOSED: app.onPeerClosed?.(this); return;
+      case WAKE_ERROR: app.onError?.(this, this.err!); app.onClosed?.(this); return;
+      case WAKE_CLOSED: app.onClosed?.(this); return;
+      case TIMEWAIT_DONE: {
+        const socks = table(this.host).socks;
+        const key = this.key();
+        if (socks.get(key) === this) socks.delete(key);
+        this.state = 'CLOSED';
+        return;
+      }
+    }
+  }
+
+  wake(code: number): void {
+    this.engine.afterCode(0, this, code);
+  }
+
+  /** Hand in-order data to the application. */
+  deliverData(data: Uint8Array): void {
+    this.rxQueue.push(data);
+    this.wake(WAKE_DATA);
   }
 
   get engine(): Engine {
@@ -196,14 +241,11 @@ export class TcpSock {
   }
 
   armRto(): void {
-    this.engine.cancel(this.rtoTimer);
-    this.rtoTimer = null;
-    if (!this.unacked.length || this.state === 'CLOSED') return;
-    this.rtoTimer = this.engine.after(this.rto, () => this.onRto());
+    if (!this.unacked.length || this.state === 'CLOSED') { this.rtoTimer.del(); return; }
+    this.rtoTimer.mod(this.engine.now + this.rto);
   }
 
   private onRto(): void {
-    this.rtoTimer = null;
     if (!this.unacked.length || this.state === 'CLOSED') return;
     const limit = this.state === 'SYN_SENT'
       ? this.host.sysctl.num('net.ipv4.tcp_syn_retries')
@@ -227,15 +269,13 @@ export class TcpSock {
     else if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') this.host.count('TcpEstabResets');
     this.err = err;
     this.destroy();
-    const app = this.app;
-    this.engine.after(0, () => { app.onError?.(this, err); app.onClosed?.(this); });
+    this.wake(WAKE_ERROR);
   }
 
   destroy(): void {
     if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') this.host.count('TcpCurrEstab', -1);
     this.state = 'CLOSED';
-    this.engine.cancel(this.rtoTimer);
-    this.rtoTimer = null;
+    this.rtoTimer.del();
     table(this.host).socks.delete(this.key());
   }
 
@@ -270,22 +310,16 @@ export class TcpSock {
       if (this.finSent && this.sndUna === this.sndNxt) {
         if (this.state === 'FIN_WAIT1') this.state = 'FIN_WAIT2';
         else if (this.state === 'CLOSING') this.enterTimeWait();
-        else if (this.state === 'LAST_ACK') { this.destroy(); const app = this.app; this.engine.after(0, () => app.onClosed?.(this)); }
+        else if (this.state === 'LAST_ACK') { this.destroy(); this.wake(WAKE_CLOSED); }
       }
     }
   }
 
   enterTimeWait(): void {
     this.state = 'TIME_WAIT';
-    this.engine.cancel(this.rtoTimer);
-    this.rtoTimer = null;
-    const key = this.key();
-    this.engine.after(TCP_TIMEWAIT_NS, () => {
-      if (table(this.host).socks.get(key) === this) table(this.host).socks.delete(key);
-      this.state = 'CLOSED';
-    });
-    const app = this.app;
-    this.engine.after(0, () => app.onClosed?.(this));
+    this.rtoTimer.del();
+    this.engine.afterCode(TCP_TIMEWAIT_NS, this, TIMEWAIT_DONE);
+    this.wake(WAKE_CLOSED);
   }
 }
 
@@ -437,8 +471,7 @@ function segmentArrived(s: TcpSock, th: Tcp): void {
       s.state = 'ESTABLISHED';
       host.count('TcpCurrEstab');
       s.output(TCP_ACK, s.sndNxt, EMPTY);
-      const app = s.app;
-      s.engine.after(0, () => app.onConnected?.(s));
+      s.wake(WAKE_CONNECTED);
     }
     return;
   }
@@ -454,8 +487,7 @@ function segmentArrived(s: TcpSock, th: Tcp): void {
     host.count('TcpCurrEstab');
     const l = (s as { listener?: Listener }).listener!;
     s.app = l.accept(s);
-    const app = s.app;
-    s.engine.after(0, () => app.onConnected?.(s));
+    s.wake(WAKE_CONNECTED);
     // fall through: the ACK may carry data
   }
   if (th.flags & TCP_SYN) {
@@ -470,9 +502,7 @@ function segmentArrived(s: TcpSock, th: Tcp): void {
     if (th.seq === s.rcvNxt && !s.peerFin) {
       s.rcvNxt = u32(s.rcvNxt + th.data.length);
       s.received += th.data.length;
-      const app = s.app;
-      const data = th.data;
-      s.engine.after(0, () => app.onData?.(s, data));
+      s.deliverData(th.data);
     }
     needAck = true; // in order: ACK it; duplicate or out of order: duplicate ACK
   }
@@ -485,8 +515,7 @@ function segmentArrived(s: TcpSock, th: Tcp): void {
       case 'FIN_WAIT1': s.state = s.sndUna === s.sndNxt ? 'TIME_WAIT' : 'CLOSING'; break;
       case 'FIN_WAIT2': s.state = 'TIME_WAIT'; break;
     }
-    const app = s.app;
-    s.engine.after(0, () => app.onPeerClosed?.(s));
+    s.wake(WAKE_PEER_CLOSED);
   } else if ((th.flags & TCP_FIN) && s.peerFin) {
     needAck = true; // retransmitted FIN
   }

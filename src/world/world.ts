@@ -7,7 +7,7 @@
  */
 import { BROADCAST_MAC, type Ip4, formatIp4 } from '../net/addr';
 import type { Ethernet } from '../net/packet';
-import { Engine, NS_PER_MS, NS_PER_S, type Ns } from '../sim/engine';
+import { Engine, type EventReceiver, NS_PER_MS, NS_PER_S, type Ns } from '../sim/engine';
 import { Host, type NetDevice } from '../kernel/host';
 import { PacketIds } from '../kernel/skb';
 import { TraceLog, type TraceRecord, type TraceSink } from '../kernel/trace';
@@ -35,6 +35,77 @@ export interface Link {
   readonly name: string;
   readonly ends: ReadonlyArray<{ host: Host; dev: NetDevice }>;
   readonly latencyNs: Ns;
+}
+
+/**
+ * The frames in flight on one link. Every frame takes the link's latency, so they arrive in the
+ * order they were sent: a FIFO, and one coded event per frame that takes the head (no closure
+ * per hop; the engine runs equal times in insertion order).
+ */
+class Wire implements EventReceiver {
+  private frames: (Ethernet | undefined)[] = new Array(64);
+  private to = new Int32Array(64);
+  private pid = new Float64Array(64);
+  /** The original packet id of a flooded copy, else -1. */
+  private cause = new Float64Array(64);
+  private head = 0;
+  private count = 0;
+
+  constructor(private readonly world: World, private readonly link: Link) {}
+
+  /** A frame leaves end `from`: to the port with its MAC, to every other port when broadcast or unknown. */
+  send(from: number, frame: Ethernet, id: number): void {
+    const ends = this.link.ends;
+    let target = -1;
+    if (frame.dst !== BROADCAST_MAC) {
+      for (let i = 0; i < ends.length; i++) if (i !== from && ends[i]!.dev.mac === frame.dst) { target = i; break; }
+    }
+    if (target >= 0) { this.enqueue(target, frame, id, -1); return; }
+    if (ends.length < 2) {
+      const sender = ends[from]!;
+      sender.host.trace.record({ t: this.world.engine.now, host: sender.host.name, point: sender.dev.name, verdict: 'drop', dev: sender.dev.name, packet: { id, pkt: frame.payload }, reason: { code: 'link_down', dev: sender.dev.name }, note: `no other host on link ${this.link.name}` });
+      return;
+    }
+    let first = true;
+    for (let i = 0; i < ends.length; i++) {
+      if (i === from) continue;
+      this.enqueue(i, frame, first ? id : this.world.ids.next(), first ? -1 : id);
+      first = false;
+    }
+  }
+
+  private enqueue(to: number, frame: Ethernet, pid: number, cause: number): void {
+    if (this.count === this.to.length) this.grow();
+    const i = (this.head + this.count++) & (this.to.length - 1);
+    this.frames[i] = frame;
+    this.to[i] = to;
+    this.pid[i] = pid;
+    this.cause[i] = cause;
+    this.world.engine.afterCode(this.link.latencyNs, this, 0);
+  }
+
+  onEvent(): void {
+    const i = this.head;
+    const frame = this.frames[i]!;
+    this.frames[i] = undefined;
+    this.head = (i + 1) & (this.to.length - 1);
+    this.count--;
+    const t = this.link.ends[this.to[i]!]!;
+    const cause = this.cause[i]!;
+    netifReceive(t.host, t.dev, frame, this.pid[i]!, cause < 0 ? undefined : cause);
+  }
+
+  private grow(): void {
+    const n = this.to.length;
+    const frames: (Ethernet | undefined)[] = new Array(n * 2);
+    const to = new Int32Array(n * 2), pid = new Float64Array(n * 2), cause = new Float64Array(n * 2);
+    for (let k = 0; k < n; k++) {
+      const j = (this.head + k) & (n - 1);
+      frames[k] = this.frames[j]; to[k] = this.to[j]!; pid[k] = this.pid[j]!; cause[k] = this.cause[j]!;
+    }
+    this.frames = frames; this.to = to; this.pid = pid; this.cause = cause;
+    this.head = 0;
+  }
 }
 
 /** A line of setup or an exec step that did not apply. */
@@ -79,25 +150,10 @@ export class World {
       return { host: h, dev };
     });
     const link: Link = { name, ends: members, latencyNs };
-    for (const m of members) m.dev.xmit = (frame, id) => this.deliver(link, m.dev, frame, id);
+    const wire = new Wire(this, link);
+    members.forEach((m, i) => { m.dev.xmit = (frame, id) => wire.send(i, frame, id); });
     this.links.push(link);
     return link;
-  }
-
-  private deliver(link: Link, from: NetDevice, frame: Ethernet, id: number): void {
-    const others = link.ends.filter(e => e.dev !== from);
-    let targets = frame.dst === BROADCAST_MAC ? others : others.filter(e => e.dev.mac === frame.dst);
-    if (targets.length === 0) targets = others;
-    if (targets.length === 0) {
-      const sender = link.ends.find(e => e.dev === from)!;
-      sender.host.trace.record({ t: this.engine.now, host: sender.host.name, point: from.name, verdict: 'drop', dev: from.name, packet: { id, pkt: frame.payload }, reason: { code: 'link_down', dev: from.name }, note: `no other host on link ${link.name}` });
-      return;
-    }
-    targets.forEach((t, i) => {
-      const pid = i === 0 ? id : this.ids.next();
-      const cause = i === 0 ? undefined : id;
-      this.engine.after(link.latencyNs, () => netifReceive(t.host, t.dev, frame, pid, cause));
-    });
   }
 
   /** Run one command line on a host, as a user would type it. */
