@@ -226,6 +226,8 @@ export class Host {
     const d = this.dev(name);
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65536) throw new KernelError('EINVAL', `mtu ${mtu} out of range`);
     d.mtu = mtu;
+    // NETDEV_CHANGEMTU: cached routes carry the old MTU (fib_sync_mtu, rt_cache_flush).
+    this.routesChanged();
   }
 
   /** Up, and for ethernet devices, attached to a segment. */

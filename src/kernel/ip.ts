@@ -11,7 +11,7 @@ import { type Ethernet, type Ipv4, ETH_P_IP, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO
 import type { Host, NetDevice } from './host';
 import type { Skb } from './skb';
 import type { DropReason, Hook, Verdict } from './trace';
-import { type OutputRoute, ipRouteInput, ipRouteOutput, isSubnetBroadcast } from './route';
+import { type CachedOutput, type OutputRoute, ipRouteInput, ipRouteOutput, ipRouteOutputAnySrc, isSubnetBroadcast } from './route';
 import { arpRcv, neighOutput } from './neigh';
 import { icmpRcv, icmpSend } from './icmp';
 import { ipipRcv } from './ipip';
@@ -139,7 +139,8 @@ function ipForward(host: Host, skb: Skb): void {
     icmpSend(host, skb, 11, 0);
     return;
   }
-  const rt = ipRouteOutput(host, p.dst, p.src);
+  // The route of ip_route_input_slow: the source plays no part in choosing it.
+  const rt = ipRouteOutputAnySrc(host, p.dst);
   if (!rt || rt.local) {
     host.count('IpOutNoRoutes');
     drop(host, skb, 'FORWARD', { code: 'no_route', dst: p.dst });
@@ -166,9 +167,10 @@ function ipForward(host: Host, skb: Skb): void {
  * Send a locally generated datagram (ip_queue_xmit / ip_send_skb). The source must already
  * be set or is filled from the route. Returns false (after tracing the drop) with no route.
  */
-export function ipSend(host: Host, pkt: Ipv4, cause?: number): boolean {
+export function ipSend(host: Host, pkt: Ipv4, cause?: number, route?: OutputRoute | null): boolean {
   const skb: Skb = { id: host.ids.next(), pkt, dev: null, cause };
-  const rt = ipRouteOutput(host, pkt.dst, pkt.src === 0 ? null : pkt.src);
+  // A socket passes the route it holds (sk_dst_cache); others are routed here.
+  const rt = route !== undefined ? route : ipRouteOutput(host, pkt.dst, pkt.src === 0 ? null : pkt.src);
   if (!rt) {
     host.count('IpOutNoRoutes');
     trace(host, skb, 'socket', 'send');
@@ -193,7 +195,7 @@ export function ipLocalOut(host: Host, skb: Skb, rt: OutputRoute): void {
 }
 
 /** ip_output: POSTROUTING, then ip_finish_output (MTU) and the neighbour layer. */
-function ipOutput(host: Host, skb: Skb, rt: OutputRoute): void {
+function ipOutput(host: Host, skb: Skb, rt: CachedOutput): void {
   if (!hook(host, skb, 'POSTROUTING', null, rt.dev)) return;
   const len = ipv4TotalLength(skb.pkt);
   if (len > rt.mtu && skb.pkt.df && !skb.ignoreDf && !rt.local) {

@@ -23,8 +23,13 @@ export interface FibIndex {
   readonly main: Route[];
   /** Answers by destination, local ones included (a /32 added in place is set here too). */
   readonly cache: Map<Ip4, Route | null>;
+  /** Output routes by destination, with the source inet_select_addr picks (rebuilt with the index). */
+  readonly out: Map<Ip4, CachedOutput | null>;
   readonly broadcasts: Set<Ip4>;
 }
+
+/** An output route whose source may be missing (no address to pick): only a fixed source will do. */
+export type CachedOutput = Omit<OutputRoute, 'src'> & { readonly src: Ip4 | null };
 function fibOf(host: Host): FibIndex {
   let f = host.fib;
   if (f !== null && f.gen === host.routeGen) return f;
@@ -32,12 +37,12 @@ function fibOf(host: Host): FibIndex {
     const pts = host.routePoints;
     for (let i = f.gen - host.routeGenBase; i < pts.length; i++) {
       const r = pts[i]!;
-      if (!f.local32.has(r.dst)) { f.local32.set(r.dst, r); f.cache.set(r.dst, r); }
+      if (!f.local32.has(r.dst)) { f.local32.set(r.dst, r); f.cache.set(r.dst, r); f.out.delete(r.dst); }
     }
     f.gen = host.routeGen;
     return f;
   }
-  f = { gen: host.routeGen, local32: new Map(), localShort: [], main: [], cache: new Map(), broadcasts: new Set() };
+  f = { gen: host.routeGen, local32: new Map(), localShort: [], main: [], cache: new Map(), out: new Map(), broadcasts: new Set() };
   for (const r of host.routes) {
     if (r.table === 'main') f.main.push(r);
     else if (r.type === 'local') {
@@ -181,17 +186,37 @@ export interface OutputRoute {
  * still chosen by destination only. Returns null for ENETUNREACH.
  */
 export function ipRouteOutput(host: Host, dst: Ip4, fixedSrc: Ip4 | null = null): OutputRoute | null {
+  const o = ipRouteOutputAnySrc(host, dst);
+  if (o === null) return null;
+  if (fixedSrc === null) return o.src === null ? null : o as OutputRoute;
+  return o.src === fixedSrc ? o as OutputRoute : { ...o, src: fixedSrc };
+}
+
+/**
+ * The output route to `dst` whatever the source (forwarding needs none), cached in the FIB
+ * index: routes are shared, immutable answers until the host's routes or MTUs change.
+ */
+export function ipRouteOutputAnySrc(host: Host, dst: Ip4): CachedOutput | null {
+  const f = fibOf(host);
+  let o = f.out.get(dst);
+  if (o !== undefined) return o;
+  o = outputRouteSlow(host, dst);
+  if (f.out.size >= 65536) f.out.clear();
+  f.out.set(dst, o);
+  return o;
+}
+
+function outputRouteSlow(host: Host, dst: Ip4): CachedOutput | null {
   const route = fibLookup(host, dst);
   if (!route || route.type === 'unreachable' || route.type === 'blackhole' || route.type === 'prohibit') return null;
   if (route.type === 'local') {
     const lo = host.devices.get('lo')!;
-    return { route, dev: lo, nexthop: dst, src: fixedSrc ?? dst, mtu: lo.mtu, local: true };
+    return { route, dev: lo, nexthop: dst, src: dst, mtu: lo.mtu, local: true };
   }
   const dev = route.dev ? host.devices.get(route.dev) : undefined;
   if (!dev || !dev.up) return null;
   const nexthop = route.gw ?? dst;
-  const src = fixedSrc ?? route.src ?? inetSelectAddr(host, dev, nexthop);
-  if (src === null) return null;
+  const src = route.src ?? inetSelectAddr(host, dev, nexthop);
   return { route, dev, nexthop, src, mtu: route.mtu ?? dev.mtu, local: false };
 }
 

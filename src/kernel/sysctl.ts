@@ -123,6 +123,7 @@ export class Sysctls {
 
   removeDevice(dev: string): void {
     if (!this.devs.delete(dev)) return;
+    this.gen++;
     this.conf.delete(dev);
     for (const k of Object.keys(DEVCONF_DEFAULTS)) this.values.delete(`net.ipv4.conf.${dev}.${k}`);
   }
@@ -142,6 +143,7 @@ export class Sysctls {
 
   private addConf(dev: string, from: Readonly<Record<string, number>>): void {
     const c: Record<string, number> = { ...from };
+    this.gen++;
     this.conf.set(dev, c);
     for (const [k, v] of Object.entries(c)) this.values.set(`net.ipv4.conf.${dev}.${k}`, String(v));
   }
@@ -156,9 +158,18 @@ export class Sysctls {
 
   /** Numeric value of a host-wide key (0 when absent). */
   num(key: string): number {
-    const v = this.values.get(key);
-    return v === undefined ? 0 : parseInt(v, 10) || 0;
+    // Read per packet (ip_default_ttl, vs.pmtu_disc, ...): parsed once per value written.
+    if (this.numsGen !== this.gen) { this.nums.clear(); this.numsGen = this.gen; }
+    let n = this.nums.get(key);
+    if (n === undefined) {
+      const v = this.values.get(key);
+      n = v === undefined ? 0 : parseInt(v, 10) || 0;
+      this.nums.set(key, n);
+    }
+    return n;
   }
+  private readonly nums = new Map<string, number>();
+  private numsGen = -1;
 
   /**
    * The live devconf record of a device (or 'all'), for the packet path to read knobs as

@@ -16,7 +16,7 @@ import type { Host } from './host';
 import type { Skb } from './skb';
 import { drop, ipSend, trace } from './ip';
 import { defaultTtl } from './icmp';
-import { ipRouteOutput } from './route';
+import { type OutputRoute, ipRouteOutput } from './route';
 
 export type TcpState =
   | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT1' | 'FIN_WAIT2' | 'CLOSE_WAIT'
@@ -116,9 +116,7 @@ export class TcpSock implements EventReceiver {
       case WAKE_ERROR: app.onError?.(this, this.err!); app.onClosed?.(this); return;
       case WAKE_CLOSED: app.onClosed?.(this); return;
       case TIMEWAIT_DONE: {
-        const socks = table(this.host).socks;
-        const key = this.key();
-        if (socks.get(key) === this) socks.delete(key);
+        table(this.host).socks.remove(this);
         this.state = 'CLOSED';
         return;
       }
@@ -139,18 +137,29 @@ export class TcpSock implements EventReceiver {
     return this.host.engine;
   }
 
-  key(): SockKey {
-    return sockKey(this.laddr, this.lport, this.raddr, this.rport);
-  }
 
   toString(): string {
     return `${formatEndpoint(this.laddr, this.lport)} <-> ${formatEndpoint(this.raddr, this.rport)} ${this.state}`;
   }
 
+  /**
+   * The socket's route (sk_dst_cache): kept while the host's routes are unchanged, as the
+   * kernel revalidates a cached dst by its generation (rt_genid).
+   */
+  route(): OutputRoute | null {
+    if (this.dstGen !== this.host.routeGen) {
+      this.dst = ipRouteOutput(this.host, this.raddr, this.laddr);
+      this.dstGen = this.host.routeGen;
+    }
+    return this.dst;
+  }
+  private dst: OutputRoute | null = null;
+  private dstGen = -1;
+
   /** Path MTU towards the peer: learned PMTU, else the route's MTU. */
   pathMtu(): number {
     const learned = this.host.pmtu.get(this.raddr);
-    const rt = ipRouteOutput(this.host, this.raddr, this.laddr);
+    const rt = this.route();
     const m = rt ? rt.mtu : 1500;
     return learned !== undefined ? Math.min(learned, m) : m;
   }
@@ -232,11 +241,11 @@ export class TcpSock implements EventReceiver {
     };
     this.ipId = (this.ipId + 1) & 0xffff;
     this.host.count('TcpOutSegs');
-    ipSend(this.host, pkt);
+    ipSend(this.host, pkt, undefined, this.route());
   }
 
   private routeMss(): number {
-    const rt = ipRouteOutput(this.host, this.raddr, this.laddr);
+    const rt = this.route();
     return (rt ? rt.mtu : 1500) - 40;
   }
 
@@ -276,7 +285,7 @@ export class TcpSock implements EventReceiver {
     if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') this.host.count('TcpCurrEstab', -1);
     this.state = 'CLOSED';
     this.rtoTimer.del();
-    table(this.host).socks.delete(this.key());
+    table(this.host).socks.remove(this);
   }
 
   /** tcp_v4_mtu_reduced + tcp_simple_retransmit: resend what is in flight at the new MSS. */
@@ -337,31 +346,31 @@ export interface Listener {
 class SockMap {
   private readonly byRemote = new Map<number, Map<number, TcpSock>>();
   size = 0;
-  get(key: SockKey): TcpSock | undefined {
-    return this.byRemote.get(key.r)?.get(key.l);
+  get(laddr: Ip4, lport: number, raddr: Ip4, rport: number): TcpSock | undefined {
+    return this.byRemote.get(raddr * 65536 + rport)?.get(laddr * 65536 + lport);
   }
-  has(key: SockKey): boolean {
-    return this.get(key) !== undefined;
+  add(s: TcpSock): void {
+    const r = s.raddr * 65536 + s.rport;
+    const l = s.laddr * 65536 + s.lport;
+    let m = this.byRemote.get(r);
+    if (!m) this.byRemote.set(r, (m = new Map()));
+    if (!m.has(l)) this.size++;
+    m.set(l, s);
   }
-  set(key: SockKey, s: TcpSock): void {
-    let m = this.byRemote.get(key.r);
-    if (!m) this.byRemote.set(key.r, (m = new Map()));
-    if (!m.has(key.l)) this.size++;
-    m.set(key.l, s);
-  }
-  delete(key: SockKey): boolean {
-    const m = this.byRemote.get(key.r);
-    if (!m || !m.delete(key.l)) return false;
-    if (m.size === 0) this.byRemote.delete(key.r);
+  /** Unhash `s` (if the 4-tuple still names it: a TIME_WAIT socket may have been replaced). */
+  remove(s: TcpSock): void {
+    const r = s.raddr * 65536 + s.rport;
+    const m = this.byRemote.get(r);
+    const l = s.laddr * 65536 + s.lport;
+    if (!m || m.get(l) !== s) return;
+    m.delete(l);
+    if (m.size === 0) this.byRemote.delete(r);
     this.size--;
-    return true;
   }
   *values(): IterableIterator<TcpSock> {
     for (const m of this.byRemote.values()) yield* m.values();
   }
 }
-
-interface SockKey { readonly r: number; readonly l: number }
 
 interface TcpTable {
   readonly socks: SockMap;
@@ -376,9 +385,6 @@ export function table(host: Host): TcpTable {
   return t;
 }
 
-function sockKey(laddr: Ip4, lport: number, raddr: Ip4, rport: number): SockKey {
-  return { r: raddr * 65536 + rport, l: laddr * 65536 + lport };
-}
 
 /** listen() on addr:port (addr 0 = any local address). */
 export function tcpListen(host: Host, addr: Ip4, port: number, name: string, accept: (s: TcpSock) => TcpApp): void {
@@ -397,10 +403,10 @@ export function tcpConnect(host: Host, src: Ip4, sport: number, dst: Ip4, dport:
   if (lport === 0) {
     const rng = host.engine.rng(`tcp:ports:${host.name}`);
     const t = table(host);
-    do lport = 32768 + rng.int(0, 60999 - 32768); while (t.socks.has(sockKey(laddr, lport, dst, dport)));
+    do lport = 32768 + rng.int(0, 60999 - 32768); while (t.socks.get(laddr, lport, dst, dport) !== undefined);
   }
   const s = new TcpSock(host, laddr, lport, dst, dport, app, 'SYN_SENT');
-  table(host).socks.set(s.key(), s);
+  table(host).socks.add(s);
   s.connect();
   return s;
 }
@@ -411,7 +417,7 @@ export function tcpV4Rcv(host: Host, skb: Skb): void {
   const th = ip.payload as Tcp;
   host.count('TcpInSegs');
   const t = table(host);
-  const s = t.socks.get(sockKey(ip.dst, th.dport, ip.src, th.sport));
+  const s = t.socks.get(ip.dst, th.dport, ip.src, th.sport);
   if (s) {
     trace(host, skb, 'socket', 'deliver', host.trace.terminalOnly ? undefined : { note: `${s.state} ${formatEndpoint(ip.dst, th.dport)} <- ${formatEndpoint(ip.src, th.sport)}` });
     segmentArrived(s, th);
@@ -425,7 +431,7 @@ export function tcpV4Rcv(host: Host, skb: Skb): void {
     child.rcvNxt = u32(th.seq + 1);
     child.peerMss = th.options?.mss ?? 536;
     child.tsRecent = th.options?.ts?.[0] ?? 0;
-    t.socks.set(child.key(), child);
+    t.socks.add(child);
     host.count('TcpPassiveOpens');
     child.unacked.push({ seq: child.iss, data: EMPTY, flags: TCP_SYN | TCP_ACK });
     child.sndNxt = u32(child.iss + 1);
@@ -527,7 +533,7 @@ function segmentArrived(s: TcpSock, th: Tcp): void {
 export function tcpV4Err(host: Host, quoted: Ipv4, icmp: Icmp): boolean {
   const th = quoted.payload;
   if (th.proto !== 'tcp') return false;
-  const s = table(host).socks.get(sockKey(quoted.src, th.sport, quoted.dst, th.dport));
+  const s = table(host).socks.get(quoted.src, th.sport, quoted.dst, th.dport);
   if (!s) return false;
   if (icmp.type === 3 && icmp.code === 4) {
     s.mtuReduced();
