@@ -12,6 +12,7 @@ import { Sysctls } from './sysctl';
 import { Netfilter } from './netfilter';
 import { PacketIds } from './skb';
 import { type FibIndex, fibLookupLocal } from './route';
+import type { TcpTable } from './tcp';
 
 export type DeviceKind = 'loopback' | 'ether' | 'ipip';
 
@@ -117,6 +118,8 @@ export class Host {
   readonly routePoints: Route[] = [];
   /** The FIB index (route.ts), built on first lookup. */
   fib: FibIndex | null = null;
+  /** Sockets and listeners (tcp.ts), created on first use. */
+  tcp: TcpTable | null = null;
   readonly sysctl = new Sysctls();
   readonly modules = new Set<string>();
   readonly snmp: Snmp = new Map();
@@ -140,7 +143,8 @@ export class Host {
   // --- counters ----------------------------------------------------------------------
 
   count(mib: string, n = 1): void {
-    this.snmp.set(mib, (this.snmp.get(mib) ?? 0) + n);
+    const m = this.snmp;
+    m.set(mib, (m.get(mib) ?? 0) + n);
   }
 
   // --- devices -----------------------------------------------------------------------

@@ -31,7 +31,7 @@ export function drop(host: Host, skb: Skb, point: string, reason: DropReason, no
 
 /** Run a hook; trace accept or drop. Returns true if the packet goes on. */
 function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
-  const v = host.nf.run(skb, { hook: h, in: inDev, out: outDev });
+  const v = host.nf.run(skb, h, inDev, outDev);
   if (v.verdict === 'accept') {
     trace(host, skb, h, 'accept');
     return true;

@@ -58,7 +58,7 @@ export function ipipRcv(host: Host, skb: Skb): void {
   tun.stats.rxBytes += ipv4TotalLength(innerPkt);
   skb.pkt = innerPkt;
   skb.dev = tun;
-  trace(host, skb, tun.name, 'decap', { dev: tun.name, note: `outer ${formatIp4(outer.src)} > ${formatIp4(outer.dst)} removed; inner enters ip_rcv on ${tun.name}` });
+  if (!host.trace.terminalOnly) trace(host, skb, tun.name, 'decap', { dev: tun.name, note: `outer ${formatIp4(outer.src)} > ${formatIp4(outer.dst)} removed; inner enters ip_rcv on ${tun.name}` });
   ipRcv(host, skb);
 }
 

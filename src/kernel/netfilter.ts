@@ -34,17 +34,23 @@ export interface NfHookOps {
 
 export class Netfilter {
   private readonly ops = new Map<Hook, NfHookOps[]>();
+  /** Hooks with at least one handler: the packet path skips the others without a lookup. */
+  private readonly used = new Set<Hook>();
 
   register(op: NfHookOps): void {
     const list = this.ops.get(op.hook) ?? [];
     list.push(op);
     list.sort((a, b) => a.priority - b.priority);
     this.ops.set(op.hook, list);
+    this.used.add(op.hook);
   }
 
   unregister(name: string, hook: Hook): void {
     const list = this.ops.get(hook);
-    if (list) this.ops.set(hook, list.filter(o => o.name !== name));
+    if (!list) return;
+    const rest = list.filter(o => o.name !== name);
+    this.ops.set(hook, rest);
+    if (rest.length === 0) this.used.delete(hook);
   }
 
   /** Handlers on a hook, in the order they run. */
@@ -52,11 +58,11 @@ export class Netfilter {
     return this.ops.get(hook) ?? [];
   }
 
-  /** nf_hook_slow: run handlers until one does not accept. */
-  run(skb: Skb, state: NfHookState): NfVerdict {
-    const list = this.ops.get(state.hook);
-    if (!list) return NF_ACCEPT;
-    for (const op of list) {
+  /** nf_hook_slow: run handlers until one does not accept (nf_hook's empty-list fast path first). */
+  run(skb: Skb, hook: Hook, inDev: NetDevice | null, outDev: NetDevice | null): NfVerdict {
+    if (!this.used.has(hook)) return NF_ACCEPT;
+    const state: NfHookState = { hook, in: inDev, out: outDev };
+    for (const op of this.ops.get(hook)!) {
       const v = op.fn(skb, state);
       if (v.verdict !== 'accept') return v;
     }

@@ -80,6 +80,8 @@ export class TcpSock implements EventReceiver {
   private retries = 0;
   /** The retransmission timer (icsk_retransmit_timer, armed with mod_timer semantics). */
   private readonly rtoTimer: Timer;
+  /** Next socket in the same hash bucket (SockMap). */
+  hashNext: TcpSock | undefined = undefined;
   /** Data received in order and not yet handed to the application (one entry per WAKE_DATA). */
   private readonly rxQueue: Uint8Array[] = [];
   private tsOffset: number;
@@ -147,11 +149,21 @@ export class TcpSock implements EventReceiver {
    * kernel revalidates a cached dst by its generation (rt_genid).
    */
   route(): OutputRoute | null {
-    if (this.dstGen !== this.host.routeGen) {
-      this.dst = ipRouteOutput(this.host, this.raddr, this.laddr);
-      this.dstGen = this.host.routeGen;
+    const h = this.host;
+    if (this.dstGen !== h.routeGen) {
+      if (!this.stillRoutes()) this.dst = ipRouteOutput(h, this.raddr, this.laddr);
+      this.dstGen = h.routeGen;
     }
     return this.dst;
+  }
+
+  /** Only /32 local routes for other addresses were added since: the cached route still holds. */
+  private stillRoutes(): boolean {
+    const h = this.host;
+    if (this.dst === null || this.dstGen < h.routeGenBase || h.routeGen - this.dstGen > 8) return false;
+    const pts = h.routePoints;
+    for (let i = this.dstGen - h.routeGenBase; i < pts.length; i++) if (pts[i]!.dst === this.raddr) return false;
+    return true;
   }
   private dst: OutputRoute | null = null;
   private dstGen = -1;
@@ -340,48 +352,63 @@ export interface Listener {
 }
 
 /**
- * Sockets by 4-tuple. Two numeric levels (remote addr:port, then local addr:port, each below
- * 2^48) instead of a string key: the lookup runs for every segment.
+ * Sockets by 4-tuple: a chained hash table as the kernel's established hash (inet_ehashfn),
+ * keyed by a 30-bit mix of the tuple so the Map keys stay small integers; a bucket is a list
+ * through TcpSock.hashNext, checked field by field.
  */
 class SockMap {
-  private readonly byRemote = new Map<number, Map<number, TcpSock>>();
+  private readonly buckets = new Map<number, TcpSock>();
   size = 0;
   get(laddr: Ip4, lport: number, raddr: Ip4, rport: number): TcpSock | undefined {
-    return this.byRemote.get(raddr * 65536 + rport)?.get(laddr * 65536 + lport);
+    let s = this.buckets.get(ehash(laddr, lport, raddr, rport));
+    while (s !== undefined) {
+      if (s.laddr === laddr && s.lport === lport && s.raddr === raddr && s.rport === rport) return s;
+      s = s.hashNext;
+    }
+    return undefined;
   }
+  /** Hash `s`, replacing a socket with the same 4-tuple (a TIME_WAIT one being reused). */
   add(s: TcpSock): void {
-    const r = s.raddr * 65536 + s.rport;
-    const l = s.laddr * 65536 + s.lport;
-    let m = this.byRemote.get(r);
-    if (!m) this.byRemote.set(r, (m = new Map()));
-    if (!m.has(l)) this.size++;
-    m.set(l, s);
+    const old = this.get(s.laddr, s.lport, s.raddr, s.rport);
+    if (old !== undefined) this.remove(old);
+    const h = ehash(s.laddr, s.lport, s.raddr, s.rport);
+    s.hashNext = this.buckets.get(h);
+    this.buckets.set(h, s);
+    this.size++;
   }
-  /** Unhash `s` (if the 4-tuple still names it: a TIME_WAIT socket may have been replaced). */
+  /** Unhash `s` if it is hashed. */
   remove(s: TcpSock): void {
-    const r = s.raddr * 65536 + s.rport;
-    const m = this.byRemote.get(r);
-    const l = s.laddr * 65536 + s.lport;
-    if (!m || m.get(l) !== s) return;
-    m.delete(l);
-    if (m.size === 0) this.byRemote.delete(r);
+    const h = ehash(s.laddr, s.lport, s.raddr, s.rport);
+    let x = this.buckets.get(h);
+    let prev: TcpSock | undefined;
+    while (x !== undefined && x !== s) { prev = x; x = x.hashNext; }
+    if (x === undefined) return;
+    if (prev === undefined) {
+      if (s.hashNext === undefined) this.buckets.delete(h); else this.buckets.set(h, s.hashNext);
+    } else prev.hashNext = s.hashNext;
+    s.hashNext = undefined;
     this.size--;
   }
   *values(): IterableIterator<TcpSock> {
-    for (const m of this.byRemote.values()) yield* m.values();
+    for (let s of this.buckets.values()) for (; s !== undefined; s = s.hashNext!) yield s;
   }
 }
 
-interface TcpTable {
+function ehash(laddr: Ip4, lport: number, raddr: Ip4, rport: number): number {
+  let h = Math.imul(laddr ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ raddr, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16) ^ ((lport << 16) | rport), 0x27d4eb2f);
+  return (h ^ (h >>> 15)) & 0x3fffffff;
+}
+
+export interface TcpTable {
   readonly socks: SockMap;
   readonly listeners: Listener[];
 }
 
-const tables = new WeakMap<Host, TcpTable>();
-
 export function table(host: Host): TcpTable {
-  let t = tables.get(host);
-  if (!t) tables.set(host, (t = { socks: new SockMap(), listeners: [] }));
+  let t = host.tcp;
+  if (t === null) host.tcp = t = { socks: new SockMap(), listeners: [] };
   return t;
 }
 
@@ -425,7 +452,7 @@ export function tcpV4Rcv(host: Host, skb: Skb): void {
   }
   const l = t.listeners.find(x => x.port === th.dport && (x.addr === 0 || x.addr === ip.dst));
   if (l && (th.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) {
-    trace(host, skb, 'socket', 'deliver', { note: `SYN to listener ${l.name} on ${l.addr ? formatIp4(l.addr) : '*'}:${l.port}` });
+    trace(host, skb, 'socket', 'deliver', host.trace.terminalOnly ? undefined : { note: `SYN to listener ${l.name} on ${l.addr ? formatIp4(l.addr) : '*'}:${l.port}` });
     const child = new TcpSock(host, ip.dst, th.dport, ip.src, th.sport, {}, 'SYN_RECV');
     child.irs = th.seq;
     child.rcvNxt = u32(th.seq + 1);

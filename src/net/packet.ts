@@ -186,6 +186,13 @@ export function layersOf(p: Ethernet | Ipv4 | Arp): Layer[] {
 export const EMPTY = new Uint8Array(0);
 
 const enc = new TextEncoder();
+/** UTF-8 bytes of `s`; ASCII (every greeting and request line) without the encoder's call overhead. */
 export function bytes(s: string): Uint8Array {
-  return enc.encode(s);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return enc.encode(s);
+    out[i] = c;
+  }
+  return out;
 }

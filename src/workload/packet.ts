@@ -12,7 +12,6 @@
  * connection for its length, then closes first.
  */
 import type { Ipv4, Tcp } from '../net/packet';
-import { formatIp4 } from '../net/addr';
 import { CountingSink, type TraceRecord, type TraceSink } from '../kernel/trace';
 import { releaseClient, startClient } from '../world/apps';
 import { NS_PER_S, type Ns } from '../sim/engine';
@@ -153,7 +152,8 @@ export function runPacket(p: Prepared, sink: ScheduleSink, opts: PacketOptions =
     const cport = c.cport;
     if (!added.has(caddr)) {
       added.add(caddr);
-      world.exec(from.name, `ip addr add ${formatIp4(caddr)}/32 dev ${dev.name}`);
+      // What `ip addr add A/32 dev D` does (the command's parsing is not what is measured here).
+      from.host.addAddr(dev.name, caddr, 32);
     }
     byKey.set(caddr * 65536 + cport, idx);
     live++;
