@@ -21,8 +21,13 @@ import { udpRcv } from './udp';
 // --- trace helpers ------------------------------------------------------------------
 
 export function trace(host: Host, skb: Skb, point: string, verdict: Verdict, extra?: { note?: string; reason?: DropReason; dev?: string; frame?: Ethernet }): void {
-  if (host.trace.terminalOnly && verdict !== 'drop' && verdict !== 'deliver' && verdict !== 'consumed') return;
-  host.trace.record({ t: host.engine.now, host: host.name, point, verdict, packet: { id: skb.id, pkt: skb.pkt }, cause: skb.cause, ...extra });
+  const sink = host.trace;
+  if (sink.terminalOnly) {
+    if (verdict === 'deliver' || verdict === 'consumed') {
+      if (sink.tally) { sink.tally(verdict); return; }
+    } else if (verdict !== 'drop') return;
+  }
+  sink.record({ t: host.engine.now, host: host.name, point, verdict, packet: { id: skb.id, pkt: skb.pkt }, cause: skb.cause, ...extra });
 }
 
 export function drop(host: Host, skb: Skb, point: string, reason: DropReason, note?: string): void {

@@ -122,9 +122,13 @@ export interface TraceRecord {
 
 /** Receives records as they happen. */
 export interface TraceSink {
-  /** True when only terminal records (deliver, consumed, drop) matter: the hot path then skips the others. */
+  /**
+   * True when only the outcomes matter: the hot path then records drops only, and tells
+   * deliver and consumed verdicts to `tally` without building a record.
+   */
   readonly terminalOnly?: boolean;
   record(r: Omit<TraceRecord, 'seq'>): void;
+  tally?(verdict: 'deliver' | 'consumed'): void;
 }
 
 /** Keeps every record in memory; the default sink for CLI runs and the browser. */
@@ -143,6 +147,10 @@ export class CountingSink implements TraceSink {
   consumed = 0;
   dropped = 0;
   readonly drops = new Map<string, number>();
+  tally(verdict: 'deliver' | 'consumed'): void {
+    if (verdict === 'deliver') this.delivered++;
+    else this.consumed++;
+  }
   record(r: Omit<TraceRecord, 'seq'>): void {
     if (r.verdict === 'deliver') this.delivered++;
     else if (r.verdict === 'consumed') this.consumed++;

@@ -29,6 +29,10 @@ export class ScheduleSink extends CountingSink {
     super();
     this.terminalOnly = next === null || next.terminalOnly === true;
   }
+  override tally(verdict: 'deliver' | 'consumed'): void {
+    super.tally(verdict);
+    this.next?.tally?.(verdict);
+  }
   override record(r: Omit<TraceRecord, 'seq'>): void {
     super.record(r);
     if (r.verdict === 'drop' && r.point === 'ipvs') this.onRecord?.(r);
