@@ -7,6 +7,7 @@
  */
 import { type Ip4, type Mac, formatIp4, inPrefix, networkOf, broadcastOf, prefixMask } from '../net/addr';
 import type { Engine } from '../sim/engine';
+import { AddrMap } from '../net/addrmap';
 import type { TraceSink } from './trace';
 import { Sysctls } from './sysctl';
 import { Netfilter } from './netfilter';
@@ -102,11 +103,42 @@ export const KNOWN_MODULES = new Set([
 
 let macCounter = 0;
 
+const P32 = 4294967296;
+
+/**
+ * The neighbour table: entries in creation order under their neighKey (what `ip neigh` lists),
+ * and per device by address for the lookup every transmitted packet makes.
+ */
+export class NeighTable {
+  private readonly all = new Map<number, NeighEntry>();
+  private readonly byDev = new Map<number, AddrMap<NeighEntry>>();
+  get size(): number { return this.all.size; }
+  get(key: number): NeighEntry | undefined { return this.all.get(key); }
+  lookup(ifindex: number, ip: Ip4): NeighEntry | undefined { return this.byDev.get(ifindex)?.get(ip); }
+  set(key: number, e: NeighEntry): this {
+    this.all.set(key, e);
+    const ifindex = Math.floor(key / P32);
+    let m = this.byDev.get(ifindex);
+    if (!m) this.byDev.set(ifindex, (m = new AddrMap()));
+    m.set(key - ifindex * P32, e);
+    return this;
+  }
+  delete(key: number): boolean {
+    if (!this.all.delete(key)) return false;
+    const ifindex = Math.floor(key / P32);
+    this.byDev.get(ifindex)?.delete(key - ifindex * P32);
+    return true;
+  }
+  values(): IterableIterator<NeighEntry> { return this.all.values(); }
+  /** Entries with their keys; a snapshot, so deleting while iterating is safe. */
+  [Symbol.iterator](): IterableIterator<[number, NeighEntry]> { return [...this.all][Symbol.iterator](); }
+}
+
 export class Host {
   readonly devices = new Map<string, NetDevice>();
   readonly routes: Route[] = [];
   /** Neighbour entries keyed by neighKey (device ifindex and address). */
-  readonly neigh = new Map<number, NeighEntry>();
+  readonly neigh = new NeighTable();
   /**
    * Bumped on every change of `routes`; the FIB index checks it (route.ts). Changes since
    * `routeGenBase` only added the /32 local routes in `routePoints` (an `ip addr add A/32`: the
@@ -131,7 +163,7 @@ export class Host {
   /** Packet ids; the world gives every host the same allocator. */
   ids = new PacketIds();
   /** Learned path MTUs (from ICMP fragmentation-needed), by destination. */
-  readonly pmtu = new Map<Ip4, number>();
+  readonly pmtu = new AddrMap<number>();
 
   constructor(readonly name: string, readonly engine: Engine, public trace: TraceSink, readonly macBase = ++macCounter) {
     // A booted host: lo is up with 127.0.0.1/8 (a fresh network namespace would have it down).
@@ -392,7 +424,7 @@ export class Host {
   /** Bumped whenever an address is added or removed anywhere on the host. */
   addrGen = 0;
   /** How many devices hold each configured address (the kernel's inet_addr_lst hash). */
-  private readonly addrCount = new Map<Ip4, number>();
+  private readonly addrCount = new AddrMap<number>();
 
   /** The device that holds `addr` (up or not), if any. */
   devOfAddr(addr: Ip4): NetDevice | null {
@@ -460,7 +492,7 @@ export class Host {
   }
 
   neighLookupDev(dev: NetDevice, ip: Ip4): NeighEntry | undefined {
-    return this.neigh.get(dev.ifindex * 4294967296 + ip);
+    return this.neigh.lookup(dev.ifindex, ip);
   }
 
   /** `ip neigh add|replace IP lladdr MAC dev D nud permanent`. */

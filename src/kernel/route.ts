@@ -5,6 +5,7 @@
  * output routing picks the device and the source address (inet_select_addr).
  * Not modelled: policy rules beyond local/main, multipath, VRFs, the route cache.
  */
+import { AddrMap } from '../net/addrmap';
 import { type Ip4, inPrefix, isLoopback, isMulticast, isZeronet, LIMITED_BROADCAST } from '../net/addr';
 import type { Host, NetDevice, Route } from './host';
 import type { DropReason } from './trace';
@@ -18,14 +19,14 @@ import type { DropReason } from './trace';
  */
 export interface FibIndex {
   gen: number;
-  readonly local32: Map<Ip4, Route>;
+  readonly local32: AddrMap<Route>;
   readonly localShort: Route[];
   readonly main: Route[];
   /** Answers by destination, local ones included (a /32 added in place is set here too). */
-  readonly cache: Map<Ip4, Route | null>;
+  readonly cache: AddrMap<Route | null>;
   /** Output routes by destination, with the source inet_select_addr picks (rebuilt with the index). */
-  readonly out: Map<Ip4, CachedOutput | null>;
-  readonly broadcasts: Set<Ip4>;
+  readonly out: AddrMap<CachedOutput | null>;
+  readonly broadcasts: AddrMap<true>;
 }
 
 /** An output route whose source may be missing (no address to pick): only a fixed source will do. */
@@ -42,7 +43,7 @@ function fibOf(host: Host): FibIndex {
     f.gen = host.routeGen;
     return f;
   }
-  f = { gen: host.routeGen, local32: new Map(), localShort: [], main: [], cache: new Map(), out: new Map(), broadcasts: new Set() };
+  f = { gen: host.routeGen, local32: new AddrMap(), localShort: [], main: [], cache: new AddrMap(), out: new AddrMap(), broadcasts: new AddrMap() };
   for (const r of host.routes) {
     if (r.table === 'main') f.main.push(r);
     else if (r.type === 'local') {
@@ -52,7 +53,7 @@ function fibOf(host: Host): FibIndex {
   }
   for (const d of host.devices.values()) {
     if (!d.up) continue;
-    for (const x of d.addrs) if (x.broadcast !== null) f.broadcasts.add(x.broadcast);
+    for (const x of d.addrs) if (x.broadcast !== null) f.broadcasts.set(x.broadcast, true);
   }
   host.fib = f;
   return f;
