@@ -92,7 +92,24 @@ export class KernelError extends Error {
 }
 
 /** Counters shown by nstat / netstat -s (MIB names as nstat prints them, without the zero ones). */
-export type Snmp = Map<string, number>;
+export class Snmp {
+  /** One cell per counter: counting is one lookup and an add (a counter is bumped several times per packet). */
+  private readonly cells = new Map<string, { n: number }>();
+  add(mib: string, n: number): void {
+    const c = this.cells.get(mib);
+    if (c !== undefined) c.n += n;
+    else this.cells.set(mib, { n });
+  }
+  get(mib: string): number | undefined {
+    return this.cells.get(mib)?.n;
+  }
+  keys(): IterableIterator<string> {
+    return this.cells.keys();
+  }
+  *[Symbol.iterator](): IterableIterator<[string, number]> {
+    for (const [k, c] of this.cells) yield [k, c.n];
+  }
+}
 
 /** Modules the model knows (modprobe accepts these; others are "not found"). */
 export const KNOWN_MODULES = new Set([
@@ -154,7 +171,7 @@ export class Host {
   tcp: TcpTable | null = null;
   readonly sysctl = new Sysctls();
   readonly modules = new Set<string>();
-  readonly snmp: Snmp = new Map();
+  readonly snmp = new Snmp();
   private nextIfindex = 1;
   /** IP ID counter for packets without DF (ip_select_ident: per-destination in the kernel; one counter here). */
   ipId = 0;
@@ -175,8 +192,7 @@ export class Host {
   // --- counters ----------------------------------------------------------------------
 
   count(mib: string, n = 1): void {
-    const m = this.snmp;
-    m.set(mib, (m.get(mib) ?? 0) + n);
+    this.snmp.add(mib, n);
   }
 
   // --- devices -----------------------------------------------------------------------

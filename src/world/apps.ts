@@ -58,6 +58,13 @@ function text(data: Uint8Array): string {
   return s;
 }
 
+/** A request of `n` bytes ('a' repeated); views of one shared buffer, as nothing writes to sent data. */
+let filler = new Uint8Array(0);
+function request(n: number): Uint8Array {
+  if (filler.length < n) filler = new Uint8Array(Math.max(n, 2 * filler.length, 4096)).fill(0x61);
+  return filler.subarray(0, n);
+}
+
 /** Start a client; `done` fires once the step is over (hold: once the greeting is read). */
 export function startClient(host: Host, id: string, src: number, sport: number, dst: number, dport: number, mode: 'close' | 'hold', send: number, done: (r: ClientResult) => void, connectTimeoutNs = 0): ClientResult {
   const r: ClientResult = {
@@ -80,9 +87,10 @@ export function startClient(host: Host, id: string, src: number, sport: number, 
         const nl = r.reply.indexOf('\n');
         if (nl < 0) return;
         r.greeting = r.reply.slice(0, nl + 1);
-        r.server = r.greeting.split(' ')[0] || null;
+        const sp = r.greeting.indexOf(' ');
+        r.server = (sp < 0 ? r.greeting : r.greeting.slice(0, sp)) || null;
         r.ok = true;
-        if (send > 0) sock.send(new Uint8Array(send).fill(0x61));
+        if (send > 0) sock.send(request(send));
         if (mode === 'close') { r.state = 'closing'; sock.shutdown(); } else finish();
       }
     },
