@@ -16,5 +16,5 @@ function step(title, cmd, args) {
 
 step('bundle the CLI (timings are of the bundled code)', 'node', ['scripts/build-cli.mjs']);
 step('lb-abstract (engine + scheduler)', 'node', ['bin/lvsim.mjs', 'bench-suite']);
-step('flow and packet mode', 'node', ['bin/lvsim.mjs', 'bench-flow']);
+step('flow and packet mode', 'node', ['--expose-gc', 'bin/lvsim.mjs', 'bench-flow']);
 if (existsSync('scripts/bench-ui.mjs')) step('browser', 'node', ['scripts/bench-ui.mjs']);

@@ -4,9 +4,11 @@
  *   higher arrival rate, so the director's table holds hundreds of thousands of entries) through
  *   the full IPVS connection table, TCP state timers and wlc; wall time and peak memory;
  * - packet mode: connections per second through the full five-step path with the trace off
- *   (counting sink), and the heap over a long run (entries expire as in the kernel, so it stays flat).
+ *   (counting sink), and the heap over a long run (entries expire as in the kernel, so it stays
+ *   flat): the reference scenario's connection at 1e5 and 1e6, and the comparison workload's.
  *
- *   lvsim bench-flow [--scenario FILE] [--flow 1e5,1e6] [--rate 1000] [--packet 20000] [--json]
+ *   lvsim bench-flow [--scenario FILE] [--reference FILE] [--flow 1e5,1e6] [--rate 1000]
+ *                    [--packet 1e5,1e6] [--packet-workload 1e5] [--json]
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -18,7 +20,7 @@ import type { WorkloadSpec } from '../workload/spec';
 const MiB = 1024 * 1024;
 
 interface FlowFigure { connections: number; rate: number; wallS: number; connPerS: number; events: number; peakTable: number; peakRssMiB: number; peakHeapMiB: number }
-interface PacketFigure { connections: number; wallS: number; connPerS: number; delivered: number; dropped: number; heapMiBAt: number[]; rssMiBEnd: number }
+interface PacketFigure { kind?: PacketKind; scheduler: string; connections: number; wallS: number; connPerS: number; delivered: number; dropped: number; heapMiBAt: number[]; rssMiBEnd: number }
 
 function gcIfExposed(): void {
   const g = (globalThis as { gc?: () => void }).gc;
@@ -48,65 +50,88 @@ export function flowFigure(text: string, file: string, connections: number, rate
   };
 }
 
+export type PacketKind = 'five-step' | 'workload';
+
 /**
- * Packet mode. `natOnly`: every client behind the client host's own address (no address churn on
- * the client host: each `ip addr add` bumps its route generation and grows its address list).
+ * Packet mode, trace off (a counting sink). Two kinds of connection:
+ * - 'five-step': the reference scenario's connection (connect to the VIP, read the real
+ *   server's greeting, close: the five steps of the TUN flow and the teardown), Poisson
+ *   arrivals at 1000/s from 200 addresses on the client LAN, without a time limit, so a long
+ *   run shows whether memory stays flat (TIME_WAIT sockets and IPVS entries expire as in
+ *   the kernel);
+ * - 'workload': the scenario's own workload section (compare-schedulers.yaml: thousands of
+ *   client addresses, several requests per connection, lognormal holds, keep-alives).
  */
-export function packetFigure(text: string, file: string, connections: number, natOnly = false): PacketFigure {
+export function packetFigure(text: string, file: string, connections: number, kind: PacketKind): PacketFigure {
   gcIfExposed();
   const sink = new ScheduleSink();
-  const p = prepare(text, file, { scheduler: 'wlc', trace: sink });
-  if (natOnly) {
+  const p = prepare(text, file, { scheduler: kind === 'workload' ? 'wlc' : undefined, trace: sink });
+  if (kind === 'five-step') {
     const from = p.world.hosts.get(p.spec.from ?? 'client');
-    const own = from ? [...from.host.devices.values()].flatMap(d => d.name === 'lo' ? [] : d.addrs.map(a => a.addr))[0] : undefined;
-    if (own !== undefined) (p as { spec: WorkloadSpec }).spec = { ...p.spec, clients: [{ name: 'nat', count: 1000, base: own, size: 1, nat: true, share: 1 }] };
+    const own = from ? [...from.host.devices.values()].flatMap(d => d.name === 'lo' ? [] : d.addrs.filter(a => a.prefixLen < 32))[0] : undefined;
+    if (!own) throw new Error(`${file}: no client host with an address on its LAN`);
+    const base = ((own.addr & ~0xff) | 20) >>> 0;
+    (p as { spec: WorkloadSpec }).spec = {
+      ...p.spec, connections, durationNs: 1e18, events: [],
+      clients: [{ name: 'lan', count: 200, base, size: 200, nat: false, share: 1 }],
+      arrivals: { process: 'poisson', rate: 1000 },
+      length: { dist: 'fixed', value: 0 }, requests: { dist: 'fixed', value: 0 }, keepaliveShare: 0,
+    };
+  } else {
+    (p as { spec: WorkloadSpec }).spec = { ...p.spec, connections, durationNs: 1e18 };
   }
   const heap: number[] = [];
   let nextMark = 0.25;
   const t0 = performance.now();
   const r = runPacket(p, sink, {
     connections,
-    onProgress: f => { if (f >= nextMark) { heap.push(process.memoryUsage().heapUsed / MiB); nextMark += 0.25; } },
+    onProgress: f => { if (f >= nextMark) { gcIfExposed(); heap.push(process.memoryUsage().heapUsed / MiB); nextMark += 0.25; } },
   });
   const wall = (performance.now() - t0) / 1000;
   return {
-    connections: r.result.connections, wallS: wall, connPerS: r.result.connections / wall,
+    scheduler: p.scheduler, connections: r.result.connections, wallS: wall, connPerS: r.result.connections / wall,
     delivered: sink.delivered, dropped: sink.dropped, heapMiBAt: heap, rssMiBEnd: process.memoryUsage.rss() / MiB,
   };
 }
 
 export async function flowSuiteMain(argv: readonly string[]): Promise<number> {
   let file = 'scenarios/compare-schedulers.yaml';
+  let refFile = 'scenarios/tun-different-subnets.yaml';
   let flows = [1e5, 1e6];
   let rate = 1000;
-  let packet = 20000;
+  let packets = [1e5, 1e6];
+  let workloadPackets = 1e5;
   let json = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const v = (): string => { const x = argv[++i]; if (x === undefined) throw new Error(`${a} needs a value`); return x; };
+    const list = (): number[] => v().split(',').filter(x => x !== '' && x !== '0').map(Number);
     if (a === '--scenario') file = v();
-    else if (a === '--flow') flows = v().split(',').map(Number);
+    else if (a === '--reference') refFile = v();
+    else if (a === '--flow') flows = list();
     else if (a === '--rate') rate = Number(v());
-    else if (a === '--packet') packet = Number(v());
+    else if (a === '--packet') packets = list();
+    else if (a === '--packet-workload') workloadPackets = Number(v());
     else if (a === '--json') json = true;
     else { process.stderr.write(`lvsim bench-flow: unknown option '${a}'\n`); return 2; }
   }
   const text = readFileSync(file, 'utf8');
-  const out: { flow: FlowFigure[]; packet: PacketFigure | null; packetNat: PacketFigure | null } = { flow: [], packet: null, packetNat: null };
-  const lines: string[] = [];
+  const out: { flow: FlowFigure[]; packet: PacketFigure[] } = { flow: [], packet: [] };
+  const say = (line: string): void => { if (!json) process.stdout.write(line + '\n'); };
   for (const n of flows) {
     const f = flowFigure(text, file, n, rate);
     out.flow.push(f);
-    lines.push(`flow   wlc  ${String(f.connections).padStart(8)} conns  ${f.wallS.toFixed(2).padStart(6)} s  ${Math.round(f.connPerS).toString().padStart(8)} conn/s  table peak ${f.peakTable}  RSS peak ${f.peakRssMiB.toFixed(0)} MiB  heap peak ${f.peakHeapMiB.toFixed(0)} MiB  (targets: 1e6 < 10 s, < 500 MiB)`);
-    if (!json) process.stdout.write(lines[lines.length - 1] + '\n');
+    say(`flow   wlc  ${String(f.connections).padStart(8)} conns  ${f.wallS.toFixed(2).padStart(6)} s  ${Math.round(f.connPerS).toString().padStart(8)} conn/s  table peak ${f.peakTable}  RSS peak ${f.peakRssMiB.toFixed(0)} MiB  heap peak ${f.peakHeapMiB.toFixed(0)} MiB  (targets: 1e6 < 10 s, < 500 MiB)`);
   }
-  if (packet > 0) {
-    for (const natOnly of [false, true]) {
-      const pf = packetFigure(text, file, packet, natOnly);
-      if (natOnly) out.packetNat = pf; else out.packet = pf;
-      lines.push(`packet wlc  ${String(pf.connections).padStart(8)} conns  ${pf.wallS.toFixed(2).padStart(6)} s  ${Math.round(pf.connPerS).toString().padStart(8)} conn/s  ${natOnly ? 'one client address' : 'workload clients  '} (five-step path, trace off; target >= 20000/s)  heap at 25/50/75/100%: ${pf.heapMiBAt.map(x => x.toFixed(0)).join('/')} MiB`);
-      if (!json) process.stdout.write(lines[lines.length - 1] + '\n');
-    }
+  const runs: Array<[PacketKind, string, number]> = [
+    ...packets.map((n): [PacketKind, string, number] => ['five-step', refFile, n]),
+    ...(workloadPackets > 0 ? [['workload', file, workloadPackets] as [PacketKind, string, number]] : []),
+  ];
+  for (const [kind, f, n] of runs) {
+    const pf = { kind, ...packetFigure(f === file ? text : readFileSync(f, 'utf8'), f, n, kind) };
+    out.packet.push(pf);
+    const what = kind === 'five-step' ? `five-step connections (${f})` : `workload connections (${f})`;
+    say(`packet ${pf.scheduler.padEnd(4)} ${String(pf.connections).padStart(8)} conns  ${pf.wallS.toFixed(2).padStart(6)} s  ${Math.round(pf.connPerS).toString().padStart(8)} conn/s  ${what}, trace off (target >= 20000/s)  heap after GC at 25/50/75%: ${pf.heapMiBAt.map(x => x.toFixed(0)).join('/')} MiB, RSS at end ${pf.rssMiBEnd.toFixed(0)} MiB`);
   }
   if (json) process.stdout.write(JSON.stringify(out) + '\n');
   return 0;

@@ -62,6 +62,8 @@ const WAKE_PEER_CLOSED = 3;
 const WAKE_ERROR = 4;
 const WAKE_CLOSED = 5;
 const TIMEWAIT_DONE = 6;
+/** The application of a socket its process has closed. */
+const GONE_APP: TcpApp = {};
 
 export class TcpSock implements EventReceiver {
   state: TcpState;
@@ -116,7 +118,12 @@ export class TcpSock implements EventReceiver {
       case WAKE_DATA: { const d = this.rxQueue.shift()!; app.onData?.(this, d); return; }
       case WAKE_PEER_CLOSED: app.onPeerClosed?.(this); return;
       case WAKE_ERROR: app.onError?.(this, this.err!); app.onClosed?.(this); return;
-      case WAKE_CLOSED: app.onClosed?.(this); return;
+      case WAKE_CLOSED:
+        app.onClosed?.(this);
+        // tcp_time_wait: what stays hashed for TIME_WAIT is a small inet_timewait_sock; the
+        // full socket and the application's state go (the closing process has let go of it).
+        if (this.state === 'TIME_WAIT' || this.state === 'CLOSED') this.app = GONE_APP;
+        return;
       case TIMEWAIT_DONE: {
         table(this.host).socks.remove(this);
         this.state = 'CLOSED';
