@@ -92,21 +92,35 @@ export class KernelError extends Error {
 }
 
 /** Counters shown by nstat / netstat -s (MIB names as nstat prints them, without the zero ones). */
+/** The counters bumped for every packet: plain fields (the packet path increments them directly). */
+const HOT_MIBS = ['IpInReceives', 'IpInDelivers', 'IpForwDatagrams', 'IpOutRequests', 'TcpInSegs', 'TcpOutSegs'] as const;
+type HotMib = typeof HOT_MIBS[number];
+const isHot = (m: string): m is HotMib => (HOT_MIBS as readonly string[]).includes(m);
+
 export class Snmp {
-  /** One cell per counter: counting is one lookup and an add (a counter is bumped several times per packet). */
+  IpInReceives = 0;
+  IpInDelivers = 0;
+  IpForwDatagrams = 0;
+  IpOutRequests = 0;
+  TcpInSegs = 0;
+  TcpOutSegs = 0;
+  /** The others, one cell each (one lookup per count), in first-counted order. */
   private readonly cells = new Map<string, { n: number }>();
   add(mib: string, n: number): void {
+    if (isHot(mib)) { this[mib] += n; return; }
     const c = this.cells.get(mib);
     if (c !== undefined) c.n += n;
     else this.cells.set(mib, { n });
   }
   get(mib: string): number | undefined {
+    if (isHot(mib)) return this[mib] || undefined;
     return this.cells.get(mib)?.n;
   }
-  keys(): IterableIterator<string> {
-    return this.cells.keys();
+  *keys(): IterableIterator<string> {
+    for (const [k] of this) yield k;
   }
   *[Symbol.iterator](): IterableIterator<[string, number]> {
+    for (const k of HOT_MIBS) if (this[k] !== 0) yield [k, this[k]];
     for (const [k, c] of this.cells) yield [k, c.n];
   }
 }

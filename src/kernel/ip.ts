@@ -75,7 +75,7 @@ export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: nu
 /** ip_rcv: count, PREROUTING, then input routing. */
 export function ipRcv(host: Host, skb: Skb): void {
   const dev = skb.dev!;
-  host.count('IpInReceives');
+  host.snmp.IpInReceives++;
   if (!hook(host, skb, 'PREROUTING', dev, null)) return;
   ipRcvFinish(host, skb);
 }
@@ -117,7 +117,7 @@ function ipLocalDeliver(host: Host, skb: Skb): void {
 
 /** ip_protocol_deliver_rcu: hand the payload to the registered protocol handler. */
 function ipProtocolDeliver(host: Host, skb: Skb): void {
-  host.count('IpInDelivers');
+  host.snmp.IpInDelivers++;
   switch (skb.pkt.protocol) {
     case IPPROTO_TCP: tcpV4Rcv(host, skb); return;
     case IPPROTO_UDP: udpRcv(host, skb); return;
@@ -128,7 +128,7 @@ function ipProtocolDeliver(host: Host, skb: Skb): void {
       break;
   }
   host.count('IpInUnknownProtos');
-  host.count('IpInDelivers', -1);
+  host.snmp.IpInDelivers--;
   drop(host, skb, 'socket', { code: 'protocol_unreachable', protocol: skb.pkt.protocol });
   icmpSend(host, skb, 3, 2);
 }
@@ -162,7 +162,7 @@ function ipForward(host: Host, skb: Skb): void {
   skb.pkt = { ...p, ttl: p.ttl - 1 };
   const inDev = skb.dev;
   if (!hook(host, skb, 'FORWARD', inDev, rt.dev)) return;
-  host.count('IpForwDatagrams');
+  host.snmp.IpForwDatagrams++;
   ipOutput(host, skb, rt);
 }
 
@@ -190,7 +190,7 @@ export function ipSend(host: Host, pkt: Ipv4, cause?: number, route?: OutputRout
 
 /** ip_local_out: OUTPUT hook (routing already done by the caller), then ip_output. */
 export function ipLocalOut(host: Host, skb: Skb, rt: OutputRoute): void {
-  host.count('IpOutRequests');
+  host.snmp.IpOutRequests++;
   if (!host.trace.terminalOnly) {
     const via = rt.route.gw !== null ? `via ${formatIp4(rt.route.gw)} ` : '';
     trace(host, skb, 'routing', 'output', { note: `${formatIp4(skb.pkt.dst)} ${via}dev ${rt.dev.name} src ${formatIp4(rt.src)}`, dev: rt.dev.name });

@@ -259,7 +259,7 @@ export class TcpSock implements EventReceiver {
       ttl: defaultTtl(this.host), tos: 0, id: this.ipId, df: true, payload: tcp,
     };
     this.ipId = (this.ipId + 1) & 0xffff;
-    this.host.count('TcpOutSegs');
+    this.host.snmp.TcpOutSegs++;
     ipSend(this.host, pkt, undefined, this.route());
   }
 
@@ -449,7 +449,7 @@ export function tcpConnect(host: Host, src: Ip4, sport: number, dst: Ip4, dport:
 export function tcpV4Rcv(host: Host, skb: Skb): void {
   const ip = skb.pkt;
   const th = ip.payload as Tcp;
-  host.count('TcpInSegs');
+  host.snmp.TcpInSegs++;
   const t = table(host);
   const s = t.socks.get(ip.dst, th.dport, ip.src, th.sport);
   if (s) {
