@@ -274,8 +274,10 @@ export class Host {
     if (up === d.up) return;
     if (up) {
       d.up = true;
-      // NETDEV_UP: fib_add_ifaddr for every address (local, broadcast and prefix routes).
+      // NETDEV_UP: fib_add_ifaddr for every address (local, broadcast and prefix routes), and
+      // rt_cache_flush: the source addresses inet_select_addr picks may change with the device.
       for (const a of d.addrs) this.addAddrRoutes(d, a);
+      this.routesChanged();
     } else {
       this.setLinkDown(d);
     }
@@ -395,6 +397,7 @@ export class Host {
 
   /** Kernel routes follow the addresses; with no IPv4 address left, fib_disable_ip drops every route through the device. */
   private rebuildKernelRoutes(d: NetDevice): void {
+    this.routesChanged();
     for (let i = this.routes.length - 1; i >= 0; i--) {
       const r = this.routes[i];
       if (r.dev === d.name && (r.proto === 'kernel' || d.addrs.length === 0)) { this.routes.splice(i, 1); this.routesChanged(); }

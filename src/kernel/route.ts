@@ -38,8 +38,11 @@ function fibOf(host: Host): FibIndex {
     const pts = host.routePoints;
     for (let i = f.gen - host.routeGenBase; i < pts.length; i++) {
       const r = pts[i]!;
-      if (!f.local32.has(r.dst)) { f.local32.set(r.dst, r); f.cache.set(r.dst, r); f.out.delete(r.dst); }
+      if (!f.local32.has(r.dst)) { f.local32.set(r.dst, r); f.cache.set(r.dst, r); }
     }
+    // A new address can change the source inet_select_addr picks (the first address on a
+    // device that had none): output routes are recomputed (sockets keep their own, sk_dst_cache).
+    f.out.clear();
     f.gen = host.routeGen;
     return f;
   }

@@ -11,7 +11,7 @@
  */
 import { type Ip4, formatEndpoint, formatIp4 } from '../net/addr';
 import { type Icmp, type Ipv4, type Tcp, EMPTY, IPPROTO_TCP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../net/packet';
-import { type Engine, type EventReceiver, type Ns, NS_PER_MS, NS_PER_S, Timer } from '../sim/engine';
+import { type Engine, type EventReceiver, type Ns, NS_PER_MS, NS_PER_S, type Ticket, Timer } from '../sim/engine';
 import type { Host } from './host';
 import type { Skb } from './skb';
 import { drop, ipSend, trace } from './ip';
@@ -125,6 +125,7 @@ export class TcpSock implements EventReceiver {
         if (this.state === 'TIME_WAIT' || this.state === 'CLOSED') this.app = GONE_APP;
         return;
       case TIMEWAIT_DONE: {
+        this.twTicket = -1;
         table(this.host).socks.remove(this);
         this.state = 'CLOSED';
         return;
@@ -269,7 +270,11 @@ export class TcpSock implements EventReceiver {
   }
 
   armRto(): void {
-    if (!this.unacked.length || this.state === 'CLOSED') { this.rtoTimer.del(); return; }
+    // Re-armed as a new event each time (del, then mod), so an RTO ties with other events at
+    // the same instant in the order the code armed them, not in the order a moved deadline
+    // would re-queue itself.
+    this.rtoTimer.del();
+    if (!this.unacked.length || this.state === 'CLOSED') return;
     this.rtoTimer.mod(this.engine.now + this.rto);
   }
 
@@ -343,12 +348,22 @@ export class TcpSock implements EventReceiver {
     }
   }
 
+  /** tcp_time_wait: once per socket (the CLOSING and FIN_WAIT paths both end here). */
   enterTimeWait(): void {
+    if (this.twTicket >= 0) return;
     this.state = 'TIME_WAIT';
     this.rtoTimer.del();
-    this.engine.afterCode(TCP_TIMEWAIT_NS, this, TIMEWAIT_DONE);
+    this.twTicket = this.engine.afterCode(TCP_TIMEWAIT_NS, this, TIMEWAIT_DONE);
     this.wake(WAKE_CLOSED);
   }
+
+  /** tcp_timewait_state_process: a retransmitted FIN is ACKed again and the TIME_WAIT period starts over. */
+  restartTimeWait(): void {
+    if (this.twTicket < 0) return;
+    this.engine.cancelCode(this.twTicket);
+    this.twTicket = this.engine.afterCode(TCP_TIMEWAIT_NS, this, TIMEWAIT_DONE);
+  }
+  private twTicket: Ticket = -1;
 }
 
 export interface Listener {
@@ -558,6 +573,7 @@ function segmentArrived(s: TcpSock, th: Tcp): void {
     s.wake(WAKE_PEER_CLOSED);
   } else if ((th.flags & TCP_FIN) && s.peerFin) {
     needAck = true; // retransmitted FIN
+    if (s.state === 'TIME_WAIT') s.restartTimeWait();
   }
   if (needAck) s.output(TCP_ACK, s.sndNxt, EMPTY);
   if (s.state === 'TIME_WAIT') s.enterTimeWait();

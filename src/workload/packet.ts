@@ -14,6 +14,7 @@
 import type { Ipv4, Tcp } from '../net/packet';
 import { CountingSink, type TraceRecord, type TraceSink } from '../kernel/trace';
 import { releaseClient, startClient } from '../world/apps';
+import { KernelError } from '../kernel/host';
 import { NS_PER_S, type Ns } from '../sim/engine';
 import { destKey, type Dest } from '../ipvs/types';
 import { ConnGenerator } from './generator';
@@ -27,7 +28,8 @@ export class ScheduleSink extends CountingSink {
   onRecord: ((r: Omit<TraceRecord, 'seq'>) => void) | null = null;
   constructor(readonly next: TraceSink | null = null) {
     super();
-    this.terminalOnly = next === null || next.terminalOnly === true;
+    // A downstream sink that wants outcomes only must also take tallies; else it gets every record.
+    this.terminalOnly = next === null || (next.terminalOnly === true && typeof next.tally === 'function');
   }
   override tally(verdict: 'deliver' | 'consumed'): void {
     super.tally(verdict);
@@ -157,7 +159,9 @@ export function runPacket(p: Prepared, sink: ScheduleSink, opts: PacketOptions =
     if (!added.has(caddr)) {
       added.add(caddr);
       // What `ip addr add A/32 dev D` does (the command's parsing is not what is measured here).
-      from.host.addAddr(dev.name, caddr, 32);
+      // Refused (already there, or the device went away in an exec event): the connection
+      // still goes ahead from that address, and fails as it would.
+      try { from.host.addAddr(dev.name, caddr, 32); } catch (e) { if (!(e instanceof KernelError)) throw e; }
     }
     byKey.set(caddr * 65536 + cport, idx);
     live++;

@@ -56,11 +56,16 @@ class Wire implements EventReceiver {
   /** A frame leaves end `from`: to the port with its MAC, to every other port when broadcast or unknown. */
   send(from: number, frame: Ethernet, id: number): void {
     const ends = this.link.ends;
-    let target = -1;
+    let matched = 0;
     if (frame.dst !== BROADCAST_MAC) {
-      for (let i = 0; i < ends.length; i++) if (i !== from && ends[i]!.dev.mac === frame.dst) { target = i; break; }
+      // Every port with that MAC (two devices may be given the same address).
+      for (let i = 0; i < ends.length; i++) {
+        if (i === from || ends[i]!.dev.mac !== frame.dst) continue;
+        this.enqueue(i, frame, matched === 0 ? id : this.world.ids.next(), matched === 0 ? -1 : id);
+        matched++;
+      }
     }
-    if (target >= 0) { this.enqueue(target, frame, id, -1); return; }
+    if (matched > 0) return;
     if (ends.length < 2) {
       const sender = ends[from]!;
       sender.host.trace.record({ t: this.world.engine.now, host: sender.host.name, point: sender.dev.name, verdict: 'drop', dev: sender.dev.name, packet: { id, pkt: frame.payload }, reason: { code: 'link_down', dev: sender.dev.name }, note: `no other host on link ${this.link.name}` });

@@ -63,6 +63,25 @@ describe('FIB index', () => {
     expect(ipRouteOutput(host, ip4('203.0.113.50'))?.mtu).toBe(1400);
   });
 
+  test('the source of a cached output route follows new addresses and devices coming up', () => {
+    const { host, ctx } = makeHost('d', ['eth0', 'eth1', 'eth2']);
+    shAll(ctx, ['ip link set eth0 up', 'ip addr add 10.0.0.2/24 dev eth0', 'ip link set eth1 up', 'ip route add 192.168.50.0/24 dev eth1']);
+    expect(ipRouteOutput(host, ip4('192.168.50.7'))?.src).toBe(ip4('10.0.0.2'));
+    // inet_select_addr: now eth1 has an address of its own.
+    shAll(ctx, ['ip addr add 192.168.50.1/32 dev eth1']);
+    expect(ipRouteOutput(host, ip4('192.168.50.7'))?.src).toBe(ip4('192.168.50.1'));
+    agree(host);
+  });
+
+  test('a device with only /32s coming up is seen by the source selection fallback', () => {
+    const { host, ctx } = makeHost('d', ['eth0', 'eth1', 'eth2']);
+    shAll(ctx, ['ip addr add 172.16.0.9/32 dev eth0', 'ip link set eth1 up', 'ip link set eth2 up', 'ip addr add 10.0.0.2/24 dev eth2', 'ip route add 192.168.50.0/24 dev eth1']);
+    expect(ipRouteOutput(host, ip4('192.168.50.7'))?.src).toBe(ip4('10.0.0.2'));
+    shAll(ctx, ['ip link set eth0 up']);
+    expect(ipRouteOutput(host, ip4('192.168.50.7'))?.src).toBe(fresh(host, () => ipRouteOutput(host, ip4('192.168.50.7'))?.src));
+    expect(ipRouteOutput(host, ip4('192.168.50.7'))?.src).toBe(ip4('172.16.0.9'));
+  });
+
   test('ip route flush takes effect on lookups', () => {
     const { host, ctx } = makeHost('client', ['eth0']);
     shAll(ctx, ['ip link set eth0 up', 'ip addr add 203.0.113.10/24 dev eth0', 'ip route add default via 203.0.113.1']);
