@@ -134,7 +134,7 @@ export class TcpSock implements EventReceiver {
   }
 
   wake(code: number): void {
-    this.engine.afterCode(0, this, code);
+    this.engine.postCode(0, this, code);
   }
 
   /** Hand in-order data to the application. */

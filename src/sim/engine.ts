@@ -9,7 +9,8 @@
  *   Costs one small handle object per event (the handle can be held, so it is never reused).
  * - `atCode(at, receiver, code)` / `afterCode(delay, receiver, code)`: calls
  *   `receiver.onEvent(code, now)`; nothing is allocated per event. Returns a numeric ticket
- *   for `cancelCode`. Hot paths (workloads, timers) use this form.
+ *   for `cancelCode`. Hot paths (workloads, timers) use this form; `postCode(delay, receiver,
+ *   code)` is the same for events never cancelled (frames on a link, socket wakeups).
  */
 import { EventQueue, NIL } from './queue';
 import { RngStreams, type Rng } from './rng';
@@ -87,6 +88,17 @@ export class Engine {
     if (!(code >= 0 && code <= 0x7fffffff && (code | 0) === code)) throw new RangeError(`event code must be a 31-bit non-negative integer, got ${code}`);
     const q = this.queue;
     return q.ticket(q.push(at, receiver, code));
+  }
+
+  /**
+   * `afterCode` for an event that is never cancelled: no ticket is made (a ticket above 2^30
+   * is a heap number, so not making one keeps the commonest events allocation-free).
+   */
+  postCode(delay: Ns, receiver: EventReceiver, code: number): void {
+    const at = this.now + delay;
+    if (!(delay >= 0)) throw new RangeError(`cannot schedule at ${at} ns: now is ${this.now} ns`);
+    if (!(code >= 0 && code <= 0x7fffffff && (code | 0) === code)) throw new RangeError(`event code must be a 31-bit non-negative integer, got ${code}`);
+    this.queue.push(at, receiver, code);
   }
 
   /** `atCode(now + delay, receiver, code)`. */

@@ -86,7 +86,7 @@ class Wire implements EventReceiver {
     this.to[i] = to;
     this.pid[i] = pid;
     this.cause[i] = cause;
-    this.world.engine.afterCode(this.link.latencyNs, this, 0);
+    this.world.engine.postCode(this.link.latencyNs, this, 0);
   }
 
   onEvent(): void {

@@ -38,6 +38,19 @@ describe('Engine ordering', () => {
     expect(r.log).toEqual(['3:c0', '5:c1', '5:fn', '5:c2']);
   });
 
+  it('orders postCode events with the rest, and refuses what atCode refuses', () => {
+    const e = new Engine();
+    const r = new Recorder();
+    e.atCode(5, r, 1);
+    e.postCode(5, r, 7);
+    e.at(5, (now) => r.log.push(`${now}:fn`));
+    e.postCode(2, r, 8);
+    e.run();
+    expect(r.log).toEqual(['2:c8', '5:c1', '5:c7', '5:fn']);
+    expect(() => e.postCode(-1, r, 0)).toThrow(RangeError);
+    expect(() => e.postCode(1, r, 1.5)).toThrow(RangeError);
+  });
+
   it('runs an event scheduled for now, from inside a handler, after the ones already due', () => {
     const e = new Engine();
     const log: string[] = [];
