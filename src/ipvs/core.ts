@@ -83,9 +83,9 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
     if (!svc) return NF_ACCEPT;
     const ex = explain && !host.trace.terminalOnly ? new ExplainCollector() : undefined;
     const res = ipvs.schedule(svc, { saddr: ip.src, daddr: ip.dst, sport: th.sport, dport: th.dport, protocol: ip.protocol }, ex);
-    const service = `${th.proto.toUpperCase()} ${formatEndpoint(svc.addr, svc.port)}`;
     if (!res.conn) {
       if (res.reason === 'ignored') return NF_ACCEPT;
+      const service = `${th.proto.toUpperCase()} ${formatEndpoint(svc.addr, svc.port)}`;
       // ip_vs_leave: ICMP port unreachable to the client, drop.
       const sched = ex ? ex.build(svc.scheduler.name, null) : undefined;
       host.trace.record({ t: host.engine.now, host: host.name, point: 'ipvs', verdict: 'drop', packet: { id: skb.id, pkt: ip }, reason: { code: 'ipvs_no_dest', scheduler: svc.scheduler.name, service }, sched, step: 2, note: `IPVS: ${svc.scheduler.name}: ${service} - no destination available` });

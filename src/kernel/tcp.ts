@@ -62,15 +62,17 @@ const WAKE_PEER_CLOSED = 3;
 const WAKE_ERROR = 4;
 const WAKE_CLOSED = 5;
 const TIMEWAIT_DONE = 6;
-/** The application of a socket its process has closed. */
+/** The application and (empty, frozen) buffers of a socket its process has closed. */
 const GONE_APP: TcpApp = {};
+const NO_DATA: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
+const NO_SEGMENTS: Segment[] = Object.freeze([]) as unknown as Segment[];
 
 export class TcpSock implements EventReceiver {
   state: TcpState;
   iss = 0; sndUna = 0; sndNxt = 0; irs = 0; rcvNxt = 0;
   /** Bytes of application data not yet sent, and segments in flight. */
   private pending: Uint8Array[] = [];
-  readonly unacked: Segment[] = [];
+  unacked: Segment[] = [];
   finQueued = false;
   finSent = false;
   peerFin = false;
@@ -85,7 +87,7 @@ export class TcpSock implements EventReceiver {
   /** Next socket in the same hash bucket (SockMap). */
   hashNext: TcpSock | undefined = undefined;
   /** Data received in order and not yet handed to the application (one entry per WAKE_DATA). */
-  private readonly rxQueue: Uint8Array[] = [];
+  private rxQueue: Uint8Array[] = [];
   private tsOffset: number;
   tsRecent = 0;
   private ipId: number;
@@ -122,7 +124,13 @@ export class TcpSock implements EventReceiver {
         app.onClosed?.(this);
         // tcp_time_wait: what stays hashed for TIME_WAIT is a small inet_timewait_sock; the
         // full socket and the application's state go (the closing process has let go of it).
-        if (this.state === 'TIME_WAIT' || this.state === 'CLOSED') this.app = GONE_APP;
+        if (this.state === 'TIME_WAIT' || this.state === 'CLOSED') {
+          this.app = GONE_APP;
+          // Nothing is queued any more (every earlier wakeup has run): drop the buffers too.
+          this.pending = NO_DATA;
+          this.unacked = NO_SEGMENTS;
+          this.rxQueue = NO_DATA;
+        }
         return;
       case TIMEWAIT_DONE: {
         this.twTicket = -1;
