@@ -48,6 +48,8 @@ export interface NetDevice {
   stats: DeviceStats;
   /** For ipip devices: tunnel endpoints (0 = any), as `ip tunnel add ... local L remote R`. */
   tunnel?: { local: Ip4; remote: Ip4; ttl: number };
+  /** Its devconf record (net.ipv4.conf.<dev>.*), live: sysctl writes update it in place. */
+  conf: Readonly<Record<string, number>>;
   /** Transmit hook installed by the world (null: not attached to any segment). */
   xmit: ((frame: import('../net/packet').Ethernet, skbId: number) => void) | null;
 }
@@ -225,10 +227,12 @@ export class Host {
       addrs: [],
       stats: { rxPackets: 0, rxBytes: 0, rxErrors: 0, rxDropped: 0, txPackets: 0, txBytes: 0, txErrors: 0, txDropped: 0 },
       tunnel: opts.tunnel,
+      conf: {},
       xmit: null,
     };
     this.devices.set(name, dev);
     this.sysctl.addDevice(name);
+    dev.conf = this.sysctl.confOf(name);
     return dev;
   }
 

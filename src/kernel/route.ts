@@ -133,7 +133,7 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
     return { kind: 'local', route };
   }
   // Not local: forwarding is decided by the input device's own flag (IN_DEV_FORWARD).
-  if (!(host.sysctl.confOf(dev.name).forwarding | 0)) {
+  if (!(dev.conf.forwarding | 0)) {
     return { kind: 'drop', reason: { code: 'forwarding_disabled', dev: dev.name, dst }, mib: 'IpInAddrErrors' };
   }
   const v = fibValidateSource(host, src, dev);
@@ -146,8 +146,8 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
  * Returns the drop reason, or null when the source is acceptable.
  */
 export function fibValidateSource(host: Host, src: Ip4, dev: NetDevice): DropReason | null {
-  const confAll = host.sysctl.confOf('all');
-  const confDev = host.sysctl.confOf(dev.name);
+  const confAll = host.sysctl.confAll;
+  const confDev = dev.conf;
   const all = confAll.rp_filter | 0;
   const devValue = confDev.rp_filter | 0;
   const rpf = Math.max(all, devValue);

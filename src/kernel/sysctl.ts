@@ -175,6 +175,12 @@ export class Sysctls {
    * The live devconf record of a device (or 'all'), for the packet path to read knobs as
    * properties without a lookup per packet. Updated in place by set(); empty for unknown devices.
    */
+  /** conf.all, read per packet (rp_filter, accept_local). */
+  get confAll(): Readonly<Record<string, number>> {
+    return this.confAllRec ??= this.confOf('all');
+  }
+  private confAllRec: Readonly<Record<string, number>> | null = null;
+
   confOf(dev: string): Readonly<Record<string, number>> {
     return this.conf.get(dev) ?? EMPTY_CONF;
   }
