@@ -77,6 +77,12 @@ export function explainDrop(r: DropReason): Explanation {
         message: `No ARP reply for ${formatIp4(r.nexthop)} on ${r.dev} after 3 requests.`,
         fix: `Check that ${formatIp4(r.nexthop)} exists on that segment and answers ARP for it (arp_ignore on the target, the sender address chosen by arp_announce here).`,
       };
+    case 'neigh_queue_full':
+      return {
+        check: '__neigh_event_send (unres_qlen)',
+        message: `${r.qlen} packets already wait for ARP resolution of ${formatIp4(r.nexthop)} on ${r.dev}: the oldest is dropped (unres_discards).`,
+        fix: `Find out why ${formatIp4(r.nexthop)} does not answer ARP (it is down, or arp_ignore keeps it quiet), or send less to it while it resolves.`,
+      };
     case 'otherhost':
       return { check: 'ip_rcv_core (PACKET_OTHERHOST)', message: `The frame on ${r.dev} was addressed to another host's MAC.` };
     case 'link_down':

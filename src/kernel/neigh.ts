@@ -16,6 +16,11 @@ import { ipipXmit } from './ipip';
 
 export const ARP_RETRANS_NS = 1_000_000_000;
 export const ARP_MCAST_SOLICIT = 3;
+/**
+ * Packets held per unresolved neighbour: unres_qlen's default, 101 (unres_qlen_bytes = 212992
+ * over the truesize of a full Ethernet frame); beyond it the oldest is dropped.
+ */
+export const UNRES_QLEN = 101;
 
 /** neigh_output: send now if the neighbour is known, else queue and resolve. */
 export function neighOutput(host: Host, skb: Skb, dev: NetDevice, nexthop: Ip4): void {
@@ -30,7 +35,11 @@ export function neighOutput(host: Host, skb: Skb, dev: NetDevice, nexthop: Ip4):
     n = { ip: nexthop, dev: dev.name, mac: null, state: 'INCOMPLETE', probes: 0, queue: [], updated: host.engine.now };
     host.neigh.set(host.neighKey(dev.name, nexthop), n);
   }
-  trace(host, skb, 'neigh', 'queued', { dev: dev.name, note: `waiting for ARP: who-has ${formatIp4(nexthop)} on ${dev.name}` });
+  if (!host.trace.terminalOnly) trace(host, skb, 'neigh', 'queued', { dev: dev.name, note: `waiting for ARP: who-has ${formatIp4(nexthop)} on ${dev.name}` });
+  while (n.queue.length >= UNRES_QLEN) {
+    const old = n.queue.shift()!;
+    drop(host, { id: old.id, pkt: old.pkt, dev: null }, 'neigh', { code: 'neigh_queue_full', nexthop, dev: dev.name, qlen: n.queue.length + 1 });
+  }
   n.queue.push({ id: skb.id, pkt: skb.pkt });
   if (n.state !== 'INCOMPLETE' || n.probes === 0) {
     // A FAILED entry starts over on new traffic (__neigh_event_send).

@@ -68,6 +68,8 @@ export type DropReason =
   | { code: 'ttl_exceeded'; ttl: number }
   /** Neighbour resolution failed (no ARP reply after the solicit attempts). */
   | { code: 'arp_unresolved'; nexthop: Ip4; dev: string }
+  /** __neigh_event_send: the queue of packets waiting for that neighbour is full; the oldest goes. */
+  | { code: 'neigh_queue_full'; nexthop: Ip4; dev: string; qlen: number }
   /** The frame's destination MAC is not ours (PACKET_OTHERHOST). */
   | { code: 'otherhost'; dev: string }
   /** The device is down or has no link. */
