@@ -31,6 +31,9 @@ commands:
         the same synthetic workload under each scheduler, side by side
   bench --workload lb-abstract --connections N --seed S --scheduler wlc|rr [--json]
         the side-by-side engine benchmark (../shared/bench/CONTRACT.md)
+  bench-flow [--flow 1e5,1e6] [--packet 1e5,1e6] [--packet-workload 1e5] [--json]
+        flow- and packet-mode throughput and memory, as npm run bench reports them
+        (run node with --expose-gc for heap readings after GC)
   help  this text
 `;
 
