@@ -1,24 +1,44 @@
 /**
- * workload/flow.ts: flow mode. No packets: each connection is the handful of client packets the
- * director sees in TUN mode (tun-path.md §5: SYN, the handshake ACK, one ACK+data per request,
- * FIN, the ACK of the server's FIN), and each goes through the same IPVS calls ip_vs_in_hook
- * makes (ipvs/core.ts): ip_vs_conn_in_get, the reuse/nodest checks, ip_vs_schedule with the
- * real scheduler, ip_vs_in_stats, ip_vs_set_state (INPUT_ONLY table) and ip_vs_conn_put. The
- * entries expire through the connection table's own timers. So the director's ActiveConn /
- * InActConn, and therefore every scheduling decision, follow the kernel's rules.
+ * workload/flow.ts: flow mode. No packets: each connection is the client packets the director
+ * sees in TUN mode (tun-path.md §5), in the order and at the times the packet-mode applications
+ * (world/apps.ts, client mode hold) produce them, and each goes through the same IPVS calls
+ * ip_vs_in_hook makes (ipvs/core.ts): ip_vs_conn_in_get, the reuse/nodest checks, ip_vs_schedule
+ * with the real scheduler, ip_vs_in_stats, ip_vs_set_state (INPUT_ONLY table) and
+ * ip_vs_conn_put. The entries expire through the connection table's own timers. So the
+ * director's ActiveConn / InActConn, and therefore every scheduling decision, follow the
+ * kernel's rules.
+ *
+ * With S the SYN at the director and R the loop director -> real server -> client -> director:
+ *   S          SYN                                    (schedule; SYN_RECV, active)
+ *   S + R      handshake ACK                          (ESTABLISHED)
+ *   S + 2R     ACK of the server's greeting, then the request segments (all requests at once)
+ *   F = S + 2R + length   FIN                         (FIN_WAIT, inactive; length counts from
+ *                                                      the greeting at the client)
+ *   F + R      ACK of the server's last data, ACK of its FIN; the entry expires 120 s later.
+ * The delays are the scenario's link latencies along the routes the hosts' tables choose
+ * (client -> VIP, director -> RIP, real server -> client address), per real server and client
+ * group, unless the workload sets `network: { oneway, rtt }` (then oneway for client ->
+ * director and rtt for R).
  *
  * Simplified (one line each):
- * - delays are two constants (network.oneway client -> director, network.rtt), no queueing;
+ * - no queueing, and no ARP resolution delay on a neighbour's first use (packet mode has it);
+ * - a client group's route from a real server is the route to its first address;
+ * - segments are cut at the MSS after path MTU discovery through the tunnel (its one-time
+ *   fragmentation-needed exchange is not modelled);
  * - the server side is not modelled beyond "open from handshake to close"; no latency figures;
  * - a client whose SYN goes to a failed server retransmits it at 1, 3, 7, 15, 31 and 63 s
- *   (tcp_syn_retries = 6) and then gives up; connections already open on a failing server go on;
+ *   (tcp_syn_retries = 6) and then gives up; connections already open on a failing server go on
+ *   as if it answered (packet mode's client retransmits an unanswered FIN until it is back);
  * - a packet that finds no entry (expired while idle) ends the connection (the director's stack
  *   would answer RST).
  */
 import { ExplainCollector } from '../ipvs/core';
 import { NS_PER_S, type EventReceiver, type Ns } from '../sim/engine';
 import type { Conn } from '../ipvs/ctl';
-import type { SchedExplain, SchedPacket } from '../ipvs/types';
+import type { Dest, SchedExplain, SchedPacket } from '../ipvs/types';
+import type { Ip4 } from '../net/addr';
+import { fibLookupLocal, ipRouteOutputAnySrc } from '../kernel/route';
+import type { WorldHost } from '../world/world';
 import { ConnGenerator } from './generator';
 import { MetricsRecorder, type RunResult } from './metrics';
 import { addrsOfHost, destName, type Prepared } from './setup';
@@ -26,9 +46,12 @@ import { addrsOfHost, destName, type Prepared } from './setup';
 const SYN = 0x02;
 const FIN = 0x01;
 const ACK = 0x10;
+const PSH = 0x08;
 /** IP + TCP header bytes of the client's packets as the director counts them (options as Linux sends). */
 const SYN_BYTES = 60;
 const ACK_BYTES = 52;
+/** Request payload per segment when the routes give no answer: 1500 - 20 (IPIP) - 40 - 12 (TS). */
+const DEFAULT_MSS = 1428;
 
 const P_SYN = 0;
 const P_ACK = 1;
@@ -36,6 +59,7 @@ const P_REQ = 2;
 const P_FIN = 3;
 const P_LAST = 4;
 const SYN_RETRY_S = [1, 2, 4, 8, 16, 32];
+const MAX_HOPS = 32;
 
 export interface FlowOptions {
   /** Keep the chosen dest index of the first `record` connections (-1 refused). */
@@ -63,6 +87,44 @@ export function runFlow(p: Prepared, opts: FlowOptions = {}): FlowRun {
   return driver.run();
 }
 
+/** What a path costs and allows: summed link latencies, and the smallest route MTU on it. */
+export interface PathDelay {
+  readonly ns: Ns;
+  readonly mtu: number;
+}
+
+/**
+ * The one-way delay of a packet from host `from` to `dst`, which host `to` receives: the sum of
+ * the latencies of the links it crosses, hop by hop as each host's routing table sends it (the
+ * FIB lookup by destination; the next host is the one whose device on that link holds the next
+ * hop, else `to` if it is on the link). Null if a host has no route, no link or no next host for
+ * it, or after MAX_HOPS (a routing loop).
+ */
+export function pathDelay(p: Prepared, from: WorldHost, dst: Ip4, to: WorldHost): PathDelay | null {
+  const links = p.world.links;
+  let h = from;
+  let ns = 0;
+  let mtu = Infinity;
+  for (let hop = 0; hop < MAX_HOPS; hop++) {
+    if (h === to) return { ns, mtu };
+    if (fibLookupLocal(h.host, dst) !== null) return null; // delivered to the wrong host
+    const rt = ipRouteOutputAnySrc(h.host, dst);
+    if (rt === null || rt.local) return null;
+    mtu = Math.min(mtu, rt.mtu);
+    const link = links.find(l => l.ends.some(e => e.host === h.host && e.dev === rt.dev));
+    if (link === undefined) return null;
+    const nh = rt.nexthop;
+    const end = link.ends.find(e => e.host !== h.host && e.dev.addrs.some(a => a.addr === nh))
+      ?? link.ends.find(e => e.host === to.host);
+    if (end === undefined) return null;
+    const next = [...p.world.hosts.values()].find(w => w.host === end.host);
+    if (next === undefined) return null;
+    ns += link.latencyNs;
+    h = next;
+  }
+  return null;
+}
+
 class FlowDriver implements EventReceiver {
   private readonly engine: Prepared['world']['engine'];
   private readonly ipvs: Prepared['ipvs'];
@@ -76,9 +138,11 @@ class FlowDriver implements EventReceiver {
   private caddr = new Float64Array(this.cap);
   private cport = new Int32Array(this.cap);
   private dest = new Int32Array(this.cap);
+  private group = new Int32Array(this.cap);
   private hold = new Float64Array(this.cap);
-  private reqLeft = new Int32Array(this.cap);
-  private reqGap = new Float64Array(this.cap);
+  private requests = new Int32Array(this.cap);
+  /** The loop director -> real server -> client -> director of the connection. */
+  private loop = new Float64Array(this.cap);
   private retries = new Int32Array(this.cap);
   private index = new Int32Array(this.cap);
   private free: number[] = [];
@@ -91,6 +155,14 @@ class FlowDriver implements EventReceiver {
   private explainOut: SchedExplain | null = null;
   private explained: FlowRun['explained'] = null;
   private stop = false;
+  /** The client host (workload.from), whose routes the topology's delays start from; null: use network:. */
+  private readonly from: WorldHost | null;
+  /** Client -> director delay of a SYN. */
+  private readonly oneway: Ns;
+  private readonly clientMtu: number;
+  /** Per dest index * groups + group: the loop delay R, and per dest index the request MSS (filled on first use). */
+  private readonly loops: number[] = [];
+  private readonly mssOf: number[] = [];
 
   constructor(private readonly p: Prepared, private readonly opts: FlowOptions) {
     this.engine = p.world.engine;
@@ -103,6 +175,48 @@ class FlowDriver implements EventReceiver {
     this.pkt.daddr = p.svc.addr;
     this.pkt.dport = p.svc.port;
     this.arrivals = { onEvent: () => this.arrive() };
+    const fromName = p.spec.from ?? [...p.world.hosts.values()].find(h => h.role === 'client')?.name;
+    const from = fromName !== undefined ? p.world.hosts.get(fromName) : undefined;
+    const toVip = from !== undefined ? pathDelay(p, from, p.svc.addr, p.director) : null;
+    this.from = p.spec.networkFromTopology && toVip !== null ? from! : null;
+    this.oneway = this.from !== null ? toVip!.ns : p.spec.onewayNs;
+    this.clientMtu = toVip?.mtu ?? 1500;
+  }
+
+  /** R for a connection of client group `g` on dest `d` (computed once per pair). */
+  private loopOf(d: Dest, di: number, g: number): Ns {
+    const k = di * this.spec.clients.length + g;
+    const v = this.loops[k];
+    if (v !== undefined) return v;
+    let r = this.spec.rttNs;
+    const rs = this.p.world.hosts.get(this.p.hostOfAddr.get(d.addr) ?? '');
+    const from = this.from;
+    if (from !== null && rs !== undefined) {
+      const out = pathDelay(this.p, this.p.director, d.addr, rs);
+      const back = pathDelay(this.p, rs, this.spec.clients[g]!.base, from);
+      if (out !== null && back !== null) r = out.ns + back.ns + this.oneway;
+    }
+    this.loops[k] = r;
+    return r;
+  }
+
+  /**
+   * Request payload per segment on dest `d`: the client's MSS (tcp sendMss: the smaller of the
+   * server's announced MSS and the path MTU - 40, less 12 for timestamps), with the path MTU
+   * the tunnel's (route MTU to the real server - 20), as path MTU discovery leaves it.
+   */
+  private mss(d: Dest, di: number): number {
+    const v = this.mssOf[di];
+    if (v !== undefined) return v;
+    let m = DEFAULT_MSS;
+    const rs = this.p.world.hosts.get(this.p.hostOfAddr.get(d.addr) ?? '');
+    const tun = ipRouteOutputAnySrc(this.p.director.host, d.addr);
+    const back = rs !== undefined ? ipRouteOutputAnySrc(rs.host, this.spec.clients[0]!.base) : null;
+    if (tun !== null && back !== null && !tun.local) {
+      m = Math.min(back.mtu - 40, Math.min(this.clientMtu, tun.mtu - 20) - 40) - 12;
+    }
+    this.mssOf[di] = m = Math.max(m, 1);
+    return m;
   }
 
   run(): FlowRun {
@@ -147,7 +261,7 @@ class FlowDriver implements EventReceiver {
   private scheduleNextArrival(): void {
     const g = this.gen;
     if (this.stop || !g.next()) { this.arrivalsDone = true; return; }
-    this.engine.atCode(g.cur.t + this.spec.onewayNs, this.arrivals, 0);
+    this.engine.atCode(g.cur.t + this.oneway, this.arrivals, 0);
     if ((g.count & 0x3fff) === 0) this.opts.onProgress?.(g.count / this.spec.connections);
   }
 
@@ -163,9 +277,10 @@ class FlowDriver implements EventReceiver {
     this.caddr = g(this.caddr, Float64Array);
     this.cport = g(this.cport, Int32Array);
     this.dest = g(this.dest, Int32Array);
+    this.group = g(this.group, Int32Array);
     this.hold = g(this.hold, Float64Array);
-    this.reqLeft = g(this.reqLeft, Int32Array);
-    this.reqGap = g(this.reqGap, Float64Array);
+    this.requests = g(this.requests, Int32Array);
+    this.loop = g(this.loop, Float64Array);
     this.retries = g(this.retries, Int32Array);
     this.index = g(this.index, Int32Array);
     this.cap = n;
@@ -183,9 +298,9 @@ class FlowDriver implements EventReceiver {
     this.live++;
     this.caddr[s] = c.caddr;
     this.cport[s] = c.cport;
+    this.group[s] = c.group;
     this.hold[s] = c.holdNs;
-    this.reqLeft[s] = c.requests;
-    this.reqGap[s] = c.requests > 1 ? Math.floor(c.holdNs / c.requests) : 0;
+    this.requests[s] = c.requests;
     this.retries[s] = 0;
     this.index[s] = c.index;
     this.dest[s] = -1;
@@ -262,7 +377,10 @@ class FlowDriver implements EventReceiver {
       this.engine.atCode(this.engine.now + SYN_RETRY_S[r]! * NS_PER_S, this, s * 8 + P_SYN);
       return;
     }
-    this.engine.atCode(this.engine.now + this.spec.rttNs, this, s * 8 + P_ACK);
+    const di = this.dest[s]!;
+    const loop = cp.dest !== null && di >= 0 ? this.loopOf(cp.dest, di, this.group[s]!) : this.spec.rttNs;
+    this.loop[s] = loop;
+    this.engine.atCode(this.engine.now + loop, this, s * 8 + P_ACK);
   }
 
   /** A non-SYN client packet: the entry must still exist (else the connection is reset). */
@@ -292,29 +410,31 @@ class FlowDriver implements EventReceiver {
       case P_SYN:
         this.syn(s, false);
         return;
-      case P_ACK: {
-        // the handshake ACK carries the first request
-        if (!this.packet(s, ACK, ACK_BYTES + this.spec.requestBytes)) { this.fail(s); return; }
-        if (this.dest[s]! >= 0) this.rec.open[this.dest[s]!]!++;
-        this.hold[s] = now + this.hold[s]!; // from now on: when the client sends its FIN
-        this.reqLeft[s]!--;
-        if (this.reqLeft[s]! > 0) e.atCode(now + this.reqGap[s]!, this, s * 8 + P_REQ);
-        else e.atCode(this.hold[s]!, this, s * 8 + P_FIN);
+      case P_ACK:
+        // The handshake ACK; the server greets when it arrives there.
+        if (!this.packet(s, ACK, ACK_BYTES)) { this.fail(s); return; }
+        e.atCode(now + this.loop[s]!, this, s * 8 + P_REQ);
         return;
-      }
       case P_REQ: {
-        if (!this.packet(s, ACK, ACK_BYTES + this.spec.requestBytes)) { this.closeBroken(s); return; }
-        this.reqLeft[s]!--;
-        if (this.reqLeft[s]! > 0) e.atCode(now + this.reqGap[s]!, this, s * 8 + P_REQ);
-        else e.atCode(Math.max(now, this.hold[s]!), this, s * 8 + P_FIN);
+        // The client read the greeting: it ACKs it, sends every request at once, and holds.
+        if (!this.packet(s, ACK, ACK_BYTES)) { this.fail(s); return; }
+        const di = this.dest[s]!;
+        let left = this.requests[s]! * this.spec.requestBytes;
+        if (left > 0) {
+          const mss = di >= 0 ? this.mss(this.rec.dests[di]!, di) : DEFAULT_MSS;
+          for (; left > 0; left -= mss) this.packet(s, ACK | PSH, ACK_BYTES + Math.min(mss, left));
+        }
+        if (di >= 0) this.rec.open[di]!++;
+        e.atCode(now + this.hold[s]!, this, s * 8 + P_FIN);
         return;
       }
       case P_FIN:
         if (!this.packet(s, FIN | ACK, ACK_BYTES)) { this.closeBroken(s); return; }
-        e.atCode(now + this.spec.rttNs, this, s * 8 + P_LAST);
+        e.atCode(now + this.loop[s]!, this, s * 8 + P_LAST);
         return;
       case P_LAST:
-        this.packet(s, ACK, ACK_BYTES);
+        // The client ACKs the server's last data ("NAME bytes=N") and its FIN.
+        if (this.packet(s, ACK, ACK_BYTES)) this.packet(s, ACK, ACK_BYTES);
         if (this.dest[s]! >= 0) this.rec.open[this.dest[s]!]!--;
         this.release(s);
         return;

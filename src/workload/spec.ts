@@ -14,12 +14,13 @@
  *     packet: { connections: 300 } # cap for packet mode (every packet through the kernel model)
  *     sample: 1s                   # metrics interval (default duration / 100)
  *     network: { oneway: 300us, rtt: 2ms }   # flow mode: client->director delay, round trip
+ *                                  # (default: the link latencies along the scenario's routes)
  *     clients:
  *       - { name: home, count: 20000, range: 10.1.0.0/16, share: 70 }
  *       - { name: office, count: 300, nat: 198.51.100.7, share: 20 }   # all behind one address
  *       - { name: hot, count: 2, range: 10.9.0.0/30, share: 10 }        # few clients, many conns
  *     arrivals: { process: poisson, rate: 2000 }      # per second; constant | bursts | day
- *     length: { dist: lognormal, median: 1s, sigma: 1.5 }   # established -> client FIN
+ *     length: { dist: lognormal, median: 1s, sigma: 1.5 }   # greeting read -> client FIN
  *     requests: { dist: exponential, mean: 3 }       # per connection, at least 1
  *     request-bytes: 300
  *     response: { dist: pareto, min: 2000, alpha: 1.3 }     # bytes per request
@@ -83,6 +84,8 @@ export interface WorkloadSpec {
   readonly sampleNs: number | null;
   readonly onewayNs: number;
   readonly rttNs: number;
+  /** No `network:` given: flow mode takes its delays from the scenario's links and routes. */
+  readonly networkFromTopology: boolean;
   readonly clients: readonly ClientGroup[];
   readonly arrivals: Arrivals;
   readonly length: Dist;
@@ -97,7 +100,7 @@ export interface WorkloadSpec {
 export const DEFAULT_WORKLOAD: WorkloadSpec = {
   seed: null, director: null, service: null, from: null,
   connections: 10_000, durationNs: 3600e9, packetConnections: 300, sampleNs: null,
-  onewayNs: 300_000, rttNs: 2_000_000,
+  onewayNs: 300_000, rttNs: 2_000_000, networkFromTopology: true,
   clients: [{ name: 'clients', count: 1000, base: 0x0a010000, size: 65536, nat: false, share: 1 }],
   arrivals: { process: 'poisson', rate: 100 },
   length: { dist: 'exponential', mean: 1e9 },
@@ -385,6 +388,7 @@ export function parseWorkload(text: string, file: string): { spec: WorkloadSpec 
 
   const spec: WorkloadSpec = {
     seed, director, service, from, connections, durationNs, packetConnections, sampleNs, onewayNs, rttNs,
+    networkFromTopology: net === null,
     clients: clients.length ? clients : d.clients, arrivals, length, requests, requestBytes, response,
     keepaliveShare, keepaliveLength, events,
   };
