@@ -13,7 +13,7 @@
  * Not modelled: IP_VS_CONN_F_NO_CPORT entries (sync/FTP) and the `cport = 0` retry lookup.
  */
 import type { Ip4 } from '../net/addr';
-import { Timer, type Engine, type Ns } from '../sim/engine';
+import { Timer, type Engine, type EventReceiver, type Ns } from '../sim/engine';
 import { IP_VS_CONN_F_TEMPLATE, type Conn } from './ctl';
 import type { Dest } from './types';
 import { NEW_CONN_TIMEOUT_NS } from './proto_tcp';
@@ -29,7 +29,7 @@ export const connKey = (protocol: number, addr: Ip4, port: number): number =>
   protoClass(protocol) * P48 + (addr >>> 0) * P16 + port;
 
 /** struct ip_vs_conn. */
-export class ConnEntry implements Conn {
+export class ConnEntry implements Conn, EventReceiver {
   cport: number;
   vport: number;
   dport: number;
@@ -53,6 +53,8 @@ export class ConnEntry implements Conn {
   /** On that list (not yet freed). */
   listed = false;
   readonly timer: Timer;
+  /** What the table does when the timer fires (one function per table, shared by its entries). */
+  private readonly onTimer: (cp: ConnEntry) => void;
 
   constructor(
     readonly id: number,
@@ -71,7 +73,13 @@ export class ConnEntry implements Conn {
     this.vport = vport;
     this.dport = dport;
     this.flags = flags;
-    this.timer = new Timer(engine, () => onTimer(this));
+    this.onTimer = onTimer;
+    this.timer = new Timer(engine, this);
+  }
+
+  /** The timer's expiry (the entry is the timer's receiver: no closure per entry). */
+  onEvent(): void {
+    this.onTimer(this);
   }
 
   get isTemplate(): boolean {

@@ -62,6 +62,7 @@ const WAKE_PEER_CLOSED = 3;
 const WAKE_ERROR = 4;
 const WAKE_CLOSED = 5;
 const TIMEWAIT_DONE = 6;
+const RTO_EXPIRED = 7;
 /** The application and (empty, frozen) buffers of a socket its process has closed. */
 const GONE_APP: TcpApp = {};
 const NO_DATA: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
@@ -109,7 +110,7 @@ export class TcpSock implements EventReceiver {
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.created = host.engine.now;
-    this.rtoTimer = new Timer(host.engine, () => this.onRto());
+    this.rtoTimer = new Timer(host.engine, this, RTO_EXPIRED);
   }
 
   /** Wake the application (or end TIME_WAIT). */
@@ -132,6 +133,7 @@ export class TcpSock implements EventReceiver {
           this.rxQueue = NO_DATA;
         }
         return;
+      case RTO_EXPIRED: this.onRto(); return;
       case TIMEWAIT_DONE: {
         this.twTicket = -1;
         table(this.host).socks.remove(this);

@@ -202,7 +202,11 @@ export class Timer implements EventReceiver {
   private ticket: Ticket = -1;
   private queuedAt: Ns = -1;
 
-  constructor(private readonly engine: Engine, private readonly fire: (now: Ns) => void) {}
+  /**
+   * `fire` is a callback, or a receiver that gets `onEvent(code, now)`: an object with many
+   * timers (a connection entry, a socket) then needs no closure per timer.
+   */
+  constructor(private readonly engine: Engine, private readonly fire: ((now: Ns) => void) | EventReceiver, private readonly code = 0) {}
 
   get armed(): boolean {
     return this.expires >= 0;
@@ -238,7 +242,9 @@ export class Timer implements EventReceiver {
       return;
     }
     this.expires = -1;
-    this.fire(now);
+    const f = this.fire;
+    if (typeof f === 'function') f(now);
+    else f.onEvent(this.code, now);
   }
 
   private queue(at: Ns): void {
