@@ -17,13 +17,20 @@ import type { DropReason } from './trace';
  * Rebuilt when the host's routes change (Host.routeGen), or brought up to date in place when
  * the changes only added /32 local routes (Host.routePoints: `ip addr add A/32`).
  */
+/** A cached answer, with the input-route results built from it once (not per packet). */
+interface FibEntry {
+  readonly route: Route | null;
+  local?: InputRoute;
+  forward?: InputRoute;
+}
+
 export interface FibIndex {
   gen: number;
   readonly local32: AddrMap<Route>;
   readonly localShort: Route[];
   readonly main: Route[];
   /** Answers by destination, local ones included (a /32 added in place is set here too). */
-  readonly cache: AddrMap<Route | null>;
+  readonly cache: AddrMap<FibEntry>;
   /** Output routes by destination, with the source inet_select_addr picks (rebuilt with the index). */
   readonly out: AddrMap<CachedOutput | null>;
   readonly broadcasts: AddrMap<true>;
@@ -38,7 +45,7 @@ function fibOf(host: Host): FibIndex {
     const pts = host.routePoints;
     for (let i = f.gen - host.routeGenBase; i < pts.length; i++) {
       const r = pts[i]!;
-      if (!f.local32.has(r.dst)) { f.local32.set(r.dst, r); f.cache.set(r.dst, r); }
+      if (!f.local32.has(r.dst)) { f.local32.set(r.dst, r); f.cache.set(r.dst, { route: r }); }
     }
     // A new address can change the source inet_select_addr picks (the first address on a
     // device that had none): output routes are recomputed (sockets keep their own, sk_dst_cache).
@@ -73,13 +80,17 @@ export function fibLookupLocal(host: Host, dst: Ip4): Route | null {
 
 /** fib_lookup: local table, then main; longest prefix, lowest metric, first inserted. */
 export function fibLookup(host: Host, dst: Ip4): Route | null {
+  return fibEntry(host, dst).route;
+}
+
+function fibEntry(host: Host, dst: Ip4): FibEntry {
   const f = fibOf(host);
   const hit = f.cache.get(dst);
   if (hit !== undefined) return hit;
   if (f.cache.size >= 65536) f.cache.clear();
-  const r = f.local32.get(dst) ?? fibLookupShort(host, f, dst);
-  f.cache.set(dst, r);
-  return r;
+  const e: FibEntry = { route: f.local32.get(dst) ?? fibLookupShort(host, f, dst) };
+  f.cache.set(dst, e);
+  return e;
 }
 
 function fibLookupShort(host: Host, f: FibIndex, dst: Ip4): Route | null {
@@ -119,7 +130,8 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
   if (isLoopback(src) && dev.kind !== 'loopback' && !host.sysctl.confOr(dev.name, 'route_localnet')) {
     return { kind: 'drop', reason: { code: 'martian_source', dev: dev.name, src, why: 'loopback' }, mib: 'IpInAddrErrors' };
   }
-  const route = fibLookup(host, dst);
+  const entry = fibEntry(host, dst);
+  const route = entry.route;
   if (!route || route.type === 'unreachable' || route.type === 'blackhole' || route.type === 'prohibit') {
     // ip_error: no route for a packet to forward (host unreachable), counted as InAddrErrors when not forwarding.
     if (!host.sysctl.devconf(dev.name, 'forwarding')) {
@@ -130,7 +142,7 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
   if (route.type === 'local' || dev.kind === 'loopback') {
     const v = fibValidateSource(host, src, dev);
     if (v) return { kind: 'drop', reason: v, mib: v.code === 'rp_filter' ? 'TcpExtIPReversePathFilter' : 'IpInAddrErrors' };
-    return { kind: 'local', route };
+    return entry.local ??= { kind: 'local', route };
   }
   // Not local: forwarding is decided by the input device's own flag (IN_DEV_FORWARD).
   if (!(dev.conf.forwarding | 0)) {
@@ -138,7 +150,7 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
   }
   const v = fibValidateSource(host, src, dev);
   if (v) return { kind: 'drop', reason: v, mib: v.code === 'rp_filter' ? 'TcpExtIPReversePathFilter' : 'IpInAddrErrors' };
-  return { kind: 'forward', route };
+  return entry.forward ??= { kind: 'forward', route };
 }
 
 /**
