@@ -36,6 +36,11 @@ export function drop(host: Host, skb: Skb, point: string, reason: DropReason, no
 
 /** Run a hook; trace accept or drop. Returns true if the packet goes on. */
 function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
+  if (!host.nf.has(h)) {
+    // No handler: accepted (only a full trace records it).
+    if (!host.trace.terminalOnly) trace(host, skb, h, 'accept');
+    return true;
+  }
   const v = host.nf.run(skb, h, inDev, outDev);
   if (v.verdict === 'accept') {
     trace(host, skb, h, 'accept');

@@ -53,6 +53,11 @@ export class Netfilter {
     if (rest.length === 0) this.used.delete(hook);
   }
 
+  /** Does any handler sit on this hook? */
+  has(hook: Hook): boolean {
+    return this.used.has(hook);
+  }
+
   /** Handlers on a hook, in the order they run. */
   handlers(hook: Hook): readonly NfHookOps[] {
     return this.ops.get(hook) ?? [];
