@@ -10,9 +10,11 @@
  *   lvsim bench-flow [--scenario FILE] [--reference FILE] [--flow 1e5,1e6] [--rate 1000]
  *                    [--packet 1e5,1e6] [--packet-workload 1e5] [--json]
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { prepare } from '../workload/setup';
+import { prepare, WorkloadError } from '../workload/setup';
 import { runFlow } from '../workload/flow';
 import { runPacket, ScheduleSink } from '../workload/packet';
 import type { WorkloadSpec } from '../workload/spec';
@@ -103,44 +105,76 @@ export function packetFigure(text: string, file: string, connections: number, ki
   };
 }
 
+/** A scenario shipped with lvsim: from the working directory if it has one, else from the package. */
+function shipped(rel: string): string {
+  if (existsSync(rel)) return rel;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) if (existsSync(join(dir, rel))) return join(dir, rel);
+  return rel;
+}
+
 export async function flowSuiteMain(argv: readonly string[]): Promise<number> {
-  let file = 'scenarios/compare-schedulers.yaml';
-  let refFile = 'scenarios/tun-different-subnets.yaml';
+  let file = shipped('scenarios/compare-schedulers.yaml');
+  let refFile = shipped('scenarios/tun-different-subnets.yaml');
   let flows = [1e5, 1e6];
   let rate = 1000;
   let packets = [1e5, 1e6];
   let workloadPackets = 1e5;
   let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const v = (): string => { const x = argv[++i]; if (x === undefined) throw new Error(`${a} needs a value`); return x; };
-    const list = (): number[] => v().split(',').filter(x => x !== '' && x !== '0').map(Number);
-    if (a === '--scenario') file = v();
-    else if (a === '--reference') refFile = v();
-    else if (a === '--flow') flows = list();
-    else if (a === '--rate') rate = Number(v());
-    else if (a === '--packet') packets = list();
-    else if (a === '--packet-workload') workloadPackets = Number(v());
-    else if (a === '--json') json = true;
-    else { process.stderr.write(`lvsim bench-flow: unknown option '${a}'\n`); return 2; }
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      const v = (): string => { const x = argv[++i]; if (x === undefined) throw new Error(`${a} needs a value`); return x; };
+      const count = (x: string): number => {
+        const n = Number(x);
+        if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: '${x}' is not a connection count (say 100000 or 1e5)`);
+        return n;
+      };
+      const list = (): number[] => v().split(',').filter(x => x !== '').map(count).filter(n => n > 0);
+      if (a === '--scenario') file = v();
+      else if (a === '--reference') refFile = v();
+      else if (a === '--flow') flows = list();
+      else if (a === '--rate') { rate = Number(v()); if (!(rate > 0)) throw new Error(`--rate: a positive number of connections per second`); }
+      else if (a === '--packet') packets = list();
+      else if (a === '--packet-workload') workloadPackets = count(v());
+      else if (a === '--json') json = true;
+      else { process.stderr.write(`lvsim bench-flow: unknown option '${a}'\n`); return 2; }
+    }
+  } catch (e) {
+    process.stderr.write(`lvsim bench-flow: ${(e as Error).message}\n`);
+    return 2;
   }
-  const text = readFileSync(file, 'utf8');
+  const read = (f: string): string | null => {
+    try { return readFileSync(f, 'utf8'); } catch (e) {
+      process.stderr.write(`lvsim bench-flow: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      return null;
+    }
+  };
+  const text = read(file);
+  const refText = packets.length ? read(refFile) : '';
+  if (text === null || refText === null) return 2;
   const out: { flow: FlowFigure[]; packet: PacketFigure[] } = { flow: [], packet: [] };
-  const say = (line: string): void => { if (!json) process.stdout.write(line + '\n'); };
-  for (const n of flows) {
-    const f = flowFigure(text, file, n, rate);
-    out.flow.push(f);
-    say(`flow   wlc  ${String(f.connections).padStart(8)} conns  ${f.wallS.toFixed(2).padStart(6)} s  ${Math.round(f.connPerS).toString().padStart(8)} conn/s  table peak ${f.peakTable}  RSS peak ${f.peakRssMiB.toFixed(0)} MiB  heap peak ${f.peakHeapMiB.toFixed(0)} MiB  (targets: 1e6 < 10 s, < 500 MiB)`);
-  }
-  const runs: Array<[PacketKind, string, number]> = [
-    ...packets.map((n): [PacketKind, string, number] => ['five-step', refFile, n]),
-    ...(workloadPackets > 0 ? [['workload', file, workloadPackets] as [PacketKind, string, number]] : []),
-  ];
-  for (const [kind, f, n] of runs) {
-    const pf = { kind, ...packetFigure(f === file ? text : readFileSync(f, 'utf8'), f, n, kind) };
-    out.packet.push(pf);
-    const what = kind === 'five-step' ? `five-step connections (${f})` : `workload connections (${f})`;
-    say(`packet ${pf.scheduler.padEnd(4)} ${String(pf.connections).padStart(8)} conns  ${pf.wallS.toFixed(2).padStart(6)} s  ${Math.round(pf.connPerS).toString().padStart(8)} conn/s  ${what}, trace off (target >= 20000/s)  heap after GC at 25/50/75%: ${pf.heapMiBAt.map(x => x.toFixed(0)).join('/')} MiB, RSS at end ${pf.rssMiBEnd.toFixed(0)} MiB`);
+  try {
+    const say = (line: string): void => { if (!json) process.stdout.write(line + '\n'); };
+    for (const n of flows) {
+      const f = flowFigure(text, file, n, rate);
+      out.flow.push(f);
+      say(`flow   wlc  ${String(f.connections).padStart(8)} conns  ${f.wallS.toFixed(2).padStart(6)} s  ${Math.round(f.connPerS).toString().padStart(8)} conn/s  table peak ${f.peakTable}  RSS peak ${f.peakRssMiB.toFixed(0)} MiB  heap peak ${f.peakHeapMiB.toFixed(0)} MiB  (targets: 1e6 < 10 s, < 500 MiB)`);
+    }
+    const runs: Array<[PacketKind, string, number]> = [
+      ...packets.map((n): [PacketKind, string, number] => ['five-step', refFile, n]),
+      ...(workloadPackets > 0 ? [['workload', file, workloadPackets] as [PacketKind, string, number]] : []),
+    ];
+    for (const [kind, f, n] of runs) {
+      const pf = { kind, ...packetFigure(f === file ? text : refText, f, n, kind) };
+      out.packet.push(pf);
+      const what = kind === 'five-step' ? `five-step connections (${f})` : `workload connections (${f})`;
+      say(`packet ${pf.scheduler.padEnd(4)} ${String(pf.connections).padStart(8)} conns  ${pf.wallS.toFixed(2).padStart(6)} s  ${Math.round(pf.connPerS).toString().padStart(8)} conn/s  ${what}, trace off (target >= 20000/s)  heap after GC at 25/50/75%: ${pf.heapMiBAt.map(x => x.toFixed(0)).join('/')} MiB, RSS at end ${pf.rssMiBEnd.toFixed(0)} MiB`);
+    }
+  } catch (e) {
+    if (!(e instanceof WorkloadError)) throw e;
+    process.stderr.write(`lvsim bench-flow: ${e.message}\n`);
+    return 1;
   }
   if (json) process.stdout.write(JSON.stringify(out) + '\n');
   return 0;

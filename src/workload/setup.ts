@@ -6,7 +6,7 @@
  */
 import { formatIp4, type Ip4 } from '../net/addr';
 import type { TraceSink } from '../kernel/trace';
-import type { Diagnostic } from '../config/diag';
+import { type Diagnostic, formatDiagnostic } from '../config/diag';
 import { parseScenario, type Scenario } from '../config/scenario';
 import { buildWorld, type World, type WorldHost } from '../world/world';
 import type { Ipvs } from '../ipvs/ipvs';
@@ -51,7 +51,11 @@ export function prepare(text: string, file: string, opts: PrepareOptions = {}): 
     if (!director) throw new WorkloadError(`workload: no host '${spec.director}' (hosts: ${[...world.hosts.keys()].join(', ')})`);
   } else {
     director = [...world.hosts.values()].find(h => h.ipvs.services.length > 0);
-    if (!director) throw new WorkloadError(`workload: no host has an IPVS service after setup (add ipvsadm -A ... to the director's setup)`);
+    if (!director) {
+      // Often the scenario itself did not parse: say where, not only what is missing.
+      const errors = diagnostics.filter(d => d.severity === 'error').slice(0, 5).map(d => '\n' + formatDiagnostic(d)).join('');
+      throw new WorkloadError(`workload: no host has an IPVS service after setup (add ipvsadm -A ... to the director's setup)${errors}`);
+    }
   }
   const ipvs = director.ipvs;
   const svc = spec.service

@@ -136,3 +136,28 @@ describe('lvsim replay', () => {
     expect(Object.keys(o.final)).toEqual(['ipvsadm-Ln', 'ipvsadm-Lnc', 'ipvsadm-stats']);
   });
 });
+
+describe('lvsim bench-flow', () => {
+  it('reports flow and packet figures as JSON, from any directory', () => {
+    const r = spawnSync('node', [`${process.cwd()}/bin/lvsim.mjs`, 'bench-flow', '--flow', '2000', '--packet', '2000', '--packet-workload', '500', '--json'], { encoding: 'utf8', cwd: '/tmp' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as { flow: Array<{ connections: number }>; packet: Array<{ kind: string; connections: number; delivered: number; dropped: number }> };
+    expect(out.flow.map(f => f.connections)).toEqual([2000]);
+    expect(out.packet.map(p => [p.kind, p.connections])).toEqual([['five-step', 2000], ['workload', 500]]);
+    // The reference connection: every packet delivered, nothing dropped.
+    expect(out.packet[0]!.dropped).toBe(0);
+    expect(out.packet[0]!.delivered).toBe(2000 * 13);
+  });
+
+  it('bad options and unreadable or broken scenarios: a message and a non-zero exit, no stack trace', () => {
+    const bad = lvsim('bench-flow', '--packet', 'abc');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("'abc' is not a connection count");
+    const missing = lvsim('bench-flow', '--scenario', 'no-such.yaml');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('cannot read no-such.yaml');
+    const broken = lvsim('bench-flow', '--scenario', 'test/fixtures/twenty-mistakes.yaml', '--flow', '100', '--packet', '', '--packet-workload', '0');
+    expect(broken.stderr).not.toContain('    at ');
+  });
+});
