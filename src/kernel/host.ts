@@ -93,12 +93,12 @@ export class KernelError extends Error {
   }
 }
 
-/** Counters shown by nstat / netstat -s (MIB names as nstat prints them, without the zero ones). */
 /** The counters bumped for every packet: plain fields (the packet path increments them directly). */
 const HOT_MIBS = ['IpInReceives', 'IpInDelivers', 'IpForwDatagrams', 'IpOutRequests', 'TcpInSegs', 'TcpOutSegs'] as const;
 type HotMib = typeof HOT_MIBS[number];
 const isHot = (m: string): m is HotMib => (HOT_MIBS as readonly string[]).includes(m);
 
+/** Counters shown by nstat / netstat -s (MIB names as nstat prints them, without the zero ones). */
 export class Snmp {
   IpInReceives = 0;
   IpInDelivers = 0;
