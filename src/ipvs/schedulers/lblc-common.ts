@@ -94,35 +94,73 @@ export interface LblcTimer {
   expiration: number;
 }
 
+/** What the expiry code reads of an entry (struct ip_vs_lblc_entry / ip_vs_lblcr_entry). */
+export interface LblcEntryBase {
+  readonly addr: number;
+  lastuse: number;
+}
+
+/** struct ip_vs_lblc(r)_table: the timer state and the entries by address (bucket lblcHashkey(addr)). */
+export interface LblcTableOf<E extends LblcEntryBase> extends LblcTimer {
+  map: Map<number, E>;
+}
+
 export const newTimer = (): LblcTimer => ({ nextCheck: -1, counter: 1, rover: 0, entries: 0, expiration: DEFAULT_EXPIRATION_NS });
 
+/** ip_vs_lblc(r)_full_check(): delete entries with now >= lastuse + expiration, over all buckets. */
+function fullCheck(tbl: LblcTableOf<LblcEntryBase>, now: number): void {
+  for (const [a, en] of tbl.map) {
+    if (now < en.lastuse + tbl.expiration) continue;
+    tbl.map.delete(a);
+    tbl.entries--;
+  }
+  tbl.rover = (tbl.rover + IP_VS_LBLC_TAB_SIZE) & IP_VS_LBLC_TAB_MASK;
+}
+
 /**
- * Run every check_expire tick due by `now`. `fullCheck(t)` deletes entries expired at t
- * (now >= lastuse + expiration) over all buckets; `sweep(t, goal)` walks buckets from rover+1
- * deleting entries idle >= ENTRY_TIMEOUT until goal <= 0 after a bucket, returning the new rover.
+ * The over-size part of ip_vs_lblc(r)_check_expire(): walk buckets from rover+1, deleting
+ * entries idle >= ENTRY_TIMEOUT, until goal <= 0 after a bucket; the new rover is where it stopped.
  */
-export function runTimer(
-  tm: LblcTimer,
-  now: number,
-  fullCheck: (t: number) => void,
-  sweep: (t: number, goal: number) => void,
-): void {
-  if (tm.nextCheck < 0) {
-    tm.nextCheck = now + CHECK_EXPIRE_INTERVAL_NS;
+function sweep(tbl: LblcTableOf<LblcEntryBase>, now: number, goal: number): void {
+  const byBucket = new Map<number, LblcEntryBase[]>();
+  for (const en of tbl.map.values()) {
+    const b = lblcHashkey(en.addr);
+    const l = byBucket.get(b);
+    if (l) l.push(en);
+    else byBucket.set(b, [en]);
+  }
+  let j = tbl.rover;
+  for (let i = 0; i < IP_VS_LBLC_TAB_SIZE; i++) {
+    j = (j + 1) & IP_VS_LBLC_TAB_MASK;
+    for (const en of byBucket.get(j) ?? []) {
+      if (now < en.lastuse + ENTRY_TIMEOUT_NS) continue;
+      tbl.map.delete(en.addr);
+      tbl.entries--;
+      goal--;
+    }
+    if (goal <= 0) break;
+  }
+  tbl.rover = j;
+}
+
+/** Run every check_expire tick due by `now`, each at its own due time. */
+export function runTimer(tbl: LblcTableOf<LblcEntryBase>, now: number): void {
+  if (tbl.nextCheck < 0) {
+    tbl.nextCheck = now + CHECK_EXPIRE_INTERVAL_NS;
     return;
   }
-  while (tm.nextCheck <= now) {
-    const t = tm.nextCheck;
-    if (tm.counter % COUNT_FOR_FULL_EXPIRATION === 0) {
-      fullCheck(t);
-      tm.counter = 1;
-    } else if (tm.entries <= LBLC_MAX_SIZE) {
-      tm.counter++;
+  while (tbl.nextCheck <= now) {
+    const t = tbl.nextCheck;
+    if (tbl.counter % COUNT_FOR_FULL_EXPIRATION === 0) {
+      fullCheck(tbl, t);
+      tbl.counter = 1;
+    } else if (tbl.entries <= LBLC_MAX_SIZE) {
+      tbl.counter++;
     } else {
-      let goal = Math.trunc(((tm.entries - LBLC_MAX_SIZE) * 4) / 3);
+      let goal = Math.trunc(((tbl.entries - LBLC_MAX_SIZE) * 4) / 3);
       if (goal > LBLC_MAX_SIZE / 2) goal = LBLC_MAX_SIZE / 2;
-      sweep(t, goal);
+      sweep(tbl, t, goal);
     }
-    tm.nextCheck = t + CHECK_EXPIRE_INTERVAL_NS;
+    tbl.nextCheck = t + CHECK_EXPIRE_INTERVAL_NS;
   }
 }

@@ -13,20 +13,15 @@
 import { IP_VS_DEST_F_AVAILABLE, destKey, type Dest, type SchedContext, type SchedPacket, type Scheduler, type Service } from '../types';
 import { formatIp4 } from '../../net/addr';
 import { NO_DEST_AVAILABLE, explainCandidate, explainNone } from './explain';
-import { ENTRY_TIMEOUT_NS, IP_VS_LBLC_TAB_MASK, IP_VS_LBLC_TAB_SIZE, lblcHashkey, lblcIsOverloaded, lblcWlc, newTimer, runTimer, type LblcTimer } from './lblc-common';
+import { lblcHashkey, lblcIsOverloaded, lblcWlc, newTimer, runTimer, type LblcEntryBase, type LblcTableOf } from './lblc-common';
 
 /** struct ip_vs_lblc_entry. */
-export interface LblcEntry {
-  readonly addr: number;
+export interface LblcEntry extends LblcEntryBase {
   dest: Dest;
-  lastuse: number;
 }
 
 /** struct ip_vs_lblc_table. */
-export interface LblcTable extends LblcTimer {
-  /** Entries by address (each address has at most one entry, in bucket lblcHashkey(addr)). */
-  map: Map<number, LblcEntry>;
-}
+export type LblcTable = LblcTableOf<LblcEntry>;
 
 function initService(svc: Service): void {
   svc.schedData = { ...newTimer(), map: new Map() } satisfies LblcTable;
@@ -37,44 +32,11 @@ function table(svc: Service): LblcTable {
   return svc.schedData as LblcTable;
 }
 
-/** ip_vs_lblc_full_check(): delete entries with now >= lastuse + lblc_expiration. */
-function fullCheck(tbl: LblcTable, now: number): void {
-  for (const [a, en] of tbl.map) {
-    if (now < en.lastuse + tbl.expiration) continue;
-    tbl.map.delete(a);
-    tbl.entries--;
-  }
-  tbl.rover = (tbl.rover + IP_VS_LBLC_TAB_SIZE) & IP_VS_LBLC_TAB_MASK;
-}
-
-/** The over-size part of ip_vs_lblc_check_expire(). */
-function sweep(tbl: LblcTable, now: number, goal: number): void {
-  const byBucket = new Map<number, LblcEntry[]>();
-  for (const en of tbl.map.values()) {
-    const b = lblcHashkey(en.addr);
-    const l = byBucket.get(b);
-    if (l) l.push(en);
-    else byBucket.set(b, [en]);
-  }
-  let j = tbl.rover;
-  for (let i = 0; i < IP_VS_LBLC_TAB_SIZE; i++) {
-    j = (j + 1) & IP_VS_LBLC_TAB_MASK;
-    for (const en of byBucket.get(j) ?? []) {
-      if (now < en.lastuse + ENTRY_TIMEOUT_NS) continue;
-      tbl.map.delete(en.addr);
-      tbl.entries--;
-      goal--;
-    }
-    if (goal <= 0) break;
-  }
-  tbl.rover = j;
-}
-
 /** ip_vs_lblc_schedule(). */
 function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | null {
   const tbl = table(svc);
   const now = ctx.now();
-  runTimer(tbl, now, (t) => fullCheck(tbl, t), (t, g) => sweep(tbl, t, g));
+  runTimer(tbl, now);
   const ex = ctx.explain;
   const daddr = pkt.daddr;
   const en = tbl.map.get(daddr);

@@ -12,7 +12,7 @@
 import { IP_VS_DEST_F_AVAILABLE, IP_VS_DEST_F_OVERLOAD, destKey, type Dest, type ExplainSink, type SchedContext, type SchedPacket, type Scheduler, type Service } from '../types';
 import { formatIp4 } from '../../net/addr';
 import { NO_DEST_AVAILABLE, explainNone } from './explain';
-import { ENTRY_TIMEOUT_NS, IP_VS_LBLC_TAB_MASK, IP_VS_LBLC_TAB_SIZE, lblcHashkey, lblcIsOverloaded, lblcWlc, newTimer, runTimer, type LblcTimer } from './lblc-common';
+import { lblcHashkey, lblcIsOverloaded, lblcWlc, newTimer, runTimer, type LblcEntryBase, type LblcTableOf } from './lblc-common';
 
 /** struct ip_vs_dest_set. */
 export interface DestSet {
@@ -22,16 +22,12 @@ export interface DestSet {
 }
 
 /** struct ip_vs_lblcr_entry. */
-export interface LblcrEntry {
-  readonly addr: number;
+export interface LblcrEntry extends LblcEntryBase {
   set: DestSet;
-  lastuse: number;
 }
 
 /** struct ip_vs_lblcr_table. */
-export interface LblcrTable extends LblcTimer {
-  map: Map<number, LblcrEntry>;
-}
+export type LblcrTable = LblcTableOf<LblcrEntry>;
 
 function initService(svc: Service): void {
   svc.schedData = { ...newTimer(), map: new Map() } satisfies LblcrTable;
@@ -113,39 +109,6 @@ export function destSetMax(set: DestSet): Dest | null {
   return most;
 }
 
-/** ip_vs_lblcr_full_check(). */
-function fullCheck(tbl: LblcrTable, now: number): void {
-  for (const [a, en] of tbl.map) {
-    if (en.lastuse + tbl.expiration > now) continue;
-    tbl.map.delete(a);
-    tbl.entries--;
-  }
-  tbl.rover = (tbl.rover + IP_VS_LBLC_TAB_SIZE) & IP_VS_LBLC_TAB_MASK;
-}
-
-/** The over-size part of ip_vs_lblcr_check_expire(). */
-function sweep(tbl: LblcrTable, now: number, goal: number): void {
-  const byBucket = new Map<number, LblcrEntry[]>();
-  for (const en of tbl.map.values()) {
-    const b = lblcHashkey(en.addr);
-    const l = byBucket.get(b);
-    if (l) l.push(en);
-    else byBucket.set(b, [en]);
-  }
-  let j = tbl.rover;
-  for (let i = 0; i < IP_VS_LBLC_TAB_SIZE; i++) {
-    j = (j + 1) & IP_VS_LBLC_TAB_MASK;
-    for (const en of byBucket.get(j) ?? []) {
-      if (now < en.lastuse + ENTRY_TIMEOUT_NS) continue;
-      tbl.map.delete(en.addr);
-      tbl.entries--;
-      goal--;
-    }
-    if (goal <= 0) break;
-  }
-  tbl.rover = j;
-}
-
 function explainSet(ex: ExplainSink, set: DestSet): void {
   ex.detail('set', set.list.map((d) => destKey(d)).join(' '));
 }
@@ -154,7 +117,7 @@ function explainSet(ex: ExplainSink, set: DestSet): void {
 function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | null {
   const tbl = table(svc);
   const now = ctx.now();
-  runTimer(tbl, now, (t) => fullCheck(tbl, t), (t, g) => sweep(tbl, t, g));
+  runTimer(tbl, now);
   const ex = ctx.explain;
   const daddr = pkt.daddr;
   const en = tbl.map.get(daddr);
