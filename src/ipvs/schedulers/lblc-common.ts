@@ -1,7 +1,8 @@
 /**
  * ipvs/schedulers/lblc-common.ts: what ip_vs_lblc.c and ip_vs_lblcr.c share, each of which
- * has its own copy in the kernel: the wlc pass (__ip_vs_lblc_schedule / __ip_vs_lblcr_schedule),
- * is_overloaded(), the 1024-bucket hash_32(ntohl(daddr), 10) key, and the GC timer constants.
+ * has its own copy in the kernel: is_overloaded(), the 1024-bucket hash_32(ntohl(daddr), 10)
+ * key, and the expiry timer (full check and over-size sweep). Their wlc pass is wlc.ts's
+ * weightedLeast().
  *
  * GC timer simplification: the kernel arms ip_vs_lblc(r)_check_expire every 60 s from
  * init_service. Schedulers here get no timer, and init_service has no clock, so the timer
@@ -10,8 +11,7 @@
  * are only observable through scheduling, so this gives the kernel's outcomes except that the
  * tick phase is counted from the first scheduled connection instead of from `ipvsadm -A`.
  */
-import { IP_VS_DEST_F_OVERLOAD, type Dest, type ExplainSink, type Service } from '../types';
-import { explainCandidate } from './explain';
+import type { Dest, Service } from '../types';
 import { hash32 } from './hash';
 
 export const IP_VS_LBLC_TAB_BITS = 10;
@@ -40,46 +40,6 @@ export function lblcIsOverloaded(dest: Dest, svc: Service): boolean {
     for (const d of svc.dests) if (d.activeconns * 2 < d.weight) return true;
   }
   return false;
-}
-
-/** __ip_vs_lblc_schedule() / __ip_vs_lblcr_schedule(): wlc over all dests. */
-export function lblcWlc(svc: Service, ex: ExplainSink | undefined): Dest | null {
-  const dests = svc.dests;
-  const n = dests.length;
-  let least: Dest | null = null;
-  let loh = 0;
-  let i = 0;
-  for (; i < n; i++) {
-    const d = dests[i]!;
-    if ((d.flags & IP_VS_DEST_F_OVERLOAD) !== 0) {
-      if (ex !== undefined) explainCandidate(ex, d, undefined, 'overloaded');
-      continue;
-    }
-    if (d.weight > 0) {
-      least = d;
-      loh = d.activeconns * 256 + d.inactconns;
-      if (ex !== undefined) explainCandidate(ex, d, loh);
-      break;
-    }
-    if (ex !== undefined) explainCandidate(ex, d, undefined, 'weight 0');
-  }
-  if (least === null) return null;
-  for (i++; i < n; i++) {
-    const d = dests[i]!;
-    if ((d.flags & IP_VS_DEST_F_OVERLOAD) !== 0) {
-      if (ex !== undefined) explainCandidate(ex, d, undefined, 'overloaded');
-      continue;
-    }
-    const doh = d.activeconns * 256 + d.inactconns;
-    if (loh * d.weight > doh * least.weight) {
-      if (ex !== undefined) explainCandidate(ex, d, doh);
-      least = d;
-      loh = doh;
-    } else if (ex !== undefined) {
-      explainCandidate(ex, d, doh, `cost ${doh}/${d.weight} >= ${loh}/${least.weight}`);
-    }
-  }
-  return least;
 }
 
 /** The timer part of the table both schedulers keep. */

@@ -13,7 +13,8 @@
 import { IP_VS_DEST_F_AVAILABLE, destKey, type Dest, type SchedContext, type SchedPacket, type Scheduler, type Service } from '../types';
 import { formatIp4 } from '../../net/addr';
 import { NO_DEST_AVAILABLE, explainCandidate, explainNone } from './explain';
-import { lblcHashkey, lblcIsOverloaded, lblcWlc, newTimer, runTimer, type LblcEntryBase, type LblcTableOf } from './lblc-common';
+import { lblcHashkey, lblcIsOverloaded, newTimer, runTimer, type LblcEntryBase, type LblcTableOf } from './lblc-common';
+import { weightedLeast } from './wlc';
 
 /** struct ip_vs_lblc_entry. */
 export interface LblcEntry extends LblcEntryBase {
@@ -64,7 +65,7 @@ function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | nul
           : `its entry's real server ${destKey(d)} has active ${d.activeconns} > weight ${d.weight} while another server is under half load`;
     if (ex !== undefined) explainCandidate(ex, d, undefined, why);
   }
-  const dest = lblcWlc(svc, ex);
+  const dest = weightedLeast(svc, ex, false);
   if (dest === null) {
     if (ex !== undefined) explainNone(ex, 'lblc', NO_DEST_AVAILABLE, `${why} and every real server is overloaded or has weight 0`);
     return null;

@@ -12,7 +12,8 @@
 import { IP_VS_DEST_F_AVAILABLE, IP_VS_DEST_F_OVERLOAD, destKey, type Dest, type ExplainSink, type SchedContext, type SchedPacket, type Scheduler, type Service } from '../types';
 import { formatIp4 } from '../../net/addr';
 import { NO_DEST_AVAILABLE, explainNone } from './explain';
-import { lblcHashkey, lblcIsOverloaded, lblcWlc, newTimer, runTimer, type LblcEntryBase, type LblcTableOf } from './lblc-common';
+import { lblcHashkey, lblcIsOverloaded, newTimer, runTimer, type LblcEntryBase, type LblcTableOf } from './lblc-common';
+import { weightedLeast } from './wlc';
 
 /** struct ip_vs_dest_set. */
 export interface DestSet {
@@ -142,7 +143,7 @@ function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | nul
       return min;
     }
     const why = min === null ? 'no member of its server set is available' : `the set's least loaded member ${destKey(min)} has active ${min.activeconns} > weight ${min.weight} while another server is under half load`;
-    const dest = lblcWlc(svc, ex);
+    const dest = weightedLeast(svc, ex, false);
     if (dest === null) {
       if (ex !== undefined) explainNone(ex, 'lblcr', NO_DEST_AVAILABLE, `${why} and every real server is overloaded or has weight 0`);
       return null;
@@ -151,7 +152,7 @@ function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | nul
     if (ex !== undefined) ex.summary(`lblcr: ${why}, so wlc over all real servers picked ${destKey(dest)}, which joins the set for ${formatIp4(daddr)}.`);
     return dest;
   }
-  const dest = lblcWlc(svc, ex);
+  const dest = weightedLeast(svc, ex, false);
   if (dest === null) {
     // the kernel only logs this at debug level (IP_VS_DBG), not via ip_vs_scheduler_err()
     if (ex !== undefined) {

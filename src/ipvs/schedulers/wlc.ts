@@ -8,14 +8,19 @@
  * overhead (< 2^40 for any realistic count) times a weight (<= 65535) stays below that.
  * Stateless: no callbacks.
  */
-import { IP_VS_DEST_F_OVERLOAD, destKey, type Dest, type SchedContext, type SchedPacket, type Scheduler, type Service } from '../types';
+import { IP_VS_DEST_F_OVERLOAD, destKey, type Dest, type ExplainSink, type SchedContext, type SchedPacket, type Scheduler, type Service } from '../types';
 import { NO_DEST_AVAILABLE, explainCandidate, explainNone } from './explain';
 
-/** ip_vs_wlc_schedule(). */
-function schedule(svc: Service, _pkt: SchedPacket, ctx: SchedContext): Dest | null {
+/**
+ * The weighted least-overhead pass ip_vs_wlc.c, ip_vs_sed.c and __ip_vs_lblc(r)_schedule each
+ * have a copy of: the first dest in list order with weight > 0 and no OVERLOAD starts; a later
+ * non-overloaded dest replaces it when loh * d.weight > doh * least.weight (strict: ties keep the
+ * earlier). `delay` picks sed's overhead, activeconns + 1, instead of ip_vs_dest_conn_overhead,
+ * (activeconns << 8) + inactconns. Returns null when no dest qualifies.
+ */
+export function weightedLeast(svc: Service, ex: ExplainSink | undefined, delay: boolean): Dest | null {
   const dests = svc.dests;
   const n = dests.length;
-  const ex = ctx.explain;
   let least: Dest | null = null;
   let loh = 0;
   let i = 0;
@@ -23,32 +28,41 @@ function schedule(svc: Service, _pkt: SchedPacket, ctx: SchedContext): Dest | nu
     const d = dests[i]!;
     if ((d.flags & IP_VS_DEST_F_OVERLOAD) === 0 && d.weight > 0) {
       least = d;
-      loh = d.activeconns * 256 + d.inactconns;
+      loh = delay ? d.activeconns + 1 : d.activeconns * 256 + d.inactconns;
       if (ex !== undefined) explainCandidate(ex, d, loh);
       break;
     }
     if (ex !== undefined) explainCandidate(ex, d, undefined, d.weight > 0 ? 'overloaded' : 'weight 0');
   }
-  if (least === null) {
-    if (ex !== undefined) explainNone(ex, 'wlc', NO_DEST_AVAILABLE, 'every real server is overloaded or has weight 0');
-    return null;
-  }
+  if (least === null) return null;
   for (i++; i < n; i++) {
     const d = dests[i]!;
     if ((d.flags & IP_VS_DEST_F_OVERLOAD) !== 0) {
       if (ex !== undefined) explainCandidate(ex, d, undefined, 'overloaded');
       continue;
     }
-    const doh = d.activeconns * 256 + d.inactconns;
+    const doh = delay ? d.activeconns + 1 : d.activeconns * 256 + d.inactconns;
     if (loh * d.weight > doh * least.weight) {
       if (ex !== undefined) explainCandidate(ex, d, doh);
       least = d;
       loh = doh;
     } else if (ex !== undefined) {
-      explainCandidate(ex, d, doh, `cost ${doh}/${d.weight} >= ${loh}/${least.weight} (${doh}*${least.weight} >= ${loh}*${d.weight})`);
+      explainCandidate(ex, d, doh, `${delay ? 'delay' : 'cost'} ${doh}/${d.weight} >= ${loh}/${least.weight} (${doh}*${least.weight} >= ${loh}*${d.weight})`);
     }
   }
+  return least;
+}
+
+/** ip_vs_wlc_schedule(). */
+function schedule(svc: Service, _pkt: SchedPacket, ctx: SchedContext): Dest | null {
+  const ex = ctx.explain;
+  const least = weightedLeast(svc, ex, false);
+  if (least === null) {
+    if (ex !== undefined) explainNone(ex, 'wlc', NO_DEST_AVAILABLE, 'every real server is overloaded or has weight 0');
+    return null;
+  }
   if (ex !== undefined) {
+    const loh = least.activeconns * 256 + least.inactconns;
     ex.detail('overhead', loh);
     ex.summary(
       `wlc: ${destKey(least)} has the lowest overhead per weight, ((active << 8) + inactive) / weight = ${loh}/${least.weight}; ties keep the earlier dest in list order.`,
