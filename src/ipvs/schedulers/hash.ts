@@ -5,7 +5,19 @@
  * - hsiphash() on a 64-bit kernel (lib/siphash.c: "on 64-bit, we make HalfSipHash1-3 actually
  *   be SipHash1-3"), for a 4-byte input, as ip_vs_mh_hashkey() calls it. 64-bit words are kept
  *   as (hi, lo) pairs of unsigned 32-bit halves so the hot path needs no BigInt.
+ * And what sh and mh both take from their packet and dests (each has its own copy in the kernel).
  */
+import { IP_VS_DEST_F_OVERLOAD, type Dest, type SchedPacket } from '../types';
+
+/** ip_vs_sh_get_port() / ip_vs_mh_get_port(): the client's source port for TCP, UDP and SCTP, else 0. */
+export function hashPort(pkt: SchedPacket): number {
+  const p = pkt.protocol;
+  return p === 6 || p === 17 || p === 132 ? pkt.sport : 0;
+}
+
+/** is_unavailable() of sh and mh: weight 0 or OVERLOAD. */
+export const hashUnavailable = (d: Dest): boolean => d.weight <= 0 || (d.flags & IP_VS_DEST_F_OVERLOAD) !== 0;
+export const whyUnavailable = (d: Dest): string => (d.weight <= 0 ? 'weight 0' : 'overloaded');
 
 /** hash_32(val, bits) = (val * 0x61C88647 mod 2^32) >> (32 - bits). */
 export function hash32(val: number, bits: number): number {

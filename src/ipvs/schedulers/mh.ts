@@ -13,7 +13,6 @@
  * add_dest fails with -EINVAL (ignored by the caller) and the table is left as it was; so here.
  */
 import {
-  IP_VS_DEST_F_OVERLOAD,
   IP_VS_SVC_F_SCHED_MH_FALLBACK,
   IP_VS_SVC_F_SCHED_MH_PORT,
   destKey,
@@ -25,7 +24,7 @@ import {
 } from '../types';
 import { formatIp4 } from '../../net/addr';
 import { NO_DEST_AVAILABLE, explainCandidate, explainNone } from './explain';
-import { fls, gcd, hsiphash32, sipKey32, type SipKey } from './hash';
+import { fls, gcd, hashPort, hashUnavailable, hsiphash32, sipKey32, whyUnavailable, type SipKey } from './hash';
 
 const PRIMES = [251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071] as const;
 export const CONFIG_IP_VS_MH_TAB_INDEX = 12;
@@ -136,21 +135,12 @@ function rebuild(svc: Service): void {
   populate(svc, s);
 }
 
-/** ip_vs_mh_get_port(): the client's source port for TCP, UDP and SCTP, else 0. */
-function mhPort(pkt: SchedPacket): number {
-  const p = pkt.protocol;
-  return p === 6 || p === 17 || p === 132 ? pkt.sport : 0;
-}
-
-const unavailable = (d: Dest): boolean => d.weight <= 0 || (d.flags & IP_VS_DEST_F_OVERLOAD) !== 0;
-const whyUnavailable = (d: Dest): string => (d.weight <= 0 ? 'weight 0' : 'overloaded');
-
 /** ip_vs_mh_schedule(). */
 function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | null {
   if (svc.schedData == null) rebuild(svc);
   const lookup = (svc.schedData as MhState).lookup;
   const addr = pkt.saddr;
-  const port = (svc.flags & IP_VS_SVC_F_SCHED_MH_PORT) !== 0 ? mhPort(pkt) : 0;
+  const port = (svc.flags & IP_VS_SVC_F_SCHED_MH_PORT) !== 0 ? hashPort(pkt) : 0;
   const ex = ctx.explain;
   const ih = mhHashkey(addr, port, MH_HASH1, 0) % IP_VS_MH_TAB_SIZE;
   const first = lookup[ih]!;
@@ -159,7 +149,7 @@ function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | nul
     ex.detail('slot', ih);
     ex.detail('entry', first === null ? 'empty' : destKey(first));
   }
-  if (first !== null && !unavailable(first)) {
+  if (first !== null && !hashUnavailable(first)) {
     if (ex !== undefined) {
       explainCandidate(ex, first);
       ex.summary(`mh: source ${port === 0 ? formatIp4(addr) : `${formatIp4(addr)} port ${port}`} hashes to slot ${ih} of the ${IP_VS_MH_TAB_SIZE}-slot Maglev table, which holds ${destKey(first)}.`);
@@ -182,7 +172,7 @@ function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | nul
     const h = mhHashkey(addr, port, MH_HASH1, roffset) % IP_VS_MH_TAB_SIZE;
     const d = lookup[h]!;
     if (d === null) break;
-    if (!unavailable(d)) {
+    if (!hashUnavailable(d)) {
       if (ex !== undefined) {
         explainCandidate(ex, d);
         ex.detail('fallback_slot', h);

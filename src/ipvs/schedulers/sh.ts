@@ -11,7 +11,6 @@
  * Not modelled: ICMP errors in inverse mode (the key would be daddr), IPv6 address folding.
  */
 import {
-  IP_VS_DEST_F_OVERLOAD,
   IP_VS_SVC_F_SCHED_SH_FALLBACK,
   IP_VS_SVC_F_SCHED_SH_PORT,
   destKey,
@@ -23,7 +22,7 @@ import {
 } from '../types';
 import { formatIp4 } from '../../net/addr';
 import { NO_DEST_AVAILABLE, explainCandidate, explainNone } from './explain';
-import { hash32 } from './hash';
+import { hash32, hashPort, hashUnavailable, whyUnavailable } from './hash';
 
 export const IP_VS_SH_TAB_BITS = 8;
 export const IP_VS_SH_TAB_SIZE = 1 << IP_VS_SH_TAB_BITS;
@@ -61,21 +60,12 @@ export function shHashkey(addr: number, port: number, offset: number): number {
   return (offset + hash32((port + addr) >>> 0, IP_VS_SH_TAB_BITS)) & IP_VS_SH_TAB_MASK;
 }
 
-/** ip_vs_sh_get_port(): the client's source port for TCP, UDP and SCTP, else 0. */
-function shPort(pkt: SchedPacket): number {
-  const p = pkt.protocol;
-  return p === 6 || p === 17 || p === 132 ? pkt.sport : 0;
-}
-
-const unavailable = (d: Dest): boolean => d.weight <= 0 || (d.flags & IP_VS_DEST_F_OVERLOAD) !== 0;
-const whyUnavailable = (d: Dest): string => (d.weight <= 0 ? 'weight 0' : 'overloaded');
-
 /** ip_vs_sh_schedule(). */
 function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | null {
   if (svc.schedData == null) reassign(svc);
   const buckets = (svc.schedData as ShState).buckets;
   const addr = pkt.saddr;
-  const port = (svc.flags & IP_VS_SVC_F_SCHED_SH_PORT) !== 0 ? shPort(pkt) : 0;
+  const port = (svc.flags & IP_VS_SVC_F_SCHED_SH_PORT) !== 0 ? hashPort(pkt) : 0;
   const ex = ctx.explain;
   const ih = shHashkey(addr, port, 0);
   const first = buckets[ih]!;
@@ -84,7 +74,7 @@ function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | nul
     ex.detail('bucket', ih);
     ex.detail('entry', first === null ? 'empty' : destKey(first));
   }
-  if (first !== null && !unavailable(first)) {
+  if (first !== null && !hashUnavailable(first)) {
     if (ex !== undefined) {
       explainCandidate(ex, first);
       ex.summary(`sh: source ${port === 0 ? formatIp4(addr) : `${formatIp4(addr)} port ${port}`} hashes to bucket ${ih}, which holds ${destKey(first)}.`);
@@ -107,7 +97,7 @@ function schedule(svc: Service, pkt: SchedPacket, ctx: SchedContext): Dest | nul
     const h = shHashkey(addr, port, roffset);
     const d = buckets[h]!;
     if (d === null) break;
-    if (!unavailable(d)) {
+    if (!hashUnavailable(d)) {
       if (ex !== undefined) {
         explainCandidate(ex, d);
         ex.detail('fallback_bucket', h);
