@@ -153,6 +153,18 @@ export function matches(w: string, full: string): boolean {
   return w.length > 0 && full.startsWith(w);
 }
 
+/** The verbs `ip address` and `ip neigh` both take, in iproute2's order of matches(). */
+type ListVerb = 'add' | 'change' | 'replace' | 'del' | 'list' | 'flush';
+function listVerb(w: string): ListVerb | null {
+  if (matches(w, 'add')) return 'add';
+  if (matches(w, 'change') || w === 'chg') return 'change';
+  if (matches(w, 'replace')) return 'replace';
+  if (matches(w, 'delete')) return 'del';
+  if (matches(w, 'list') || matches(w, 'show') || matches(w, 'lst')) return 'list';
+  if (matches(w, 'flush')) return 'flush';
+  return null;
+}
+
 // ---------------------------------------------------------------------------------------
 // Formatting shared with ifconfig
 
@@ -319,12 +331,9 @@ class IpRun {
   private doAddr(): string {
     if (!this.more()) return this.addrList(false);
     const w = this.word!;
-    if (matches(w, 'add')) return this.addrModify('add');
-    if (matches(w, 'change') || w === 'chg') return this.addrModify('change');
-    if (matches(w, 'replace')) return this.addrModify('replace');
-    if (matches(w, 'delete')) return this.addrModify('del');
-    if (matches(w, 'list') || matches(w, 'show') || matches(w, 'lst')) { this.i++; return this.addrList(false); }
-    if (matches(w, 'flush')) { this.i++; return this.addrList(true); }
+    const v = listVerb(w);
+    if (v === 'list' || v === 'flush') { this.i++; return this.addrList(v === 'flush'); }
+    if (v !== null) return this.addrModify(v);
     if (matches(w, 'help')) throw new ToolFail(255, 'Usage: ip address {add|change|replace} IFADDR dev IFNAME [ LIFETIME ] [ CONFFLAG-LIST ]\n       ip address del IFADDR dev IFNAME [mngtmpaddr]\n       ip address {save|flush} [ dev IFNAME ] [ scope SCOPE-ID ] [ label LABEL ]\n       ip address [ show [ dev IFNAME ] [ up ] ]', this.i, 'a command');
     throw new ToolFail(255, `Command "${w}" is unknown, try "ip addr help".`, this.i, 'add, del, change, replace, show, flush');
   }
@@ -944,12 +953,9 @@ class IpRun {
   private doNeigh(): string {
     if (!this.more()) return this.neighList(false);
     const w = this.word!;
-    if (matches(w, 'add')) return this.neighModify('add');
-    if (matches(w, 'change') || w === 'chg') return this.neighModify('change');
-    if (matches(w, 'replace')) return this.neighModify('replace');
-    if (matches(w, 'delete')) return this.neighModify('del');
-    if (matches(w, 'list') || matches(w, 'show') || matches(w, 'lst')) { this.i++; return this.neighList(false); }
-    if (matches(w, 'flush')) { this.i++; return this.neighList(true); }
+    const v = listVerb(w);
+    if (v === 'list' || v === 'flush') { this.i++; return this.neighList(v === 'flush'); }
+    if (v !== null) return this.neighModify(v);
     if (matches(w, 'get')) throw new ToolFail(1, 'lvsim: ip neigh get is not modelled; use ip neigh show', this.i, 'show');
     if (matches(w, 'help')) throw new ToolFail(255, 'Usage: ip neigh { add | del | change | replace } { ADDR [ lladdr LLADDR ] [ nud STATE ] dev DEV }\n       ip neigh { show | flush } [ to PREFIX ] [ dev DEV ] [ nud STATE ]', this.i, 'a command');
     throw new ToolFail(255, `Command "${w}" is unknown, try "ip neigh help".`, this.i, 'add, del, change, replace, show, flush');
