@@ -137,15 +137,19 @@ export class EventQueue<T> {
       this.pull();
     }
     let b = this.cur & this.mask;
-    let h = this.head[b]!;
-    if (h < 0) {
+    if (this.head[b]! < 0) {
       const f = this.findNext(b);
-      const newCur = this.cur + ((f - b) & this.mask);
-      this.cur = newCur;
+      this.cur += (f - b) & this.mask;
       if (this.ovCount !== 0) this.pull();
       b = f;
-      h = this.head[b]!;
     }
+    this.opsSinceRebuild++;
+    return this.unlinkHead(b);
+  }
+
+  /** Take the first record of non-empty ring bucket `b` out of the ring. */
+  private unlinkHead(b: number): number {
+    const h = this.head[b]!;
     const nx = this.next[h]!;
     this.head[b] = nx;
     if (nx < 0) {
@@ -154,7 +158,6 @@ export class EventQueue<T> {
     }
     this.ringCount--;
     this.size--;
-    this.opsSinceRebuild++;
     return h;
   }
 
@@ -190,16 +193,7 @@ export class EventQueue<T> {
     }
     let b = this.cur & this.mask;
     if (this.head[b]! < 0) b = this.findNext(b);
-    const h = this.head[b]!;
-    const nx = this.next[h]!;
-    this.head[b] = nx;
-    if (nx < 0) {
-      this.tail[b] = NIL;
-      this.clearBit(b);
-    }
-    this.ringCount--;
-    this.size--;
-    return h;
+    return this.unlinkHead(b);
   }
 
   /** Time of the earliest record, or Infinity. */
