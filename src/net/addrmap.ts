@@ -12,21 +12,30 @@ const FULL = 1;
 const GONE = 2;
 
 export class AddrMap<V> {
-  private keys: Int32Array;
-  private vals: (V | undefined)[];
-  private state: Uint8Array;
-  private shift: number;
-  private used = 0;
+  // Set by allocate(), which the constructor calls.
+  private keys!: Int32Array;
+  private vals!: (V | undefined)[];
+  private state!: Uint8Array;
+  private shift!: number;
+  /** Slots not EMPTY (entries and tombstones). */
+  private used!: number;
   /** Entries held. */
-  size = 0;
+  size!: number;
 
   constructor(capacity = 16) {
+    this.allocate(capacity * 2);
+  }
+
+  /** An empty table of at least `min` slots (a power of two, 16 or more). */
+  private allocate(min: number): void {
     let cap = 16;
-    while (cap < capacity * 2) cap *= 2;
+    while (cap < min) cap *= 2;
     this.keys = new Int32Array(cap);
     this.vals = new Array<V | undefined>(cap).fill(undefined);
     this.state = new Uint8Array(cap);
     this.shift = 32 - Math.log2(cap);
+    this.used = 0;
+    this.size = 0;
   }
 
   private slot(k: number): number {
@@ -88,14 +97,7 @@ export class AddrMap<V> {
   /** Grow (or just drop tombstones) so that `n` entries fill at most a quarter. */
   private rehash(n: number): void {
     const { keys, vals, state } = this;
-    let cap = 16;
-    while (cap < n * 4) cap *= 2;
-    this.keys = new Int32Array(cap);
-    this.vals = new Array<V | undefined>(cap).fill(undefined);
-    this.state = new Uint8Array(cap);
-    this.shift = 32 - Math.log2(cap);
-    this.used = 0;
-    this.size = 0;
+    this.allocate(n * 4);
     for (let i = 0; i < keys.length; i++) if (state[i] === FULL) this.set(keys[i]!, vals[i]!);
   }
 }
