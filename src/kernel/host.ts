@@ -181,6 +181,14 @@ export class Host {
   routeGen = 0;
   routeGenBase = 0;
   readonly routePoints: Route[] = [];
+
+  /**
+   * Where in `routePoints` the changes since generation `gen` start, or -1 when something other
+   * than /32 local routes changed since (a cache from then must be rebuilt).
+   */
+  routePointsSince(gen: number): number {
+    return gen >= this.routeGenBase && gen <= this.routeGen ? gen - this.routeGenBase : -1;
+  }
   /** The FIB index (route.ts), built on first lookup. */
   fib: FibIndex | null = null;
   /** Sockets and listeners (tcp.ts), created on first use. */

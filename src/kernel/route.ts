@@ -41,9 +41,10 @@ export type CachedOutput = Omit<OutputRoute, 'src'> & { readonly src: Ip4 | null
 function fibOf(host: Host): FibIndex {
   let f = host.fib;
   if (f !== null && f.gen === host.routeGen) return f;
-  if (f !== null && f.gen >= host.routeGenBase && f.gen < host.routeGen) {
+  const from = f === null ? -1 : host.routePointsSince(f.gen);
+  if (f !== null && from >= 0) {
     const pts = host.routePoints;
-    for (let i = f.gen - host.routeGenBase; i < pts.length; i++) {
+    for (let i = from; i < pts.length; i++) {
       const r = pts[i]!;
       if (!f.local32.has(r.dst)) { f.local32.set(r.dst, r); f.cache.set(r.dst, { route: r }); }
     }

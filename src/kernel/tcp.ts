@@ -178,9 +178,10 @@ export class TcpSock implements EventReceiver {
   /** Only /32 local routes for other addresses were added since: the cached route still holds. */
   private stillRoutes(): boolean {
     const h = this.host;
-    if (this.dst === null || this.dstGen < h.routeGenBase || h.routeGen - this.dstGen > 8) return false;
+    const from = h.routePointsSince(this.dstGen);
+    if (this.dst === null || from < 0 || h.routeGen - this.dstGen > 8) return false;
     const pts = h.routePoints;
-    for (let i = this.dstGen - h.routeGenBase; i < pts.length; i++) if (pts[i]!.dst === this.raddr) return false;
+    for (let i = from; i < pts.length; i++) if (pts[i]!.dst === this.raddr) return false;
     return true;
   }
   private dst: OutputRoute | null = null;
