@@ -16,10 +16,9 @@ import { CountingSink, type TraceRecord, type TraceSink } from '../kernel/trace'
 import { releaseClient, startClient } from '../world/apps';
 import { KernelError } from '../kernel/host';
 import { NS_PER_S, type Ns } from '../sim/engine';
-import { destKey, type Dest } from '../ipvs/types';
 import { ConnGenerator } from './generator';
 import { MetricsRecorder, type RunResult } from './metrics';
-import { addrsOfHost, destName, prepare, type Prepared, WorkloadError } from './setup';
+import { destName, prepare, type Prepared, WorkloadError } from './setup';
 
 /** Counts terminal verdicts (like CountingSink) and hands the director's IPVS drops to the run. */
 export class ScheduleSink extends CountingSink {
@@ -86,17 +85,8 @@ export function runPacket(p: Prepared, sink: ScheduleSink, opts: PacketOptions =
   const added = new Set<number>(dev.addrs.map(a => a.addr));
   const byKey = new Map<number, number>();
   const destOf = new Int16Array(limit).fill(-1);
-  const destByKey = new Map<string, Dest>();
   let live = 0;
   let arrivalsDone = false;
-
-  const findDest = (key: string): Dest | null => {
-    let d = destByKey.get(key);
-    if (d) return d;
-    for (const x of [...svc.dests, ...rec.dests]) destByKey.set(destKey(x), x);
-    d = destByKey.get(key);
-    return d ?? null;
-  };
 
   // Refusals come from the trace (a terminal drop record); the decisions from an interposer on
   // the director's ip_vs_schedule (like a kprobe), which also works with the trace off.
@@ -135,7 +125,6 @@ export function runPacket(p: Prepared, sink: ScheduleSink, opts: PacketOptions =
       }
     });
   }
-  void addrsOfHost;
 
   const sampleNs = spec.sampleNs ?? Math.max(NS_PER_S / 100, Math.round(Math.min(spec.durationNs, (limit / rateOf(spec)) * 1e9) / 100));
   const sampler = (now: Ns): void => {
