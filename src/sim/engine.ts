@@ -84,10 +84,15 @@ export class Engine {
    * `code` is a non-negative 31-bit integer of the receiver's choosing.
    */
   atCode(at: Ns, receiver: EventReceiver, code: number): Ticket {
+    const q = this.queue;
+    return q.ticket(q.push(this.checkCoded(at, code), receiver, code));
+  }
+
+  /** What atCode and postCode refuse: a time in the past, a code that is not 31-bit. Returns `at`. */
+  private checkCoded(at: Ns, code: number): Ns {
     if (!(at >= this.now)) throw new RangeError(`cannot schedule at ${at} ns: now is ${this.now} ns`);
     if (!(code >= 0 && code <= 0x7fffffff && (code | 0) === code)) throw new RangeError(`event code must be a 31-bit non-negative integer, got ${code}`);
-    const q = this.queue;
-    return q.ticket(q.push(at, receiver, code));
+    return at;
   }
 
   /**
@@ -95,10 +100,7 @@ export class Engine {
    * is a heap number, so not making one keeps the commonest events allocation-free).
    */
   postCode(delay: Ns, receiver: EventReceiver, code: number): void {
-    const at = this.now + delay;
-    if (!(delay >= 0)) throw new RangeError(`cannot schedule at ${at} ns: now is ${this.now} ns`);
-    if (!(code >= 0 && code <= 0x7fffffff && (code | 0) === code)) throw new RangeError(`event code must be a 31-bit non-negative integer, got ${code}`);
-    this.queue.push(at, receiver, code);
+    this.queue.push(this.checkCoded(this.now + delay, code), receiver, code);
   }
 
   /** `atCode(now + delay, receiver, code)`. */
