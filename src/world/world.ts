@@ -56,27 +56,24 @@ class Wire implements EventReceiver {
   /** A frame leaves end `from`: to the port with its MAC, to every other port when broadcast or unknown. */
   send(from: number, frame: Ethernet, id: number): void {
     const ends = this.link.ends;
-    let matched = 0;
+    let copies = 0;
     if (frame.dst !== BROADCAST_MAC) {
       // Every port with that MAC (two devices may be given the same address).
-      for (let i = 0; i < ends.length; i++) {
-        if (i === from || ends[i]!.dev.mac !== frame.dst) continue;
-        this.enqueue(i, frame, matched === 0 ? id : this.world.ids.next(), matched === 0 ? -1 : id);
-        matched++;
-      }
+      for (let i = 0; i < ends.length; i++) if (i !== from && ends[i]!.dev.mac === frame.dst) this.enqueueCopy(i, frame, id, copies++);
     }
-    if (matched > 0) return;
+    if (copies > 0) return;
     if (ends.length < 2) {
       const sender = ends[from]!;
       sender.host.trace.record({ t: this.world.engine.now, host: sender.host.name, point: sender.dev.name, verdict: 'drop', dev: sender.dev.name, packet: { id, pkt: frame.payload }, reason: { code: 'link_down', dev: sender.dev.name }, note: `no other host on link ${this.link.name}` });
       return;
     }
-    let first = true;
-    for (let i = 0; i < ends.length; i++) {
-      if (i === from) continue;
-      this.enqueue(i, frame, first ? id : this.world.ids.next(), first ? -1 : id);
-      first = false;
-    }
+    for (let i = 0; i < ends.length; i++) if (i !== from) this.enqueueCopy(i, frame, id, copies++);
+  }
+
+  /** Copy `n` of a frame: the first keeps the packet id, the others get new ids naming it as their cause. */
+  private enqueueCopy(to: number, frame: Ethernet, id: number, n: number): void {
+    if (n === 0) this.enqueue(to, frame, id, -1);
+    else this.enqueue(to, frame, this.world.ids.next(), id);
   }
 
   private enqueue(to: number, frame: Ethernet, pid: number, cause: number): void {
