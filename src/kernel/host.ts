@@ -11,7 +11,7 @@ import { AddrMap } from '../net/addrmap';
 import type { TraceSink } from './trace';
 import { Sysctls } from './sysctl';
 import { Netfilter } from './netfilter';
-import { PacketIds } from './skb';
+import { PacketIds, type Skb } from './skb';
 import { type FibIndex, fibLookupLocal } from './route';
 import type { TcpTable } from './tcp';
 
@@ -82,7 +82,7 @@ export interface NeighEntry {
   /** Solicitations sent while INCOMPLETE. */
   probes: number;
   /** Packets waiting for resolution (arp_queue, unres_qlen). */
-  queue: Array<{ id: number; pkt: import('../net/packet').Ipv4 }>;
+  queue: Skb[];
   updated: number;
 }
 

@@ -37,10 +37,10 @@ export function neighOutput(host: Host, skb: Skb, dev: NetDevice, nexthop: Ip4):
   }
   if (!host.trace.terminalOnly) trace(host, skb, 'neigh', 'queued', { dev: dev.name, note: `waiting for ARP: who-has ${formatIp4(nexthop)} on ${dev.name}` });
   while (n.queue.length >= UNRES_QLEN) {
-    const old = n.queue.shift()!;
-    drop(host, { id: old.id, pkt: old.pkt, dev: null }, 'neigh', { code: 'neigh_queue_full', nexthop, dev: dev.name, qlen: n.queue.length + 1 });
+    drop(host, n.queue.shift()!, 'neigh', { code: 'neigh_queue_full', nexthop, dev: dev.name, qlen: n.queue.length + 1 });
   }
-  n.queue.push({ id: skb.id, pkt: skb.pkt });
+  // Queued as the packet alone (the kernel's skb keeps no input device or cause here).
+  n.queue.push({ id: skb.id, pkt: skb.pkt, dev: null });
   if (n.state !== 'INCOMPLETE' || n.probes === 0) {
     // A FAILED entry starts over on new traffic (__neigh_event_send).
     n.state = 'INCOMPLETE';
@@ -64,11 +64,10 @@ function solicit(host: Host, dev: NetDevice, n: NeighEntry, pktSrc: Ip4): void {
     if (n.probes < ARP_MCAST_SOLICIT) { solicit(host, dev, n, pktSrc); return; }
     n.state = 'FAILED';
     const queued = n.queue.splice(0);
-    for (const q of queued) {
-      const skb: Skb = { id: q.id, pkt: q.pkt, dev: null };
+    for (const skb of queued) {
       drop(host, skb, 'neigh', { code: 'arp_unresolved', nexthop: n.ip, dev: dev.name });
       // ipv4_link_failure: host unreachable back to the sender of a forwarded packet.
-      if (!host.isLocal(q.pkt.src)) icmpSend(host, skb, 3, 1);
+      if (!host.isLocal(skb.pkt.src)) icmpSend(host, skb, 3, 1);
     }
   });
 }
@@ -170,6 +169,6 @@ function updateNeigh(host: Host, dev: NetDevice, n: NeighEntry, mac: Mac, state:
   n.updated = host.engine.now;
   if (n.queue.length) {
     const q = n.queue.splice(0);
-    for (const p of q) sendFrame(host, dev, mac, { id: p.id, pkt: p.pkt, dev: null });
+    for (const skb of q) sendFrame(host, dev, mac, skb);
   }
 }
