@@ -72,11 +72,9 @@ function fibOf(host: Host): FibIndex {
 
 /** The local table's answer for `dst` (inet_addr_type == RTN_LOCAL), or null. */
 export function fibLookupLocal(host: Host, dst: Ip4): Route | null {
-  const f = fibOf(host);
-  const r = f.local32.get(dst);
-  if (r !== undefined) return r;
-  for (const x of f.localShort) if (inPrefix(dst, x.dst, x.len)) return x;
-  return null;
+  // fib_lookup asks the local table first, so its answer is local exactly when that table has one.
+  const r = fibLookup(host, dst);
+  return r !== null && r.table === 'local' ? r : null;
 }
 
 /** fib_lookup: local table, then main; longest prefix, lowest metric, first inserted. */
