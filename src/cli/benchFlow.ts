@@ -22,7 +22,7 @@ import type { WorkloadSpec } from '../workload/spec';
 const MiB = 1024 * 1024;
 
 interface FlowFigure { connections: number; rate: number; wallS: number; connPerS: number; events: number; peakTable: number; peakRssMiB: number; peakHeapMiB: number }
-interface PacketFigure { kind?: PacketKind; scheduler: string; connections: number; wallS: number; connPerS: number; delivered: number; dropped: number; heapMiBAt: number[]; rssMiBEnd: number }
+interface PacketFigure { kind: PacketKind; scheduler: string; connections: number; wallS: number; connPerS: number; delivered: number; dropped: number; heapMiBAt: number[]; rssMiBEnd: number }
 
 function gcIfExposed(): void {
   const g = (globalThis as { gc?: () => void }).gc;
@@ -71,7 +71,7 @@ export function packetFigure(text: string, file: string, connections: number, ki
   if (kind === 'five-step') {
     const from = p.world.hosts.get(p.spec.from ?? 'client');
     const own = from ? [...from.host.devices.values()].flatMap(d => d.name === 'lo' ? [] : d.addrs.filter(a => a.prefixLen < 32))[0] : undefined;
-    if (!own) throw new Error(`${file}: no client host with an address on its LAN`);
+    if (!own) throw new WorkloadError(`${file}: no client host with an address on its LAN`);
     const base = ((own.addr & ~0xff) | 20) >>> 0;
     (p as { spec: WorkloadSpec }).spec = {
       ...p.spec, connections, durationNs: 1e18, events: [],
@@ -100,7 +100,7 @@ export function packetFigure(text: string, file: string, connections: number, ki
   });
   const wall = (performance.now() - t0 - measuring) / 1000;
   return {
-    scheduler: p.scheduler, connections: r.result.connections, wallS: wall, connPerS: r.result.connections / wall,
+    kind, scheduler: p.scheduler, connections: r.result.connections, wallS: wall, connPerS: r.result.connections / wall,
     delivered: sink.delivered, dropped: sink.dropped, heapMiBAt: heap, rssMiBEnd: process.memoryUsage.rss() / MiB,
   };
 }
@@ -166,7 +166,7 @@ export async function flowSuiteMain(argv: readonly string[]): Promise<number> {
       ...(workloadPackets > 0 ? [['workload', file, workloadPackets] as [PacketKind, string, number]] : []),
     ];
     for (const [kind, f, n] of runs) {
-      const pf = { kind, ...packetFigure(f === file ? text : refText, f, n, kind) };
+      const pf = packetFigure(f === file ? text : refText, f, n, kind);
       out.packet.push(pf);
       const what = kind === 'five-step' ? `five-step connections (${f})` : `workload connections (${f})`;
       say(`packet ${pf.scheduler.padEnd(4)} ${String(pf.connections).padStart(8)} conns  ${pf.wallS.toFixed(2).padStart(6)} s  ${Math.round(pf.connPerS).toString().padStart(8)} conn/s  ${what}, trace off (target >= 20000/s)  heap after GC at 25/50/75%: ${pf.heapMiBAt.map(x => x.toFixed(0)).join('/')} MiB, RSS at end ${pf.rssMiBEnd.toFixed(0)} MiB`);
