@@ -119,9 +119,9 @@ describe('lvsim exec', () => {
 
 describe('lvsim replay', () => {
   it('exits 0 on a matching vector, 1 with a diff on a mismatch, 2 on an unreadable file', () => {
-    expect(lvsim('replay', '../shared/oracle/baseline.json').status).toBe(0);
+    expect(lvsim('replay', 'test/fixtures/oracle/baseline.json').status).toBe(0);
     const dir = mkdtempSync(join(tmpdir(), 'lvsim-'));
-    const v = JSON.parse(readFileSync('../shared/oracle/baseline.json', 'utf8'));
+    const v = JSON.parse(readFileSync('test/fixtures/oracle/baseline.json', 'utf8'));
     v.final['ipvsadm-Ln'] = v.final['ipvsadm-Ln'].replace(' rr\n', ' wrr\n');
     writeFileSync(join(dir, 'v.json'), JSON.stringify(v));
     const bad = lvsim('replay', join(dir, 'v.json'));
@@ -129,7 +129,7 @@ describe('lvsim replay', () => {
     expect(bad.stdout).toMatch(/final ipvsadm -Ln differs/);
     writeFileSync(join(dir, 'x.json'), '{not json');
     expect(lvsim('replay', join(dir, 'x.json')).status).toBe(2);
-    const j = lvsim('replay', '../shared/oracle/baseline.json', '--json');
+    const j = lvsim('replay', 'test/fixtures/oracle/baseline.json', '--json');
     const o = JSON.parse(j.stdout);
     expect(o.id).toBe('baseline');
     expect(o.steps[0]).toMatchObject({ n: 1, ok: true, rs: '192.168.134.5', error: null, after: { '192.168.134.5:9001': [1, 0, 1] } });

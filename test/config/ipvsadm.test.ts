@@ -43,7 +43,7 @@ const dest = (d: Director, svc: string, rs: string): Dest => {
 // ------------------------------------------------------------------------------------------
 
 describe('recorded kernel vectors: ipvsadm -Ln from the director setup lines', () => {
-  const dir = new URL('../../../shared/oracle/', import.meta.url);
+  const dir = new URL('../fixtures/oracle/', import.meta.url);
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   it('has vectors', () => expect(files.length).toBeGreaterThan(0));
   for (const f of files) {

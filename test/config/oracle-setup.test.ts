@@ -4,7 +4,7 @@ import { makeHost, sh, shAll } from './helpers';
 import { fibLookup } from '../../src/kernel/route';
 import { ip4 } from '../../src/net/addr';
 
-const ORACLE = '/work/shared/oracle';
+const ORACLE = new URL('../fixtures/oracle/', import.meta.url).pathname;
 
 interface Vector { hosts: Record<string, { setup: string[] }>; segments: string[][] }
 

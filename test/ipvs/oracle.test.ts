@@ -16,7 +16,7 @@ import { Sysctls } from '../../src/kernel/sysctl';
 import type { Conn, ServiceKey } from '../../src/ipvs/ctl';
 
 const ACK = 0x10, SYN = 0x02, FIN = 0x01;
-const ORACLE = new URL('../../../shared/oracle/', import.meta.url);
+const ORACLE = new URL('../fixtures/oracle/', import.meta.url);
 
 interface Step {
   do: string;

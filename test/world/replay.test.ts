@@ -1,5 +1,5 @@
 /**
- * Every vector recorded from a real kernel (../shared/oracle) replays through the full packet
+ * Every vector recorded from a real kernel (test/fixtures/oracle) replays through the full packet
  * path with an exact match: the real server of every connection, the director's counters
  * after every step, ipvsadm -Ln byte for byte, -Lnc as a set of rows.
  */
@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { replayVector, vectorError, type Vector } from '../../src/world/replay';
 
-const DIR = '../shared/oracle';
+const DIR = 'test/fixtures/oracle';
 const vectors = existsSync(DIR) ? readdirSync(DIR).filter(f => f.endsWith('.json')).sort() : [];
 
 describe('kernel vectors replay exactly', () => {

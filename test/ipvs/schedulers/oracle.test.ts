@@ -22,7 +22,7 @@ import {
 import { addDest, ctx, delDest, editDest, makeService } from './helpers';
 import type { Vector } from '../../../src/world/replay';
 
-const ORACLE = new URL('../../../../shared/oracle/', import.meta.url);
+const ORACLE = new URL('../../fixtures/oracle/', import.meta.url);
 
 function hostPort(s: string): [string, number] {
   const i = s.lastIndexOf(':');
