@@ -25,6 +25,9 @@ commands:
   exec <scenario.yaml> --host NAME [--at TIME] [--seed N] -- COMMAND...
         run a read-only command (ipvsadm -Ln, ip route, sysctl ..., nstat -az)
         on a host at a virtual time (default: the end of the run)
+  doctor <scenario.yaml> [--json]
+        say what will break and why before anything runs: each finding with its
+        line, the kernel check it trips and the fix (exit 1 when an error is found)
   replay <vector.json> [--json]
         replay a kernel-recorded vector and compare with what lvsim does
   compare <scenario.yaml> --schedulers rr,wlc,sed,... [--seeds N] [--mode flow|packet] [--json|--csv] [--diff A,B]
@@ -181,6 +184,10 @@ export async function main(argv: string[]): Promise<number> {
           return s.ok && s.commands.every(c => isReadOnly(c));
         };
         return cmdExec(rest);
+      }
+      case 'doctor': {
+        const { doctorMain } = await import('./doctor');
+        return doctorMain(rest);
       }
       case 'replay': {
         const { replayMain } = await import('./replay');

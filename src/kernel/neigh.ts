@@ -94,7 +94,7 @@ function arpSolicit(host: Host, dev: NetDevice, target: Ip4, pktSrc: Ip4): void 
 }
 
 /** arp_ignore (linux-net.md §2): true when the request must not be answered. */
-function arpIgnore(host: Host, dev: NetDevice, sip: Ip4, tip: Ip4): { ignore: boolean; mode: number } {
+export function arpIgnore(host: Host, dev: NetDevice, sip: Ip4, tip: Ip4): { ignore: boolean; mode: number } {
   const mode = host.sysctl.confMax(dev.name, 'arp_ignore');
   const onDev = dev.addrs.find(a => a.addr === tip);
   switch (mode) {

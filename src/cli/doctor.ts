@@ -1,0 +1,32 @@
+/**
+ * cli/doctor.ts: `lvsim doctor SCENARIO [--json]`: what will break, and why, before a packet
+ * moves. Exit 1 when an error is found, 0 otherwise, 2 for bad input.
+ */
+import { readFileSync } from 'node:fs';
+import { formatDiagnostic } from '../config/diag';
+import { doctorScenarioText, formatFinding } from '../world/doctor';
+
+export function doctorMain(argv: readonly string[]): number {
+  const files = argv.filter(a => !a.startsWith('-'));
+  const bad = argv.filter(a => a.startsWith('-') && a !== '--json');
+  if (bad.length) { process.stderr.write(`lvsim: unknown option ${bad[0]} for doctor (expected --json)\n`); return 2; }
+  if (files.length !== 1) { process.stderr.write('lvsim: doctor needs one scenario file: lvsim doctor scenarios/tun-different-subnets.yaml\n'); return 2; }
+  const file = files[0]!;
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) { process.stderr.write(`lvsim: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}\n`); return 2; }
+  const { findings, diagnostics } = doctorScenarioText(text, file);
+  const errors = findings.filter(f => f.severity === 'error').length;
+  if (argv.includes('--json')) {
+    process.stdout.write(JSON.stringify({ file, findings: findings.map(({ proof: _p, ...f }) => f), diagnostics }, null, 2) + '\n');
+  } else {
+    const out: string[] = [];
+    for (const d of diagnostics) out.push(formatDiagnostic(d));
+    for (const f of findings) out.push(formatFinding(f));
+    const warns = findings.filter(f => f.severity === 'warn').length;
+    const infos = findings.length - errors - warns;
+    out.push(findings.length === 0 ? `${file}: no problems found` : `${file}: ${errors} error(s), ${warns} warning(s), ${infos} note(s)`);
+    process.stdout.write(out.join('\n') + '\n');
+  }
+  if (diagnostics.some(d => d.severity === 'error')) return 2;
+  return errors > 0 ? 1 : 0;
+}
