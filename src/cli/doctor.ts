@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../config/diag';
-import { doctorScenarioText, formatFinding } from '../world/doctor';
+import { confirmFindings, doctorScenarioText, formatFinding } from '../world/doctor';
+import { checkExpectations, describeExpectation } from '../world/expect';
+import type { Run } from '../world/world';
 
 export function doctorMain(argv: readonly string[]): number {
   const files = argv.filter(a => !a.startsWith('-'));
@@ -29,4 +31,34 @@ export function doctorMain(argv: readonly string[]): number {
   }
   if (diagnostics.some(d => d.severity === 'error')) return 2;
   return errors > 0 ? 1 : 0;
+}
+
+/**
+ * The part of `lvsim run`'s report that the doctor and the scenario's expectations add: each
+ * finding with the packet that confirms it (or that the run did not exercise it), and each
+ * `expect:` with its verdict. `failed` is true when an expectation was not met.
+ */
+export function runFindings(run: Run, text: string): { lines: string[]; failed: boolean } {
+  const lines: string[] = [];
+  const { findings } = doctorScenarioText(text, run.scenario.file, run.world.engine.seed);
+  const conf = confirmFindings(findings, run.world.records);
+  if (conf.length) {
+    lines.push('');
+    lines.push('doctor:');
+    for (const c of conf) {
+      const f = c.finding;
+      const r = c.record;
+      const proof = r ? `confirmed: packet #${r.packet.id} dropped at ${r.host} (${r.reason!.code})` : f.proof ? 'not exercised by this run' : 'not visible as a drop';
+      lines.push(`  ${f.file}:${f.line}:${f.col}: ${f.severity} ${f.code} [${f.host}]: ${proof}`);
+    }
+  }
+  const ex = checkExpectations(run);
+  if (ex.length) {
+    lines.push('');
+    lines.push('expectations:');
+    for (const e of ex) {
+      lines.push(`  ${e.pass ? 'pass' : 'FAIL'} ${e.id}: expected ${describeExpectation(e.expect)}, got ${e.got} (${run.scenario.file}:${e.expect.pos.line}:${e.expect.pos.col})`);
+    }
+  }
+  return { lines, failed: ex.some(e => !e.pass) };
 }

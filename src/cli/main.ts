@@ -19,9 +19,11 @@ import { formatRecordText, recordJson, stepTitle } from './format';
 export const USAGE = `usage: lvsim <command> [options]
 
 commands:
-  run <scenario.yaml> [--seed N] [--json] [--pcap FILE] [--quiet]
+  run <scenario.yaml> [--seed N] [--json] [--pcap FILE] [--quiet] [--check]
         run a scenario and print its trace (one line per point a packet passes;
-        --json: JSON Lines; --pcap: write every device's frames as pcapng)
+        --json: JSON Lines; --pcap: write every device's frames as pcapng), the
+        doctor's findings with the packets that confirm them, and each expect:;
+        --check: exit 1 when an expect: of the scenario is not met
   exec <scenario.yaml> --host NAME [--at TIME] [--seed N] -- COMMAND...
         run a read-only command (ipvsadm -Ln, ip route, sysctl ..., nstat -az)
         on a host at a virtual time (default: the end of the run)
@@ -84,11 +86,11 @@ function printDiagnostics(run: Run, out: (s: string) => void): void {
   if (run.notApplied.length) out(`${run.notApplied.length} line(s) not applied; the rest of the scenario loaded.`);
 }
 
-function cmdRun(argv: readonly string[]): number {
+async function cmdRun(argv: readonly string[]): Promise<number> {
   const f = parseFlags(argv, ['seed', 'pcap']);
   const file = f.positional[0];
   if (!file) throw new UsageError('run needs a scenario file: lvsim run scenarios/tun-different-subnets.yaml');
-  for (const k of f.flags.keys()) if (!['seed', 'pcap', 'json', 'quiet'].includes(k)) throw new UsageError(`unknown option --${k} for run (expected --seed, --json, --pcap, --quiet)`);
+  for (const k of f.flags.keys()) if (!['seed', 'pcap', 'json', 'quiet', 'check'].includes(k)) throw new UsageError(`unknown option --${k} for run (expected --seed, --json, --pcap, --quiet, --check)`);
   const text = readText(file);
   if (text === null) { process.stderr.write(`lvsim: cannot read ${file}\n`); return 2; }
   const run = runScenarioText(text, file, { seed: seedOf(f) });
@@ -129,7 +131,11 @@ function cmdRun(argv: readonly string[]): number {
     const ex = explainDrop(drops.find(d => d.reason!.code === code)!.reason!);
     out.push(`  ${n} x ${code}: ${ex.message}${ex.fix ? `\n      fix: ${ex.fix}` : ''}`);
   }
+  const { runFindings } = await import('./doctor');
+  const checked = runFindings(run, text);
+  out.push(...checked.lines);
   process.stdout.write(out.join('\n') + '\n');
+  if (f.flags.has('check') && checked.failed) return 1;
   return run.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
 }
 

@@ -34,9 +34,28 @@ export interface HostSpec {
 }
 
 export type TrafficSpec =
-  | { readonly kind: 'connect'; readonly id: string; readonly from: string; readonly src: Ip4 | null; readonly sport: number; readonly dst: Ip4; readonly dport: number; readonly mode: 'close' | 'hold'; readonly send: number; readonly atNs: number | null; readonly pos: Pos }
+  | { readonly kind: 'connect'; readonly id: string; readonly from: string; readonly src: Ip4 | null; readonly sport: number; readonly dst: Ip4; readonly dport: number; readonly mode: 'close' | 'hold'; readonly send: number; readonly atNs: number | null; readonly expect: Expectation | null; readonly pos: Pos }
   | { readonly kind: 'release'; readonly id: string; readonly atNs: number | null; readonly pos: Pos }
   | { readonly kind: 'exec'; readonly host: string; readonly command: SourceLine; readonly atNs: number | null; readonly pos: Pos };
+
+/**
+ * What a connect step says should happen (`expect: ok`, `expect: { rs: rs1 }`,
+ * `expect: { error: ETIMEDOUT }`): `lvsim run --check` compares the run with it.
+ */
+export interface Expectation {
+  readonly ok: boolean;
+  /** The real server that answers: a host name, its listener's name, or its address. */
+  readonly rs: string | null;
+  /** The client's error when it fails (ECONNREFUSED, ETIMEDOUT, ...). */
+  readonly error: string | null;
+  readonly pos: Pos;
+}
+
+/** A misconfiguration exercise: what the user sees, and a hint; the run's expectations say when it is fixed. */
+export interface Lab {
+  readonly symptom: string;
+  readonly hint: string;
+}
 
 export interface Scenario {
   readonly file: string;
@@ -48,10 +67,13 @@ export interface Scenario {
   readonly traffic: readonly TrafficSpec[];
   /** Stop the run at this virtual time (default: when nothing is left to happen). */
   readonly untilNs: number | null;
+  /** Set for the misconfiguration lab's exercises. */
+  readonly lab?: Lab;
 }
 
 // workload: is read by workload/spec.ts (synthetic load for compare and flow mode).
-const TOP_KEYS = ['name', 'description', 'seed', 'links', 'hosts', 'traffic', 'until', 'workload'];
+const TOP_KEYS = ['name', 'description', 'seed', 'links', 'hosts', 'traffic', 'until', 'workload', 'lab'];
+const ERRNOS = ['ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOPROTOOPT'];
 const HOST_KEYS = ['role', 'setup', 'files', 'listen'];
 const LINK_KEYS = ['name', 'ends', 'latency', 'mtu'];
 const ROLES = ['client', 'router', 'director', 'realserver', 'host'];
@@ -243,7 +265,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
         atNs = d;
       }
       if (get(tn, 'connect')) {
-        checkKeys(tn, ['connect', 'from', 'src', 'at', 'mode', 'send', 'id'], 'connect step');
+        checkKeys(tn, ['connect', 'from', 'src', 'at', 'mode', 'send', 'id', 'expect'], 'connect step');
         const cn = get(tn, 'connect')!;
         const ep = parseEndpoint(str(cn) ?? '');
         if (!ep || ep.port === 0) { err(posOf(cn), str(cn) ?? '?', 'the service address:port, such as 172.16.29.6:9001'); continue; }
@@ -273,7 +295,10 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
         const id = str(get(tn, 'id')) ?? `c${++auto}`;
         if (ids.has(id)) { err(posOf(get(tn, 'id') ?? tn), id, 'an id not used by an earlier step'); continue; }
         ids.add(id);
-        traffic.push({ kind: 'connect', id, from, src, sport, dst: ep.addr, dport: ep.port, mode, send, atNs, pos: p });
+        const exN = get(tn, 'expect');
+        const expect = exN ? parseExpect(exN, posOf, err) : null;
+        if (exN && !expect) continue;
+        traffic.push({ kind: 'connect', id, from, src, sport, dst: ep.addr, dport: ep.port, mode, send, atNs, expect, pos: p });
       } else if (get(tn, 'release')) {
         checkKeys(tn, ['release', 'at'], 'release step');
         const rn = get(tn, 'release')!;
@@ -293,7 +318,51 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
       }
     }
   }
-  return { scenario: { file, name, description, seed, links, hosts, traffic, untilNs }, diagnostics: diags };
+  let lab: Lab | undefined;
+  const labN = get(root, 'lab');
+  if (labN) {
+    if (!isMap(labN)) err(posOf(labN), 'not a mapping', 'lab: {symptom: what the user sees, hint: where to look}');
+    else {
+      checkKeys(labN, ['symptom', 'hint'], 'lab');
+      const symptom = str(get(labN, 'symptom'));
+      if (!symptom) err(posOf(labN), 'no symptom:', 'lab: symptom: what the user reports');
+      else lab = { symptom, hint: str(get(labN, 'hint')) ?? '' };
+    }
+  }
+  return { scenario: { file, name, description, seed, links, hosts, traffic, untilNs, ...(lab ? { lab } : {}) }, diagnostics: diags };
+}
+
+/** expect: ok | fail | {ok: BOOL, rs: HOST, error: ERRNO}. */
+function parseExpect(n: Node, posOf: (n: Node) => Pos, err: (p: Pos, f: string, e: string) => void): Expectation | null {
+  const pos = posOf(n);
+  const want = 'ok, fail, {rs: rs1} or {error: ETIMEDOUT}';
+  if (isScalar(n)) {
+    const v = String(n.value);
+    if (v === 'ok') return { ok: true, rs: null, error: null, pos };
+    if (v === 'fail') return { ok: false, rs: null, error: null, pos };
+    err(pos, v, `${want}${suggest(v, ['ok', 'fail'])}`);
+    return null;
+  }
+  if (!isMap(n)) { err(pos, 'a list', want); return null; }
+  for (const it of n.items as Pair[]) {
+    const k = isScalar(it.key) ? String(it.key.value) : '';
+    if (!['ok', 'rs', 'error'].includes(k)) { err(posOf(it.key as Node), k, `one of the expect keys: ok, rs, error${suggest(k, ['ok', 'rs', 'error'])}`); return null; }
+  }
+  const rsN = n.get('rs', true) as Node | undefined;
+  const errN = n.get('error', true) as Node | undefined;
+  const okN = n.get('ok', true) as Node | undefined;
+  const rs = rsN ? String((rsN as { value?: unknown }).value ?? '') : null;
+  const error = errN ? String((errN as { value?: unknown }).value ?? '') : null;
+  if (error !== null && !ERRNOS.includes(error)) { err(posOf(errN!), error, `one of ${ERRNOS.join(', ')}${suggest(error, ERRNOS)}`); return null; }
+  let ok = error === null;
+  if (okN) {
+    const v = (okN as { value?: unknown }).value;
+    if (typeof v !== 'boolean') { err(posOf(okN), String(v), 'true or false'); return null; }
+    ok = v;
+  }
+  if (ok && error !== null) { err(posOf(errN!), error, 'no error: when ok is true'); return null; }
+  if (!ok && rs !== null) { err(posOf(rsN!), rs, 'no rs: when the connection is expected to fail'); return null; }
+  return { ok, rs, error, pos };
 }
 
 function isQuoted(n: Node): boolean {

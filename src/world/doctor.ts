@@ -543,7 +543,7 @@ class Doctor {
       check: `ip_vs_tunnel_xmit -> ensure_mtu_is_adequate: a ${t.seg}-byte DF packet needs ${t.seg + 20} bytes in the tunnel but the path has ${t.mtu}, so the director answers ICMP fragmentation needed (3/4, mtu ${t.mtu - 20})`,
       message: `Full-size requests to ${formatIp4(svc.addr)}:${svc.port} (through ${names}) work only while the director's ICMP "fragmentation needed" reaches the client; where ICMP is filtered, large requests hang while small ones work.`,
       fix: `iptables -t mangle -A OUTPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -j TCPMSS --set-mss ${t.mtu - 20 - 40}   # on each of ${names}; or let ICMP 3/4 through to the clients`,
-      proof: null,
+      proof: { host: dir.name, drops: ['frag_needed', 'ipvs_mtu_too_small'] },
     });
   }
 
@@ -645,7 +645,7 @@ class Doctor {
   private rpFilterLine(wh: WorldHost, dev: string): { line: number; col: number } {
     const s = wh.host.sysctl;
     const which = s.devconf(dev, 'rp_filter') >= s.devconf('all', 'rp_filter') ? dev : 'all';
-    return this.lineOf(wh.name, new RegExp(`conf[./]${esc(which)}[./]rp_filter`))
+    return this.lineOf(wh.name, new RegExp(`net\\.ipv4\\.conf\\.${esc(which)}\\.rp_filter|/proc/sys/net/ipv4/conf/${esc(which)}/rp_filter`))
       ?? this.lineOf(wh.name, /rp_filter/) ?? this.firstLine(wh.name);
   }
 }

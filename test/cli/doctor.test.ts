@@ -1,0 +1,67 @@
+/**
+ * `lvsim doctor` and `lvsim run --check` as an operator uses them in CI: findings with
+ * file:line:col, exit 1 on an error finding or an unmet expectation, 2 on bad input.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const lvsim = (...args: string[]) => spawnSync('node', ['bin/lvsim.mjs', ...args], { encoding: 'utf8' });
+
+describe('lvsim doctor', () => {
+  it('finds no error in the reference scenario (exit 0)', () => {
+    const r = lvsim('doctor', 'scenarios/tun-different-subnets.yaml');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('0 error(s)');
+  });
+
+  it('names rp_filter on the decapsulating device, at the line that sets it, with the fix (exit 1)', () => {
+    const r = lvsim('doctor', 'scenarios/misconfig-rp-filter-all.yaml');
+    expect(r.status).toBe(1);
+    const m = /^scenarios\/misconfig-rp-filter-all\.yaml:(\d+):(\d+): error rp_filter_strict_on_decap \[rs1\]$/m.exec(r.stdout);
+    expect(m).not.toBeNull();
+    const line = readFileSync('scenarios/misconfig-rp-filter-all.yaml', 'utf8').split('\n')[Number(m![1]) - 1]!;
+    expect(line.slice(Number(m![2]) - 1)).toMatch(/^net\.ipv4\.conf\.all\.rp_filter = 1/);
+    expect(r.stdout).toContain('fix: sysctl -w net.ipv4.conf.all.rp_filter=0');
+  });
+
+  it('--json gives code, severity, host, position, check and fix for each finding', () => {
+    const r = lvsim('doctor', 'scenarios/misconfig-tunl0-down.yaml', '--json');
+    expect(r.status).toBe(1);
+    const j = JSON.parse(r.stdout);
+    const f = j.findings.find((x: { code: string }) => x.code === 'tunl0_down');
+    expect(f).toMatchObject({ severity: 'error', host: 'rs1', file: 'scenarios/misconfig-tunl0-down.yaml' });
+    expect(f.line).toBeGreaterThan(0);
+    expect(f.check).toMatch(/ipip_rcv/);
+    expect(f.fix).toMatch(/ip link set tunl0 up/);
+  });
+
+  it('bad input: a missing file, no file, an unknown option (exit 2)', () => {
+    expect(lvsim('doctor', '/nonexistent.yaml').status).toBe(2);
+    expect(lvsim('doctor').status).toBe(2);
+    const r = lvsim('doctor', 'scenarios/tun-different-subnets.yaml', '--jsno');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--jsno');
+  });
+});
+
+describe('lvsim run --check', () => {
+  it('exits 1 and names the unmet expectation of a lab exercise, confirming the doctor\'s finding', () => {
+    const r = lvsim('run', '--quiet', '--check', 'scenarios/lab/rp-filter-all.yaml');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/FAIL c2: expected ok, got failed: ETIMEDOUT \(scenarios\/lab\/rp-filter-all\.yaml:\d+:\d+\)/);
+    expect(r.stdout).toMatch(/error rp_filter_strict_on_decap \[rs1\]: confirmed: packet #\d+ dropped at rs1 \(rp_filter\)/);
+  });
+
+  it('exits 0 when every expectation is met', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsim-check-'));
+    const fixed = readFileSync('scenarios/lab/rp-filter-all.yaml', 'utf8').replace('net.ipv4.conf.all.rp_filter = 1', 'net.ipv4.conf.all.rp_filter = 0');
+    writeFileSync(join(dir, 'fixed.yaml'), fixed);
+    const r = lvsim('run', '--quiet', '--check', join(dir, 'fixed.yaml'));
+    expect(r.stdout).toMatch(/pass c1/);
+    expect(r.stdout).toMatch(/pass c2/);
+    expect(r.status).toBe(0);
+  });
+});
