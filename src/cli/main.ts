@@ -181,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
-      case 'run': return cmdRun(rest);
+      case 'run': return await cmdRun(rest);
       case 'exec': {
         const { isReadOnly } = await import('../config/commands');
         const { splitLine } = await import('../config/shell');
