@@ -11,8 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { runScenarioText, type Run } from '../world/world';
 import { formatDiagnostic } from '../config/diag';
 import { parseDuration, parseScenario } from '../config/scenario';
-import { traceToPcapng } from '../net/pcapng';
-import { formatDiagnostics, formatRunText, recordJson } from './format';
+import { traceToPcapng } from '../trace/pcapng';
+import { formatDiagnostics, formatRunText, runSteps } from './format';
+import { recordJson } from '../trace/json';
 
 export const USAGE = `usage: lvsim <command> [options]
 
@@ -88,7 +89,8 @@ function cmdRun(argv: readonly string[]): number {
   if (f.flags.has('json')) {
     for (const l of formatDiagnostics(run)) process.stderr.write(l + '\n');
     const lines: string[] = [];
-    for (const r of records) lines.push(JSON.stringify(recordJson(r)));
+    const steps = runSteps(run);
+    for (const r of records) lines.push(JSON.stringify(recordJson(r, steps.of(r.seq))));
     process.stdout.write(lines.join('\n') + (lines.length ? '\n' : ''));
     return run.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
   }
