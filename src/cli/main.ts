@@ -11,10 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { runScenarioText, type Run } from '../world/world';
 import { formatDiagnostic } from '../config/diag';
 import { parseDuration, parseScenario } from '../config/scenario';
-import { traceToPcapng } from '../net/pcapng';
-import { explainDrop } from '../kernel/explain';
-import { TERMINAL_VERDICTS } from '../kernel/trace';
-import { formatRecordText, recordJson, stepTitle } from './format';
+import { traceToPcapng } from '../trace/pcapng';
+import { formatDiagnostics, formatRunText, runSteps } from './format';
+import { recordJson } from '../trace/json';
 
 export const USAGE = `usage: lvsim <command> [options]
 
@@ -81,11 +80,6 @@ function seedOf(f: Flags): number | undefined {
   return Number(s);
 }
 
-function printDiagnostics(run: Run, out: (s: string) => void): void {
-  for (const d of run.diagnostics) out(formatDiagnostic(d));
-  if (run.notApplied.length) out(`${run.notApplied.length} line(s) not applied; the rest of the scenario loaded.`);
-}
-
 async function cmdRun(argv: readonly string[]): Promise<number> {
   const f = parseFlags(argv, ['seed', 'pcap']);
   const file = f.positional[0];
@@ -98,43 +92,16 @@ async function cmdRun(argv: readonly string[]): Promise<number> {
   const pcap = f.flags.get('pcap');
   if (typeof pcap === 'string') writeFileSync(pcap, traceToPcapng(records));
   if (f.flags.has('json')) {
-    printDiagnostics(run, s => process.stderr.write(s + '\n'));
+    for (const l of formatDiagnostics(run)) process.stderr.write(l + '\n');
     const lines: string[] = [];
-    for (const r of records) lines.push(JSON.stringify(recordJson(r)));
+    const steps = runSteps(run);
+    for (const r of records) lines.push(JSON.stringify(recordJson(r, steps.of(r.seq))));
     process.stdout.write(lines.join('\n') + (lines.length ? '\n' : ''));
     return run.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
   }
-  const out: string[] = [];
-  out.push(`lvsim: ${run.scenario.name} (seed ${run.world.engine.seed})`);
-  printDiagnostics(run, s => out.push(s));
-  if (!f.flags.has('quiet')) {
-    out.push(`${'time(s)'.padStart(11)}  ${'host'.padEnd(9)} ${'point'.padEnd(11)} ${'verdict'.padEnd(8)} step packet`);
-    let lastStep = 0;
-    for (const r of records) {
-      if (r.step && r.step !== lastStep && r.step > lastStep) out.push(`  ---- step ${stepTitle(r.step)} ----`);
-      if (r.step) lastStep = r.step === 5 && r.verdict === 'deliver' ? 0 : r.step;
-      out.push(formatRecordText(r));
-    }
-  }
-  out.push('');
-  out.push('connections:');
-  for (const c of run.clients) {
-    const res = c.ok ? `ok, answered by ${c.server}${c.greeting ? `: ${c.greeting.trim()}` : ''}` : c.ok === false ? `failed: ${c.error}` : `still ${c.state}`;
-    out.push(`  ${c.id} ${c.src || '?'} -> ${c.dst}: ${res}`);
-  }
-  const drops = records.filter(r => r.verdict === 'drop');
-  const ended = records.filter(r => TERMINAL_VERDICTS.has(r.verdict)).length;
-  out.push(`packets: ${new Set(records.map(r => r.packet.id)).size}, ended ${ended} (${drops.length} dropped)`);
-  const byCode = new Map<string, number>();
-  for (const d of drops) byCode.set(d.reason!.code, (byCode.get(d.reason!.code) ?? 0) + 1);
-  for (const [code, n] of byCode) {
-    const ex = explainDrop(drops.find(d => d.reason!.code === code)!.reason!);
-    out.push(`  ${n} x ${code}: ${ex.message}${ex.fix ? `\n      fix: ${ex.fix}` : ''}`);
-  }
   const { runFindings } = await import('./doctor');
   const checked = runFindings(run, text);
-  out.push(...checked.lines);
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(formatRunText(run, { quiet: f.flags.has('quiet') }) + (checked.lines.length ? checked.lines.join('\n') + '\n' : ''));
   if (f.flags.has('check') && checked.failed) return 1;
   return run.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
 }

@@ -6,37 +6,36 @@
  * the client (§6.7). Only IPv4 TCP/UDP virtual services are modelled (no fwmark, SCTP).
  */
 import { formatEndpoint, formatIp4 } from '../net/addr';
-import { type Icmp, type Tcp, type Udp, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ipv4TotalLength } from '../net/packet';
+import { type Icmp, type Ipv4, type Tcp, type Udp, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ipv4TotalLength } from '../net/packet';
 import type { Host } from '../kernel/host';
 import type { Skb } from '../kernel/skb';
 import { type NfVerdict, NF_ACCEPT, NF_STOLEN } from '../kernel/netfilter';
-import { trace } from '../kernel/ip';
-import { icmpSend, nextId, defaultTtl } from '../kernel/icmp';
+import { icmpErrorAllowed, icmpSend, nextId, defaultTtl } from '../kernel/icmp';
 import { ipSend } from '../kernel/ip';
+import { SILENT } from '../trace/record';
+import { icmp as icmpDisposition } from '../trace/emit';
 import type { Conn, IpvsCtl } from './ctl';
-import { type ExplainSink, type SchedCandidate, type SchedExplain, destKey } from './types';
+import { destKey } from './types';
 import { ipVsTunnelXmit } from './xmit';
 
 export const IP_VS_IN_HOOK_PRIORITY = 99;
-
-/** Collects a scheduler's explanation into the trace's SchedExplain. */
-export class ExplainCollector implements ExplainSink {
-  readonly candidates: SchedCandidate[] = [];
-  readonly details: Record<string, string | number | boolean> = {};
-  text = '';
-  candidate(c: SchedCandidate): void { this.candidates.push(c); }
-  detail(k: string, v: string | number | boolean): void { this.details[k] = v; }
-  summary(t: string): void { this.text = t; }
-  build(scheduler: string, chosen: string | null): SchedExplain {
-    return { scheduler, chosen, candidates: this.candidates, detail: this.details, summary: this.text || (chosen ? `${scheduler} chose ${chosen}` : `${scheduler}: no destination available`) };
-  }
-}
 
 const TCP_STATE_NAMES = ['NONE', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'SYNACK'];
 
 export function connStateName(cp: Conn): string {
   return cp.protocol === IPPROTO_UDP ? 'UDP' : TCP_STATE_NAMES[cp.state] ?? String(cp.state);
 }
+
+const noteNoDest = (scheduler: string, service: string): string => `IPVS: ${scheduler}: ${service} - no destination available`;
+const noteScheduled = (ip: Ipv4, scheduler: string, res: { readonly conn: Conn; readonly template: Conn | null }): string => {
+  const th = ip.payload as Tcp | Udp;
+  return `new connection ${formatEndpoint(ip.src, th.sport)} -> ${formatEndpoint(ip.dst, th.dport)} scheduled by ${scheduler} to ${destKey(res.conn.dest!)}${res.template ? ' (persistence template)' : ''}`;
+};
+const noteHit = (cp: Conn, before: number): string =>
+  `connection entry -> ${cp.dest ? destKey(cp.dest) : '?'} (${cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP'})`;
+const notePmtu = (dst: number, mtu: number): string => `fragmentation needed for ${formatIp4(dst)}: path MTU ${mtu} remembered`;
+const noteRelay = (icmp: Icmp, inner: Ipv4, th: Tcp | Udp): string =>
+  `ICMP ${icmp.type}/${icmp.code} about tunnelled ${formatEndpoint(inner.src, th.sport)} -> ${formatEndpoint(inner.dst, th.dport)}: relayed to the client from ${formatIp4(inner.dst)}`;
 
 /** Register IPVS on a host's LOCAL_IN hook. `explain` turns on the "why this server" records. */
 export function registerIpvsHooks(host: Host, ipvs: IpvsCtl, opts: { explain?: boolean } = {}): void {
@@ -81,32 +80,25 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
     if (tcpFlags !== null && !isSyn && host.sysctl.num('net.ipv4.vs.sloppy_tcp') === 0) return NF_ACCEPT;
     const svc = ipvs.serviceFind(ip.protocol, ip.dst, th.dport);
     if (!svc) return NF_ACCEPT;
-    const ex = explain && !host.trace.terminalOnly ? new ExplainCollector() : undefined;
+    const ex = explain ? host.emit.explainer() : undefined;
     const res = ipvs.schedule(svc, { saddr: ip.src, daddr: ip.dst, sport: th.sport, dport: th.dport, protocol: ip.protocol }, ex);
     if (!res.conn) {
       if (res.reason === 'ignored') return NF_ACCEPT;
       const service = `${th.proto.toUpperCase()} ${formatEndpoint(svc.addr, svc.port)}`;
       // ip_vs_leave: ICMP port unreachable to the client, drop.
-      const sched = ex ? ex.build(svc.scheduler.name, null) : undefined;
-      host.trace.record({ t: host.engine.now, host: host.name, point: 'ipvs', verdict: 'drop', packet: { id: skb.id, pkt: ip }, reason: { code: 'ipvs_no_dest', scheduler: svc.scheduler.name, service }, sched, step: 2, note: `IPVS: ${svc.scheduler.name}: ${service} - no destination available` });
-      icmpSend(host, skb, 3, 3);
+      const d = icmpErrorAllowed(ip) ? icmpDisposition(3, 3) : SILENT;
+      host.emit.decision(skb, ex, svc.scheduler.name, null, { code: 'ipvs_no_dest', scheduler: svc.scheduler.name, service }, d, noteNoDest, svc.scheduler.name, service);
+      if (d !== SILENT) icmpSend(host, skb, 3, 3);
       return NF_STOLEN;
     }
     cp = res.conn;
     scheduled = true;
-    if (!host.trace.terminalOnly) host.trace.record({
-      t: host.engine.now, host: host.name, point: 'ipvs', verdict: 'schedule', packet: { id: skb.id, pkt: ip },
-      sched: ex ? ex.build(svc.scheduler.name, destKey(cp.dest!)) : undefined,
-      note: `new connection ${formatEndpoint(ip.src, th.sport)} -> ${formatEndpoint(ip.dst, th.dport)} scheduled by ${svc.scheduler.name} to ${destKey(cp.dest!)}${res.template ? ' (persistence template)' : ''}`,
-    });
+    host.emit.decision(skb, ex, svc.scheduler.name, ex ? destKey(cp.dest!) : null, null, SILENT, noteScheduled, ip, svc.scheduler.name, res);
   }
   ipvs.inStats(cp, ipv4TotalLength(ip));
   const before = cp.state;
   ipvs.setState(cp, tcpFlags);
-  if (!scheduled && !host.trace.terminalOnly) {
-    const st = cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP';
-    host.trace.record({ t: host.engine.now, host: host.name, point: 'ipvs', verdict: 'hit', packet: { id: skb.id, pkt: ip }, note: `connection entry -> ${cp.dest ? destKey(cp.dest) : '?'} (${st})` });
-  }
+  if (!scheduled) host.emit.pass(skb, 'ipvs', 'hit', undefined, noteHit, cp, before);
   const v = cp.dest ? ipVsTunnelXmit(host, skb, cp) : NF_ACCEPT;
   cp.inPkts++;
   ipvs.connPut(cp);
@@ -133,14 +125,14 @@ function ipVsInIcmp(host: Host, ipvs: IpvsCtl, skb: Skb): NfVerdict {
     const mtu = (icmp.mtu ?? 0) - 20;
     host.pmtu.set(outer.dst, icmp.mtu ?? 0);
     if (!inner.df || mtu <= 88) {
-      trace(host, skb, 'ipvs', 'consumed', { note: `fragmentation needed for ${formatIp4(outer.dst)}: path MTU ${icmp.mtu} remembered` });
+      host.emit.end(skb, 'ipvs', 'consumed', undefined, notePmtu, outer.dst, icmp.mtu ?? 0);
       return NF_STOLEN;
     }
     relay = { proto: 'icmp', type: 3, code: 4, mtu, quoted: inner, quotedLen: Math.min(ipv4TotalLength(inner), 548) };
   } else {
     relay = { proto: 'icmp', type: icmp.type, code: icmp.code, quoted: inner, quotedLen: Math.min(ipv4TotalLength(inner), 548) };
   }
-  trace(host, skb, 'ipvs', 'consumed', { note: `ICMP ${icmp.type}/${icmp.code} about tunnelled ${formatEndpoint(inner.src, th.sport)} -> ${formatEndpoint(inner.dst, th.dport)}: relayed to the client from ${formatIp4(inner.dst)}` });
+  host.emit.end(skb, 'ipvs', 'consumed', undefined, noteRelay, icmp, inner, th);
   host.count('IcmpOutMsgs');
   host.count(relay.type === 3 ? 'IcmpOutDestUnreachs' : 'IcmpOutTimeExcds');
   ipSend(host, { proto: 'ipv4', src: inner.dst, dst: inner.src, protocol: IPPROTO_ICMP, ttl: defaultTtl(host), tos: 0xc0, id: nextId(host), df: false, payload: relay }, skb.id);

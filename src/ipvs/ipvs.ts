@@ -46,6 +46,7 @@ import {
   type Timeouts,
 } from './ctl';
 import { ConnEntry, ConnList, ConnTable, connKey } from './conn';
+import { resetDestDst } from './xmit';
 import { EstStats, estIndex, type ShownRates, type ShownStats } from './estimator';
 import {
   CTPL_STATE_NAMES,
@@ -404,6 +405,8 @@ export class Ipvs implements IpvsCtl {
     if (d.uThreshold === 0 || d.uThreshold > dest.uThreshold) dest.flags &= ~IP_VS_DEST_F_OVERLOAD;
     dest.uThreshold = d.uThreshold;
     dest.lThreshold = d.lThreshold;
+    // __ip_vs_dst_cache_reset: the next packet routes afresh and binds the source it gets then.
+    resetDestDst(dest);
     if (add) {
       svc.dests.unshift(dest); // list_add_rcu at the head
       svc.scheduler.addDest?.(svc, dest);

@@ -89,29 +89,9 @@ export interface SchedPacket {
   readonly protocol: number;
 }
 
-/** One candidate as a scheduler saw it, for the "why this real server" record. */
-export interface SchedCandidate {
-  readonly dest: string; // "RIP:port"
-  readonly weight: number;
-  readonly activeconns: number;
-  readonly inactconns: number;
-  readonly overloaded: boolean;
-  /** The cost the scheduler computed, when it has one (wlc overhead, sed's active+1 ...). */
-  readonly cost?: number;
-  /** Why it was passed over ("weight 0", "overloaded", "cost 768/2 > 522/1" ...). */
-  readonly skipped?: string;
-}
-
-/** The scheduler's inputs and reasoning for one decision. */
-export interface SchedExplain {
-  readonly scheduler: string;
-  readonly chosen: string | null;
-  readonly candidates: readonly SchedCandidate[];
-  /** Scheduler-specific: hash bucket, table slot, cw/mw/di, the twos draw ... */
-  readonly detail?: Readonly<Record<string, string | number | boolean>>;
-  /** One sentence a person can read. */
-  readonly summary: string;
-}
+// The scheduler's explanation is part of the trace's vocabulary (trace/record.ts).
+import type { SchedCandidate, SchedExplain } from '../trace/record';
+export type { SchedCandidate, SchedExplain };
 
 /** Collects an explanation while a scheduler runs; absent on the hot path. */
 export interface ExplainSink {

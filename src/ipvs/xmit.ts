@@ -10,8 +10,8 @@ import { type Ipv4, IPPROTO_IPIP, ipv4TotalLength } from '../net/packet';
 import type { Host } from '../kernel/host';
 import type { Skb } from '../kernel/skb';
 import { type NfVerdict, NF_STOLEN } from '../kernel/netfilter';
-import { ipLocalOut, trace } from '../kernel/ip';
-import { icmpSend } from '../kernel/icmp';
+import { dropIcmp, ipLocalOut } from '../kernel/ip';
+import { SILENT } from '../trace/record';
 import { type OutputRoute, ipRouteOutput } from '../kernel/route';
 import type { Conn } from './ctl';
 import type { Dest } from './types';
@@ -29,6 +29,11 @@ function ecnEncapsulate(tos: number): number {
   return (tos & 3) === 3 ? (tos & ~3) | 2 : tos;
 }
 
+const noteNoRoute = (rip: number): string => `no route to real server ${formatIp4(rip)}`;
+const noteLocalRs = (rip: number): string => `real server ${formatIp4(rip)} is local: no tunnel`;
+const noteEncap = (outer: Ipv4, innerTtl: number, mtu: number): string =>
+  `IPIP ${formatIp4(outer.src)} > ${formatIp4(outer.dst)} (inner TTL ${innerTtl}->${innerTtl - 1}, tunnel MTU ${mtu})`;
+
 export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
   const inner = skb.pkt;
   const dest = cp.dest!;
@@ -39,32 +44,30 @@ export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
   if (rt && !cached) destDst.set(dest, { saddr: rt.src, generation: 0 });
   if (!rt) {
     host.count('IpOutNoRoutes');
-    trace(host, skb, 'ipvs', 'drop', { reason: { code: 'no_route', dst: cp.daddr }, note: `no route to real server ${formatIp4(cp.daddr)}` });
+    host.emit.drop(skb, 'ipvs', { code: 'no_route', dst: cp.daddr }, SILENT, noteNoRoute, cp.daddr);
     return NF_STOLEN;
   }
   if (rt.local) {
     // The real server is this host: deliver locally, unencapsulated (ip_vs_send_or_cont, local=1).
-    trace(host, skb, 'ipvs', 'accept', { note: `real server ${formatIp4(cp.daddr)} is local: no tunnel` });
+    host.emit.pass(skb, 'ipvs', 'accept', undefined, noteLocalRs, cp.daddr);
     return { verdict: 'accept' };
   }
   const mtu = rt.mtu - 20;
   if (mtu < 68) {
-    trace(host, skb, 'ipvs', 'drop', { reason: { code: 'ipvs_mtu_too_small', mtu } });
+    host.emit.drop(skb, 'ipvs', { code: 'ipvs_mtu_too_small', mtu });
     return NF_STOLEN;
   }
   const pmtuDisc = host.sysctl.num('net.ipv4.vs.pmtu_disc') !== 0 || !host.sysctl.ipvsLoaded;
   const len = ipv4TotalLength(inner);
   if (pmtuDisc && inner.df && len > mtu) {
     // ensure_mtu_is_adequate: tell the client the tunnel's MTU; the ICMP leaves from the VIP.
-    trace(host, skb, 'ipvs', 'drop', { reason: { code: 'frag_needed', mtu, len }, note: `inner ${len} bytes with DF > tunnel MTU ${mtu} (route MTU ${rt.mtu} - 20)` });
-    icmpSend(host, skb, 3, 4, { mtu });
+    dropIcmp(host, skb, 'ipvs', { code: 'frag_needed', mtu, len }, 3, 4, mtu, `inner ${len} bytes with DF > tunnel MTU ${mtu} (route MTU ${rt.mtu} - 20)`);
     return NF_STOLEN;
   }
   if (inner.ttl <= 1) {
     // decrement_ttl: time exceeded to the client.
     host.count('IpInHdrErrors');
-    trace(host, skb, 'ipvs', 'drop', { reason: { code: 'ttl_exceeded', ttl: inner.ttl } });
-    icmpSend(host, skb, 11, 0);
+    dropIcmp(host, skb, 'ipvs', { code: 'ttl_exceeded', ttl: inner.ttl }, 11, 0);
     return NF_STOLEN;
   }
   const dec: Ipv4 = { ...inner, ttl: inner.ttl - 1 };
@@ -79,7 +82,7 @@ export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
   skb.pkt = outer;
   skb.ipvsProperty = true;
   skb.ignoreDf = true;
-  if (!host.trace.terminalOnly) trace(host, skb, 'ipvs', 'encap', { note: `IPIP ${formatIp4(rt.src)} > ${formatIp4(cp.daddr)} (inner TTL ${inner.ttl}->${dec.ttl}, tunnel MTU ${mtu})` });
+  host.emit.pass(skb, 'ipvs', 'encap', undefined, noteEncap, outer, inner.ttl, mtu);
   ipLocalOut(host, skb, rt);
   return NF_STOLEN;
 }

@@ -8,7 +8,8 @@
 import { type Ip4, type Mac, formatIp4, inPrefix, networkOf, broadcastOf, prefixMask } from '../net/addr';
 import type { Engine } from '../sim/engine';
 import { AddrMap } from '../net/addrmap';
-import type { TraceSink } from './trace';
+import type { TraceSink } from '../trace/sink';
+import { Emitter } from '../trace/emit';
 import { Sysctls } from './sysctl';
 import { Netfilter } from './netfilter';
 import { PacketIds, type Skb } from './skb';
@@ -206,11 +207,20 @@ export class Host {
   /** Learned path MTUs (from ICMP fragmentation-needed), by destination. */
   readonly pmtu = new AddrMap<number>();
 
-  constructor(readonly name: string, readonly engine: Engine, public trace: TraceSink, readonly macBase = ++macCounter) {
+  /** Where this host's packet path and configuration changes record (trace/emit.ts). */
+  emit: Emitter;
+
+  constructor(readonly name: string, readonly engine: Engine, trace: TraceSink, readonly macBase = ++macCounter) {
+    this.emit = new Emitter(trace, engine, name);
     // A booted host: lo is up with 127.0.0.1/8 (a fresh network namespace would have it down).
     this.createDevice('lo', 'loopback', { mtu: 65536, mac: '00:00:00:00:00:00' });
     this.addAddr('lo', 0x7f000001, 8, { scope: 'host', broadcast: null });
     this.setUp('lo', true);
+  }
+
+  /** Record into another sink from now on (a test counting one host's drops). */
+  setTraceSink(sink: TraceSink): void {
+    this.emit = new Emitter(sink, this.engine, this.name);
   }
 
   // --- counters ----------------------------------------------------------------------

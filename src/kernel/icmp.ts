@@ -7,7 +7,7 @@ import { formatIp4 } from '../net/addr';
 import { type Icmp, type Ipv4, IPPROTO_ICMP, ipv4TotalLength } from '../net/packet';
 import type { Host } from './host';
 import type { Skb } from './skb';
-import { ipSend, trace } from './ip';
+import { ipSend } from './ip';
 import { tcpV4Err } from './tcp';
 
 /** icmp_send quotes as much of the offending packet as fits in 576 bytes. */
@@ -18,6 +18,13 @@ export const ICMP_NAMES: Record<string, string> = {
   '3/3': 'port unreachable', '3/4': 'fragmentation needed', '11/0': 'TTL exceeded in transit',
 };
 
+/** icmp_send's refusals: never about an ICMP error, a non-first fragment, or a zero/multicast source. */
+export function icmpErrorAllowed(p: Ipv4): boolean {
+  if (p.protocol === IPPROTO_ICMP && p.payload.proto === 'icmp' && p.payload.type !== 0 && p.payload.type !== 8) return false;
+  if (p.fragOffset) return false;
+  return !(p.src === 0 || (p.src >>> 28) === 0xe);
+}
+
 /**
  * icmp_send(skb, type, code, info). Never about an ICMP error, a non-first fragment, or a
  * broadcast/multicast. Source: the offending packet's destination when it was for this host
@@ -25,9 +32,7 @@ export const ICMP_NAMES: Record<string, string> = {
  */
 export function icmpSend(host: Host, skb: Skb, type: number, code: number, info: { mtu?: number } = {}): void {
   const p = skb.pkt;
-  if (p.protocol === IPPROTO_ICMP && p.payload.proto === 'icmp' && p.payload.type !== 0 && p.payload.type !== 8) return;
-  if (p.fragOffset) return;
-  if (p.src === 0 || (p.src >>> 28) === 0xe) return;
+  if (!icmpErrorAllowed(p)) return;
   const src = host.isLocal(p.dst) ? p.dst : 0;
   const icmp: Icmp = {
     proto: 'icmp', type, code,
@@ -52,6 +57,11 @@ export function nextId(host: Host): number {
   return id;
 }
 
+const noteEcho = (src: number): string => `echo request from ${formatIp4(src)}: replying`;
+const noteEchoReply = (src: number): string => `echo reply from ${formatIp4(src)}`;
+const noteError = (name: string, q: Ipv4, handled: boolean): string => `${name} about ${formatIp4(q.src)} > ${formatIp4(q.dst)}${handled ? ' (socket notified)' : ' (no socket)'}`;
+const noteIgnored = (icmp: Icmp): string => `ICMP type ${icmp.type} code ${icmp.code} ignored`;
+
 /** icmp_rcv: echo, or an error delivered to the transport that owns the quoted flow. */
 export function icmpRcv(host: Host, skb: Skb): void {
   const p = skb.pkt;
@@ -59,7 +69,7 @@ export function icmpRcv(host: Host, skb: Skb): void {
   host.count('IcmpInMsgs');
   if (icmp.type === 8) {
     host.count('IcmpInEchos');
-    trace(host, skb, 'icmp', 'consumed', { note: `echo request from ${formatIp4(p.src)}: replying` });
+    host.emit.end(skb, 'icmp', 'consumed', undefined, noteEcho, p.src);
     const reply: Ipv4 = { proto: 'ipv4', src: p.dst, dst: p.src, protocol: IPPROTO_ICMP, ttl: defaultTtl(host), tos: 0, id: nextId(host), df: false, payload: { proto: 'icmp', type: 0, code: 0, ident: icmp.ident, sequence: icmp.sequence, data: icmp.data } };
     host.count('IcmpOutEchoReps');
     ipSend(host, reply, skb.id);
@@ -67,7 +77,7 @@ export function icmpRcv(host: Host, skb: Skb): void {
   }
   if (icmp.type === 0) {
     host.count('IcmpInEchoReps');
-    trace(host, skb, 'icmp', 'consumed', { note: `echo reply from ${formatIp4(p.src)}` });
+    host.emit.end(skb, 'icmp', 'consumed', undefined, noteEchoReply, p.src);
     return;
   }
   if ((icmp.type === 3 || icmp.type === 11) && icmp.quoted) {
@@ -80,9 +90,9 @@ export function icmpRcv(host: Host, skb: Skb): void {
     }
     const name = ICMP_NAMES[`${icmp.type}/${icmp.code}`] ?? `type ${icmp.type} code ${icmp.code}`;
     const handled = q.payload.proto === 'tcp' ? tcpV4Err(host, q, icmp) : false;
-    trace(host, skb, 'icmp', 'consumed', { note: `${name} about ${formatIp4(q.src)} > ${formatIp4(q.dst)}${handled ? ' (socket notified)' : ' (no socket)'}` });
+    host.emit.end(skb, 'icmp', 'consumed', undefined, noteError, name, q, handled);
     return;
   }
   host.count('IcmpInErrors');
-  trace(host, skb, 'icmp', 'consumed', { note: `ICMP type ${icmp.type} code ${icmp.code} ignored` });
+  host.emit.end(skb, 'icmp', 'consumed', undefined, noteIgnored, icmp);
 }

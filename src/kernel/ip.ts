@@ -10,43 +10,45 @@ import { type Ip4, BROADCAST_MAC, formatIp4 } from '../net/addr';
 import { type Ethernet, type Ipv4, ETH_P_IP, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, ipv4TotalLength } from '../net/packet';
 import type { Host, NetDevice } from './host';
 import type { Skb } from './skb';
-import type { DropReason, Hook, Verdict } from './trace';
+import { type Disposition, type DropReason, type Hook, type Point, SILENT, devPoint } from '../trace/record';
+import { icmp } from '../trace/emit';
 import { type CachedOutput, type OutputRoute, ipRouteInput, ipRouteOutput, ipRouteOutputAnySrc, isSubnetBroadcast } from './route';
 import { arpRcv, neighOutput } from './neigh';
-import { icmpRcv, icmpSend } from './icmp';
+import { icmpErrorAllowed, icmpRcv, icmpSend } from './icmp';
 import { ipipRcv } from './ipip';
 import { tcpV4Rcv } from './tcp';
 import { udpRcv } from './udp';
 
-// --- trace helpers ------------------------------------------------------------------
+// --- drops that answer -------------------------------------------------------------
 
-export function trace(host: Host, skb: Skb, point: string, verdict: Verdict, extra?: { note?: string; reason?: DropReason; dev?: string; frame?: Ethernet }): void {
-  const sink = host.trace;
-  if (sink.terminalOnly) {
-    if (verdict === 'deliver' || verdict === 'consumed') {
-      if (sink.tally) { sink.tally(verdict); return; }
-    } else if (verdict !== 'drop') return;
-  }
-  sink.record({ t: host.engine.now, host: host.name, point, verdict, packet: { id: skb.id, pkt: skb.pkt }, cause: skb.cause, ...extra });
+/**
+ * Drop a packet and answer it with an ICMP error (icmp_send), recording what was really sent:
+ * icmp_send refuses some packets (errors about ICMP errors, broadcast sources), and those
+ * drops are silent.
+ */
+export function dropIcmp(host: Host, skb: Skb, point: Point, reason: DropReason, type: number, code: number, mtu?: number, note?: string): void {
+  const d: Disposition = icmpErrorAllowed(skb.pkt) ? icmp(type, code, mtu) : SILENT;
+  host.emit.drop(skb, point, reason, d, note);
+  if (d !== SILENT) icmpSend(host, skb, type, code, mtu === undefined ? undefined : { mtu });
 }
 
-export function drop(host: Host, skb: Skb, point: string, reason: DropReason, note?: string): void {
-  trace(host, skb, point, 'drop', { reason, note });
-}
+const noteLocal = (dst: number, dev: string): string => `${formatIp4(dst)} is local (input dev ${dev})`;
+const noteRoute = (dst: number, gw: number | null, dev: string | null): string => `${formatIp4(dst)} ${gw !== null ? `via ${formatIp4(gw)} ` : ''}dev ${dev}`;
+const noteOutput = (dst: number, rt: OutputRoute): string => `${formatIp4(dst)} ${rt.route.gw !== null ? `via ${formatIp4(rt.route.gw)} ` : ''}dev ${rt.dev.name} src ${formatIp4(rt.src)}`;
+const noteBroadcast = (dst: number): string => `broadcast to ${formatIp4(dst)}`;
 
 /** Run a hook; trace accept or drop. Returns true if the packet goes on. */
 function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
   if (!host.nf.has(h)) {
-    // No handler: accepted (only a full trace records it).
-    if (!host.trace.terminalOnly) trace(host, skb, h, 'accept');
+    host.emit.pass(skb, h, 'accept');
     return true;
   }
   const v = host.nf.run(skb, h, inDev, outDev);
   if (v.verdict === 'accept') {
-    trace(host, skb, h, 'accept');
+    host.emit.pass(skb, h, 'accept');
     return true;
   }
-  if (v.verdict === 'drop') drop(host, skb, h, v.reason);
+  if (v.verdict === 'drop') host.emit.drop(skb, h, v.reason);
   // 'stolen': the handler traced what it did and owns the skb now.
   return false;
 }
@@ -57,9 +59,11 @@ function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: Ne
 export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: number, cause?: number): void {
   const pkt = frame.payload;
   const len = pkt.proto === 'ipv4' ? ipv4TotalLength(pkt) + 14 : 42;
-  if (!host.trace.terminalOnly) host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'rx', dev: dev.name, frame, packet: { id, pkt }, cause });
+  // One skb from the frame on (an ARP message rides in it only as far as arp_rcv).
+  const skb = { id, pkt, dev, cause } as Skb;
+  host.emit.device(skb, dev.name, 'rx', frame);
   if (!dev.up) {
-    host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'drop', dev: dev.name, packet: { id, pkt }, reason: { code: 'link_down', dev: dev.name } });
+    host.emit.drop(skb, devPoint(dev.name), { code: 'link_down', dev: dev.name });
     dev.stats.rxDropped++;
     return;
   }
@@ -67,14 +71,14 @@ export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: nu
   dev.stats.rxBytes += len;
   if (frame.dst !== dev.mac && frame.dst !== BROADCAST_MAC) {
     // PACKET_OTHERHOST: ip_rcv_core drops it before any hook.
-    host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'drop', dev: dev.name, packet: { id, pkt }, reason: { code: 'otherhost', dev: dev.name } });
+    host.emit.drop(skb, devPoint(dev.name), { code: 'otherhost', dev: dev.name });
     return;
   }
   if (pkt.proto === 'arp') {
     arpRcv(host, dev, pkt, id);
     return;
   }
-  ipRcv(host, { id, pkt, dev, cause });
+  ipRcv(host, skb);
 }
 
 /** ip_rcv: count, PREROUTING, then input routing. */
@@ -90,27 +94,23 @@ function ipRcvFinish(host: Host, skb: Skb): void {
   const { src, dst } = skb.pkt;
   if (isSubnetBroadcast(host, dst) || dst === 0xffffffff) {
     // Broadcast datagrams: nothing in the model listens; consumed quietly.
-    trace(host, skb, 'routing', 'consumed', { note: `broadcast to ${formatIp4(dst)}` });
+    host.emit.end(skb, 'routing', 'consumed', undefined, noteBroadcast, dst);
     return;
   }
   const r = ipRouteInput(host, src, dst, dev);
   if (r.kind === 'drop') {
     host.count(r.mib);
     if (r.reason.code === 'rp_filter') host.count('IpExtInNoRoutes', 0);
-    drop(host, skb, 'routing', r.reason);
-    if (r.reason.code === 'no_route') icmpSend(host, skb, 3, 0);
+    if (r.reason.code === 'no_route') dropIcmp(host, skb, 'routing', r.reason, 3, 0);
+    else host.emit.drop(skb, 'routing', r.reason);
     return;
   }
-  const detail = !host.trace.terminalOnly;
   if (r.kind === 'local') {
-    if (detail) trace(host, skb, 'routing', 'local', { note: `${formatIp4(dst)} is local (input dev ${dev.name})`, dev: dev.name });
+    host.emit.pass(skb, 'routing', 'local', dev.name, noteLocal, dst, dev.name);
     ipLocalDeliver(host, skb);
     return;
   }
-  if (detail) {
-    const via = r.route.gw !== null ? `via ${formatIp4(r.route.gw)} ` : '';
-    trace(host, skb, 'routing', 'forward', { note: `${formatIp4(dst)} ${via}dev ${r.route.dev}`, dev: r.route.dev ?? undefined });
-  }
+  host.emit.pass(skb, 'routing', 'forward', r.route.dev ?? undefined, noteRoute, dst, r.route.gw, r.route.dev);
   ipForward(host, skb);
 }
 
@@ -134,8 +134,7 @@ function ipProtocolDeliver(host: Host, skb: Skb): void {
   }
   host.count('IpInUnknownProtos');
   host.snmp.IpInDelivers--;
-  drop(host, skb, 'socket', { code: 'protocol_unreachable', protocol: skb.pkt.protocol });
-  icmpSend(host, skb, 3, 2);
+  dropIcmp(host, skb, 'socket', { code: 'protocol_unreachable', protocol: skb.pkt.protocol }, 3, 2);
 }
 
 // --- forward ------------------------------------------------------------------------
@@ -145,22 +144,20 @@ function ipForward(host: Host, skb: Skb): void {
   const p = skb.pkt;
   if (p.ttl <= 1) {
     host.count('IpInHdrErrors');
-    drop(host, skb, 'FORWARD', { code: 'ttl_exceeded', ttl: p.ttl });
-    icmpSend(host, skb, 11, 0);
+    dropIcmp(host, skb, 'FORWARD', { code: 'ttl_exceeded', ttl: p.ttl }, 11, 0);
     return;
   }
   // The route of ip_route_input_slow: the source plays no part in choosing it.
   const rt = ipRouteOutputAnySrc(host, p.dst);
   if (!rt || rt.local) {
     host.count('IpOutNoRoutes');
-    drop(host, skb, 'FORWARD', { code: 'no_route', dst: p.dst });
+    host.emit.drop(skb, 'FORWARD', { code: 'no_route', dst: p.dst });
     return;
   }
   const len = ipv4TotalLength(p);
   if (len > rt.mtu && p.df) {
     host.count('IpFragFails');
-    drop(host, skb, 'FORWARD', { code: 'frag_needed', mtu: rt.mtu, len });
-    icmpSend(host, skb, 3, 4, { mtu: rt.mtu });
+    dropIcmp(host, skb, 'FORWARD', { code: 'frag_needed', mtu: rt.mtu, len }, 3, 4, rt.mtu);
     return;
   }
   // ip_decrease_ttl: new header, checksum recomputed on the wire.
@@ -183,12 +180,12 @@ export function ipSend(host: Host, pkt: Ipv4, cause?: number, route?: OutputRout
   const rt = route !== undefined ? route : ipRouteOutput(host, pkt.dst, pkt.src === 0 ? null : pkt.src);
   if (!rt) {
     host.count('IpOutNoRoutes');
-    trace(host, skb, 'socket', 'send');
-    drop(host, skb, 'routing', { code: 'no_route', dst: pkt.dst });
+    host.emit.pass(skb, 'socket', 'send');
+    host.emit.drop(skb, 'routing', { code: 'no_route', dst: pkt.dst });
     return false;
   }
   if (pkt.src === 0) skb.pkt = { ...pkt, src: rt.src };
-  trace(host, skb, 'socket', 'send');
+  host.emit.pass(skb, 'socket', 'send');
   ipLocalOut(host, skb, rt);
   return true;
 }
@@ -196,10 +193,7 @@ export function ipSend(host: Host, pkt: Ipv4, cause?: number, route?: OutputRout
 /** ip_local_out: OUTPUT hook (routing already done by the caller), then ip_output. */
 export function ipLocalOut(host: Host, skb: Skb, rt: OutputRoute): void {
   host.snmp.IpOutRequests++;
-  if (!host.trace.terminalOnly) {
-    const via = rt.route.gw !== null ? `via ${formatIp4(rt.route.gw)} ` : '';
-    trace(host, skb, 'routing', 'output', { note: `${formatIp4(skb.pkt.dst)} ${via}dev ${rt.dev.name} src ${formatIp4(rt.src)}`, dev: rt.dev.name });
-  }
+  host.emit.pass(skb, 'routing', 'output', rt.dev.name, noteOutput, skb.pkt.dst, rt);
   if (!hook(host, skb, 'OUTPUT', null, rt.dev)) return;
   ipOutput(host, skb, rt);
 }
@@ -211,7 +205,7 @@ function ipOutput(host: Host, skb: Skb, rt: CachedOutput): void {
   if (len > rt.mtu && skb.pkt.df && !skb.ignoreDf && !rt.local) {
     // Locally generated DF packet over the MTU: EMSGSIZE to the socket; TCP resegments.
     host.count('IpFragFails');
-    drop(host, skb, 'POSTROUTING', { code: 'frag_needed', mtu: rt.mtu, len });
+    host.emit.drop(skb, 'POSTROUTING', { code: 'frag_needed', mtu: rt.mtu, len });
     return;
   }
   // Simplification: a packet over the MTU without DF (or with ignore_df) is sent whole;
@@ -224,12 +218,12 @@ export function devXmit(host: Host, dev: NetDevice, frame: Ethernet, skb: Skb): 
   const pkt = frame.payload;
   if (!dev.up || !dev.carrier || !dev.xmit) {
     dev.stats.txDropped++;
-    host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'drop', dev: dev.name, packet: { id: skb.id, pkt }, cause: skb.cause, reason: { code: 'link_down', dev: dev.name } });
+    host.emit.drop({ id: skb.id, pkt, cause: skb.cause }, devPoint(dev.name), { code: 'link_down', dev: dev.name });
     return;
   }
   dev.stats.txPackets++;
   dev.stats.txBytes += pkt.proto === 'ipv4' ? ipv4TotalLength(pkt) + 14 : 42;
-  if (!host.trace.terminalOnly) host.trace.record({ t: host.engine.now, host: host.name, point: dev.name, verdict: 'tx', dev: dev.name, frame, packet: { id: skb.id, pkt }, cause: skb.cause });
+  host.emit.device({ id: skb.id, pkt, cause: skb.cause }, dev.name, 'tx', frame);
   dev.xmit(frame, skb.id);
 }
 
@@ -237,7 +231,7 @@ export function devXmit(host: Host, dev: NetDevice, frame: Ethernet, skb: Skb): 
 export function loopbackXmit(host: Host, skb: Skb): void {
   const lo = host.devices.get('lo')!;
   const frame: Ethernet = { proto: 'eth', src: lo.mac, dst: lo.mac, ethertype: ETH_P_IP, payload: skb.pkt };
-  host.trace.record({ t: host.engine.now, host: host.name, point: 'lo', verdict: 'tx', dev: 'lo', frame, packet: { id: skb.id, pkt: skb.pkt }, cause: skb.cause });
+  host.emit.device(skb, 'lo', 'tx', frame);
   lo.stats.txPackets++;
   host.engine.after(0, () => netifReceive(host, lo, frame, skb.id, skb.cause));
 }

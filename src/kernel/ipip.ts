@@ -8,8 +8,9 @@ import { formatIp4 } from '../net/addr';
 import { type Ipv4, IPPROTO_IPIP, ipv4TotalLength } from '../net/packet';
 import type { Host, NetDevice } from './host';
 import type { Skb } from './skb';
-import { drop, ipRcv, trace } from './ip';
-import { icmpSend, nextId } from './icmp';
+import { dropIcmp, ipRcv } from './ip';
+import { nextId } from './icmp';
+import { SILENT, devPoint } from '../trace/record';
 import { neighOutput } from './neigh';
 import { ipRouteOutput } from './route';
 
@@ -32,25 +33,27 @@ export function ipTunnelLookup(host: Host, outer: Ipv4): NetDevice | null {
   return fallback && fallback.up ? fallback : null;
 }
 
+const noteDecap = (outer: Ipv4, tun: string): string => `outer ${formatIp4(outer.src)} > ${formatIp4(outer.dst)} removed; inner enters ip_rcv on ${tun}`;
+const noteNoRemote = (dev: string): string => `${dev} has no remote endpoint`;
+
 /** ipip_rcv: decapsulate, or answer port unreachable when no tunnel takes it (tunl0 down). */
 export function ipipRcv(host: Host, skb: Skb): void {
   const outer = skb.pkt;
   const inner = outer.payload;
   if (inner.proto !== 'ipv4') {
-    drop(host, skb, 'socket', { code: 'protocol_unreachable', protocol: IPPROTO_IPIP }, 'truncated IPIP payload');
+    host.emit.drop(skb, 'socket', { code: 'protocol_unreachable', protocol: IPPROTO_IPIP }, SILENT, 'truncated IPIP payload');
     return;
   }
   const tun = ipTunnelLookup(host, outer);
   if (!tun) {
     // tunnel4_rcv: every xfrm4 tunnel handler refused it -> ICMP port unreachable to the sender.
-    drop(host, skb, 'socket', { code: 'tunnel_unmatched', src: outer.src, dst: outer.dst });
-    icmpSend(host, skb, 3, 3);
+    dropIcmp(host, skb, 'socket', { code: 'tunnel_unmatched', src: outer.src, dst: outer.dst }, 3, 3);
     return;
   }
   // IP_ECN_decapsulate: CE on the outer header over a Not-ECT inner packet is dropped.
   if ((outer.tos & 3) === 3 && (inner.tos & 3) === 0) {
     tun.stats.rxErrors++;
-    drop(host, skb, tun.name, { code: 'ecn_decap', tos: outer.tos });
+    host.emit.drop(skb, devPoint(tun.name), { code: 'ecn_decap', tos: outer.tos });
     return;
   }
   const innerPkt: Ipv4 = (outer.tos & 3) === 3 ? { ...inner, tos: inner.tos | 3 } : inner;
@@ -58,7 +61,7 @@ export function ipipRcv(host: Host, skb: Skb): void {
   tun.stats.rxBytes += ipv4TotalLength(innerPkt);
   skb.pkt = innerPkt;
   skb.dev = tun;
-  if (!host.trace.terminalOnly) trace(host, skb, tun.name, 'decap', { dev: tun.name, note: `outer ${formatIp4(outer.src)} > ${formatIp4(outer.dst)} removed; inner enters ip_rcv on ${tun.name}` });
+  host.emit.device(skb, tun.name, 'decap', undefined, noteDecap, outer, tun.name);
   ipRcv(host, skb);
 }
 
@@ -70,18 +73,18 @@ export function ipipXmit(host: Host, skb: Skb, dev: NetDevice): void {
   const t = dev.tunnel;
   if (!t || t.remote === 0) {
     dev.stats.txErrors++;
-    drop(host, skb, dev.name, { code: 'no_route', dst: skb.pkt.dst }, `${dev.name} has no remote endpoint`);
+    host.emit.drop(skb, devPoint(dev.name), { code: 'no_route', dst: skb.pkt.dst }, SILENT, noteNoRemote, dev.name);
     return;
   }
   const rt = ipRouteOutput(host, t.remote, t.local || null);
   if (!rt || rt.local) {
-    drop(host, skb, dev.name, { code: 'no_route', dst: t.remote });
+    host.emit.drop(skb, devPoint(dev.name), { code: 'no_route', dst: t.remote });
     return;
   }
   dev.stats.txPackets++;
   dev.stats.txBytes += ipv4TotalLength(skb.pkt);
   const inner = skb.pkt;
   skb.pkt = { proto: 'ipv4', src: rt.src, dst: t.remote, protocol: IPPROTO_IPIP, ttl: t.ttl || inner.ttl, tos: inner.tos & 0xfc, id: inner.df ? 0 : nextId(host), df: inner.df, payload: inner };
-  trace(host, skb, dev.name, 'encap', { dev: dev.name });
+  host.emit.device(skb, dev.name, 'encap');
   neighOutput(host, skb, rt.dev, rt.nexthop);
 }

@@ -9,9 +9,9 @@ import { type Ip4, type Mac, BROADCAST_MAC, ZERO_MAC, formatIp4, inPrefix } from
 import { type Arp, type Ethernet, ETH_P_ARP, ETH_P_IP } from '../net/packet';
 import type { Host, NeighEntry, NetDevice } from './host';
 import type { Skb } from './skb';
-import { devXmit, drop, loopbackXmit, trace } from './ip';
+import { devXmit, dropIcmp, loopbackXmit } from './ip';
+import { type DropReason, SILENT } from '../trace/record';
 import { fibLookup, inetSelectAddr } from './route';
-import { icmpSend } from './icmp';
 import { ipipXmit } from './ipip';
 
 export const ARP_RETRANS_NS = 1_000_000_000;
@@ -21,6 +21,9 @@ export const ARP_MCAST_SOLICIT = 3;
  * over the truesize of a full Ethernet frame); beyond it the oldest is dropped.
  */
 export const UNRES_QLEN = 101;
+
+const noteQueued = (nexthop: Ip4, dev: string): string => `waiting for ARP: who-has ${formatIp4(nexthop)} on ${dev}`;
+const noteSolicit = (target: Ip4, spa: Ip4, mode: number): string => `who-has ${formatIp4(target)} tell ${formatIp4(spa)} (arp_announce=${mode})`;
 
 /** neigh_output: send now if the neighbour is known, else queue and resolve. */
 export function neighOutput(host: Host, skb: Skb, dev: NetDevice, nexthop: Ip4): void {
@@ -35,9 +38,9 @@ export function neighOutput(host: Host, skb: Skb, dev: NetDevice, nexthop: Ip4):
     n = { ip: nexthop, dev: dev.name, mac: null, state: 'INCOMPLETE', probes: 0, queue: [], updated: host.engine.now };
     host.neigh.set(host.neighKey(dev.name, nexthop), n);
   }
-  if (!host.trace.terminalOnly) trace(host, skb, 'neigh', 'queued', { dev: dev.name, note: `waiting for ARP: who-has ${formatIp4(nexthop)} on ${dev.name}` });
+  host.emit.pass(skb, 'neigh', 'queued', dev.name, noteQueued, nexthop, dev.name);
   while (n.queue.length >= UNRES_QLEN) {
-    drop(host, n.queue.shift()!, 'neigh', { code: 'neigh_queue_full', nexthop, dev: dev.name, qlen: n.queue.length + 1 });
+    host.emit.drop(n.queue.shift()!, 'neigh', { code: 'neigh_queue_full', nexthop, dev: dev.name, qlen: n.queue.length + 1 });
   }
   // Queued as the packet alone (the kernel's skb keeps no input device or cause here).
   n.queue.push({ id: skb.id, pkt: skb.pkt, dev: null });
@@ -65,9 +68,10 @@ function solicit(host: Host, dev: NetDevice, n: NeighEntry, pktSrc: Ip4): void {
     n.state = 'FAILED';
     const queued = n.queue.splice(0);
     for (const skb of queued) {
-      drop(host, skb, 'neigh', { code: 'arp_unresolved', nexthop: n.ip, dev: dev.name });
       // ipv4_link_failure: host unreachable back to the sender of a forwarded packet.
-      if (!host.isLocal(skb.pkt.src)) icmpSend(host, skb, 3, 1);
+      const reason = { code: 'arp_unresolved', nexthop: n.ip, dev: dev.name } as const;
+      if (!host.isLocal(skb.pkt.src)) dropIcmp(host, skb, 'neigh', reason, 3, 1);
+      else host.emit.drop(skb, 'neigh', reason);
     }
   });
 }
@@ -88,7 +92,7 @@ function arpSolicit(host: Host, dev: NetDevice, target: Ip4, pktSrc: Ip4): void 
   const arp: Arp = { proto: 'arp', op: 1, sha: dev.mac, spa, tha: ZERO_MAC, tpa: target };
   const skb = { id: host.ids.next(), pkt: arp as never, dev: null } as Skb;
   const mode = host.sysctl.confMax(dev.name, 'arp_announce');
-  host.trace.record({ t: host.engine.now, host: host.name, point: 'arp', verdict: 'send', dev: dev.name, packet: { id: skb.id, pkt: arp }, note: `who-has ${formatIp4(target)} tell ${formatIp4(spa)} (arp_announce=${mode})` });
+  host.emit.pass(skb, 'arp', 'send', dev.name, noteSolicit, target, spa, mode);
   const frame: Ethernet = { proto: 'eth', src: dev.mac, dst: BROADCAST_MAC, ethertype: ETH_P_ARP, payload: arp };
   devXmit(host, dev, frame, skb);
 }
@@ -113,8 +117,11 @@ export function arpIgnore(host: Host, dev: NetDevice, sip: Ip4, tip: Ip4): { ign
 /** arp_process for a frame received on `dev`. */
 export function arpRcv(host: Host, dev: NetDevice, arp: Arp, id: number): void {
   const pkt = arp;
-  const rec = (verdict: 'consumed' | 'drop', note: string, reason?: import('./trace').DropReason) =>
-    host.trace.record({ t: host.engine.now, host: host.name, point: 'arp', verdict, dev: dev.name, packet: { id, pkt }, note, reason });
+  const p = { id, pkt };
+  const rec = (verdict: 'consumed' | 'drop', note: string, reason?: DropReason): void => {
+    if (verdict === 'drop') host.emit.drop(p, 'arp', reason!, SILENT, note);
+    else host.emit.end(p, 'arp', 'consumed', dev.name, note);
+  };
   if (dev.noarp) { rec('consumed', 'device has NOARP'); return; }
   const existing = host.neighLookup(dev.name, arp.spa);
   if (arp.op === 1) {
@@ -148,7 +155,7 @@ export function arpRcv(host: Host, dev: NetDevice, arp: Arp, id: number): void {
     rec('consumed', `who-has ${formatIp4(arp.tpa)} tell ${formatIp4(arp.spa)}: replying ${dev.mac}`);
     const reply: Arp = { proto: 'arp', op: 2, sha: dev.mac, spa: arp.tpa, tha: arp.sha, tpa: arp.spa };
     const rid = host.ids.next();
-    host.trace.record({ t: host.engine.now, host: host.name, point: 'arp', verdict: 'send', dev: dev.name, packet: { id: rid, pkt: reply }, cause: id });
+    host.emit.pass({ id: rid, pkt: reply, cause: id }, 'arp', 'send', dev.name);
     devXmit(host, dev, { proto: 'eth', src: dev.mac, dst: arp.sha, ethertype: ETH_P_ARP, payload: reply }, { id: rid, pkt: reply as never, dev: null, cause: id });
     return;
   }

@@ -9,7 +9,7 @@
  * Priorities (include/uapi/linux/netfilter_ipv4.h): FILTER 0, NAT_DST -100, NAT_SRC 100;
  * IPVS ip_vs_in_hook sits at LOCAL_IN 99 (after the filter table), see tun-path.md §2.
  */
-import type { DropReason, Hook } from './trace';
+import type { DropReason, Hook } from '../trace/record';
 import type { Skb } from './skb';
 import type { NetDevice } from './host';
 

@@ -8,7 +8,7 @@
 import { AddrMap } from '../net/addrmap';
 import { type Ip4, inPrefix, isLoopback, isMulticast, isZeronet, LIMITED_BROADCAST } from '../net/addr';
 import type { Host, NetDevice, Route } from './host';
-import type { DropReason } from './trace';
+import type { DropReason } from '../trace/record';
 
 /**
  * The FIB as lookups see it, indexed: the local table's /32 entries in a hash (a host may hold

@@ -14,7 +14,8 @@ import { type Icmp, type Ipv4, type Tcp, EMPTY, IPPROTO_TCP, TCP_ACK, TCP_FIN, T
 import { type Engine, type EventReceiver, type Ns, NS_PER_MS, NS_PER_S, type Ticket, Timer } from '../sim/engine';
 import type { Host } from './host';
 import type { Skb } from './skb';
-import { drop, ipSend, trace } from './ip';
+import { ipSend } from './ip';
+import { RST } from '../trace/record';
 import { defaultTtl } from './icmp';
 import { type OutputRoute, ipRouteOutput } from './route';
 
@@ -471,6 +472,9 @@ export function tcpConnect(host: Host, src: Ip4, sport: number, dst: Ip4, dport:
   return s;
 }
 
+const noteSocket = (state: string, ip: Ipv4, th: Tcp): string => `${state} ${formatEndpoint(ip.dst, th.dport)} <- ${formatEndpoint(ip.src, th.sport)}`;
+const noteListener = (l: Listener): string => `SYN to listener ${l.name} on ${l.addr ? formatIp4(l.addr) : '*'}:${l.port}`;
+
 /** tcp_v4_rcv: find the socket (established first, then a listener), else answer RST. */
 export function tcpV4Rcv(host: Host, skb: Skb): void {
   const ip = skb.pkt;
@@ -479,13 +483,13 @@ export function tcpV4Rcv(host: Host, skb: Skb): void {
   const t = table(host);
   const s = t.socks.get(ip.dst, th.dport, ip.src, th.sport);
   if (s) {
-    trace(host, skb, 'socket', 'deliver', host.trace.terminalOnly ? undefined : { note: `${s.state} ${formatEndpoint(ip.dst, th.dport)} <- ${formatEndpoint(ip.src, th.sport)}` });
+    host.emit.end(skb, 'socket', 'deliver', undefined, noteSocket, s.state, ip, th);
     segmentArrived(s, th);
     return;
   }
   const l = t.listeners.find(x => x.port === th.dport && (x.addr === 0 || x.addr === ip.dst));
   if (l && (th.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) {
-    trace(host, skb, 'socket', 'deliver', host.trace.terminalOnly ? undefined : { note: `SYN to listener ${l.name} on ${l.addr ? formatIp4(l.addr) : '*'}:${l.port}` });
+    host.emit.end(skb, 'socket', 'deliver', undefined, noteListener, l);
     const child = new TcpSock(host, ip.dst, th.dport, ip.src, th.sport, {}, 'SYN_RECV');
     child.irs = th.seq;
     child.rcvNxt = u32(th.seq + 1);
@@ -501,10 +505,10 @@ export function tcpV4Rcv(host: Host, skb: Skb): void {
     return;
   }
   if (th.flags & TCP_RST) {
-    drop(host, skb, 'socket', { code: 'tcp_invalid', why: 'RST for no socket' });
+    host.emit.drop(skb, 'socket', { code: 'tcp_invalid', why: 'RST for no socket' });
     return;
   }
-  drop(host, skb, 'socket', { code: 'no_listener', proto: 'tcp', port: th.dport, reply: 'rst' });
+  host.emit.drop(skb, 'socket', { code: 'no_listener', proto: 'tcp', port: th.dport, reply: 'rst' }, RST);
   sendReset(host, ip, th, skb.id);
 }
 

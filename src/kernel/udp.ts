@@ -4,9 +4,10 @@
  */
 import type { Host } from './host';
 import type { Skb } from './skb';
-import { drop, trace } from './ip';
-import { icmpSend } from './icmp';
+import { dropIcmp } from './ip';
 import type { Udp } from '../net/packet';
+
+const noteUdp = (port: number): string => `udp socket on port ${port}`;
 
 export type UdpHandler = (host: Host, skb: Skb, udp: Udp) => void;
 
@@ -25,10 +26,9 @@ export function udpRcv(host: Host, skb: Skb): void {
   if (!s || (s.addr !== 0 && s.addr !== skb.pkt.dst)) {
     host.count('UdpInDatagrams', -1);
     host.count('UdpNoPorts');
-    drop(host, skb, 'socket', { code: 'no_listener', proto: 'udp', port: udp.dport, reply: 'icmp' });
-    icmpSend(host, skb, 3, 3);
+    dropIcmp(host, skb, 'socket', { code: 'no_listener', proto: 'udp', port: udp.dport, reply: 'icmp' }, 3, 3);
     return;
   }
-  trace(host, skb, 'socket', 'deliver', { note: `udp socket on port ${udp.dport}` });
+  host.emit.end(skb, 'socket', 'deliver', undefined, noteUdp, udp.dport);
   s.handler(host, skb, udp);
 }

@@ -5,9 +5,9 @@
  * what is drawn is what runs), lit in the order the current packet passed them, with the
  * verdict; a drop shows where it happened with the reason and the fix from explainDrop.
  */
-import type { TraceRecord } from '../kernel/trace';
+import type { TraceRecord } from '../trace/record';
 import type { RunView, HostView } from './model';
-import { explainDrop } from '../kernel/explain';
+import { explainDrop } from '../trace/explain';
 import { chipOf, type Chip } from './topology';
 import { esc } from './table';
 

@@ -64,11 +64,11 @@ function load(text: string, file: string, scenario: string | null, seed?: number
   const lesson = app?.lesson ?? createLesson();
   const stepAt = new Int8Array(run.records.length);
   let s = 0;
-  for (let i = 0; i < run.records.length; i++) { s = run.records[i].step ?? s; stepAt[i] = s; }
+  for (let i = 0; i < run.records.length; i++) { s = run.steps.of(i) || s; stepAt[i] = s; }
   const topo = drawTopology($('#topo') as unknown as SVGSVGElement, run, i => { showPacket(i); });
   const kernel = createKernelView($('#pane-kernel'), run, i => seek(i));
   app = { run, scenario, edited, player, lesson, topo, kernel, stepAt, selected: null, lastIndex: -1, lastStep: -1 };
-  table.setRecords(run.records);
+  table.setRecords(run.records, run.steps);
   $('#scenario').querySelector<HTMLOptionElement>(`option[value="${scenario ?? ''}"]`)!.selected = true;
   document.title = `lvsim — ${run.name}`;
   renderLessonPane();
@@ -104,7 +104,7 @@ function step(delta: number): void { app?.player.send({ type: 'STEP', delta }); 
 function select(i: number | null): void {
   if (!app) return;
   app.selected = i;
-  inspector.show(i === null ? null : app.run.records[i] ?? null);
+  inspector.show(i === null ? null : app.run.records[i] ?? null, app.run.steps);
   updateHashSoon();
   if (i !== null && document.activeElement?.closest('.tbody') === null) { /* keep focus */ }
 }
@@ -117,7 +117,7 @@ function nextStep(dir: 1 | -1): void {
   const cur = stepAt[idx];
   const want = dir > 0 ? (cur % 5) + 1 : ((cur + 3) % 5) + 1;
   for (let j = idx + dir; j >= 0 && j < run.records.length; j += dir) {
-    if (run.records[j].step === want && (dir > 0 || stepAt[j - 1] !== want)) { seek(j); return; }
+    if (run.steps.of(j) === want && (dir > 0 || stepAt[j - 1] !== want)) { seek(j); return; }
   }
 }
 

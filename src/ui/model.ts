@@ -11,8 +11,9 @@
  */
 import { formatIp4, networkOf, formatPrefix, type Ip4 } from '../net/addr';
 import { IPPROTO_IPIP, type Ipv4, type Arp } from '../net/packet';
-import type { TraceRecord, Hook } from '../kernel/trace';
-import { HOOKS } from '../kernel/trace';
+import type { TraceRecord, Hook } from '../trace/record';
+import { HOOKS } from '../trace/record';
+import { StepIndex } from '../trace/steps';
 import { runScenarioText, type Run } from '../world/world';
 import type { Diagnostic } from '../config/diag';
 
@@ -71,6 +72,8 @@ export interface RunView {
   readonly pt: Float64Array;
   /** First record of each step 1..5 (index 0 unused), -1 when the run never reaches it. */
   readonly firstOfStep: readonly number[];
+  /** The step of each record (trace/steps.ts). */
+  readonly steps: StepIndex;
   readonly runMs: number;
 }
 
@@ -163,13 +166,13 @@ export function buildRunView(text: string, file: string, seed?: number): RunView
   const flightByRx = new Map<number, Flight>();
   const flightByTx = new Map<number, Flight>();
   for (const f of flights) { flightByRx.set(f.rx, f); flightByTx.set(f.tx, f); }
-  const firstOfStep = [-1, -1, -1, -1, -1, -1];
-  for (const r of records) if (r.step && firstOfStep[r.step] < 0) firstOfStep[r.step] = r.seq;
+  const steps = new StepIndex(records, ctx);
+  const firstOfStep = steps.first;
   return {
     file, name: run.scenario.name || file, description: run.scenario.description, seed: seed ?? run.scenario.seed, text,
     hosts: hostViews(run, vipSet), links, records, flights, flightByRx, flightByTx,
     vips: [...vipSet].map((v: Ip4) => formatIp4(v)), diagnostics: run.diagnostics,
-    pt: presentationTimes(records), firstOfStep, runMs,
+    pt: presentationTimes(records), firstOfStep, steps, runMs,
   };
 }
 

@@ -3,9 +3,9 @@
  * the visible rows in the DOM. The current record (the player's position) is highlighted and
  * kept in view; clicking a row moves the player there and opens the packet.
  */
-import type { TraceRecord } from '../kernel/trace';
+import type { TraceRecord } from '../trace/record';
 import { summarize } from '../net/summary';
-import { stepTitle } from '../cli/format';
+import type { StepIndex } from '../trace/steps';
 
 export interface Filters { host: string; point: string; packet: string; drops: boolean }
 
@@ -13,7 +13,7 @@ const ROW = 22;
 
 export interface TableView {
   update(index: number): void;
-  setRecords(records: readonly TraceRecord[]): void;
+  setRecords(records: readonly TraceRecord[], steps: StepIndex): void;
   readonly filters: Filters;
 }
 
@@ -44,6 +44,7 @@ export function createTable(root: HTMLElement, onPick: (index: number) => void):
   const dropsIn = root.querySelector<HTMLInputElement>('[data-f=drops]')!;
   const filters: Filters = { host: '', point: '', packet: '', drops: false };
   let records: readonly TraceRecord[] = [];
+  let steps: StepIndex | null = null;
   let rows: number[] = [];
   let current = 0;
   const summaries = new Map<number, string>();
@@ -85,7 +86,8 @@ export function createTable(root: HTMLElement, onPick: (index: number) => void):
     for (const k of keep) {
       const r = records[rows[k]];
       const el = document.createElement('div');
-      el.className = `row v-${r.verdict}${r.step ? ` step-${r.step}` : ''}`;
+      const step = steps?.of(r.seq) ?? 0;
+      el.className = `row v-${r.verdict}${step ? ` step-${step}` : ''}`;
       el.dataset.k = String(k);
       el.dataset.seq = String(r.seq);
       el.setAttribute('role', 'row');
@@ -93,7 +95,7 @@ export function createTable(root: HTMLElement, onPick: (index: number) => void):
       const verdict = r.verdict === 'drop' ? `✕ DROP` : r.verdict;
       el.title = r.reason ? `${r.reason.code}${r.note ? ' — ' + r.note : ''}` : r.note ?? '';
       el.innerHTML = `<span>${r.seq}</span><span>${fmtUs(r.t)}</span><span>${r.host}</span><span>${esc(String(r.point))}</span>` +
-        `<span class="verdict">${verdict}</span><span title="${r.step ? esc(stepTitle(r.step)) : ''}">${r.step ? `[${r.step}]` : ''}</span>` +
+        `<span class="verdict">${verdict}</span><span title="${step ? esc(steps!.title(step)) : ''}">${step ? `[${step}]` : ''}</span>` +
         `<span>#${r.packet.id}</span><span class="sum">${esc(summary(r))}${r.reason ? ` — ${esc(r.reason.code)}` : r.note ? ` — ${esc(r.note)}` : ''}</span>`;
       el.addEventListener('click', () => onPick(r.seq));
       body.appendChild(el);
@@ -128,8 +130,9 @@ export function createTable(root: HTMLElement, onPick: (index: number) => void):
 
   return {
     filters,
-    setRecords(rs) {
+    setRecords(rs, st) {
       records = rs;
+      steps = st;
       summaries.clear();
       const opts = (sel: HTMLSelectElement, vals: string[]) => {
         const v = sel.value;

@@ -7,9 +7,9 @@
 import * as d3 from 'd3';
 import type { Flight, HostView, PacketKind, RunView } from './model';
 import { KIND_COLOR, DROP_COLOR, OKABE } from './palette';
-import type { TraceRecord } from '../kernel/trace';
+import type { TraceRecord } from '../trace/record';
 import { formatIp4 } from '../net/addr';
-import { explainDrop } from '../kernel/explain';
+import { explainDrop } from '../trace/explain';
 
 interface Box { x: number; y: number; w: number; h: number; rows: Map<string, number> }
 interface Seg { x: number; y: number; w: number; h: number }
@@ -340,9 +340,9 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
     const cur = records[index];
     for (const h of run.hosts) {
       const g = hostSel.get(h.name)!;
-      const on = (step === 1 || step === 2 || step === 3) ? h.role === 'director' || (cur && cur.step === step && cur.host === h.name)
+      const on = (step === 1 || step === 2 || step === 3) ? h.role === 'director' || (cur && run.steps.of(cur.seq) === step && cur.host === h.name)
         : step === 4 ? !!cur && cur.host === h.name && h.role === 'realserver'
-        : step === 5 ? h.role === 'client' || (!!cur && cur.host === h.name && cur.step === 5) : false;
+        : step === 5 ? h.role === 'client' || (!!cur && cur.host === h.name && run.steps.of(cur.seq) === 5) : false;
       g.classed('focus', !!on);
       g.selectAll('g.chip[data-chip="ipvs"]').classed('focus', step === 2 && h.role === 'director');
       g.selectAll('text.dev-tun').classed('focus', step === 4 && !!on);

@@ -32,7 +32,7 @@
  * - a packet that finds no entry (expired while idle) ends the connection (the director's stack
  *   would answer RST).
  */
-import { ExplainCollector } from '../ipvs/core';
+import { ExplainCollector } from '../trace/emit';
 import { NS_PER_S, type EventReceiver, type Ns } from '../sim/engine';
 import type { Conn } from '../ipvs/ctl';
 import type { Dest, SchedExplain, SchedPacket } from '../ipvs/types';

@@ -12,7 +12,8 @@
  * connection for its length, then closes first.
  */
 import type { Ipv4, Tcp } from '../net/packet';
-import { CountingSink, type TraceRecord, type TraceSink } from '../kernel/trace';
+import type { ChangeRecord } from '../trace/state';
+import { CountingSink, type NewRecord, type TraceSink } from '../trace/sink';
 import { releaseClient, startClient } from '../world/apps';
 import { KernelError } from '../kernel/host';
 import { NS_PER_S, type Ns } from '../sim/engine';
@@ -22,22 +23,24 @@ import { destName, prepare, type Prepared, WorkloadError } from './setup';
 
 /** Counts terminal verdicts (like CountingSink) and hands the director's IPVS drops to the run. */
 export class ScheduleSink extends CountingSink {
-  /** Only terminal records matter unless a downstream sink keeps everything. */
-  override readonly terminalOnly: boolean;
-  onRecord: ((r: Omit<TraceRecord, 'seq'>) => void) | null = null;
+  /** Only outcomes matter unless a downstream sink keeps everything. */
+  override readonly full: boolean;
+  onRecord: ((r: NewRecord) => void) | null = null;
   constructor(readonly next: TraceSink | null = null) {
     super();
-    // A downstream sink that wants outcomes only must also take tallies; else it gets every record.
-    this.terminalOnly = next === null || (next.terminalOnly === true && typeof next.tally === 'function');
+    this.full = next !== null && next.full;
   }
   override tally(verdict: 'deliver' | 'consumed'): void {
     super.tally(verdict);
-    this.next?.tally?.(verdict);
+    this.next?.tally(verdict);
   }
-  override record(r: Omit<TraceRecord, 'seq'>): void {
+  override record(r: NewRecord): void {
     super.record(r);
     if (r.verdict === 'drop' && r.point === 'ipvs') this.onRecord?.(r);
     this.next?.record(r);
+  }
+  override change(c: Omit<ChangeRecord, 'seq'>): void {
+    this.next?.change(c);
   }
 }
 

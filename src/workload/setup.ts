@@ -5,7 +5,7 @@
  * a comparison then switches the scheduler with `ipvsadm -E`, through the real control plane.
  */
 import { formatIp4, type Ip4 } from '../net/addr';
-import type { TraceSink } from '../kernel/trace';
+import type { TraceSink } from '../trace/sink';
 import { type Diagnostic, formatDiagnostic } from '../config/diag';
 import { parseScenario, type Scenario } from '../config/scenario';
 import { buildWorld, type World, type WorldHost } from '../world/world';

@@ -5,7 +5,7 @@
  * reached, the director's counters after every step, and the final ipvsadm listings.
  */
 import { formatIp4, parseIp4 } from '../net/addr';
-import { TraceLog } from '../kernel/trace';
+import { TraceLog } from '../trace/sink';
 import type { Scenario, SourceLine, HostSpec, LinkSpec } from '../config/scenario';
 import { parseEndpoint } from '../config/scenario';
 import type { Diagnostic } from '../config/diag';

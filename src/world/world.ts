@@ -10,7 +10,8 @@ import type { Ethernet } from '../net/packet';
 import { Engine, type EventReceiver, NS_PER_MS, NS_PER_S, type Ns } from '../sim/engine';
 import { Host, type NetDevice } from '../kernel/host';
 import { PacketIds } from '../kernel/skb';
-import { TraceLog, type TraceRecord, type TraceSink } from '../kernel/trace';
+import { type TraceRecord } from '../trace/record';
+import { TraceLog, type TraceSink } from '../trace/sink';
 import { netifReceive } from '../kernel/ip';
 import { Ipvs } from '../ipvs/ipvs';
 import { registerIpvsHooks } from '../ipvs/core';
@@ -21,7 +22,8 @@ import { splitLine, type SimpleCommand } from '../config/shell';
 import { runCommand } from '../config/commands';
 import type { ToolResult } from '../config/tool';
 import { type ClientResult, releaseClient, startClient, startServer } from './apps';
-import { annotateSteps, type StepContext } from './steps';
+import type { StepContext } from '../trace/steps';
+import { devPoint } from '../trace/record';
 
 export interface WorldHost {
   readonly name: string;
@@ -64,7 +66,7 @@ class Wire implements EventReceiver {
     if (copies > 0) return;
     if (ends.length < 2) {
       const sender = ends[from]!;
-      sender.host.trace.record({ t: this.world.engine.now, host: sender.host.name, point: sender.dev.name, verdict: 'drop', dev: sender.dev.name, packet: { id, pkt: frame.payload }, reason: { code: 'link_down', dev: sender.dev.name }, note: `no other host on link ${this.link.name}` });
+      sender.host.emit.drop({ id, pkt: frame.payload }, devPoint(sender.dev.name), { code: 'link_down', dev: sender.dev.name }, undefined, `no other host on link ${this.link.name}`);
       return;
     }
     for (let i = 0; i < ends.length; i++) if (i !== from) this.enqueueCopy(i, frame, id, copies++);
@@ -316,7 +318,6 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}, parseDiags: Dia
     // Run until nothing is left, but not past DEFAULT_TAIL_NS after the last step started.
     while (engine.pending > 0 && engine.peekTime() <= lastStepAt + DEFAULT_TAIL_NS) engine.step();
   }
-  if (world.trace instanceof TraceLog) annotateSteps(world.trace.records, world.stepContext());
   return { scenario: sc, world, diagnostics: diags, notApplied, clients: [...world.clients.values()], execs };
 }
 

@@ -1,6 +1,6 @@
 import { Host } from '../../src/kernel/host';
 import { Engine } from '../../src/sim/engine';
-import { TraceLog } from '../../src/kernel/trace';
+import { TraceLog } from '../../src/trace/sink';
 import { splitLine } from '../../src/config/shell';
 import { runCommand } from '../../src/config/commands';
 import type { ToolContext, ToolResult } from '../../src/config/tool';

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { makeHost, shAll } from '../config/helpers';
 import { ipSend } from '../../src/kernel/ip';
 import { UNRES_QLEN } from '../../src/kernel/neigh';
-import { CountingSink } from '../../src/kernel/trace';
+import { CountingSink } from '../../src/trace/sink';
 import { EMPTY, IPPROTO_UDP } from '../../src/net/packet';
 import { ip4 } from '../../src/net/addr';
 import { NS_PER_S } from '../../src/sim/engine';
@@ -12,7 +12,7 @@ describe('neighbour queue', () => {
     const { host, ctx } = makeHost('h', ['eth0']);
     shAll(ctx, ['ip link set eth0 up', 'ip addr add 10.0.0.1/24 dev eth0']);
     const sink = new CountingSink();
-    host.trace = sink;
+    host.setTraceSink(sink);
     const sent = UNRES_QLEN + 4;
     for (let i = 0; i < sent; i++) {
       ipSend(host, { proto: 'ipv4', src: 0, dst: ip4('10.0.0.9'), protocol: IPPROTO_UDP, ttl: 64, tos: 0, id: i, df: false, payload: { proto: 'udp', sport: 5000, dport: 53, data: EMPTY } });

@@ -1,8 +1,8 @@
 /** net/pcapng.ts: block framing, interfaces and timestamps of the capture file, read back by hand. */
 import { describe, expect, it } from 'vitest';
-import { EPOCH_OFFSET_NS, LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapngWriter, traceToPcapng } from '../../src/net/pcapng';
+import { EPOCH_OFFSET_NS, LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapngWriter, traceToPcapng } from '../../src/trace/pcapng';
 import { encodeFrame, encodeIpv4 } from '../../src/net/wire';
-import type { TraceRecord } from '../../src/kernel/trace';
+import { type TraceRecord, devPoint } from '../../src/trace/record';
 import { arpRequest, clientSyn, eth, tunnelledSyn } from './fixtures';
 
 interface Block { type: number; body: DataView; start: number; len: number }
@@ -101,11 +101,11 @@ describe('pcapng writer', () => {
 describe('traceToPcapng', () => {
   const base = { packet: { id: 1, pkt: clientSyn } };
   const recs: TraceRecord[] = [
-    { seq: 0, t: 100, host: 'router', point: 'eth1', dev: 'eth1', verdict: 'tx', frame: eth(clientSyn), ...base },
-    { seq: 1, t: 200, host: 'director', point: 'eth0', dev: 'eth0', verdict: 'rx', frame: eth(clientSyn), ...base },
+    { seq: 0, t: 100, host: 'router', point: devPoint('eth1'), dev: 'eth1', verdict: 'tx', frame: eth(clientSyn), ...base },
+    { seq: 1, t: 200, host: 'director', point: devPoint('eth0'), dev: 'eth0', verdict: 'rx', frame: eth(clientSyn), ...base },
     { seq: 2, t: 210, host: 'director', point: 'PREROUTING', verdict: 'accept', ...base },
-    { seq: 3, t: 300, host: 'director', point: 'eth0', dev: 'eth0', verdict: 'tx', frame: eth(tunnelledSyn), packet: { id: 1, pkt: tunnelledSyn } },
-    { seq: 4, t: 400, host: 'realserver', point: 'tunl0', dev: 'tunl0', verdict: 'rx', ...base },
+    { seq: 3, t: 300, host: 'director', point: devPoint('eth0'), dev: 'eth0', verdict: 'tx', frame: eth(tunnelledSyn), packet: { id: 1, pkt: tunnelledSyn } },
+    { seq: 4, t: 400, host: 'realserver', point: devPoint('tunl0'), dev: 'tunl0', verdict: 'rx', ...base },
   ];
   const bs = blocks(traceToPcapng(recs));
 

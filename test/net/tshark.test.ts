@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { traceToPcapng } from '../../src/net/pcapng';
+import { traceToPcapng } from '../../src/trace/pcapng';
 import { quoteOf } from '../../src/net/wire';
-import type { TraceRecord } from '../../src/kernel/trace';
+import { type TraceRecord, devPoint } from '../../src/trace/record';
 import type { Ipv4 } from '../../src/net/packet';
 import {
   CLIENT, DIP, RIP, VIP, arpReply, arpRequest, clientSyn, dataTcp, echo, eth, ipv4, tunnelledSyn, udp,
@@ -52,7 +52,7 @@ describe.skipIf(!present)('tshark reads the pcapng export', () => {
 
   let seq = 0;
   const rec = (host: string, dev: string, verdict: 'rx' | 'tx', t: number, pkt: Ipv4 | typeof arpRequest, framed = true): TraceRecord => ({
-    seq: seq++, t, host, point: dev, dev, verdict, packet: { id: 1, pkt },
+    seq: seq++, t, host, point: devPoint(dev), dev, verdict, packet: { id: 1, pkt },
     ...(framed ? { frame: eth(pkt) } : {}),
   });
 

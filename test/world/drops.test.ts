@@ -5,9 +5,9 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { REF, drops, runFile } from './helpers';
-import { TERMINAL_VERDICTS } from '../../src/kernel/trace';
+import { TERMINAL_VERDICTS } from '../../src/trace/record';
 import type { Icmp, Ipv4 } from '../../src/net/packet';
-import { explainDrop } from '../../src/kernel/explain';
+import { explainDrop } from '../../src/trace/explain';
 
 const client = (run: ReturnType<typeof runFile>, id: string) => run.clients.find(c => c.id === id)!;
 

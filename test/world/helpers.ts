@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { runScenarioText, type Run } from '../../src/world/world';
-import type { TraceRecord } from '../../src/kernel/trace';
+import type { TraceRecord } from '../../src/trace/record';
 import { ip4 } from '../../src/net/addr';
 
 export const REF = 'scenarios/tun-different-subnets.yaml';

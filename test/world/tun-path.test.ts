@@ -5,14 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { CIP, DIP, REF, RIP1, RIP2, VIP, runFile } from './helpers';
 import type { Ipv4, Tcp } from '../../src/net/packet';
 import { IPPROTO_IPIP, IPPROTO_TCP, TCP_SYN } from '../../src/net/packet';
-import { TERMINAL_VERDICTS } from '../../src/kernel/trace';
-import { recordJson } from '../../src/cli/format';
+import { TERMINAL_VERDICTS } from '../../src/trace/record';
+import { recordJson } from '../../src/trace/json';
+import { runSteps } from '../../src/cli/format';
 import { readFileSync } from 'node:fs';
 import { runScenarioText } from '../../src/world/world';
 
 const run = runFile(REF);
 const recs = run.world.records;
 const ipv4 = (r: (typeof recs)[number]) => r.packet.pkt as Ipv4;
+const steps = runSteps(run);
+const step = (r: (typeof recs)[number]) => steps.of(r.seq);
 
 describe('reference setup: two connections through the five steps', () => {
   it('loads every setup line of the scenario', () => {
@@ -32,7 +35,7 @@ describe('reference setup: two connections through the five steps', () => {
     const p = ipv4(rx!);
     expect([p.src, p.dst, p.protocol]).toEqual([CIP, VIP, IPPROTO_TCP]);
     expect(((p.payload as Tcp).flags & TCP_SYN) !== 0).toBe(true);
-    expect(rx!.step).toBe(1);
+    expect(step(rx!)).toBe(1);
     const local = recs.find(r => r.host === 'director' && r.packet.id === rx!.packet.id && r.point === 'routing');
     expect(local?.verdict).toBe('local');
   });
@@ -40,7 +43,7 @@ describe('reference setup: two connections through the five steps', () => {
   it('step 2: IPVS at INPUT schedules the SYN and records why', () => {
     const sched = recs.filter(r => r.host === 'director' && r.point === 'ipvs' && r.verdict === 'schedule');
     expect(sched).toHaveLength(2);
-    expect(sched.every(r => r.step === 2)).toBe(true);
+    expect(sched.every(r => step(r) === 2)).toBe(true);
     expect(sched[0].sched?.scheduler).toBe('rr');
     expect(sched[0].sched?.chosen).toBe('192.168.134.5:9001');
     expect(sched[1].sched?.chosen).toBe('172.16.197.3:9001');
@@ -65,7 +68,7 @@ describe('reference setup: two connections through the five steps', () => {
       expect(outer.ttl).toBe(62);
       expect(outer.id).toBe(0);
       expect(outer.df).toBe(inner.df);
-      expect(r.step).toBe(3);
+      expect(step(r)).toBe(3);
     }
   });
 
@@ -74,10 +77,10 @@ describe('reference setup: two connections through the five steps', () => {
       const decap = recs.find(r => r.host === rs && r.point === 'tunl0' && r.verdict === 'decap');
       expect(decap, rs).toBeDefined();
       expect([ipv4(decap!).src, ipv4(decap!).dst]).toEqual([CIP, VIP]);
-      expect(decap!.step).toBe(4);
+      expect(step(decap!)).toBe(4);
       const after = recs.filter(r => r.host === rs && r.packet.id === decap!.packet.id && r.seq > decap!.seq);
       expect(after.map(r => `${r.point}:${r.verdict}`)).toEqual(['PREROUTING:accept', 'routing:local', 'INPUT:accept', 'socket:deliver']);
-      expect(after.every(r => r.step === 4)).toBe(true);
+      expect(after.every(r => step(r) === 4)).toBe(true);
     }
   });
 
@@ -87,7 +90,7 @@ describe('reference setup: two connections through the five steps', () => {
     expect(replies.some(r => r.host === 'director')).toBe(false);
     const atClient = replies.filter(r => r.host === 'client' && r.verdict === 'deliver');
     expect(atClient.length).toBeGreaterThan(0);
-    expect(replies.filter(r => r.host === 'rs1' || r.host === 'rs2').every(r => r.step === 5)).toBe(true);
+    expect(replies.filter(r => r.host === 'rs1' || r.host === 'rs2').every(r => step(r) === 5)).toBe(true);
     // The reply leaves the real server by its own default route, from the VIP.
     const tx = replies.find(r => r.host === 'rs2' && r.point === 'eth0' && r.verdict === 'tx');
     expect(tx?.frame?.src).toBeDefined();

@@ -3,7 +3,7 @@
  * exhaustive: a new reason does not compile until it has its message and its fix.
  */
 import { formatIp4 } from '../net/addr';
-import type { DropReason } from './trace';
+import type { DropReason } from './record';
 
 export interface Explanation {
   /** One sentence: what the kernel did and why. */

@@ -5,8 +5,8 @@
  * Enhanced Packet Block per frame, nanosecond timestamps. Pure bytes: no Node or DOM APIs,
  * so the browser's "download pcapng" and the CLI share it.
  */
-import type { TraceRecord } from '../kernel/trace';
-import { encodeFrame, encodeIpv4 } from './wire';
+import type { TraceRecord } from './record';
+import { encodeFrame, encodeIpv4 } from '../net/wire';
 
 /** LINKTYPE_ETHERNET: frames start with the Ethernet II header. */
 export const LINKTYPE_ETHERNET = 1;

@@ -1,13 +1,13 @@
 /**
- * kernel/trace.ts: the spine. Every point a packet passes on every host appends one record:
- * virtual time, host, point, verdict, and (when the packet ends there) a drop reason named
- * after the kernel check. The CLI prints these, the browser animates them, tests assert on
- * them, pcapng export writes the device records' frames. Views never reach into the model.
+ * trace/record.ts: the spine's vocabulary. Every point a packet passes on every host is one
+ * record: virtual time, host, point, verdict, and (when the packet ends there) a drop reason
+ * named after the kernel check, with what the kernel did about it (the disposition). These are
+ * closed unions: a misspelled point, verdict or reason does not compile. The CLI prints the
+ * records, the browser animates them, tests assert on them, pcapng export writes the device
+ * records' frames; views never reach into the model. Knows packets (net/) and nothing else.
  */
-import type { Ns } from '../sim/engine';
 import type { Arp, Ethernet, Ipv4 } from '../net/packet';
 import type { Ip4 } from '../net/addr';
-import type { SchedExplain } from '../ipvs/types';
 
 /**
  *  The points, in the order a packet meets them (net/ipv4/ip_input.c, ip_output.c):
@@ -24,8 +24,19 @@ import type { SchedExplain } from '../ipvs/types';
 export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 export const HOOKS: readonly Hook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 
-/** A device name ("eth0", "tunl0", "lo"), a hook, or one of the named stages. */
-export type Point = Hook | 'routing' | 'ipvs' | 'socket' | 'arp' | 'neigh' | 'icmp' | string;
+/** The named stages between the hooks. */
+export type Stage = 'routing' | 'ipvs' | 'socket' | 'arp' | 'neigh' | 'icmp';
+export const STAGES: readonly Stage[] = ['routing', 'ipvs', 'socket', 'arp', 'neigh', 'icmp'];
+
+/** A device as a point ("eth0", "tunl0", "lo"): only devPoint() makes one, so a typo in a hook or stage name cannot pass for a device. */
+export type DevPoint = string & { readonly __device: true };
+export const devPoint = (name: string): DevPoint => name as DevPoint;
+
+export type Point = Hook | Stage | DevPoint;
+
+const NAMED: ReadonlySet<string> = new Set<string>([...HOOKS, ...STAGES]);
+/** True when the point is a device (not a hook or a stage). */
+export const isDevPoint = (p: Point): p is DevPoint => !NAMED.has(p);
 
 /**
  * What happened at a point.
@@ -36,12 +47,15 @@ export type Point = Hook | 'routing' | 'ipvs' | 'socket' | 'arp' | 'neigh' | 'ic
  * - queued: waiting in the neighbour queue for ARP.   - send: a socket emitted it.
  * Terminal (exactly one per packet): deliver, consumed, drop.
  */
-export type Verdict =
+export type Verdict = PassVerdict | EndVerdict | 'drop';
+/** The verdicts of a packet that goes on. */
+export type PassVerdict =
   | 'rx' | 'tx' | 'accept' | 'local' | 'forward' | 'output'
-  | 'schedule' | 'hit' | 'encap' | 'decap' | 'queued' | 'send'
-  | 'deliver' | 'consumed' | 'drop';
+  | 'schedule' | 'hit' | 'encap' | 'decap' | 'queued' | 'send';
+/** A packet that ends well: delivered to a socket, or consumed by the stack (ARP, ICMP). */
+export type EndVerdict = 'deliver' | 'consumed';
 
-export const TERMINAL_VERDICTS: ReadonlySet<Verdict> = new Set(['deliver', 'consumed', 'drop']);
+export const TERMINAL_VERDICTS: ReadonlySet<Verdict> = new Set<Verdict>(['deliver', 'consumed', 'drop']);
 
 /**
  * Why a packet was dropped, named after the kernel check that dropped it. `explainDrop`
@@ -91,6 +105,44 @@ export type DropReason =
 
 export type DropCode = DropReason['code'];
 
+/**
+ * What the kernel did with a dropped packet besides freeing it: nothing, an ICMP error to its
+ * sender (icmp_send: type/code, and the MTU for fragmentation needed), or a TCP reset
+ * (tcp_v4_send_reset). A drop whose ICMP icmp_send refused (about an ICMP error, from a
+ * broadcast source) is silent.
+ */
+export type Disposition =
+  | { readonly kind: 'silent' }
+  | { readonly kind: 'icmp'; readonly type: number; readonly code: number; readonly mtu?: number }
+  | { readonly kind: 'rst' };
+
+export const SILENT: Disposition = Object.freeze({ kind: 'silent' });
+export const RST: Disposition = Object.freeze({ kind: 'rst' });
+
+/** One candidate destination as the scheduler saw it. */
+export interface SchedCandidate {
+  readonly dest: string;
+  readonly weight: number;
+  readonly activeconns: number;
+  readonly inactconns: number;
+  readonly overloaded: boolean;
+  /** The cost the scheduler computed, when it has one (wlc overhead, sed's active+1 ...). */
+  readonly cost?: number;
+  /** Why it was passed over ("weight 0", "overloaded", "cost 768/2 > 522/1" ...). */
+  readonly skipped?: string;
+}
+
+/** The scheduler's inputs and reasoning for one decision ("why this real server?"). */
+export interface SchedExplain {
+  readonly scheduler: string;
+  readonly chosen: string | null;
+  readonly candidates: readonly SchedCandidate[];
+  /** Scheduler-specific: hash bucket, table slot, cw/mw/di, the twos draw ... */
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+  /** One sentence a person can read. */
+  readonly summary: string;
+}
+
 /** The packet a record is about: the same id follows an skb through encapsulation. */
 export interface TracePacket {
   readonly id: number;
@@ -102,64 +154,22 @@ export interface TraceRecord {
   /** Position in the trace (0-based). */
   readonly seq: number;
   /** Virtual time in ns. */
-  readonly t: Ns;
+  readonly t: number;
   readonly host: string;
   readonly point: Point;
   readonly verdict: Verdict;
   readonly packet: TracePacket;
   /** Set on device records: the whole frame as it crossed the device (for pcapng and the hex pane). */
   readonly frame?: Ethernet;
-  /** The device at device, neigh and routing points. */
+  /** The device at device points, and at neigh, arp and routing points. */
   readonly dev?: string;
+  /** On every drop: the kernel check, and what was sent back. */
   readonly reason?: DropReason;
-  /** 1..5 where the record belongs to a step of the TUN flow (world/steps.ts). */
-  step?: 1 | 2 | 3 | 4 | 5;
+  readonly disposition?: Disposition;
   /** One line of detail: the route chosen, the socket, the state change. */
   readonly note?: string;
-  /** At IPVS schedule: the scheduler's inputs and costs. */
+  /** At IPVS schedule (and a refusal): the scheduler's inputs and costs. */
   readonly sched?: SchedExplain;
   /** Packet this one was made from or answers (ICMP error, RST, clone of a broadcast). */
   readonly cause?: number;
-}
-
-/** Receives records as they happen. */
-export interface TraceSink {
-  /**
-   * True when only the outcomes matter: the hot path then records drops only, and tells
-   * deliver and consumed verdicts to `tally` without building a record.
-   */
-  readonly terminalOnly?: boolean;
-  record(r: Omit<TraceRecord, 'seq'>): void;
-  tally?(verdict: 'deliver' | 'consumed'): void;
-}
-
-/** Keeps every record in memory; the default sink for CLI runs and the browser. */
-export class TraceLog implements TraceSink {
-  readonly records: TraceRecord[] = [];
-  record(r: Omit<TraceRecord, 'seq'>): void {
-    (r as unknown as { seq: number }).seq = this.records.length;
-    this.records.push(r as TraceRecord);
-  }
-}
-
-/** Drops every record but counts terminal verdicts: for fast runs with the trace off. */
-export class CountingSink implements TraceSink {
-  readonly terminalOnly: boolean = true;
-  delivered = 0;
-  consumed = 0;
-  dropped = 0;
-  readonly drops = new Map<string, number>();
-  tally(verdict: 'deliver' | 'consumed'): void {
-    if (verdict === 'deliver') this.delivered++;
-    else this.consumed++;
-  }
-  record(r: Omit<TraceRecord, 'seq'>): void {
-    if (r.verdict === 'deliver') this.delivered++;
-    else if (r.verdict === 'consumed') this.consumed++;
-    else if (r.verdict === 'drop') {
-      this.dropped++;
-      const c = r.reason?.code ?? 'unknown';
-      this.drops.set(c, (this.drops.get(c) ?? 0) + 1);
-    }
-  }
 }

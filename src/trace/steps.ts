@@ -1,0 +1,95 @@
+/**
+ * trace/steps.ts: the steps of a forwarding method as an index over the records, computed from
+ * them (never written into a record). A step list belongs to a forwarding method and says, for
+ * one record, which step it belongs to from the packet's headers and where it is; another
+ * method plugs in its own list.
+ *
+ * TUN (tun-path.md §1):
+ *   1 the client's request CIP -> VIP on its way to and into the director, up to IPVS;
+ *   2 IPVS looks the connection up or schedules it;
+ *   3 the encapsulated DIP -> RIP packet, from the director's encapsulation to the real server's wire;
+ *   4 on the real server: decapsulation onto tunl0 and delivery to the socket on the VIP;
+ *   5 the reply VIP -> CIP from the real server straight to the client.
+ */
+import type { Ip4 } from '../net/addr';
+import { IPPROTO_IPIP } from '../net/packet';
+import type { TraceRecord } from './record';
+
+export interface StepContext {
+  /** Virtual service addresses (VIPs). */
+  readonly vips: ReadonlySet<Ip4>;
+  /** Hosts with IPVS services (directors) and hosts that serve a VIP (real servers). */
+  readonly directors: ReadonlySet<string>;
+  readonly realServers: ReadonlySet<string>;
+}
+
+/** One step of a method's flow. */
+export interface StepDef {
+  readonly n: number;
+  /** Short title, as the CLI's banner and the browser's badge show it. */
+  readonly title: string;
+}
+
+/** A forwarding method's steps and the rule that places a record in one. */
+export interface StepList {
+  readonly method: string;
+  readonly steps: readonly StepDef[];
+  /** The step number of record `r`, or 0 when it belongs to none. */
+  label(r: TraceRecord, ctx: StepContext): number;
+}
+
+export const TUN_STEPS: StepList = {
+  method: 'tun',
+  steps: [
+    { n: 1, title: 'request reaches the director' },
+    { n: 2, title: 'IPVS schedules' },
+    { n: 3, title: 'IPIP to the real server' },
+    { n: 4, title: 'decapsulated on the real server' },
+    { n: 5, title: 'reply straight to the client' },
+  ],
+  label(r, ctx) {
+    const p = r.packet.pkt;
+    if (p.proto !== 'ipv4') return 0;
+    if (p.protocol === IPPROTO_IPIP && p.payload.proto === 'ipv4' && ctx.vips.has(p.payload.dst)) {
+      if (ctx.directors.has(r.host) && r.point === 'ipvs') return 3;
+      if (ctx.realServers.has(r.host) && r.verdict !== 'tx' && r.verdict !== 'rx') return 4;
+      return 3;
+    }
+    if (ctx.vips.has(p.dst) && p.payload.proto === 'tcp') {
+      if (ctx.realServers.has(r.host)) return 4;
+      if (ctx.directors.has(r.host) && r.point === 'ipvs') return r.verdict === 'encap' ? 3 : 2;
+      return 1;
+    }
+    if (ctx.vips.has(p.src) && p.payload.proto === 'tcp' && !ctx.directors.has(r.host)) return 5;
+    return 0;
+  },
+};
+
+/** The step of every record of a trace, under one step list. */
+export class StepIndex {
+  private readonly at: Uint8Array;
+  /** Position of the first record of each step (index by step number), -1 when none. */
+  readonly first: readonly number[];
+
+  constructor(records: readonly TraceRecord[], ctx: StepContext, readonly list: StepList = TUN_STEPS) {
+    this.at = new Uint8Array(records.length);
+    const first = new Array<number>(list.steps.length + 1).fill(-1);
+    for (let i = 0; i < records.length; i++) {
+      const s = list.label(records[i]!, ctx);
+      this.at[i] = s;
+      if (s > 0 && first[s]! < 0) first[s] = i;
+    }
+    this.first = first;
+  }
+
+  /** The step of record `seq`, 0 when none. */
+  of(seq: number): number {
+    return this.at[seq] ?? 0;
+  }
+
+  /** "3 IPIP to the real server". */
+  title(n: number): string {
+    const s = this.list.steps.find(x => x.n === n);
+    return s ? `${s.n} ${s.title}` : '';
+  }
+}
