@@ -35,7 +35,7 @@ export function createKernelView(root: HTMLElement, run: RunView, onSeek: (i: nu
 
   function traversal(host: string, index: number): number[] {
     const rs = run.records;
-    let i = index;
+    let i = Math.min(index, rs.length - 1);
     while (i >= 0 && rs[i].host !== host) i--;
     if (i < 0) return [];
     const last = rs[i];
@@ -68,7 +68,7 @@ export function createKernelView(root: HTMLElement, run: RunView, onSeek: (i: nu
       const l = lit.get(s.key);
       const handlers = s.hook ? hv.hooks[s.hook] : [];
       const cls = l ? (l.r.verdict === 'drop' ? 'lit drop' : 'lit') + (l.r.seq === index ? ' now' : '') : '';
-      html += `<div class="k-stage ${cls}" role="listitem" style="grid-row:${s.row};grid-column:${s.col}" data-stage="${s.key}">` +
+      html += `<div class="k-stage ${cls}" role="listitem" data-row="${s.row}" data-col="${s.col}" data-stage="${s.key}">` +
         `<div class="k-label">${l ? l.orders.map(o => `<span class="k-order">${o}</span>`).join('') : ''}${esc(s.label)}</div>` +
         (handlers.length ? `<div class="k-handlers">${handlers.map(h => `<div>${esc(h.name)} <i>${h.priority}</i></div>`).join('')}</div>` : '') +
         (l ? `<div class="k-verdict">${l.r.verdict === 'drop' ? '✕ DROP' : esc(l.r.verdict)}</div>` : '') + '</div>';

@@ -184,9 +184,30 @@ function renderAll(force: boolean): void {
   if (!playing) updateHashSoon();
 }
 
+/** Why a run has no trace records, in the user's terms, and what to change. */
+function whyNothingMoved(run: RunView): string {
+  const errors = run.diagnostics.filter(d => d.severity === 'error').length;
+  const problems = errors ? ` The scenario has ${errors} problem${errors > 1 ? 's' : ''}: open the editor to see ${errors > 1 ? 'them' : 'it'}.` : '';
+  if (run.hosts.length === 0) return `Nothing moved: the scenario defines no hosts, so there is nothing to send from.${problems}`;
+  if (run.trafficSteps === 0) {
+    const client = run.hosts.find(h => h.role === 'client')?.name ?? '<client host>';
+    return `Nothing moved: the scenario has no traffic: steps, so no packet was sent. Add one, e.g. "traffic: [ { connect: ${run.vips[0] ?? '<VIP>'}:<port>, from: ${client} } ]".${problems}`;
+  }
+  return `Nothing moved: the traffic steps sent no packet.${problems}`;
+}
+
 function renderCaption(st: number): void {
   const c = $('#caption');
   c.dataset.step = String(st);
+  if (app!.run.records.length === 0) {
+    c.dataset.empty = '1';
+    const errors = app!.run.diagnostics.some(d => d.severity === 'error');
+    c.innerHTML = `<b>${esc(app!.run.name)}</b> <span class="why">${esc(whyNothingMoved(app!.run))}</span>` +
+      (errors || app!.run.trafficSteps === 0 ? ' <button type="button" class="link-inline" id="why-edit" aria-label="Open the editor (E)">Open the editor</button>' : '');
+    c.querySelector('#why-edit')?.addEventListener('click', () => toggleEditor(true));
+    return;
+  }
+  delete c.dataset.empty;
   if (!st) {
     c.innerHTML = `<b>${esc(app!.run.name)}</b> <button type="button" id="cta" class="cta" aria-label="Send a request: play the scenario (Space)">▶ Send a request</button> or press <kbd>Space</kbd> to watch a connection cross the five steps of LVS-TUN.`;
     c.querySelector('#cta')!.addEventListener('click', () => { app?.player.send({ type: 'PLAY' }); $('#player [data-a=play]').focus(); });
@@ -205,7 +226,7 @@ function renderLessonPane(): void {
       <button type="button" data-step="${s.n}" aria-label="Go to step ${s.n}: ${esc(s.title)}" ${app!.run.firstOfStep[s.n] < 0 ? 'disabled' : ''}><span class="n">${s.n}</span> ${esc(s.title)}</button>
       <p>${esc(s.text)}</p></li>`).join('')}</ol>
     <div class="lesson-nav"><button type="button" data-nav="-1" aria-label="Previous step (P)">◀ Previous step</button> <button type="button" data-nav="1" aria-label="Next step (N)">Next step ▶</button></div>
-    ${app.run.firstOfStep.slice(1).some(x => x < 0) ? '<p class="hint">Steps this run never reaches are greyed out: look for the drop in the trace (press <kbd>D</kbd>).</p>' : ''}`;
+    ${app.run.records.length === 0 ? '<p class="hint">Nothing ran, so no step is reached: the caption above the network says why.</p>' : app.run.firstOfStep.slice(1).some(x => x < 0) ? '<p class="hint">Steps this run never reaches are greyed out: look for the drop in the trace (press <kbd>D</kbd>).</p>' : ''}`;
   for (const b of Array.from(pane.querySelectorAll<HTMLButtonElement>('[data-step]'))) b.addEventListener('click', () => { seek(app!.run.firstOfStep[Number(b.dataset.step)]); });
   for (const b of Array.from(pane.querySelectorAll<HTMLButtonElement>('[data-nav]'))) b.addEventListener('click', () => nextStep(Number(b.dataset.nav) as 1 | -1));
 }
@@ -214,7 +235,7 @@ function renderDropBanner(index: number): void {
   const b = $('#drop-banner');
   const rs = app!.run.records;
   let drop = -1;
-  for (let j = index; j >= 0 && index - j < 60; j--) if (rs[j].verdict === 'drop' && rs[j].reason && rs[j].reason!.code !== 'arp_ignored' && rs[j].reason!.code !== 'otherhost') { drop = j; break; }
+  for (let j = Math.min(index, rs.length - 1); j >= 0 && index - j < 60; j--) if (rs[j].verdict === 'drop' && rs[j].reason && rs[j].reason!.code !== 'arp_ignored' && rs[j].reason!.code !== 'otherhost') { drop = j; break; }
   if (drop < 0) { b.hidden = true; return; }
   const d = dropSentence(rs[drop])!;
   b.hidden = false;

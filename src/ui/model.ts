@@ -75,6 +75,8 @@ export interface RunView {
   /** The step of each record (trace/steps.ts). */
   readonly steps: StepIndex;
   readonly runMs: number;
+  /** Steps in the scenario's traffic: section (0: nothing is sent). */
+  readonly trafficSteps: number;
 }
 
 export function packetKind(pkt: Ipv4 | Arp, vips: ReadonlySet<number>): PacketKind {
@@ -172,7 +174,7 @@ export function buildRunView(text: string, file: string, seed?: number): RunView
     file, name: run.scenario.name || file, description: run.scenario.description, seed: seed ?? run.scenario.seed, text,
     hosts: hostViews(run, vipSet), links, records, flights, flightByRx, flightByTx,
     vips: [...vipSet].map((v: Ip4) => formatIp4(v)), diagnostics: run.diagnostics,
-    pt: presentationTimes(records), firstOfStep, steps, runMs,
+    pt: presentationTimes(records), firstOfStep, steps, runMs, trafficSteps: run.scenario.traffic.length,
   };
 }
 

@@ -256,7 +256,7 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
 
   /** The host's current traversal: its latest records at or before `index` for one packet and instant. */
   function traversal(host: string, index: number): number[] {
-    let i = index;
+    let i = Math.min(index, records.length - 1);
     while (i >= 0 && records[i].host !== host) i--;
     if (i < 0) return [];
     const last = records[i];
