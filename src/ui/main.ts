@@ -14,7 +14,8 @@ import { createTable, esc, fmtUs, type TableView } from './table';
 import { createInspector } from './inspector';
 import { createKernelView, type KernelView } from './kernel';
 import { createEditor } from './editor';
-import { fromHash, toHash } from './url';
+import { fromHash, toHash, MAX_TEXT_BYTES } from './url';
+import { StepIndex } from '../trace/steps';
 import { KIND_COLOR, KIND_LABEL, DROP_COLOR } from './palette';
 import { parseScenario } from '../config/scenario';
 import type { PacketKind } from './model';
@@ -412,6 +413,7 @@ function validateSoon(text: string): void {
 }
 
 function runEdited(): void {
+  keepHash = false;
   const text = editor.store.state.text || pendingText;
   load(text, 'edited.yaml', null, app?.run.seed, 0, true);
 }
@@ -419,8 +421,11 @@ function runEdited(): void {
 // ---------------------------------------------------------------- share / URL
 
 let hashTimer = 0;
+/** True while the view shows a link that could not be read whole: the address bar keeps it. */
+let keepHash = false;
 function updateHashSoon(): void {
   clearTimeout(hashTimer);
+  if (keepHash) return;
   hashTimer = window.setTimeout(async () => {
     const h = await currentHash();
     if (h && h !== location.hash) history.replaceState(null, '', location.pathname + location.search + h);
@@ -451,13 +456,36 @@ $('#btn-share').addEventListener('click', () => void share());
 const picker = $<HTMLSelectElement>('#scenario');
 const names = Object.keys(SCENARIOS).map(nameOf).sort((a, b) => (a === DEFAULT ? -1 : b === DEFAULT ? 1 : a.localeCompare(b)));
 picker.innerHTML = names.map(n => `<option value="${esc(n)}">${esc(n)}</option>`).join('') + '<option value="" disabled>(edited)</option>';
-picker.addEventListener('change', () => { if (picker.value) loadByName(picker.value); });
+picker.addEventListener('change', () => { if (picker.value) { keepHash = false; loadByName(picker.value); } });
 window.addEventListener('hashchange', () => void boot());
 
 async function boot(): Promise<void> {
   const v = await fromHash(location.hash);
   const index = v.index ?? 0;
-  if (v.text !== undefined) load(v.text, 'edited.yaml', null, v.seed, index, true);
+  keepHash = false;
+  if (v.tooLarge) {
+    // Refused before parsing (reading stopped at the limit): the link stays in the address bar.
+    keepHash = true;
+    app?.player.stop();
+    app = null;
+    $('#topo').replaceChildren();
+    table.setRecords([], new StepIndex([], { vips: new Set(), directors: new Set(), realServers: new Set() }));
+    const why = `This link's scenario is larger than ${MAX_TEXT_BYTES / 1024 / 1024} MiB once inflated; lvsim loads scenarios up to ${MAX_TEXT_BYTES / 1024 / 1024} MiB, so nothing was run. The link is kept in the address bar.`;
+    $('#caption').textContent = why;
+    $('#caption').dataset.empty = '1';
+    showFatal(why);
+    document.body.dataset.ready = '1';
+    return;
+  }
+  if (v.damage !== undefined) {
+    // Keep the damaged link in the address bar until the user changes something.
+    keepHash = true;
+    const text = v.text ?? '';
+    const lines = text === '' ? 0 : text.split('\n').length;
+    load(text, 'edited.yaml', null, v.seed, index, true);
+    toggleEditor(true);
+    showFatal(`This link is damaged (${v.damage}). ${lines ? `The editor holds the ${lines} line${lines > 1 ? 's' : ''} that could be recovered; check them and run again.` : 'Nothing could be recovered from it.'}`);
+  } else if (v.text !== undefined) load(v.text, 'edited.yaml', null, v.seed, index, true);
   else loadByName(v.scenario && scenarioText(v.scenario) !== undefined ? v.scenario : DEFAULT, v.seed, index);
   if (v.pick !== undefined && app && v.pick < app.run.records.length) select(v.pick);
   setTab(v.tab ?? 'lesson');
