@@ -3,6 +3,7 @@
  * each scheduler (flow mode for the load figures, packet mode for latency) in a pool of Web
  * Workers with a progress bar, then draws the charts and answers per-connection diffs.
  */
+import './compare.css';
 import scenarioText from '../../../scenarios/compare-schedulers.yaml?raw';
 import { formatTable, summarize, type CompareJob, type ConnDiff } from '../../workload/compare';
 import type { RunResult } from '../../workload/metrics';
