@@ -17,7 +17,6 @@ import { createEditor } from './editor';
 import { fromHash, toHash, MAX_TEXT_BYTES } from './url';
 import { StepIndex } from '../trace/steps';
 import { KIND_COLOR, KIND_LABEL, DROP_COLOR } from './palette';
-import { parseScenario } from '../config/scenario';
 import type { PacketKind } from './model';
 
 const SCENARIOS = import.meta.glob('/scenarios/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
@@ -126,6 +125,12 @@ function nextDrop(dir: 1 | -1): void {
   if (!app) return;
   const idx = app.player.getSnapshot().context.index;
   for (let j = idx + dir; j >= 0 && j < app.run.records.length; j += dir) if (app.run.records[j].verdict === 'drop') { seek(j); showPacket(j); return; }
+}
+
+/** After D: the drop banner sits on the network, so that is what must be in view. */
+function revealDrop(): void {
+  const stage = $('.stage').getBoundingClientRect();
+  if (stage.bottom <= 60 || stage.top >= window.innerHeight) $('.stage').scrollIntoView({ block: 'start' });
 }
 
 function setSpeed(dir: number): void {
@@ -322,15 +327,23 @@ export function jumpTo(s: string): boolean {
 // ---------------------------------------------------------------- tabs, help, keyboard
 
 let tab: 'lesson' | 'kernel' | 'packet' = 'lesson';
-function setTab(t: 'lesson' | 'kernel' | 'packet'): void {
+/** Show a side tab; `reveal` scrolls it into view where the layout puts it below the fold. */
+function setTab(t: 'lesson' | 'kernel' | 'packet', reveal = false): void {
   tab = t;
   updateHashSoon();
   for (const k of ['lesson', 'kernel', 'packet']) {
     $(`#tab-${k}`).setAttribute('aria-selected', String(k === t));
     $(`#pane-${k}`).hidden = k !== t;
   }
+  if (reveal) revealSide();
 }
-for (const k of ['lesson', 'kernel', 'packet'] as const) $(`#tab-${k}`).addEventListener('click', () => setTab(k));
+function revealSide(): void {
+  const side = $('.side');
+  const r = side.getBoundingClientRect();
+  // Only the one-column layout scrolls; there the sticky player stays above the panel.
+  if (r.top >= window.innerHeight - 120 || r.bottom <= 0) side.scrollIntoView({ block: 'start' });
+}
+for (const k of ['lesson', 'kernel', 'packet'] as const) $(`#tab-${k}`).addEventListener('click', () => setTab(k, true));
 
 const HELP: ReadonlyArray<[string, string]> = [
   ['Space', 'play / pause'], ['→ / ←', 'step forward / back one event'], ['Shift + → / ←', 'ten events'],
@@ -374,17 +387,17 @@ document.addEventListener('keydown', e => {
       case 'End': seek(Number.MAX_SAFE_INTEGER); return true;
       case 'n': case 'N': nextStep(1); return true;
       case 'p': case 'P': nextStep(-1); return true;
-      case 'd': nextDrop(1); return true;
-      case 'D': nextDrop(-1); return true;
+      case 'd': nextDrop(1); revealDrop(); return true;
+      case 'D': nextDrop(-1); revealDrop(); return true;
       case '+': case '=': setSpeed(1); return true;
       case '-': case '_': setSpeed(-1); return true;
       case 'g': case 'G': { const j = $<HTMLInputElement>('[data-a=jump]'); j.focus(); j.select(); return true; }
       case 'e': case 'E': toggleEditor(); return true;
-      case '1': setTab('lesson'); return true;
-      case '2': setTab('kernel'); return true;
-      case '3': setTab('packet'); return true;
+      case '1': setTab('lesson', true); return true;
+      case '2': setTab('kernel', true); return true;
+      case '3': setTab('packet', true); return true;
       case 's': case 'S': void share(); return true;
-      case 'i': case 'I': case 'Enter': if (k === 'Enter' && tgt.tagName === 'BUTTON') return false; showPacket(app?.player.getSnapshot().context.index ?? 0); return true;
+      case 'i': case 'I': case 'Enter': if (k === 'Enter' && tgt.tagName === 'BUTTON') return false; showPacket(app?.player.getSnapshot().context.index ?? 0); revealSide(); return true;
       case '?': toggleHelp(); return true;
     }
     return false;
@@ -401,8 +414,8 @@ function validateSoon(text: string): void {
   pendingText = text;
   clearTimeout(validateTimer);
   validateTimer = window.setTimeout(() => {
-    const parsed = parseScenario(text, 'edited.yaml');
-    if (parsed.diagnostics.length) { editor.showDiagnostics(parsed.diagnostics); return; }
+    // The same check Run makes: schema problems and every command line's problems together
+    // (the run builds what the schema accepted and reports each line it could not apply).
     try {
       const rv = buildRunView(text, 'edited.yaml', app?.run.seed);
       editor.showDiagnostics(rv.diagnostics);
