@@ -125,7 +125,8 @@ export function createEditor(root: HTMLElement, onChange: (text: string) => void
       ta.setRangeText('  ', s, ta.selectionEnd, 'end');
       ta.dispatchEvent(new Event('input'));
     }
-    e.stopPropagation();
+    // The app's shortcuts are letters the user types here; only Escape (close) goes through.
+    if (e.key !== 'Escape') e.stopPropagation();
   });
   undoB.addEventListener('click', undo);
   redoB.addEventListener('click', redo);

@@ -375,7 +375,11 @@ $('#btn-edit').addEventListener('click', () => toggleEditor());
 
 document.addEventListener('keydown', e => {
   const tgt = e.target as HTMLElement;
-  if (e.key === 'Escape') { toggleHelp(false); if (!editorRoot.hidden) toggleEditor(false); return; }
+  if (e.key === 'Escape') {
+    toggleHelp(false);
+    if (!editorRoot.hidden) { toggleEditor(false); $('#btn-edit').focus(); }
+    return;
+  }
   if (tgt.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
   const k = e.key;
   const handled = (() => {
