@@ -138,8 +138,10 @@ function capNote(asked: number, arrived: number): string {
 }
 
 async function runAll(): Promise<void> {
+  // Run while a run is going starts over with the form's values.
   const gen = ++generation;
   pool.cancel('superseded by a new run');
+  delete document.body.dataset.done;
   clearError();
   $('note').textContent = '';
   resetDiff();
@@ -159,8 +161,6 @@ async function runAll(): Promise<void> {
     const d = part.reduce((x, y) => x + y, 0);
     setProgress(d / total, `${Math.floor(d)}/${total} runs`);
   };
-  delete document.body.dataset.done;
-  $<HTMLButtonElement>('run').disabled = true;
   try {
     const all = await Promise.all([...jobs, ...packetJobs].map((job, i) => pool.submit({ kind: 'run', job }, f => { part[i] = Math.min(0.99, f); tick(); })
       .then(r => { part[i] = 1; tick(); return r.result!; }, (e: Error) => { throw new Error(`${job.scheduler} (${job.mode} mode): ${e.message}`); })));
@@ -186,8 +186,6 @@ async function runAll(): Promise<void> {
     pool.cancel('stopped: another run failed');
     setProgress(0, 'stopped');
     showError(`error: ${(e as Error).message}. The other runs were stopped.`);
-  } finally {
-    $<HTMLButtonElement>('run').disabled = false;
   }
 }
 
