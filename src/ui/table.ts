@@ -94,7 +94,7 @@ export function createTable(root: HTMLElement, onPick: (index: number) => void):
       el.style.top = `${k * ROW}px`;
       const verdict = r.verdict === 'drop' ? `✕ DROP` : r.verdict;
       el.title = r.reason ? `${r.reason.code}${r.note ? ' — ' + r.note : ''}` : r.note ?? '';
-      el.innerHTML = `<span>${r.seq}</span><span>${fmtUs(r.t)}</span><span>${r.host}</span><span>${esc(String(r.point))}</span>` +
+      el.innerHTML = `<span>${r.seq}</span><span>${fmtUs(r.t)}</span><span>${esc(r.host)}</span><span>${esc(String(r.point))}</span>` +
         `<span class="verdict">${verdict}</span><span title="${step ? esc(steps!.title(step)) : ''}">${step ? `[${step}]` : ''}</span>` +
         `<span>#${r.packet.id}</span><span class="sum">${esc(summary(r))}${r.reason ? ` — ${esc(r.reason.code)}` : r.note ? ` — ${esc(r.note)}` : ''}</span>`;
       el.addEventListener('click', () => onPick(r.seq));
