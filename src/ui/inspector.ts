@@ -10,12 +10,14 @@ import { ETH_P_ARP, ETH_P_IP, type Ethernet } from '../net/packet';
 import { ZERO_MAC } from '../net/addr';
 import { explainDrop } from '../trace/explain';
 import type { StepIndex } from '../trace/steps';
-import { esc, fmtUs } from './table';
+import { esc, fmtTime } from './table';
+import type { TimeUnit } from '../trace/time';
 
 const LAYER_TITLE: Record<string, string> = { eth: 'Ethernet', arp: 'ARP', tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', raw: 'Payload' };
 
 export interface InspectorView {
-  show(r: TraceRecord | null, steps?: StepIndex): void;
+  /** The record's packet; its time in `unit`, the unit of the run's other views. */
+  show(r: TraceRecord | null, unit: TimeUnit, steps?: StepIndex): void;
   selectField(layer: number, field: string): void;
 }
 
@@ -36,7 +38,7 @@ export function createInspector(root: HTMLElement): InspectorView {
     if (desc) desc.textContent = `${r.layerName}.${r.field}: bytes ${r.start - skip}–${r.end - 1 - skip}`;
   }
 
-  function show(r: TraceRecord | null, steps?: StepIndex): void {
+  function show(r: TraceRecord | null, unit: TimeUnit, steps?: StepIndex): void {
     if (!r) { root.innerHTML = '<p class="hint">Click a packet on the map or a row of the trace to inspect it.</p>'; return; }
     const pkt = r.packet.pkt;
     const frame: Ethernet = r.frame ?? { proto: 'eth', src: ZERO_MAC, dst: ZERO_MAC, ethertype: pkt.proto === 'arp' ? ETH_P_ARP : ETH_P_IP, payload: pkt };
@@ -54,7 +56,7 @@ export function createInspector(root: HTMLElement): InspectorView {
     let ipSeen = 0;
     const layerIdx = [...new Set(ranges.map(x => x.layer))];
     if (!layerIdx.length) layers.forEach((_, i) => layerIdx.push(i));
-    let html = `<div class="insp-head"><b>packet #${r.packet.id}</b> at record ${r.seq}: ${esc(r.host)} ${esc(String(r.point))} <b>${r.verdict}</b>, t=${fmtUs(r.t)}` +
+    let html = `<div class="insp-head"><b>packet #${r.packet.id}</b> at record ${r.seq}: ${esc(r.host)} ${esc(String(r.point))} <b>${r.verdict}</b>, t=${fmtTime(r.t, unit)}` +
       (steps?.of(r.seq) ? ` <span class="step-badge">step ${esc(steps.title(steps.of(r.seq)))}</span>` : '') +
       (r.frame ? '' : '<div class="hint">No Ethernet header at this point in the kernel: the bytes start at the IP header.</div>') + '</div>';
     if (r.reason) {

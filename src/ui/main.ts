@@ -10,7 +10,7 @@ import { buildRunView, indexAtTime, type RunView } from './model';
 import { createPlayer, SPEEDS, type PlayerActor } from './player';
 import { createLesson, LESSON, type LessonActor } from './lesson';
 import { drawTopology, dropSentence, type TopologyView } from './topology';
-import { createTable, esc, fmtUs, type TableView } from './table';
+import { createTable, esc, fmtTime, runTimeUnit, type TableView } from './table';
 import { createInspector } from './inspector';
 import { createKernelView, type KernelView } from './kernel';
 import { createEditor } from './editor';
@@ -104,7 +104,7 @@ function step(delta: number): void { app?.player.send({ type: 'STEP', delta }); 
 function select(i: number | null): void {
   if (!app) return;
   app.selected = i;
-  inspector.show(i === null ? null : app.run.records[i] ?? null, app.run.steps);
+  inspector.show(i === null ? null : app.run.records[i] ?? null, runTimeUnit(app.run.records), app.run.steps);
   updateHashSoon();
   if (i !== null && document.activeElement?.closest('.tbody') === null) { /* keep focus */ }
 }
@@ -308,7 +308,7 @@ function renderPlayer(index: number, speed: number, playing: boolean, finished: 
   scrub.max = String(Math.max(0, n - 1));
   if (scrub.value !== String(index)) scrub.value = String(index);
   const r = app!.run.records[index];
-  root.querySelector('.pos')!.textContent = r ? `event #${index} of ${n - 1} · t=${fmtUs(r.t)}` : 'no events';
+  root.querySelector('.pos')!.textContent = r ? `event #${index} of ${n - 1} · t=${fmtTime(r.t, runTimeUnit(app!.run.records))}` : 'no events';
 }
 
 /** "#42" or "42" jumps to an event; "1.5ms", "300us", "2s" to the first event at that time. */

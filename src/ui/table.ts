@@ -6,6 +6,7 @@
 import type { TraceRecord } from '../trace/record';
 import { summarize } from '../net/summary';
 import type { StepIndex } from '../trace/steps';
+import { formatTime, timeUnitFor, type TimeUnit } from '../trace/time';
 
 export interface Filters { host: string; point: string; packet: string; drops: boolean }
 
@@ -17,9 +18,14 @@ export interface TableView {
   readonly filters: Filters;
 }
 
-export function fmtUs(ns: number): string {
-  const us = ns / 1000;
-  return us >= 1e6 ? `${(us / 1e6).toFixed(6)} s` : `${us.toFixed(1)} µs`;
+/** The unit every time of a run is shown in: one per view, from the run's length. */
+export function runTimeUnit(records: readonly TraceRecord[]): TimeUnit {
+  return timeUnitFor(records.length ? records[records.length - 1].t : 0);
+}
+
+/** A time with its unit symbol ("8.900 ms"), for places that show one time alone. */
+export function fmtTime(ns: number, unit: TimeUnit): string {
+  return `${formatTime(ns, unit)} ${unit.symbol}`;
 }
 
 export function createTable(root: HTMLElement, onPick: (index: number) => void): TableView {
@@ -32,7 +38,7 @@ export function createTable(root: HTMLElement, onPick: (index: number) => void):
       <span class="count" aria-live="polite"></span>
     </div>
     <div class="thead" role="row">
-      <span>#</span><span>time</span><span>host</span><span>point</span><span>verdict</span><span>step</span><span>pkt</span><span>packet</span>
+      <span>#</span><span class="th-time">time</span><span>host</span><span>point</span><span>verdict</span><span>step</span><span>pkt</span><span>packet</span>
     </div>
     <div class="tbody" role="grid" aria-label="Trace records" tabindex="0"><div class="spacer"></div></div>`;
   const body = root.querySelector<HTMLDivElement>('.tbody')!;
@@ -45,6 +51,8 @@ export function createTable(root: HTMLElement, onPick: (index: number) => void):
   const filters: Filters = { host: '', point: '', packet: '', drops: false };
   let records: readonly TraceRecord[] = [];
   let steps: StepIndex | null = null;
+  let unit: TimeUnit = runTimeUnit([]);
+  const timeHead = root.querySelector<HTMLSpanElement>('.th-time')!;
   let rows: number[] = [];
   let current = 0;
   const summaries = new Map<number, string>();
@@ -94,7 +102,7 @@ export function createTable(root: HTMLElement, onPick: (index: number) => void):
       el.style.top = `${k * ROW}px`;
       const verdict = r.verdict === 'drop' ? `✕ DROP` : r.verdict;
       el.title = r.reason ? `${r.reason.code}${r.note ? ' — ' + r.note : ''}` : r.note ?? '';
-      el.innerHTML = `<span>${r.seq}</span><span>${fmtUs(r.t)}</span><span>${esc(r.host)}</span><span>${esc(String(r.point))}</span>` +
+      el.innerHTML = `<span>${r.seq}</span><span>${formatTime(r.t, unit)}</span><span>${esc(r.host)}</span><span>${esc(String(r.point))}</span>` +
         `<span class="verdict">${verdict}</span><span title="${step ? esc(steps!.title(step)) : ''}">${step ? `[${step}]` : ''}</span>` +
         `<span>#${r.packet.id}</span><span class="sum">${esc(summary(r))}${r.reason ? ` — ${esc(r.reason.code)}` : r.note ? ` — ${esc(r.note)}` : ''}</span>`;
       el.addEventListener('click', () => onPick(r.seq));
@@ -133,6 +141,8 @@ export function createTable(root: HTMLElement, onPick: (index: number) => void):
     setRecords(rs, st) {
       records = rs;
       steps = st;
+      unit = runTimeUnit(rs);
+      timeHead.textContent = `time (${unit.symbol})`;
       summaries.clear();
       const opts = (sel: HTMLSelectElement, vals: string[]) => {
         const v = sel.value;

@@ -254,6 +254,41 @@ describe('the editor', () => {
   });
 });
 
+describe('the time column', () => {
+  /** Time cells of the rows the table shows around event i. */
+  async function timesAround(page: Page, i: number): Promise<string[]> {
+    await page.evaluate(j => (window as unknown as { lvsim: { seek: (k: number) => void } }).lvsim.seek(j), i);
+    await page.waitForSelector(`body[data-index="${i}"]`);
+    return page.locator('#trace .row span:nth-child(2)').allTextContents();
+  }
+
+  it('writes every time of a run in one unit, chosen from the run\'s length', async () => {
+    // 12.5 ms of trace: milliseconds, microsecond resolution.
+    const short = await open('#s=tun-different-subnets');
+    expect(await short.page.textContent('#trace .thead')).toContain('time (ms)');
+    const n = Number(await short.page.evaluate(() => (window as unknown as { lvsim: { records: number } }).lvsim.records));
+    const cells = [...await timesAround(short.page, 0), ...await timesAround(short.page, 33), ...await timesAround(short.page, Math.floor(n / 2)), ...await timesAround(short.page, n - 1)];
+    expect(cells.length).toBeGreaterThan(20);
+    for (const c of cells) expect(c).toMatch(/^\d+\.\d{3}$/);
+    expect(cells).toContain('0.900');
+    expect(await short.page.textContent('#player .pos')).toMatch(/t=\d+\.\d{3} ms$/);
+    await short.page.close();
+
+    // A run past a second (rp_filter drops, SYN retransmissions for a minute): seconds throughout.
+    const long = await open('#s=misconfig-rp-filter-tunl0');
+    expect(await long.page.textContent('#trace .thead')).toContain('time (s)');
+    const m = Number(await long.page.evaluate(() => (window as unknown as { lvsim: { records: number } }).lvsim.records));
+    const all = [...await timesAround(long.page, 40), ...await timesAround(long.page, m - 1)];
+    for (const c of all) expect(c).toMatch(/^\d+\.\d{6}$/);
+    expect(all.some(c => c.startsWith('0.00'))).toBe(true);
+    expect(all.some(c => Number(c) > 1)).toBe(true);
+    await long.page.keyboard.press('i');
+    expect(await long.page.textContent('#pane-packet .insp-head')).toMatch(/t=\d+\.\d{6} s/);
+    await shot(long.page, 'input-11-time-column-seconds');
+    await long.page.close();
+  });
+});
+
 describe('at 800 px wide', () => {
   it('keeps the page one column without sideways scroll, and the shortcuts bring each pane into view', async () => {
     const { page, errors } = await open('', { width: 800, height: 720 });
