@@ -107,7 +107,7 @@ export function formatBenchText(run: BenchRun): string {
   ].join('\n');
 }
 
-/** `lvsim bench ...`: prints per CONTRACT.md; returns the exit status (0, or 2 for bad usage). */
+/** `lvsim bench ...`: prints as docs/bench.md §8 asks; returns the exit status (0, or 2 for bad usage). */
 export async function benchMain(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${BENCH_USAGE}\n`);
