@@ -168,6 +168,18 @@ describe('lvsim run exit status: 0 every connection completed, 1 one did not, 2 
     expect(r.status).toBe(1);
   });
 
+  it('with --check, the expect: lines decide: a refusal that was expected exits 0, one that was not exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsim-'));
+    const base = readFileSync('scenarios/misconfig-no-listener.yaml', 'utf8');
+    const expected = join(dir, 'expected.yaml');
+    writeFileSync(expected, base.replace('src: 203.0.113.10:40002 }', 'src: 203.0.113.10:40002, expect: { error: ECONNREFUSED } }'));
+    expect((await lvsim('run', expected, '--quiet')).status).toBe(1);
+    expect((await lvsim('run', expected, '--quiet', '--check')).status).toBe(0);
+    const unexpected = join(dir, 'unexpected.yaml');
+    writeFileSync(unexpected, base.replace('src: 203.0.113.10:40002 }', 'src: 203.0.113.10:40002, expect: ok }'));
+    expect((await lvsim('run', unexpected, '--quiet', '--check')).status).toBe(1);
+  });
+
   it('2 for a scenario line in error (the rest still runs)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lvsim-'));
     const f = join(dir, 'bad.yaml');
