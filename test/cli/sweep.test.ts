@@ -78,6 +78,22 @@ describe('a sweep split into shards and merged equals the unsplit sweep', () => 
   });
 });
 
+describe('progress as JSON lines', () => {
+  it('--progress json: a start line, one line per finished run, an end line; the part on --out', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsim-progress-'));
+    const part = join(dir, 'part-2.json');
+    const r = lvsim('compare', SCN, '--schedulers', 'rr,wlc', '--seeds', '5..7', '--connections', '60', '--shard', '2/2', '--out', part, '--progress', 'json', '--jobs', '1');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ event: 'start', lvsim: LVSIM_VERSION, scenario: SCN, mode: 'flow', shard: '2/2', seeds: '7..7', runs: 2 });
+    expect(lines.slice(1, -1).map(l => [l.event, l.done, l.runs, l.scheduler, l.seed])).toEqual([['run', 1, 2, 'rr', 7], ['run', 2, 2, 'wlc', 7]]);
+    for (const l of lines.slice(1)) expect(typeof l.elapsed_s).toBe('number');
+    expect(lines.at(-1)).toMatchObject({ event: 'end', runs: 2, out: part });
+    expect((JSON.parse(readFileSync(part, 'utf8')) as Part).shard).toEqual({ index: 2, count: 2, seeds: { first: 7, last: 7 } });
+  });
+});
+
 describe('lvsim merge refuses parts that do not belong together (exit 2, the file named)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lvsim-merge-'));
   const base = JSON.parse(runShard(1, 2)) as Part;
