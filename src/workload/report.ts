@@ -4,9 +4,10 @@
  * of a whole sweep and `lvsim merge` of its shards print the same bytes.
  * Pure core: no DOM, no Node APIs.
  */
+import { z } from 'zod';
 import { formatTable, summarize, type SummaryRow } from './compare';
 import { summaryCsv } from './metrics';
-import { REPORT_FORMAT, seedCount, type Sweep, type SweepRun } from './sweep';
+import { jsonPath, PART_FORMAT, REPORT_FORMAT, runSchema, seedCount, SweepError, sweepShape, type Sweep, type SweepRun } from './sweep';
 
 export type ReportFormat = 'text' | 'json' | 'csv' | 'html';
 
@@ -21,6 +22,34 @@ export interface Report extends Sweep {
 
 export function reportObject(sweep: Sweep, runs: readonly SweepRun[]): Report {
   return { format: REPORT_FORMAT, ...sweep, summary: summarize(runs, sweep.schedulers), runs };
+}
+
+// The summary is recomputed from the runs, so only its presence is checked.
+const reportSchema = z.object({ format: z.literal(REPORT_FORMAT), ...sweepShape, summary: z.array(z.unknown()), runs: z.array(runSchema) }).strict();
+
+/**
+ * Read a report written by `lvsim compare --json` or `lvsim merge --json` (the browser's compare
+ * page opens one). Throws SweepError naming the file and the JSON path of the first problem.
+ */
+export function parseReport(textOf: string, file: string): { sweep: Sweep; runs: SweepRun[] } {
+  let v: unknown;
+  try {
+    v = JSON.parse(textOf);
+  } catch (e) {
+    throw new SweepError(`${file}: not JSON (${(e as Error).message})`);
+  }
+  const fmt = (v as { format?: unknown } | null)?.format;
+  if (fmt === PART_FORMAT) throw new SweepError(`${file}: one part of a sharded sweep; merge the parts first: lvsim merge part-*.json --json > report.json`);
+  if (typeof v !== 'object' || v === null || fmt !== REPORT_FORMAT) {
+    throw new SweepError(`${file}: not a compare report (expected "format": "${REPORT_FORMAT}", as lvsim compare --json and lvsim merge --json write it${typeof fmt === 'string' ? `; found "${fmt}"` : ''})`);
+  }
+  const r = reportSchema.safeParse(v);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new SweepError(`${file}: ${jsonPath(issue.path)}: ${issue.message}`);
+  }
+  const { format: _f, summary: _s, runs, ...sweep } = v as Report;
+  return { sweep, runs: [...runs] };
 }
 
 function headline(sweep: Sweep, runs: readonly SweepRun[]): string {

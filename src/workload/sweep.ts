@@ -84,7 +84,8 @@ const num = z.number();
 const int = z.number().int().nonnegative();
 const seedsSchema = z.object({ first: int, last: int }).strict().refine(s => s.last >= s.first, 'last seed before first');
 const imbalanceSchema = z.object({ maxMean: num, cv: num, jain: num }).strict();
-const runSchema = z.object({
+/** One run as parts and reports hold it. */
+export const runSchema = z.object({
   scenario: z.string(), mode: z.enum(['flow', 'packet']), scheduler: z.string(), seed: int,
   connections: int, scheduled: int, refused: int, failed: int,
   dests: z.array(z.object({ key: z.string(), name: z.string(), conns: int, bytes: num, weight: num }).strict()),
@@ -95,19 +96,23 @@ const runSchema = z.object({
   latency: z.object({ count: int, p50: num.nullable(), p90: num.nullable(), p99: num.nullable(), max: num.nullable(), mean: num, samplesMs: z.array(num) }).strict().nullable(),
   simSeconds: num, events: int, peakTable: int,
 }).strict();
-const partSchema = z.object({
-  format: z.literal(PART_FORMAT),
+/** What every part and report says about its sweep. */
+export const sweepShape = {
   lvsim: z.string(),
   scenario: z.object({ file: z.string(), name: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
   mode: z.enum(['flow', 'packet']),
   connections: int.nullable(),
   schedulers: z.array(z.string()).min(1),
   seeds: seedsSchema,
+};
+const partSchema = z.object({
+  format: z.literal(PART_FORMAT),
+  ...sweepShape,
   shard: z.object({ index: int, count: int, seeds: seedsSchema }).strict(),
   runs: z.array(runSchema),
 }).strict();
 
-function jsonPath(path: ReadonlyArray<PropertyKey>): string {
+export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
   let s = '';
   for (const k of path) s += typeof k === 'number' ? `[${k}]` : `${s ? '.' : ''}${String(k)}`;
   return s || '(the top level)';

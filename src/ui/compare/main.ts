@@ -8,6 +8,7 @@ import { formatTable, summarize, type CompareJob, type ConnDiff } from '../../wo
 import type { RunResult } from '../../workload/metrics';
 import { drawImbalance, drawLatency, drawSeries } from './charts';
 import type { WorkerRequest } from './worker';
+import { addOpenReport } from './open';
 
 const FILE = 'scenarios/compare-schedulers.yaml';
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -80,16 +81,7 @@ async function runAll(): Promise<void> {
   $<HTMLButtonElement>('run').disabled = true;
   try {
     const all = await Promise.all([...jobs, ...packetJobs].map((job, i) => pool.submit({ kind: 'run', job }, f => { part[i] = Math.min(0.99, f); tick(); }).then(r => { part[i] = 1; tick(); return r.result!; })));
-    flowRuns = all.slice(0, jobs.length);
-    const packetRuns = all.slice(jobs.length);
-    const rows = summarize(flowRuns, schedulers);
-    $('table').innerHTML = `<pre>${formatTable(rows)}</pre>`;
-    drawImbalance($('imbalance'), rows.map(r => ({ scheduler: r.scheduler, load: r.loadJain, conns: r.shareJain })));
-    drawLatency($('latency'), packetRuns);
-    fillSelect($('series-sched'), schedulers, schedulers.includes('wlc') ? 'wlc' : schedulers[0]!);
-    showSeries();
-    fillSelect($('diff-a'), schedulers, schedulers.includes('wlc') ? 'wlc' : schedulers[0]!);
-    fillSelect($('diff-b'), schedulers, schedulers.includes('sed') ? 'sed' : schedulers[1] ?? schedulers[0]!);
+    show(schedulers, all.slice(0, jobs.length), all.slice(jobs.length));
     setProgress(1, `done: ${total} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     document.body.dataset.done = '1';
   } catch (e) {
@@ -97,6 +89,19 @@ async function runAll(): Promise<void> {
   } finally {
     $<HTMLButtonElement>('run').disabled = false;
   }
+}
+
+/** Draw the table and charts of a set of runs (this page's, or an opened report's). */
+function show(schedulers: readonly string[], flow: RunResult[], packetRuns: RunResult[]): void {
+  flowRuns = flow;
+  const rows = summarize(flowRuns, schedulers);
+  $('table').innerHTML = `<pre>${formatTable(rows)}</pre>`;
+  drawImbalance($('imbalance'), rows.map(r => ({ scheduler: r.scheduler, load: r.loadJain, conns: r.shareJain })));
+  drawLatency($('latency'), packetRuns);
+  fillSelect($('series-sched'), schedulers, schedulers.includes('wlc') ? 'wlc' : schedulers[0]!);
+  showSeries();
+  fillSelect($('diff-a'), schedulers, schedulers.includes('wlc') ? 'wlc' : schedulers[0]!);
+  fillSelect($('diff-b'), schedulers, schedulers.includes('sed') ? 'sed' : schedulers[1] ?? schedulers[0]!);
 }
 
 function showSeries(): void {
@@ -120,6 +125,11 @@ async function explain(): Promise<void> {
 }
 
 $('run').addEventListener('click', () => void runAll());
+// A report's runs carry no wall time, which no chart reads.
+addOpenReport(document.querySelector('header')!, (sweep, runs) => {
+  show(sweep.schedulers, runs as RunResult[], sweep.mode === 'packet' ? runs as RunResult[] : []);
+  document.body.dataset.report = '1';
+}, (line, error) => setProgress(error ? 0 : 1, error ? `error: ${line}` : line));
 $('series-sched').addEventListener('change', showSeries);
 $('diff').addEventListener('click', () => void explain());
 void runAll();
