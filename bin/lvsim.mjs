@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The lvsim command. Runs the bundled CLI (dist/cli.mjs, made by `npm run build`) when it is
-// newer than every source file, else the TypeScript sources through tsx.
+// newer than every source file (or when there are no sources, as in the container image), else
+// the TypeScript sources through tsx.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,6 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist', 'cli.mjs');
 
 function newestSource(dir) {
+  if (!existsSync(dir)) return 0;
   let t = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);

@@ -1,9 +1,9 @@
 // npm run bench: every benchmark lvsim has, figures printed, nothing asserted.
-//  1. lb-abstract on the product's engine and wlc/rr (../shared/bench/WORKLOAD.md), C = 1e5 and 1e6;
+//  1. lb-abstract on the product's engine and wlc/rr (docs/bench.md), C = 1e5 and 1e6;
 //  2. flow mode (1e5, 1e6 connections through the real IPVS table) and packet mode (the full
 //     five-step path, trace off): connections per second and peak memory;
 //  3. the browser app in headless Chromium (first render, fps with 200 packets, bundle size).
-// For the side-by-side comparison with ns-3 and the JS limit: ../shared/bench/compare.sh -- node bin/lvsim.mjs bench
+// For the side-by-side comparison with other engines: node scripts/bench-compare.mjs --driver PATH (docs/bench.md)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 

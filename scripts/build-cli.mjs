@@ -1,5 +1,8 @@
 // Bundle the CLI for Node into dist/cli.mjs (bin/lvsim.mjs prefers it when it is current).
+//   node scripts/build-cli.mjs [OUTDIR]     (default dist; the Dockerfile's build stage runs it)
 import { build } from 'esbuild';
+
+const outdir = process.argv[2] ?? 'dist';
 
 // Two entries: the CLI, and the worker-thread module `lvsim compare` runs its sweeps in.
 await build({
@@ -8,7 +11,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  outdir: 'dist',
+  outdir,
   outExtension: { '.js': '.mjs' },
   sourcemap: true,
   logLevel: 'warning',

@@ -1,22 +1,23 @@
 /**
- * cli/bench.ts: `lvsim bench`, the benchmark command of ../shared/bench/CONTRACT.md, and the
+ * cli/bench.ts: `lvsim bench`, the side-by-side benchmark command of docs/bench.md, and the
  * lb-abstract part of `npm run bench` (the suite table).
  *
  *   lvsim bench --workload lb-abstract --connections N --seed S --scheduler wlc|rr --json
  *
  * The simulation is workload/lbAbstract.ts on the product's Engine (calendar event queue,
  * coded events) and the product's ipvs/schedulers/{wlc,rr}.ts over real Service/Dest objects.
- * wall_ms is taken here, around that one run only (WORKLOAD.md §7).
+ * wall_ms is taken here, around that one run only (docs/bench.md, what is timed).
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { getScheduler } from '../ipvs/schedulers/index';
 import { runLbAbstract, type LbAbstractResult } from '../workload/lbAbstract';
+import { SEED, SWITCH, UsageError, count, get, oneOf, parseCommand, type CommandSpec } from './args';
 
 export const BENCH_USAGE =
   'usage: lvsim bench [--workload lb-abstract] [--connections N] [--seed S] [--scheduler wlc|rr] [--json]';
 
-const SCHEDULERS = ['wlc', 'rr'] as const;
+const SCHEDULERS: ['wlc', 'rr'] = ['wlc', 'rr'];
 type BenchScheduler = (typeof SCHEDULERS)[number];
 
 export interface BenchOptions {
@@ -27,60 +28,30 @@ export interface BenchOptions {
   readonly json: boolean;
 }
 
-/** A bad command line: the message names the flag and what was expected. */
-export class BenchUsageError extends Error {}
+/** A bad command line (the shared UsageError): one line naming the flag and what was expected. */
+export { UsageError as BenchUsageError } from './args';
 
-const INTEGER = /^[0-9]+(?:\.[0-9]+)?(?:[eE]\+?[0-9]+)?$/;
-
-function integerIn(flag: string, raw: string, lo: number, hi: number, range: string): number {
-  const v = INTEGER.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new BenchUsageError(`${flag} must be an integer in ${range}, got '${raw}'`);
-  return v;
-}
+const BENCH: CommandSpec = {
+  name: 'bench', usage: BENCH_USAGE, positional: { min: 0, max: 0, what: 'file' },
+  options: {
+    workload: oneOf('lb-abstract'),
+    connections: count(1, 1e8, '1e8'),
+    seed: SEED,
+    scheduler: oneOf(...SCHEDULERS),
+    json: SWITCH,
+  },
+};
 
 /** Parse the contract's flags (`--flag value` or `--flag=value`, any order, last one wins). */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  let workload = 'lb-abstract';
-  let connections = 1_000_000;
-  let seed = 42;
-  let scheduler: string = 'wlc';
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[i + 1];
-      if (v === undefined) throw new BenchUsageError(`${flag} needs a value`);
-      i++;
-      return v;
-    };
-    switch (flag) {
-      case '--workload':
-        workload = value();
-        if (workload !== 'lb-abstract') throw new BenchUsageError(`--workload must be lb-abstract, got '${workload}'`);
-        break;
-      case '--connections':
-        connections = integerIn('--connections', value(), 1, 1e8, '[1, 1e8]');
-        break;
-      case '--seed':
-        seed = integerIn('--seed', value(), 0, 2 ** 32 - 1, '[0, 2^32)');
-        break;
-      case '--scheduler':
-        scheduler = value();
-        if (!(SCHEDULERS as readonly string[]).includes(scheduler)) throw new BenchUsageError(`--scheduler must be wlc or rr, got '${scheduler}'`);
-        break;
-      case '--json':
-        if (inline !== undefined) throw new BenchUsageError(`--json takes no value, got '${arg}'`);
-        json = true;
-        break;
-      default:
-        throw new BenchUsageError(`unknown option '${arg}' (expected --workload, --connections, --seed, --scheduler or --json)`);
-    }
-  }
-  return { workload: 'lb-abstract', connections, seed, scheduler: scheduler as BenchScheduler, json };
+  const a = parseCommand(BENCH, argv);
+  return {
+    workload: 'lb-abstract',
+    connections: get<number>(a, 'connections') ?? 1_000_000,
+    seed: get<number>(a, 'seed') ?? 42,
+    scheduler: get<BenchScheduler>(a, 'scheduler') ?? 'wlc',
+    json: a.values.has('json'),
+  };
 }
 
 export interface BenchRun {
@@ -136,9 +107,9 @@ export function formatBenchText(run: BenchRun): string {
   ].join('\n');
 }
 
-/** `lvsim bench ...`: prints per CONTRACT.md; returns the exit status (0, or 2 for bad usage). */
+/** `lvsim bench ...`: prints as docs/bench.md §8 asks; returns the exit status (0, or 2 for bad usage). */
 export async function benchMain(argv: string[]): Promise<number> {
-  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
+  if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${BENCH_USAGE}\n`);
     return 0;
   }
@@ -146,7 +117,7 @@ export async function benchMain(argv: string[]): Promise<number> {
   try {
     options = parseBenchArgs(argv);
   } catch (e) {
-    if (e instanceof BenchUsageError) {
+    if (e instanceof UsageError) {
       process.stderr.write(`lvsim bench: ${e.message}\n`);
       return 2;
     }
@@ -171,7 +142,7 @@ export interface SuiteRow {
 /**
  * The lb-abstract rows of `npm run bench`: wlc and rr at C = 1e5 and 1e6, seed 42, all in
  * this process (so every run after the first starts with a warm JIT; the contract's
- * one-run-per-process figure is `lvsim bench` under ../shared/bench/compare.sh).
+ * one-run-per-process figure is `lvsim bench` beside the peer engines: docs/bench.md).
  */
 export function lbAbstractSuite(connections: readonly number[] = [100_000, 1_000_000]): SuiteRow[] {
   const rows: SuiteRow[] = [];
@@ -211,8 +182,11 @@ export function formatSuiteTable(rows: readonly SuiteRow[]): string {
 
 /** Prints the lb-abstract suite table (for `npm run bench`); returns the exit status. */
 export async function benchSuiteMain(argv: string[]): Promise<number> {
-  if (argv.length > 0) {
-    process.stderr.write(`lvsim bench-suite: unexpected argument '${argv[0]}' (it takes none)\n`);
+  try {
+    parseCommand({ name: 'bench-suite', usage: 'usage: lvsim bench-suite', positional: { min: 0, max: 0, what: 'file' }, options: {} }, argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`lvsim bench-suite: ${e.message}\n`);
     return 2;
   }
   process.stdout.write(`${formatSuiteTable(lbAbstractSuite())}\n`);

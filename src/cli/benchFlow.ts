@@ -18,6 +18,7 @@ import { prepare, WorkloadError } from '../workload/setup';
 import { runFlow } from '../workload/flow';
 import { runPacket, ScheduleSink } from '../workload/packet';
 import type { WorkloadSpec } from '../workload/spec';
+import { SWITCH, UsageError, count, countValue, get, parseCommand, text, type CommandSpec, type Opt, type Parsed } from './args';
 
 const MiB = 1024 * 1024;
 
@@ -113,37 +114,38 @@ function shipped(rel: string): string {
   return rel;
 }
 
+/** A comma-separated list of connection counts ('' for none). */
+const counts: Opt<number[]> = {
+  value: 'N,N...',
+  parse: (raw, flag) => raw.split(',').filter(x => x !== '').map(x => countValue(x, flag, 1, 1e9, '1e9')),
+};
+
+const BENCH_FLOW: CommandSpec = {
+  name: 'bench-flow', positional: { min: 0, max: 0, what: 'file' },
+  usage: 'usage: lvsim bench-flow [--scenario FILE] [--reference FILE] [--flow 1e5,1e6] [--rate 1000] [--packet 1e5,1e6] [--packet-workload 1e5] [--json]',
+  options: {
+    scenario: text('FILE'), reference: text('FILE'), flow: counts, rate: count(1, 1e9, '1e9'),
+    packet: counts, 'packet-workload': count(0, 1e9, '1e9'), json: SWITCH,
+  },
+};
+
 export async function flowSuiteMain(argv: readonly string[]): Promise<number> {
-  let file = shipped('scenarios/compare-schedulers.yaml');
-  let refFile = shipped('scenarios/tun-different-subnets.yaml');
-  let flows = [1e5, 1e6];
-  let rate = 1000;
-  let packets = [1e5, 1e6];
-  let workloadPackets = 1e5;
-  let json = false;
+  let a: Parsed;
   try {
-    for (let i = 0; i < argv.length; i++) {
-      const a = argv[i]!;
-      const v = (): string => { const x = argv[++i]; if (x === undefined) throw new Error(`${a} needs a value`); return x; };
-      const count = (x: string): number => {
-        const n = Number(x);
-        if (!Number.isInteger(n) || n < 0) throw new Error(`${a}: '${x}' is not a connection count (say 100000 or 1e5)`);
-        return n;
-      };
-      const list = (): number[] => v().split(',').filter(x => x !== '').map(count).filter(n => n > 0);
-      if (a === '--scenario') file = v();
-      else if (a === '--reference') refFile = v();
-      else if (a === '--flow') flows = list();
-      else if (a === '--rate') { rate = Number(v()); if (!(rate > 0)) throw new Error(`--rate: a positive number of connections per second`); }
-      else if (a === '--packet') packets = list();
-      else if (a === '--packet-workload') workloadPackets = count(v());
-      else if (a === '--json') json = true;
-      else { process.stderr.write(`lvsim bench-flow: unknown option '${a}'\n`); return 2; }
-    }
+    a = parseCommand(BENCH_FLOW, argv);
   } catch (e) {
-    process.stderr.write(`lvsim bench-flow: ${(e as Error).message}\n`);
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`lvsim bench-flow: ${e.message}\n`);
     return 2;
   }
+  if (a.help) { process.stdout.write(BENCH_FLOW.usage + '\n'); return 0; }
+  const file = get<string>(a, 'scenario') ?? shipped('scenarios/compare-schedulers.yaml');
+  const refFile = get<string>(a, 'reference') ?? shipped('scenarios/tun-different-subnets.yaml');
+  const flows = get<number[]>(a, 'flow') ?? [1e5, 1e6];
+  const rate = get<number>(a, 'rate') ?? 1000;
+  const packets = get<number[]>(a, 'packet') ?? [1e5, 1e6];
+  const workloadPackets = get<number>(a, 'packet-workload') ?? 1e5;
+  const json = a.values.has('json');
   const read = (f: string): string | null => {
     try { return readFileSync(f, 'utf8'); } catch (e) {
       process.stderr.write(`lvsim bench-flow: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);

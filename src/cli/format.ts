@@ -7,6 +7,7 @@ import { TERMINAL_VERDICTS } from '../trace/record';
 import { explainDrop } from '../trace/explain';
 import { formatRecordText } from '../trace/text';
 import { StepIndex } from '../trace/steps';
+import { timeUnitFor } from '../trace/time';
 import { formatDiagnostic } from '../config/diag';
 import type { Run } from '../world/world';
 
@@ -34,13 +35,15 @@ export function formatRunText(run: Run, opts: { quiet?: boolean } = {}): string 
   out.push(`lvsim: ${run.scenario.name} (seed ${run.world.engine.seed})`);
   out.push(...formatDiagnostics(run));
   if (!opts.quiet) {
-    out.push(`${'time(s)'.padStart(11)}  ${'host'.padEnd(9)} ${'point'.padEnd(11)} ${'verdict'.padEnd(8)} step packet`);
+    // One unit for the whole column, chosen from how long the run lasted.
+    const unit = timeUnitFor(records.length ? records[records.length - 1]!.t : 0);
+    out.push(`${`time(${unit.symbol})`.padStart(11)}  ${'host'.padEnd(9)} ${'point'.padEnd(11)} ${'verdict'.padEnd(8)} step packet`);
     let lastStep = 0;
     for (const r of records) {
       const step = steps.of(r.seq);
       if (step && step !== lastStep && step > lastStep) out.push(`  ---- step ${steps.title(step)} ----`);
       if (step) lastStep = step === 5 && r.verdict === 'deliver' ? 0 : step;
-      out.push(formatRecordText(r, step));
+      out.push(formatRecordText(r, step, unit));
     }
   }
   out.push('');

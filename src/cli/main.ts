@@ -5,15 +5,18 @@
  *   lvsim run <scenario> [--seed N] [--json] [--pcap out.pcapng] [--quiet]
  *   lvsim exec <scenario> --host NAME [--at TIME] [--seed N] -- <command...>
  *   lvsim replay <vector.json> [--json]
+ *   lvsim compare <scenario> ... [--shard I/N --out FILE]      lvsim merge <part.json>...
  *   lvsim bench --workload lb-abstract --connections N --seed S --scheduler wlc|rr [--json]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { runScenarioText, type Run } from '../world/world';
 import { formatDiagnostic } from '../config/diag';
 import { parseDuration, parseScenario } from '../config/scenario';
 import { traceToPcapng } from '../trace/pcapng';
 import { formatDiagnostics, formatRunText, runSteps } from './format';
 import { recordJson } from '../trace/json';
+import { SEED, SWITCH, UsageError, get, parseCommand, text, type CommandSpec } from './args';
+import { FileError, checkOutput, quietOnClosedPipe, readInput, writeOutput } from './io';
+import { LVSIM_VERSION } from './version';
 
 export const USAGE = `usage: lvsim <command> [options]
 
@@ -31,93 +34,97 @@ commands:
         line, the kernel check it trips and the fix (exit 1 when an error is found)
   replay <vector.json> [--json]
         replay a kernel-recorded vector and compare with what lvsim does
-  compare <scenario.yaml> --schedulers rr,wlc,sed,... [--seeds N] [--mode flow|packet] [--json|--csv] [--diff A,B]
+  compare <scenario.yaml> --schedulers rr,wlc,sed,... [--seeds N|A..B] [--shard I/N --out FILE]
+          [--mode flow|packet] [--json|--csv|--html] [--diff A,B]
         the same synthetic workload under each scheduler, side by side
+  merge <part.json>... [--json|--csv|--html]
+        combine the parts of a sharded compare sweep into the report of the whole sweep
   bench --workload lb-abstract --connections N --seed S --scheduler wlc|rr [--json]
-        the side-by-side engine benchmark (../shared/bench/CONTRACT.md)
+        the side-by-side engine benchmark (docs/bench.md)
   bench-flow [--flow 1e5,1e6] [--packet 1e5,1e6] [--packet-workload 1e5] [--json]
         flow- and packet-mode throughput and memory, as npm run bench reports them
         (run node with --expose-gc for heap readings after GC)
-  help  this text
+  help  this text ('lvsim COMMAND --help' for one command)
+
+Seeds are integers in decimal digits (0 to 4294967295); counts such as --connections also
+take exponent notation (1e6).
+
+exit status:
+  0  run: every client connection completed (with --check: every expect: is met);
+     other commands: success
+  1  run: a client connection failed (refused, reset, timed out) or was still
+     unfinished when the run stopped (with --check: an expect: is not met);
+     doctor: an error found; replay: lvsim differs from the kernel vector
+  2  bad input: an unknown option, a missing or unreadable file, a bad value, a scenario
+     line with an error (reported as file:line:column; the rest still runs)
 `;
 
-class UsageError extends Error {}
+const RUN: CommandSpec = {
+  name: 'run', positional: { min: 1, max: 1, what: 'scenario file' },
+  usage: 'usage: lvsim run <scenario.yaml> [--seed N] [--json] [--pcap FILE] [--quiet] [--check]',
+  options: { seed: SEED, json: SWITCH, pcap: text('FILE'), quiet: SWITCH, check: SWITCH },
+};
+const EXEC: CommandSpec = {
+  name: 'exec', positional: { min: 1, max: 1, what: 'scenario file' }, rest: true,
+  usage: 'usage: lvsim exec <scenario.yaml> --host NAME [--at TIME] [--seed N] -- COMMAND...',
+  options: { host: text('NAME'), at: text('TIME'), seed: SEED },
+};
+/** replay's options (cli/replay.ts reads them; the line is checked here like every command's). */
+const REPLAY: CommandSpec = {
+  name: 'replay', positional: { min: 1, max: 1, what: 'vector file' },
+  usage: 'usage: lvsim replay <vector.json> [--json]',
+  options: { json: SWITCH },
+};
+/** doctor's options (cli/doctor.ts reads them; the line is checked here like every command's). */
+const DOCTOR: CommandSpec = {
+  name: 'doctor', positional: { min: 1, max: 1, what: 'scenario file' },
+  usage: 'usage: lvsim doctor <scenario.yaml> [--json]',
+  options: { json: SWITCH },
+};
 
-interface Flags { positional: string[]; flags: Map<string, string | true>; rest: string[] }
-
-function parseFlags(argv: readonly string[], withValue: readonly string[]): Flags {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  let rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') { rest = argv.slice(i + 1); break; }
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (withValue.includes(name)) {
-        const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
-        if (v === undefined) throw new UsageError(`--${name} needs a value`);
-        flags.set(name, v);
-      } else flags.set(name, true);
-    } else positional.push(a);
-  }
-  return { positional, flags, rest };
-}
-
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
-function seedOf(f: Flags): number | undefined {
-  const s = f.flags.get('seed');
-  if (s === undefined) return undefined;
-  if (typeof s !== 'string' || !/^\d+$/.test(s) || Number(s) >= 2 ** 32) throw new UsageError(`--seed must be an integer from 0 to 4294967295, got '${s}'`);
-  return Number(s);
+/** 2 for a scenario line in error, 1 when a client connection did not complete, else 0. */
+function runStatus(run: Run): number {
+  if (run.diagnostics.some(d => d.severity === 'error')) return 2;
+  return run.clients.every(c => c.ok === true) ? 0 : 1;
 }
 
 async function cmdRun(argv: readonly string[]): Promise<number> {
-  const f = parseFlags(argv, ['seed', 'pcap']);
-  const file = f.positional[0];
-  if (!file) throw new UsageError('run needs a scenario file: lvsim run scenarios/tun-different-subnets.yaml');
-  for (const k of f.flags.keys()) if (!['seed', 'pcap', 'json', 'quiet', 'check'].includes(k)) throw new UsageError(`unknown option --${k} for run (expected --seed, --json, --pcap, --quiet, --check)`);
-  const text = readText(file);
-  if (text === null) { process.stderr.write(`lvsim: cannot read ${file}\n`); return 2; }
-  const run = runScenarioText(text, file, { seed: seedOf(f) });
+  const a = parseCommand(RUN, argv);
+  if (a.help) { process.stdout.write(RUN.usage + '\n'); return 0; }
+  const file = a.positional[0]!;
+  const pcap = get<string>(a, 'pcap');
+  const text = readInput(file);
+  if (pcap !== undefined) checkOutput(pcap, '--pcap');
+  const run = runScenarioText(text, file, { seed: get<number>(a, 'seed') });
   const records = run.world.records;
-  const pcap = f.flags.get('pcap');
-  if (typeof pcap === 'string') writeFileSync(pcap, traceToPcapng(records));
-  if (f.flags.has('json')) {
+  if (pcap !== undefined) writeOutput(pcap, '--pcap', traceToPcapng(records));
+  if (a.values.has('json')) {
     for (const l of formatDiagnostics(run)) process.stderr.write(l + '\n');
     const lines: string[] = [];
     const steps = runSteps(run);
     for (const r of records) lines.push(JSON.stringify(recordJson(r, steps.of(r.seq))));
     process.stdout.write(lines.join('\n') + (lines.length ? '\n' : ''));
-    return run.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
+    return runStatus(run);
   }
   const { runFindings } = await import('./doctor');
   const checked = runFindings(run, text);
-  process.stdout.write(formatRunText(run, { quiet: f.flags.has('quiet') }) + (checked.lines.length ? checked.lines.join('\n') + '\n' : ''));
-  if (f.flags.has('check') && checked.failed) return 1;
-  return run.diagnostics.some(d => d.severity === 'error') ? 1 : 0;
+  process.stdout.write(formatRunText(run, { quiet: a.values.has('quiet') }) + (checked.lines.length ? checked.lines.join('\n') + '\n' : ''));
+  const status = runStatus(run);
+  if (status === 2 || !a.values.has('check')) return status;
+  return checked.failed ? 1 : 0;
 }
 
 function cmdExec(argv: readonly string[]): number {
-  const f = parseFlags(argv, ['host', 'at', 'seed']);
-  const file = f.positional[0];
-  const host = f.flags.get('host');
-  if (!file) throw new UsageError('exec needs a scenario file');
-  if (typeof host !== 'string') throw new UsageError('exec needs --host NAME');
-  if (!f.rest.length) throw new UsageError('exec needs a command after --, e.g. -- ipvsadm -Ln');
-  const text = readText(file);
-  if (text === null) { process.stderr.write(`lvsim: cannot read ${file}\n`); return 2; }
-  const atRaw = f.flags.get('at');
+  const a = parseCommand(EXEC, argv);
+  if (a.help) { process.stdout.write(EXEC.usage + '\n'); return 0; }
+  const file = a.positional[0]!;
+  const host = get<string>(a, 'host');
+  if (host === undefined) throw new UsageError('exec needs --host NAME');
+  if (!a.rest.length) throw new UsageError('exec needs a command after --, e.g. -- ipvsadm -Ln');
+  const text = readInput(file);
+  const atRaw = get<string>(a, 'at');
   let untilNs: number | undefined;
-  if (typeof atRaw === 'string') {
+  if (atRaw !== undefined) {
     const d = parseDuration(atRaw);
     if (d === null) throw new UsageError(`--at must be a time such as 150ms or 2s, got '${atRaw}'`);
     untilNs = d;
@@ -127,10 +134,10 @@ function cmdExec(argv: readonly string[]): number {
     process.stderr.write(`lvsim: no host '${host}' in ${file} (hosts: ${[...parsed.scenario.hosts.keys()].join(', ')})\n`);
     return 2;
   }
-  const run = runScenarioText(text, file, { seed: seedOf(f), untilNs });
+  const run = runScenarioText(text, file, { seed: get<number>(a, 'seed'), untilNs });
   for (const d of run.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   const { isReadOnlyLine } = execHelpers;
-  const line = f.rest.map(w => (/[\s'"\\$]/.test(w) ? `'${w.replace(/'/g, `'\\''`)}'` : w)).join(' ');
+  const line = a.rest.map(w => (/[\s'"\\$]/.test(w) ? `'${w.replace(/'/g, `'\\''`)}'` : w)).join(' ');
   if (!isReadOnlyLine(line)) {
     process.stderr.write(`lvsim: exec runs read-only commands only (listings such as ipvsadm -Ln, ip route, sysctl KEY); '${line}' would change the host. Put it in the scenario (setup: or an exec: traffic step).\n`);
     return 2;
@@ -145,6 +152,7 @@ function cmdExec(argv: readonly string[]): number {
 const execHelpers = { isReadOnlyLine: (_l: string) => true };
 
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe();
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -159,10 +167,14 @@ export async function main(argv: string[]): Promise<number> {
         return cmdExec(rest);
       }
       case 'doctor': {
+        const a = parseCommand(DOCTOR, rest);
+        if (a.help) { process.stdout.write(DOCTOR.usage + '\n'); return 0; }
         const { doctorMain } = await import('./doctor');
         return doctorMain(rest);
       }
       case 'replay': {
+        const a = parseCommand(REPLAY, rest);
+        if (a.help) { process.stdout.write(REPLAY.usage + '\n'); return 0; }
         const { replayMain } = await import('./replay');
         return replayMain(rest);
       }
@@ -172,7 +184,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'compare': {
         const { compareMain } = await import('./compare');
-        return compareMain(rest);
+        return await compareMain(rest);
+      }
+      case 'merge': {
+        const { mergeMain } = await import('./merge');
+        return mergeMain(rest);
       }
       case 'bench-flow': {
         const { flowSuiteMain } = await import('./benchFlow');
@@ -186,15 +202,15 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(USAGE);
         return cmd === undefined ? 2 : 0;
       case '--version': case '-V':
-        process.stdout.write('lvsim 0.1.0\n');
+        process.stdout.write(`lvsim ${LVSIM_VERSION}\n`);
         return 0;
       default:
         process.stderr.write(`lvsim: unknown command '${cmd}'\n${USAGE}`);
         return 2;
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`lvsim: ${e.message}\n`);
+    if (e instanceof UsageError || e instanceof FileError) {
+      process.stderr.write(`lvsim ${cmd}: ${e.message}\n`);
       return 2;
     }
     throw e;

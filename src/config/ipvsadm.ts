@@ -10,7 +10,7 @@
  * --set values, stray arguments, -b flags, the command/option table (in option-table order),
  * then the -A/-E and -a/-e rules, then the kernel.
  *
- * Deliberately stricter than ipvsadm (lvsim's parsers are strict, STYLE.md §8): numbers are
+ * Deliberately stricter than ipvsadm (lvsim's parsers are strict): numbers are
  * plain decimal digits (ipvsadm's strtol also takes " 80", "+80", "-0"); addresses are dotted
  * quads (inet_aton also takes "10.1", octal and hex parts, and gethostbyname() host names,
  * which lvsim cannot resolve). Port names come from a small built-in /etc/services table.

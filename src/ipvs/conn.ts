@@ -9,7 +9,7 @@
  * Buckets are a plain array of chain heads indexed by a 32-bit hash; the chain is an intrusive
  * `hnext` link on the entry, so a lookup builds no string and allocates nothing.
  * Every entry is also in `all`, an insertion-ordered Set: `ipvsadm -Lnc` lists in creation
- * order (the kernel's bucket order depends on a boot-time random seed; FORMAT.md compares sets).
+ * order (the kernel's bucket order depends on a boot-time random seed; the recorded vectors compare sets).
  * Not modelled: IP_VS_CONN_F_NO_CPORT entries (sync/FTP) and the `cport = 0` retry lookup.
  */
 import type { Ip4 } from '../net/addr';

@@ -1,9 +1,8 @@
 /**
  * ipvs/core.ts: ip_vs_in_hook at NF_INET_LOCAL_IN priority 99 (net/netfilter/ipvs/ip_vs_core.c),
- * tun-path.md §2.1: look the client packet up in the connection table, schedule a new
- * connection on a miss, move the TCP state, count, and hand the packet to the tunnel
- * transmitter. Also ip_vs_in_icmp: ICMP errors about our own IPIP packets are relayed to
- * the client (§6.7). Only IPv4 TCP/UDP virtual services are modelled (no fwmark, SCTP).
+ * which looks the client packet up in the connection table, schedules a new connection on
+ * a miss, moves the TCP state, counts, and hands the packet to the tunnel transmitter.
+ * Also ip_vs_in_icmp: ICMP errors about our own IPIP packets are relayed to the client. Only IPv4 TCP/UDP virtual services are modelled (no fwmark, SCTP).
  */
 import { formatEndpoint, formatIp4 } from '../net/addr';
 import { type Icmp, type Ipv4, type Tcp, type Udp, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ipv4TotalLength } from '../net/packet';
@@ -57,7 +56,7 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
 
   let cp = ipvs.connInGet(ip.protocol, ip.src, th.sport, ip.dst, th.dport);
   if (cp && tcpFlags !== null && (tcpFlags & TCP_SYN) !== 0) {
-    // §2.1 step 7: a new SYN (is_new_conn looks at SYN only) on an old entry may be rescheduled;
+    // ip_vs_in_hook: a new SYN (is_new_conn looks at SYN only) on an old entry may be rescheduled;
     // isNewConnExpected applies conn_reuse_mode (default 1).
     const dest = cp.dest;
     const nodest = dest !== null && dest.weight === 0 && host.sysctl.num('net.ipv4.vs.expire_nodest_conn') !== 0;

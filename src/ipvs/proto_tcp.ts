@@ -4,7 +4,7 @@
  *
  * The table has three blocks of four rows (syn, fin, ack, rst): INPUT (0), OUTPUT (4) and
  * INPUT_ONLY (8). TUN/DR connections carry IP_VS_CONN_F_NOOUTPUT, so every input packet uses
- * INPUT_ONLY (tun-path.md §5). secure_tcp (update_defense_level -> tcp_timeout_change) swaps
+ * INPUT_ONLY (set_tcp_state). secure_tcp (update_defense_level -> tcp_timeout_change) swaps
  * in tcp_states_dos. Timeouts are per network namespace (pd->timeout_table): `ipvsadm --set`
  * changes ESTABLISHED, FIN_WAIT and UDP (ip_vs_set_timeout).
  */

@@ -1,5 +1,5 @@
 /**
- * ipvs/xmit.ts: ip_vs_tunnel_xmit (net/netfilter/ipvs/ip_vs_xmit.c), tun-path.md §6.
+ * ipvs/xmit.ts: ip_vs_tunnel_xmit (net/netfilter/ipvs/ip_vs_xmit.c).
  * Route to the real server (cached per destination with its source address, as dest_dst
  * does), the MTU check against route MTU - 20 with ICMP fragmentation-needed to the client,
  * decrement_ttl on the inner packet, then a new outer header DIP -> RIP, protocol 4, sent

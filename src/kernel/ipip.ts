@@ -14,7 +14,7 @@ import { SILENT, devPoint } from '../trace/record';
 import { neighOutput } from './neigh';
 import { ipRouteOutput } from './route';
 
-/** ip_tunnel_lookup (tun-path.md §7.2): only devices that are UP match. */
+/** ip_tunnel_lookup (net/ipv4/ip_tunnel.c): only devices that are UP match. */
 export function ipTunnelLookup(host: Host, outer: Ipv4): NetDevice | null {
   // One pass, remembering the best rank seen: 0 exact, 1 remote only, 2 local only, 3 wildcard.
   let best: NetDevice | null = null;

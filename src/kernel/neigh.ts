@@ -76,7 +76,7 @@ function solicit(host: Host, dev: NetDevice, n: NeighEntry, pktSrc: Ip4): void {
   });
 }
 
-/** arp_solicit: the sender IP by arp_announce (linux-net.md §3). */
+/** arp_solicit (net/ipv4/arp.c): the sender IP by arp_announce. */
 export function arpSourceFor(host: Host, dev: NetDevice, target: Ip4, pktSrc: Ip4): Ip4 {
   const mode = host.sysctl.confMax(dev.name, 'arp_announce');
   const local = pktSrc !== 0 && host.isLocal(pktSrc);
@@ -97,7 +97,7 @@ function arpSolicit(host: Host, dev: NetDevice, target: Ip4, pktSrc: Ip4): void 
   devXmit(host, dev, frame, skb);
 }
 
-/** arp_ignore (linux-net.md §2): true when the request must not be answered. */
+/** arp_ignore (net/ipv4/arp.c): true when the request must not be answered. */
 export function arpIgnore(host: Host, dev: NetDevice, sip: Ip4, tip: Ip4): { ignore: boolean; mode: number } {
   const mode = host.sysctl.confMax(dev.name, 'arp_ignore');
   const onDev = dev.addrs.find(a => a.addr === tip);

@@ -7,7 +7,8 @@
  *                         \--> FORWARD -----------------------------------------------/
  *
  * Priorities (include/uapi/linux/netfilter_ipv4.h): FILTER 0, NAT_DST -100, NAT_SRC 100;
- * IPVS ip_vs_in_hook sits at LOCAL_IN 99 (after the filter table), see tun-path.md §2.
+ * IPVS ip_vs_in_hook sits at LOCAL_IN 99 (after the filter table): NF_IP_PRI_NAT_SRC - 1 in
+ * ip_vs_ops4 (net/netfilter/ipvs/ip_vs_core.c).
  */
 import type { DropReason, Hook } from '../trace/record';
 import type { Skb } from './skb';

@@ -153,7 +153,7 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
 }
 
 /**
- * fib_validate_source (linux-net.md §1): effective rp_filter = max(conf.all, conf.<dev>).
+ * fib_validate_source (net/ipv4/fib_frontend.c): effective rp_filter = max(conf.all, conf.<dev>).
  * Returns the drop reason, or null when the source is acceptable.
  */
 export function fibValidateSource(host: Host, src: Ip4, dev: NetDevice): DropReason | null {
@@ -196,7 +196,7 @@ export interface OutputRoute {
 }
 
 /**
- * ip_route_output_key for a locally generated packet (linux-net.md §6). `fixedSrc` is a
+ * ip_route_output_key for a locally generated packet (net/ipv4/route.c). `fixedSrc` is a
  * socket's bound address (the VIP of an accepted connection on a real server): the route is
  * still chosen by destination only. Returns null for ENETUNREACH.
  */

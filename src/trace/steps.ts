@@ -4,7 +4,7 @@
  * one record, which step it belongs to from the packet's headers and where it is; another
  * method plugs in its own list.
  *
- * TUN (tun-path.md §1):
+ * TUN (the five steps as LVS-TUN guides number them):
  *   1 the client's request CIP -> VIP on its way to and into the director, up to IPVS;
  *   2 IPVS looks the connection up or schedules it;
  *   3 the encapsulated DIP -> RIP packet, from the director's encapsulation to the real server's wire;

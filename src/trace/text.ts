@@ -6,19 +6,13 @@
 import { summarize } from '../net/summary';
 import type { TraceRecord } from './record';
 import { explainDrop } from './explain';
+import { SECONDS, formatTime, type TimeUnit } from './time';
 
-/** Virtual ns as seconds with 6 decimals ("0.001234"). */
-export function fmtTime(ns: number): string {
-  const s = Math.floor(ns / 1e9);
-  const us = Math.floor((ns % 1e9) / 1e3);
-  return `${s}.${String(us).padStart(6, '0')}`;
-}
-
-/** One record as text; `step` is its step number (0: none). */
-export function formatRecordText(r: TraceRecord, step = 0): string {
+/** One record as text; `step` is its step number (0: none); `unit` the view's one time unit (time.ts). */
+export function formatRecordText(r: TraceRecord, step = 0, unit: TimeUnit = SECONDS): string {
   const st = step ? `[${step}]` : '   ';
   const verdict = r.verdict === 'drop' ? 'DROP' : r.verdict;
-  const head = `${fmtTime(r.t).padStart(11)}  ${r.host.padEnd(9)} ${String(r.point).padEnd(11)} ${verdict.padEnd(8)} ${st} #${String(r.packet.id).padEnd(4)} `;
+  const head = `${formatTime(r.t, unit).padStart(11)}  ${r.host.padEnd(9)} ${String(r.point).padEnd(11)} ${verdict.padEnd(8)} ${st} #${String(r.packet.id).padEnd(4)} `;
   let line = head + summarize(r.packet.pkt, { verbose: false });
   if (r.note) line += `  -- ${r.note}`;
   if (r.reason) {

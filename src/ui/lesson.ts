@@ -1,5 +1,5 @@
 /**
- * ui/lesson.ts: the guided walkthrough of the five-step TUN flow (tun-path.md §1) as a state
+ * ui/lesson.ts: the guided walkthrough of the five-step TUN flow (as LVS-TUN guides number it) as a state
  * machine. The lesson follows the packet: whenever the player reaches a record labelled with
  * a step (record.step, from world/steps.ts), the lesson moves to that step.
  */

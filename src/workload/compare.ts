@@ -54,7 +54,7 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / (xs.lengt
 const sd = (xs: number[]): number => { const m = mean(xs); return Math.sqrt(mean(xs.map(x => (x - m) ** 2))); };
 
 /** One row per scheduler, averaged over its seeds, in the order the schedulers were asked for. */
-export function summarize(results: readonly RunResult[], order: readonly string[]): SummaryRow[] {
+export function summarize(results: readonly Omit<RunResult, 'wallMs'>[], order: readonly string[]): SummaryRow[] {
   const rows: SummaryRow[] = [];
   for (const s of order) {
     const rs = results.filter(r => r.scheduler === s);

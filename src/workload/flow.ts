@@ -1,6 +1,6 @@
 /**
  * workload/flow.ts: flow mode. No packets: each connection is the client packets the director
- * sees in TUN mode (tun-path.md §5), in the order and at the times the packet-mode applications
+ * sees in TUN mode (INPUT_ONLY: ip_vs_proto_tcp.c set_tcp_state), in the order and at the times the packet-mode applications
  * (world/apps.ts, client mode hold) produce them, and each goes through the same IPVS calls
  * ip_vs_in_hook makes (ipvs/core.ts): ip_vs_conn_in_get, the reuse/nodest checks, ip_vs_schedule
  * with the real scheduler, ip_vs_in_stats, ip_vs_set_state (INPUT_ONLY table) and
@@ -358,7 +358,7 @@ class FlowDriver implements EventReceiver {
         if (idx < this.chosen.length) this.chosen[idx] = di;
       }
     } else if (first) {
-      // Port reuse hit a live entry: the SYN follows it to the same real server (§5, FIN_WAIT reuse).
+      // Port reuse hit a live entry: the SYN follows it to the same real server (FIN_WAIT reuse).
       const di = cp.dest ? this.rec.indexOf(cp.dest) : -1;
       this.dest[s] = di;
       const idx = this.index[s]!;

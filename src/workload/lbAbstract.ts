@@ -1,5 +1,5 @@
 /**
- * workload/lbAbstract.ts: workload `lb-abstract` (../shared/bench/WORKLOAD.md), an LVS
+ * workload/lbAbstract.ts: workload `lb-abstract` (docs/bench.md), an LVS
  * director with 8 real servers under Poisson load, run on lvsim's own parts:
  * - the sim Engine and its event queue (coded events, `Engine.atCode`),
  * - a real ipvs `Service` whose `dests` are real `Dest` objects in kernel list order, bound to
@@ -32,7 +32,7 @@ export const MEAN_IA_NS = 1_000_000;
 export const MEAN_HOLD_NS = 160_000_000;
 export const TIME_WAIT_NS = 2_000_000_000;
 
-/** Event codes as WORKLOAD.md §4 numbers them (they enter the checksum): type + 4·server. */
+/** Event codes as docs/bench.md §4 numbers them (they enter the checksum): type + 4·server. */
 const ARRIVAL = 0;
 const DEPARTURE = 1;
 const EXPIRY = 2;
@@ -114,7 +114,7 @@ export class LbAbstract implements EventReceiver {
     this.scheduler = scheduler;
     this.svc = makeLbService(scheduler);
     this.dests = this.svc.dests.slice();
-    // the workload pins one raw mulberry32 stream seeded with the seed itself (§3)
+    // the workload pins one raw mulberry32 stream seeded with the seed itself (docs/bench.md §3)
     this.rng = new Rng(seed);
     this.connections = connections;
     this.pkt = { saddr: 0xc6336401, daddr: VIP, sport: 40000, dport: 80, protocol: 6 };
@@ -141,7 +141,7 @@ export class LbAbstract implements EventReceiver {
 
   onEvent(code: number, now: Ns): void {
     this.events++;
-    // ToInt32(now) is now mod 2^32 (WORKLOAD.md §6)
+    // ToInt32(now) is now mod 2^32 (docs/bench.md §6)
     this.hash = Math.imul(Math.imul(this.hash ^ now, 16777619) ^ code, 16777619);
     const type = code & 3;
     if (type === ARRIVAL) this.arrival(now);

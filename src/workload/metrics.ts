@@ -186,8 +186,14 @@ export class MetricsRecorder {
   }
 }
 
+/** A run as reports see it: the wall time, which differs every time, left out. */
+type Reported = Omit<RunResult, 'wallMs'>;
+
+/** A latency figure, or nothing where no connection was measured (NaN, or null once through JSON). */
+const ms3 = (x: number | null): string => (x === null || !Number.isFinite(x) ? '' : x.toFixed(3));
+
 /** One CSV row per (sample, real server). */
-export function seriesCsv(results: readonly RunResult[]): string {
+export function seriesCsv(results: readonly Reported[]): string {
   const out = ['scheduler,seed,mode,t_s,server,dest,new_conns,active_conn,inact_conn,open,weight,load_per_weight'];
   for (const r of results) {
     for (const s of r.series) {
@@ -200,16 +206,16 @@ export function seriesCsv(results: readonly RunResult[]): string {
   return out.join('\n') + '\n';
 }
 
-/** One CSV row per run: totals, imbalance and latency. */
-export function summaryCsv(results: readonly RunResult[]): string {
+/** One CSV row per run: totals, imbalance and latency (no wall time: the same sweep gives the same bytes). */
+export function summaryCsv(results: readonly Reported[]): string {
   const names = [...new Set(results.flatMap(r => r.dests.map(d => d.name)))];
-  const out = [['scheduler', 'seed', 'mode', 'connections', 'scheduled', 'refused', 'failed', ...names.map(n => `conns_${n}`), 'load_max_mean', 'load_cv', 'load_jain', 'share_max_mean', 'share_cv', 'share_jain', 'lat_p50_ms', 'lat_p99_ms', 'wall_ms'].join(',')];
+  const out = [['scheduler', 'seed', 'mode', 'connections', 'scheduled', 'refused', 'failed', ...names.map(n => `conns_${n}`), 'load_max_mean', 'load_cv', 'load_jain', 'share_max_mean', 'share_cv', 'share_jain', 'lat_p50_ms', 'lat_p99_ms'].join(',')];
   for (const r of results) {
     const by = new Map(r.dests.map(d => [d.name, d.conns]));
     out.push([
       r.scheduler, r.seed, r.mode, r.connections, r.scheduled, r.refused, r.failed, ...names.map(n => by.get(n) ?? 0),
       r.load.maxMean.toFixed(4), r.load.cv.toFixed(4), r.load.jain.toFixed(4), r.share.maxMean.toFixed(4), r.share.cv.toFixed(4), r.share.jain.toFixed(4),
-      r.latency ? r.latency.p50.toFixed(3) : '', r.latency ? r.latency.p99.toFixed(3) : '', r.wallMs.toFixed(0),
+      r.latency ? ms3(r.latency.p50) : '', r.latency ? ms3(r.latency.p99) : '',
     ].join(','));
   }
   return out.join('\n') + '\n';

@@ -1,6 +1,6 @@
 /**
  * world/apps.ts: the applications on the simulated hosts, as the recorded kernel vectors
- * ran them (shared/oracle/FORMAT.md). A server named NAME accepts, greets with
+ * ran them (test/fixtures/oracle/README.md). A server named NAME accepts, greets with
  * "NAME local=IP:PORT peer=IP:PORT\n", reads to the client's FIN, answers "NAME bytes=N\n"
  * and closes. A client connects, reads the greeting, optionally sends a request, then
  * (mode close) half-closes and reads to the server's FIN, or (mode hold) waits for release.

@@ -1,5 +1,5 @@
 /**
- * world/replay.ts: replay a vector recorded from a real kernel (shared/oracle/FORMAT.md,
+ * world/replay.ts: replay a vector recorded from a real kernel (test/fixtures/oracle/README.md,
  * format lvsim-oracle-vector/1) through the full packet path: the same hosts, segments and
  * setup commands, the same client connections one at a time, then compare the real server
  * reached, the director's counters after every step, and the final ipvsadm listings.

@@ -44,7 +44,7 @@ describe('lvsim run', () => {
     const f = join(dir, 'bad.yaml');
     writeFileSync(f, readFileSync(REF, 'utf8').replace('ipvsadm -A -t 172.16.29.6:9001 -s rr', 'ipvsadm -A -t 172.16.29.6:9001 -s rrr'));
     const r = lvsim('run', f, '--quiet');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stdout).toMatch(new RegExp(`${f.replace(/[.]/g, '\\.')}:\\d+:\\d+: error: found 'rrr'`));
     expect(r.stdout).toMatch(/line\(s\) not applied/);
   });
@@ -153,7 +153,7 @@ describe('lvsim bench-flow', () => {
   it('bad options and unreadable or broken scenarios: a message and a non-zero exit, no stack trace', () => {
     const bad = lvsim('bench-flow', '--packet', 'abc');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("'abc' is not a connection count");
+    expect(bad.stderr).toBe("lvsim bench-flow: --packet must be a whole number from 1 to 1e9 (such as 100000 or 1e5), got 'abc'\n");
     const missing = lvsim('bench-flow', '--scenario', 'no-such.yaml');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('cannot read no-such.yaml');

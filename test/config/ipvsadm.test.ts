@@ -1,7 +1,8 @@
 /**
  * ipvsadm (ipvsadm 1.31 ipvsadm.c / libipvs.c) against the real ipvs/ipvs.ts: grammar, every
- * message of reference/ipvsadm.md §2.1-§2.3, listings of §3 byte for byte, and the recorded
- * kernel vectors' `ipvsadm -Ln` / `--stats` rebuilt from their setup lines.
+ * message ipvsadm.c and libipvs.c print (option legality, semantic checks, ipvs_strerror()), the
+ * listings byte for byte, and the recorded kernel vectors' `ipvsadm -Ln` / `--stats` rebuilt
+ * from their setup lines.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -12,7 +12,7 @@ function oneServer() {
 }
 
 describe('set_tcp_state (INPUT_ONLY table)', () => {
-  it('follows the typical TUN connection of tun-path.md §5 step by step', () => {
+  it('follows a TUN connection as the director sees it (SYN, ACK, data, FIN, ACK) step by step', () => {
     const d = oneServer();
     const rs1 = d.dest('10.1.0.1');
     const r = d.send('203.0.113.7', 40000, SYN);
@@ -116,7 +116,7 @@ describe('set_tcp_state (INPUT_ONLY table)', () => {
     expect(counts(d.dest('10.1.0.1'))).toEqual([1, 0]);
   });
 
-  it('the INPUT_ONLY rows are those of tun-path.md §5', () => {
+  it('the INPUT_ONLY rows are those of tcp_states in net/netfilter/ipvs/ip_vs_proto_tcp.c', () => {
     const rows = TCP_STATES.slice(8).map((r) => r.join(','));
     expect(rows).toEqual([
       '3,1,1,3,3,3,3,3,3,3,3',

@@ -1,6 +1,7 @@
 /**
  * Test harness for ipvs/ipvs.ts: one director's IPVS on a fresh engine, and a stand-in for
- * ip_vs_in_hook (tun-path.md §2.1 steps 6-13) that drives the data-plane API the way
+ * ip_vs_in_hook (net/netfilter/ipvs/ip_vs_core.c, from the connection lookup to the transmit
+ * call) that drives the data-plane API the way
  * ipvs/core.ts does, without packets or transmit.
  */
 import { ip4 } from '../../src/net/addr';

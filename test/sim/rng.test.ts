@@ -1,5 +1,5 @@
 /**
- * sim/rng.ts against the test vectors of ../shared/bench/WORKLOAD.md §3 (mulberry32 and the
+ * sim/rng.ts against the test vectors of docs/bench.md §3 (mulberry32 and the
  * exponential draw floor(-ln(1 - u) * M + 0.5)).
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * workload/lbAbstract.ts against ../shared/bench/WORKLOAD.md §6: the reference values every
+ * workload/lbAbstract.ts against docs/bench.md §6: the reference values every
  * peer engine prints, reached through lvsim's Engine and its ipvs/schedulers wlc and rr.
  * rr at C = 100000 was pinned from the js-limit peer (peers/js-limit/lb.mjs).
  */

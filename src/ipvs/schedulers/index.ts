@@ -2,7 +2,8 @@
  * ipvs/schedulers/index.ts: the scheduler registry, like register_ip_vs_scheduler() /
  * ip_vs_scheduler_get() (net/netfilter/ipvs/ip_vs_sched.c). Names are the kernel's.
  * Scheduler objects are stateless singletons; per-service state lives in svc.schedData.
- * twos is registered although Debian's 6.1 build lacks it (schedulers.md §14): a control plane
+ * twos is registered although Debian's 6.1 build lacks it (CONFIG_IP_VS_TWOS is not set, so
+ * there is no ip_vs_twos.ko): a control plane
  * emulating that kernel should refuse it ("Scheduler or persistence engine not found").
  */
 import type { Scheduler } from '../types';

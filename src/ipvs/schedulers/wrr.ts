@@ -7,7 +7,7 @@
  * add/delete/edit reset cl to the head and keep cw unless it is now > mw or 0 (then mw), or
  * di > 1 (then rounded to (cw / di) * di + 1). After `ipvsadm -A` (no dests, cw = 0) and the
  * first `-a`, cw = 1, so the first pass hands one connection to each dest of weight >= 1 in
- * list order before the steady cycle starts (schedulers.md §2).
+ * list order before the steady cycle starts (ip_vs_wrr_schedule, net/netfilter/ipvs/ip_vs_wrr.c).
  * lvsim keeps cl as an index into svc.dests (-1 = head) plus the dest, re-derived if the list
  * moved without a callback.
  */

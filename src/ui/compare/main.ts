@@ -14,6 +14,7 @@ import { SCHEDULER_NAMES } from '../../ipvs/schedulers';
 import { suggest } from '../../config/scenario';
 import { drawImbalance, drawLatency, drawSeries, sameLatencies } from './charts';
 import type { WorkerRequest } from './worker';
+import { addOpenReport } from './open';
 
 const FILE = 'scenarios/compare-schedulers.yaml';
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -165,18 +166,10 @@ async function runAll(): Promise<void> {
     const all = await Promise.all([...jobs, ...packetJobs].map((job, i) => pool.submit({ kind: 'run', job }, f => { part[i] = Math.min(0.99, f); tick(); })
       .then(r => { part[i] = 1; tick(); return r.result!; }, (e: Error) => { throw new Error(`${job.scheduler} (${job.mode} mode): ${e.message}`); })));
     if (gen !== generation) return;
-    flowRuns = all.slice(0, jobs.length);
-    const packetRuns = all.slice(jobs.length);
-    const rows = summarize(flowRuns, schedulers);
-    drawTable($('table'), rows);
+    show(schedulers, all.slice(0, jobs.length), all.slice(jobs.length));
     const arrived = Math.min(...flowRuns.map(r => r.connections));
     const cap = capNote(connections, arrived);
     if (cap) $('note').textContent = cap;
-    drawImbalance($('imbalance'), rows.map(r => ({ scheduler: r.scheduler, load: r.loadJain, conns: r.shareJain })));
-    showLatency(packetRuns);
-    fillSelect($('series-sched'), schedulers, schedulers.includes('wlc') ? 'wlc' : schedulers[0]!);
-    showSeries();
-    fillDiff(schedulers);
     setProgress(1, `done: ${total} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     document.body.dataset.done = '1';
   } catch (e) {
@@ -239,6 +232,18 @@ function showLatency(runs: readonly RunResult[]): void {
   }
 }
 
+/** Draw the table and charts of a set of runs (this page's, or an opened report's). */
+function show(schedulers: readonly string[], flow: RunResult[], packetRuns: RunResult[]): void {
+  flowRuns = flow;
+  const rows = summarize(flowRuns, schedulers);
+  drawTable($('table'), rows);
+  drawImbalance($('imbalance'), rows.map(r => ({ scheduler: r.scheduler, load: r.loadJain, conns: r.shareJain })));
+  showLatency(packetRuns);
+  fillSelect($('series-sched'), schedulers, schedulers.includes('wlc') ? 'wlc' : schedulers[0]!);
+  showSeries();
+  fillDiff(schedulers);
+}
+
 function showSeries(): void {
   const s = $<HTMLSelectElement>('series-sched').value;
   const r = flowRuns.find(x => x.scheduler === s);
@@ -281,6 +286,11 @@ async function explain(): Promise<void> {
 }
 
 $('run').addEventListener('click', () => void runAll());
+// A report's runs carry no wall time, which no chart reads.
+addOpenReport(document.querySelector('header')!, (sweep, runs) => {
+  show(sweep.schedulers, runs as RunResult[], sweep.mode === 'packet' ? runs as RunResult[] : []);
+  document.body.dataset.report = '1';
+}, (line, error) => setProgress(error ? 0 : 1, error ? `error: ${line}` : line));
 $('series-sched').addEventListener('change', showSeries);
 $('diff').addEventListener('click', () => void explain());
 // A diff on screen answers the pair it was asked for: changing the pair clears it.

@@ -1,6 +1,6 @@
 /**
  * Test helper: builds Service / Dest objects and drives a scheduler's callbacks the way the
- * kernel's control plane does (schedulers.md §0.5): init_service when bound, add_dest after
+ * kernel's control plane does (net/netfilter/ipvs/ip_vs_ctl.c, ip_vs_sched.c): init_service when bound, add_dest after
  * linking at the head, del_dest after unlinking, upd_dest after an edit.
  */
 import { ip4, formatIp4 } from '../../../src/net/addr';

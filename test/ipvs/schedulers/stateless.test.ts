@@ -105,7 +105,8 @@ describe('ip_vs_ovf_schedule', () => {
 });
 
 /**
- * The connection layer's threshold rules (schedulers.md §0.3), done by hand here: OVERLOAD is
+ * The connection layer's threshold rules (ip_vs_bind_dest / ip_vs_unbind_dest in
+ * net/netfilter/ipvs/ip_vs_conn.c), done by hand here: OVERLOAD is
  * set on bind when u_threshold && total >= u_threshold, cleared on unbind by l_threshold, or
  * u*3/4, or unconditionally.
  */
