@@ -1,8 +1,8 @@
 /**
  * ipvs/core.ts: ip_vs_in_hook at NF_INET_LOCAL_IN priority 99 (net/netfilter/ipvs/ip_vs_core.c),
  * tun-path.md §2.1: look the client packet up in the connection table, schedule a new
- * connection on a miss, move the TCP state, count, and hand the packet to the tunnel
- * transmitter. Also ip_vs_in_icmp: ICMP errors about our own IPIP packets are relayed to
+ * connection on a miss, move the TCP state, count, and hand the packet to the connection's
+ * transmitter (ipvs/bind_xmit.ts: tunnel, direct routing or NAT; NAT replies: ipvs/out.ts). Also ip_vs_in_icmp: ICMP errors about our own IPIP packets are relayed to
  * the client (§6.7). Only IPv4 TCP/UDP virtual services are modelled (no fwmark, SCTP).
  */
 import { formatEndpoint, formatIp4 } from '../net/addr';
@@ -16,7 +16,8 @@ import { SILENT } from '../trace/record';
 import { icmp as icmpDisposition } from '../trace/emit';
 import type { Conn, IpvsCtl } from './ctl';
 import { destKey } from './types';
-import { ipVsTunnelXmit } from './xmit';
+import { packetXmit } from './bind_xmit';
+import { registerIpvsOutHook } from './out';
 
 export const IP_VS_IN_HOOK_PRIORITY = 99;
 
@@ -44,6 +45,7 @@ export function registerIpvsHooks(host: Host, ipvs: IpvsCtl, opts: { explain?: b
     hook: 'INPUT', priority: IP_VS_IN_HOOK_PRIORITY, name: 'ip_vs_in_hook',
     fn: (skb) => ipVsInHook(host, ipvs, skb, explain),
   });
+  registerIpvsOutHook(host, ipvs);
 }
 
 export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean): NfVerdict {
@@ -99,7 +101,7 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
   const before = cp.state;
   ipvs.setState(cp, tcpFlags);
   if (!scheduled) host.emit.pass(skb, 'ipvs', 'hit', undefined, noteHit, cp, before);
-  const v = cp.dest ? ipVsTunnelXmit(host, skb, cp) : NF_ACCEPT;
+  const v = cp.dest ? packetXmit(host, skb, cp) : NF_ACCEPT;
   cp.inPkts++;
   ipvs.connPut(cp);
   return v;
