@@ -29,13 +29,15 @@ export function icmpErrorAllowed(p: Ipv4): boolean {
 
 /**
  * icmp_send(skb, type, code, info). Never about an ICMP error, a non-first fragment, or a
- * broadcast/multicast. Source: the offending packet's destination when it was for this host
+ * broadcast/multicast. Source: the offending packet's destination when its route is local
  * (RTCF_LOCAL), else chosen by the route back to the sender.
  */
 export function icmpSend(host: Host, skb: Skb, type: number, code: number, info: { mtu?: number; gateway?: number } = {}): void {
   const p = skb.pkt;
   if (!icmpErrorAllowed(p)) return;
-  const src = host.isLocal(p.dst) ? p.dst : 0;
+  // IPVS replaced the route of a packet it sent on (skb_dst_set in __ip_vs_get_out_rt): from then
+  // on its route is not RTCF_LOCAL, although its destination (the VIP in DR) is local here.
+  const src = host.isLocal(p.dst) && !skb.ipvsProperty ? p.dst : 0;
   const icmp: Icmp = {
     proto: 'icmp', type, code,
     ...(type === 3 && code === 4 ? { mtu: info.mtu ?? 0 } : {}),

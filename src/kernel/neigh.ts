@@ -43,7 +43,7 @@ export function neighOutput(host: Host, skb: Skb, dev: NetDevice, nexthop: Ip4):
     host.emit.drop(n.queue.shift()!, 'neigh', { code: 'neigh_queue_full', nexthop, dev: dev.name, qlen: n.queue.length + 1 });
   }
   // Queued as the packet alone (the kernel's skb keeps no input device or cause here).
-  n.queue.push({ id: skb.id, pkt: skb.pkt, dev: null });
+  n.queue.push({ id: skb.id, pkt: skb.pkt, dev: null, ipvsProperty: skb.ipvsProperty });
   if (n.state !== 'INCOMPLETE' || n.probes === 0) {
     // A FAILED entry starts over on new traffic (__neigh_event_send).
     n.state = 'INCOMPLETE';

@@ -13,6 +13,7 @@ import { IPPROTO_IPIP, type Ipv4, type Tcp } from '../../src/net/packet';
 import type { TraceRecord } from '../../src/trace/record';
 import { explainDrop } from '../../src/trace/explain';
 import { replayVector, type Vector } from '../../src/world/replay';
+import { runSteps } from '../../src/cli/format';
 import { CIP, REF, VIP, runFile } from '../world/helpers';
 
 const DR_FAR = 'scenarios/modes-dr-different-subnets.yaml';
@@ -104,6 +105,11 @@ describe('ip_vs_dr_xmit', () => {
     expect(new Set(refused.map(r => r.host))).toEqual(new Set(['rs1', 'rs2']));
     expect(explainDrop(refused[0]!.reason!).fix).toContain('/32');
     expect(run.world.records.some(r => r.host === 'director' && r.reason?.code === 'arp_unresolved')).toBe(true);
+    // ipv4_link_failure on a packet IPVS already routed: icmp_send picks the source by the route
+    // back to the client (the skb's route is no longer the local one of the VIP).
+    const unreach = run.world.records.find(r => r.host === 'director' && r.point === 'socket' && r.verdict === 'send' && ipOf(r).payload.proto === 'icmp')!;
+    expect(ipOf(unreach).payload).toMatchObject({ type: 3, code: 1 });
+    expect(formatIp4(ipOf(unreach).src)).toBe('172.16.69.15');
   });
 });
 
@@ -187,6 +193,41 @@ describe('ip_rt_send_redirect', () => {
     expect([...perRs.values()]).toEqual([1, 1]);
     const got = run.world.records.filter(r => r.point === 'icmp' && r.verdict === 'consumed' && (r.host === 'rs1' || r.host === 'rs2'));
     expect(got.length).toBe(2);
+  });
+});
+
+describe('step lists of the forwarding methods (trace/steps.ts)', () => {
+  const titles = (run: ReturnType<typeof runFile>) => {
+    const steps = runSteps(run);
+    return { steps, of: (r: TraceRecord) => steps.of(r.seq) };
+  };
+
+  it('labels a DR run with the DR steps: IPVS\'s xmit and the director\'s output are step 3, the real server step 4, the reply step 5', () => {
+    const run = runFile(DR_LAN);
+    const { steps, of } = titles(run);
+    expect(steps.list.method).toBe('dr');
+    const xmit = run.world.records.find(r => r.verdict === 'xmit')!;
+    expect(of(xmit)).toBe(3);
+    expect(of(run.world.records.find(r => r.host === 'director' && r.verdict === 'tx' && r.packet.id === xmit.packet.id)!)).toBe(3);
+    expect(of(run.world.records.find(r => r.host === 'director' && r.point === 'PREROUTING' && r.packet.id === xmit.packet.id)!)).toBe(1);
+    expect(of(run.world.records.find(r => (r.host === 'rs1' || r.host === 'rs2') && r.verdict === 'deliver' && r.packet.id === xmit.packet.id)!)).toBe(4);
+    expect(of(run.world.records.find(r => r.host === 'client' && r.verdict === 'rx' && r.packet.pkt.proto === 'ipv4' && ipOf(r).src === VIP)!)).toBe(5);
+    expect(steps.title(3)).toBe('3 sent unchanged to the real server\'s MAC');
+  });
+
+  it('labels a NAT run with the NAT steps: DNAT 3, the reply into the director 4, SNAT and on 5', () => {
+    const run = runFile(NAT_GW);
+    const { steps, of } = titles(run);
+    expect(steps.list.method).toBe('nat');
+    expect(of(run.world.records.find(r => r.verdict === 'dnat')!)).toBe(3);
+    const snat = run.world.records.find(r => r.verdict === 'snat')!;
+    expect(of(snat)).toBe(5);
+    expect(of(run.world.records.find(r => r.host === 'director' && r.verdict === 'rx' && r.packet.id === snat.packet.id)!)).toBe(4);
+    expect(of(run.world.records.find(r => r.host === 'client' && r.verdict === 'rx' && r.packet.id === snat.packet.id)!)).toBe(5);
+  });
+
+  it('keeps the TUN steps for the tunnelled reference scenario', () => {
+    expect(runSteps(runFile(REF)).list.method).toBe('tun');
   });
 });
 
