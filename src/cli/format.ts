@@ -25,7 +25,8 @@ export function formatDiagnostics(run: Run): string[] {
 
 /**
  * What `lvsim run` prints: the header, the diagnostics, one line per record with the step
- * banners, then what became of each client connection and a count of the drops by reason.
+ * banners, then what became of each client connection, the scenario's exec steps with their
+ * output, and a count of the drops by reason.
  * The golden traces under test/golden are this text.
  */
 export function formatRunText(run: Run, opts: { quiet?: boolean } = {}): string {
@@ -51,6 +52,13 @@ export function formatRunText(run: Run, opts: { quiet?: boolean } = {}): string 
   for (const c of run.clients) {
     const res = c.ok ? `ok, answered by ${c.server}${c.greeting ? `: ${c.greeting.trim()}` : ''}` : c.ok === false ? `failed: ${c.error}` : `still ${c.state}`;
     out.push(`  ${c.id} ${c.src || '?'} -> ${c.dst}: ${res}`);
+  }
+  for (const e of run.execs) {
+    // The scenario's own exec steps (ipvsadm -Lnc during a run, ...), with what they printed.
+    out.push('');
+    out.push(`${(e.at / 1e9).toFixed(6)} ${e.host}# ${e.command}`);
+    const text = (e.result.stdout + e.result.stderr).replace(/\n$/, '');
+    if (text) out.push(text);
   }
   const drops = records.filter(r => r.verdict === 'drop');
   const ended = records.filter(r => TERMINAL_VERDICTS.has(r.verdict)).length;

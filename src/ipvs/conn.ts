@@ -143,6 +143,19 @@ class Chains {
     return null;
   }
 
+  /**
+   * The entry of a reply from <daddr, dport> to <caddr, cport> (ip_vs_conn_out_get): the
+   * same chain as the client's flow, matched on the real-server side.
+   */
+  findOut(protocol: number, caddr: Ip4, cport: number, daddr: Ip4, dport: number): ConnEntry | null {
+    let p: ConnEntry | null = this.heads[Chains.hash(protocol, caddr, cport) & this.mask]!;
+    while (p !== null) {
+      if (p.caddr === caddr && p.cport === cport && p.daddr === daddr && p.dport === dport && p.protocol === protocol) return p;
+      p = p.hnext;
+    }
+    return null;
+  }
+
   /** Double the bucket array, keeping each chain's relative order (newest first). */
   private grow(): void {
     const old = this.heads;
@@ -234,6 +247,11 @@ export class ConnTable {
   /** __ip_vs_conn_in_get. */
   inGet(protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number): ConnEntry | null {
     return this.conns.find(protocol, caddr, cport, vaddr, vport, false);
+  }
+
+  /** ip_vs_conn_out_get: a reply RIP:rport -> CIP:cport. */
+  outGet(protocol: number, daddr: Ip4, dport: number, caddr: Ip4, cport: number): ConnEntry | null {
+    return this.conns.findOut(protocol, caddr, cport, daddr, dport);
   }
 
   /** ip_vs_ct_in_get: the template <protocol, snet, 0, vaddr, vport'>. */

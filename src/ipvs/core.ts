@@ -1,7 +1,8 @@
 /**
  * ipvs/core.ts: ip_vs_in_hook at NF_INET_LOCAL_IN priority 99 (net/netfilter/ipvs/ip_vs_core.c),
  * which looks the client packet up in the connection table, schedules a new connection on
- * a miss, moves the TCP state, counts, and hands the packet to the tunnel transmitter.
+ * a miss, moves the TCP state, counts, and hands the packet to the connection's transmitter
+ * (ipvs/bind_xmit.ts: tunnel, direct routing or NAT; NAT replies: ipvs/out.ts).
  * Also ip_vs_in_icmp: ICMP errors about our own IPIP packets are relayed to the client. Only IPv4 TCP/UDP virtual services are modelled (no fwmark, SCTP).
  */
 import { formatEndpoint, formatIp4 } from '../net/addr';
@@ -15,7 +16,8 @@ import { SILENT } from '../trace/record';
 import { icmp as icmpDisposition } from '../trace/emit';
 import type { Conn, IpvsCtl } from './ctl';
 import { destKey } from './types';
-import { ipVsTunnelXmit } from './xmit';
+import { packetXmit } from './bind_xmit';
+import { registerIpvsOutHook } from './out';
 
 export const IP_VS_IN_HOOK_PRIORITY = 99;
 
@@ -43,6 +45,7 @@ export function registerIpvsHooks(host: Host, ipvs: IpvsCtl, opts: { explain?: b
     hook: 'INPUT', priority: IP_VS_IN_HOOK_PRIORITY, name: 'ip_vs_in_hook',
     fn: (skb) => ipVsInHook(host, ipvs, skb, explain),
   });
+  registerIpvsOutHook(host, ipvs);
 }
 
 export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean): NfVerdict {
@@ -98,7 +101,7 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
   const before = cp.state;
   ipvs.setState(cp, tcpFlags);
   if (!scheduled) host.emit.pass(skb, 'ipvs', 'hit', undefined, noteHit, cp, before);
-  const v = cp.dest ? ipVsTunnelXmit(host, skb, cp) : NF_ACCEPT;
+  const v = cp.dest ? packetXmit(host, skb, cp) : NF_ACCEPT;
   cp.inPkts++;
   ipvs.connPut(cp);
   return v;

@@ -56,6 +56,8 @@ export const enum TcpState {
 }
 
 /** IP_VS_CONN_F_* bits used by the model. */
+export const IP_VS_CONN_F_MASQ = 0x0000;
+export const IP_VS_CONN_F_LOCALNODE = 0x0001;
 export const IP_VS_CONN_F_TUNNEL = 0x0002;
 export const IP_VS_CONN_F_DROUTE = 0x0003;
 export const IP_VS_CONN_F_FWD_MASK = 0x0007;
@@ -154,10 +156,18 @@ export interface IpvsCtl {
   serviceFind(protocol: number, vaddr: Ip4, vport: number): Service | null;
   /** ip_vs_conn_in_get: the entry for a client flow, or null. Templates never match. */
   connInGet(protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number): Conn | null;
+  /** ip_vs_conn_out_get: the entry a reply RIP:rport -> CIP:cport belongs to, or null. */
+  connOutGet(protocol: number, daddr: Ip4, dport: number, caddr: Ip4, cport: number): Conn | null;
+  /** ip_vs_has_real_service: is <daddr, dport> a NAT destination of some service. */
+  hasRealService(protocol: number, daddr: Ip4, dport: number): boolean;
   /** ip_vs_schedule / ip_vs_sched_persist, then ip_vs_conn_stats. */
   schedule(svc: Service, pkt: SchedPacket, explain?: ExplainSink): ScheduleResult;
   /** ip_vs_set_state for an input packet: TCP flags (INPUT_ONLY table for TUN/DR), or null for UDP. */
   setState(cp: Conn, tcpFlags: number | null): void;
+  /** ip_vs_set_state in a given direction (the reply side uses 'output'). */
+  setStateDir(cp: Conn, dir: 'input' | 'output' | 'input_only', tcpFlags: number | null): void;
+  /** ip_vs_out_stats: reply packet and byte counters on dest, service and totals. */
+  outStats(cp: Conn, bytes: number): void;
   /** ip_vs_in_stats: packet and byte counters on dest, service and totals. */
   inStats(cp: Conn, bytes: number): void;
   /** ip_vs_conn_put: re-arm the entry's timer to now + its state's timeout. */

@@ -30,6 +30,7 @@ import type { Rng } from '../sim/rng';
 import {
   IP_VS_CONN_F_DROUTE,
   IP_VS_CONN_F_INACTIVE,
+  IP_VS_CONN_F_MASQ,
   IP_VS_CONN_F_NOOUTPUT,
   IP_VS_CONN_F_ONE_PACKET,
   IP_VS_CONN_F_TEMPLATE,
@@ -88,7 +89,6 @@ export const DEST_TRASH_PERIOD_NS: Ns = 120 * NS_PER_S;
 
 const FTPPORT = 21;
 const FTPDATA = 20;
-const IP_VS_CONN_F_MASQ = 0x0000;
 const INT_MAX_OVER_HZ = Math.floor(2147483647 / 250);
 
 /** The sysctls IPVS reads (kernel/sysctl.ts Sysctls satisfies it). */
@@ -610,6 +610,19 @@ export class Ipvs implements IpvsCtl {
     return this.table.inGet(protocol, caddr, cport, vaddr, vport);
   }
 
+  connOutGet(protocol: number, daddr: Ip4, dport: number, caddr: Ip4, cport: number): ConnEntry | null {
+    return this.table.outGet(protocol, daddr, dport, caddr, cport);
+  }
+
+  hasRealService(protocol: number, daddr: Ip4, dport: number): boolean {
+    // ip_vs_has_real_service: a NAT destination with this address and port in any service.
+    for (const s of this.services) {
+      if (PROTO_NUM[s.protocol] !== protocol) continue;
+      for (const d of s.dests) if (d.addr === daddr && d.port === dport && d.fwd === 'masq') return true;
+    }
+    return false;
+  }
+
   private schedCtx(explain: ExplainSink | undefined): SchedContext {
     if (explain === undefined) return this.ctx;
     return { randomU32: this.ctx.randomU32, now: this.ctx.now, explain };
@@ -805,6 +818,16 @@ export class Ipvs implements IpvsCtl {
     dest.stats.addIn(k, bytes);
     (dest.svc as ServiceEntry).stats.addIn(k, bytes);
     this.totals.addIn(k, bytes);
+  }
+
+  /** ip_vs_out_stats: the reply direction's packet and byte counters (NAT). */
+  outStats(conn: Conn, bytes: number): void {
+    const dest = conn.dest as DestEntry | null;
+    if (dest === null || (dest.flags & IP_VS_DEST_F_AVAILABLE) === 0) return;
+    const k = this.estTick();
+    dest.stats.addOut(k, bytes);
+    (dest.svc as ServiceEntry).stats.addOut(k, bytes);
+    this.totals.addOut(k, bytes);
   }
 
   /** ip_vs_conn_put: re-arm to now + timeout; a one-packet entry expires at once. */

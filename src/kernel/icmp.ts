@@ -1,7 +1,8 @@
 /**
  * kernel/icmp.ts: sending ICMP errors (icmp_send, net/ipv4/icmp.c) and receiving ICMP
  * (echo, and errors handed to the socket they concern: tcp_v4_err / __udp4_lib_err).
- * Not modelled: icmp_ratelimit and icmp_msgs_per_sec (every error is sent).
+ * Not modelled: icmp_ratelimit and icmp_msgs_per_sec (every error is sent; redirects have
+ * their own limit, kernel/redirect.ts); acting on a received redirect (it is counted only).
  */
 import { formatIp4 } from '../net/addr';
 import { type Icmp, type Ipv4, IPPROTO_ICMP, ipv4TotalLength } from '../net/packet';
@@ -16,6 +17,7 @@ const ICMP_QUOTE_MAX = 576 - 20 - 8;
 export const ICMP_NAMES: Record<string, string> = {
   '3/0': 'net unreachable', '3/1': 'host unreachable', '3/2': 'protocol unreachable',
   '3/3': 'port unreachable', '3/4': 'fragmentation needed', '11/0': 'TTL exceeded in transit',
+  '5/1': 'redirect for host',
 };
 
 /** icmp_send's refusals: never about an ICMP error, a non-first fragment, or a zero/multicast source. */
@@ -27,21 +29,24 @@ export function icmpErrorAllowed(p: Ipv4): boolean {
 
 /**
  * icmp_send(skb, type, code, info). Never about an ICMP error, a non-first fragment, or a
- * broadcast/multicast. Source: the offending packet's destination when it was for this host
+ * broadcast/multicast. Source: the offending packet's destination when its route is local
  * (RTCF_LOCAL), else chosen by the route back to the sender.
  */
-export function icmpSend(host: Host, skb: Skb, type: number, code: number, info: { mtu?: number } = {}): void {
+export function icmpSend(host: Host, skb: Skb, type: number, code: number, info: { mtu?: number; gateway?: number } = {}): void {
   const p = skb.pkt;
   if (!icmpErrorAllowed(p)) return;
-  const src = host.isLocal(p.dst) ? p.dst : 0;
+  // IPVS replaced the route of a packet it sent on (skb_dst_set in __ip_vs_get_out_rt): from then
+  // on its route is not RTCF_LOCAL, although its destination (the VIP in DR) is local here.
+  const src = host.isLocal(p.dst) && !skb.ipvsProperty ? p.dst : 0;
   const icmp: Icmp = {
     proto: 'icmp', type, code,
     ...(type === 3 && code === 4 ? { mtu: info.mtu ?? 0 } : {}),
+    ...(type === 5 ? { gateway: info.gateway ?? 0 } : {}),
     quoted: p,
     quotedLen: Math.min(ipv4TotalLength(p), ICMP_QUOTE_MAX),
   };
   host.count('IcmpOutMsgs');
-  host.count(type === 3 ? 'IcmpOutDestUnreachs' : type === 11 ? 'IcmpOutTimeExcds' : 'IcmpOutErrors');
+  host.count(type === 3 ? 'IcmpOutDestUnreachs' : type === 11 ? 'IcmpOutTimeExcds' : type === 5 ? 'IcmpOutRedirects' : 'IcmpOutErrors');
   const tos = 0xc0; // icmp_send uses IPTOS_PREC_INTERNETCONTROL for errors
   const pkt: Ipv4 = { proto: 'ipv4', src, dst: p.src, protocol: IPPROTO_ICMP, ttl: defaultTtl(host), tos, id: nextId(host), df: false, payload: icmp };
   ipSend(host, pkt, skb.id);
@@ -61,6 +66,9 @@ const noteEcho = (src: number): string => `echo request from ${formatIp4(src)}: 
 const noteEchoReply = (src: number): string => `echo reply from ${formatIp4(src)}`;
 const noteError = (name: string, q: Ipv4, handled: boolean): string => `${name} about ${formatIp4(q.src)} > ${formatIp4(q.dst)}${handled ? ' (socket notified)' : ' (no socket)'}`;
 const noteIgnored = (icmp: Icmp): string => `ICMP type ${icmp.type} code ${icmp.code} ignored`;
+
+const noteRedirect = (from: number, gw: number, dst: number): string =>
+  `redirect from ${formatIp4(from)}: use ${formatIp4(gw)} for ${formatIp4(dst)} (not applied: lvsim keeps the route)`;
 
 /** icmp_rcv: echo, or an error delivered to the transport that owns the quoted flow. */
 export function icmpRcv(host: Host, skb: Skb): void {
@@ -91,6 +99,13 @@ export function icmpRcv(host: Host, skb: Skb): void {
     const name = ICMP_NAMES[`${icmp.type}/${icmp.code}`] ?? `type ${icmp.type} code ${icmp.code}`;
     const handled = q.payload.proto === 'tcp' ? tcpV4Err(host, q, icmp) : false;
     host.emit.end(skb, 'icmp', 'consumed', undefined, noteError, name, q, handled);
+    return;
+  }
+  if (icmp.type === 5 && icmp.quoted) {
+    // icmp_redirect -> tcp_v4_err -> __ip_do_redirect would add a next-hop exception for the
+    // quoted destination. Simplification: counted and not applied (the route stays as it is).
+    host.count('IcmpInRedirects');
+    host.emit.end(skb, 'icmp', 'consumed', undefined, noteRedirect, p.src, icmp.gateway ?? 0, icmp.quoted.dst);
     return;
   }
   host.count('IcmpInErrors');

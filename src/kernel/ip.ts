@@ -16,6 +16,7 @@ import { type CachedOutput, type OutputRoute, ipRouteInput, ipRouteOutput, ipRou
 import { arpRcv, neighOutput } from './neigh';
 import { icmpErrorAllowed, icmpRcv, icmpSend } from './icmp';
 import { ipipRcv } from './ipip';
+import { doRedirect, ipRtSendRedirect } from './redirect';
 import { tcpV4Rcv } from './tcp';
 import { udpRcv } from './udp';
 
@@ -163,6 +164,7 @@ function ipForward(host: Host, skb: Skb): void {
   // ip_decrease_ttl: new header, checksum recomputed on the wire.
   skb.pkt = { ...p, ttl: p.ttl - 1 };
   const inDev = skb.dev;
+  if (doRedirect(host, inDev, rt, p.src)) ipRtSendRedirect(host, skb, rt.nexthop);
   if (!hook(host, skb, 'FORWARD', inDev, rt.dev)) return;
   host.snmp.IpForwDatagrams++;
   ipOutput(host, skb, rt);

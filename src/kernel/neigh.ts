@@ -11,7 +11,7 @@ import type { Host, NeighEntry, NetDevice } from './host';
 import type { Skb } from './skb';
 import { devXmit, dropIcmp, loopbackXmit } from './ip';
 import { type DropReason, SILENT } from '../trace/record';
-import { fibLookup, inetSelectAddr } from './route';
+import { fibLookup, inetSelectAddr, ipRouteInput } from './route';
 import { ipipXmit } from './ipip';
 
 export const ARP_RETRANS_NS = 1_000_000_000;
@@ -43,7 +43,7 @@ export function neighOutput(host: Host, skb: Skb, dev: NetDevice, nexthop: Ip4):
     host.emit.drop(n.queue.shift()!, 'neigh', { code: 'neigh_queue_full', nexthop, dev: dev.name, qlen: n.queue.length + 1 });
   }
   // Queued as the packet alone (the kernel's skb keeps no input device or cause here).
-  n.queue.push({ id: skb.id, pkt: skb.pkt, dev: null });
+  n.queue.push({ id: skb.id, pkt: skb.pkt, dev: null, ipvsProperty: skb.ipvsProperty });
   if (n.state !== 'INCOMPLETE' || n.probes === 0) {
     // A FAILED entry starts over on new traffic (__neigh_event_send).
     n.state = 'INCOMPLETE';
@@ -132,6 +132,17 @@ export function arpRcv(host: Host, dev: NetDevice, arp: Arp, id: number): void {
       if (existing && arp.spa !== 0) updateNeigh(host, dev, existing, arp.sha, 'STALE');
       rec('consumed', `who-has ${formatIp4(arp.tpa)}: not a local address`);
       return;
+    }
+    // arp_process answers only when ip_route_input_noref(tip, sip, dev) accepts the sender as a
+    // source: a sender address this host has itself (a director asking from the VIP that a DR
+    // real server holds on lo) is a martian source, and rp_filter applies.
+    if (arp.spa !== 0) {
+      const v = ipRouteInput(host, arp.spa, arp.tpa, dev);
+      if (v.kind === 'drop') {
+        const reason = v.reason.code === 'martian_source' && v.reason.why === 'local' ? { code: 'arp_sender_local' as const, spa: arp.spa, tpa: arp.tpa, dev: dev.name } : v.reason;
+        rec('drop', `who-has ${formatIp4(arp.tpa)} tell ${formatIp4(arp.spa)}: sender refused by the input route check`, reason);
+        return;
+      }
     }
     const ig = arpIgnore(host, dev, arp.spa, arp.tpa);
     if (ig.ignore) {

@@ -508,7 +508,9 @@ export function tcpV4Rcv(host: Host, skb: Skb): void {
     host.emit.drop(skb, 'socket', { code: 'tcp_invalid', why: 'RST for no socket' });
     return;
   }
-  host.emit.drop(skb, 'socket', { code: 'no_listener', proto: 'tcp', port: th.dport, reply: 'rst' }, RST);
+  // A listener matters only to a SYN; anything else with no socket is an answer nobody waits for.
+  if ((th.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) host.emit.drop(skb, 'socket', { code: 'no_listener', proto: 'tcp', port: th.dport, reply: 'rst' }, RST);
+  else host.emit.drop(skb, 'socket', { code: 'tcp_no_socket', src: ip.src, sport: th.sport, port: th.dport, flags: th.flags }, RST);
   sendReset(host, ip, th, skb.id);
 }
 

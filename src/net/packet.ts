@@ -71,6 +71,8 @@ export interface Icmp {
   readonly sequence?: number;
   /** Next-hop MTU of a fragmentation-needed error (type 3 code 4). */
   readonly mtu?: number;
+  /** The better first hop a redirect (type 5) names. */
+  readonly gateway?: number;
   readonly quoted?: Ipv4;
   /** Bytes of the quoted packet carried (header + leading payload bytes). */
   readonly quotedLen?: number;

@@ -125,6 +125,10 @@ function icmpText(m: Icmp, verbose: boolean): string {
       case 13: s = `${qd} unreachable - admin prohibited filter`; break;
       default: s = `${qd} unreachable - code ${m.code}`;
     }
+  } else if (m.type === 5) {
+    // print-icmp.c: "redirect %s to net|host %s" (code 0 net, 1 host, 2 tos-net, 3 tos-host).
+    const kind = ['net', 'host', 'tos-net', 'tos-host'][m.code] ?? `#${m.code}`;
+    s = `redirect ${qd} to ${kind} ${formatIp4(m.gateway ?? 0)}`;
   } else if (m.type === 11) {
     s = m.code === 0 ? 'time exceeded in-transit' : 'ip reassembly time exceeded';
   } else {

@@ -15,7 +15,8 @@
  *   uses Linux's layout (tcp_options_write): MSS, SACK_PERM+TS or NOP NOP TS, NOP WS.
  * - IPv4 header options (IHL > 5) are skipped on decode; the model has none.
  * - ICMP errors (types 3, 4, 5, 11, 12) always get `quotedLen`; bytes 4-7 are kept only as
- *   the next-hop MTU of a fragmentation-needed error (3/4), otherwise written as zero.
+ *   the next-hop MTU of a fragmentation-needed error (3/4) and the gateway of a redirect (5),
+ *   otherwise written as zero.
  * - A truncated quote (the kernel's icmp_send quotes at most 548 bytes of the original) is
  *   read as if the missing tail were zero bytes: the quoted Ipv4 keeps its original total
  *   length, its transport layer has the header fields present in the quote and zeros for the
@@ -58,6 +59,7 @@ const ICMP_ERROR_TYPES: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
 export const ICMP_ECHO_REPLY = 0;
 export const ICMP_DEST_UNREACH = 3;
 export const ICMP_ECHO = 8;
+export const ICMP_REDIRECT = 5;
 export const ICMP_TIME_EXCEEDED = 11;
 export const ICMP_FRAG_NEEDED = 4;
 /** Bytes quoted when an ICMP error leaves quotedLen unset (header + 8, as icmpLength assumes). */
@@ -342,6 +344,9 @@ function writeIcmp(b: Uint8Array, v: DataView, off: number, m: Icmp, r: Ranges |
     if (m.type === ICMP_DEST_UNREACH && m.code === ICMP_FRAG_NEEDED) {
       v.setUint16(off + 6, m.mtu ?? 0);
       r?.f('mtu', off + 6, off + 8);
+    } else if (m.type === ICMP_REDIRECT) {
+      v.setUint32(off + 4, m.gateway ?? 0);
+      r?.f('gateway', off + 4, off + 8);
     } else {
       r?.f('unused', off + 4, off + 8);
     }
@@ -555,6 +560,7 @@ function readIcmp(b: Uint8Array): Icmp {
     return {
       proto: 'icmp', type, code,
       ...(type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED ? { mtu: v.getUint16(6) } : {}),
+      ...(type === ICMP_REDIRECT ? { gateway: v.getUint32(4) } : {}),
       quoted, quotedLen: q.length,
     };
   }

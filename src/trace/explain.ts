@@ -99,6 +99,46 @@ export function explainDrop(r: DropReason): Explanation {
         message: `The connection's real server ${r.dest} was deleted; packets of the old connection are dropped.`,
         fix: 'sysctl -w net.ipv4.vs.expire_nodest_conn=1 (expire such connections so clients reconnect)',
       };
+    case 'ipvs_ttl_exceeded': {
+      const loop = r.method === 'route' && r.gateway !== null;
+      return {
+        check: '__ip_vs_get_out_rt (decrement_ttl)',
+        message: `TTL ${r.ttl} would reach 0 as IPVS sent the packet on to ${formatIp4(r.rip)}: ICMP time exceeded to the client, from the VIP (its connect fails with EHOSTUNREACH).`
+          + (loop ? ` The real server is not on-link: ip_vs_dr_xmit sent the unchanged CIP -> VIP packet to the gateway ${formatIp4(r.gateway!)}, which routed it by its destination, the VIP, back to the director, and IPVS sent it again; every round trip cost two hops until none were left. Direct routing cannot reach a real server in another subnet.` : ''),
+        fix: loop
+          ? `Direct routing needs each real server on a LAN of the director's (ip route get ${formatIp4(r.rip)} must show no "via"). For real servers in other subnets use tunnelling: ipvsadm -e -t VIP:PORT -r ${formatIp4(r.rip)} -i, with modprobe ipip and the VIP on tunl0 on the real server.`
+          : 'Look for a routing loop between the director and the real server, or send with a larger TTL.',
+      };
+    }
+    case 'ipvs_crosses_local':
+      return {
+        check: '__ip_vs_get_out_rt (crosses_local_route_boundary)',
+        message: `IPVS will not send a packet with the loopback source ${formatIp4(r.src)} to the non-local real server ${formatIp4(r.dst)}: dropped.`,
+        fix: 'Connect to the virtual service from an address other than 127.0.0.0/8.',
+      };
+    case 'ipvs_dnat_loopback':
+      return {
+        check: 'ip_vs_nat_xmit (DNAT to loopback)',
+        message: `IPVS NAT will not rewrite a packet from the network to the loopback real server ${formatIp4(r.dst)}: dropped.`,
+        fix: 'Give the real server a non-loopback address (for a local service, the host\'s own address on the LAN).',
+      };
+    case 'ipvs_nat_no_conn':
+      return {
+        check: 'ip_vs_out (nat_icmp_send)',
+        message: `A packet from the NAT real server ${formatIp4(r.src)}:${r.sport} matches no IPVS connection; with net.ipv4.vs.nat_icmp_send=1 the director answers ICMP port unreachable and drops it.`,
+        fix: 'Expected for stray packets of expired connections; sysctl -w net.ipv4.vs.nat_icmp_send=0 lets them pass unanswered.',
+      };
+    case 'tcp_no_socket': {
+      const synAck = (r.flags & 0x12) === 0x12;
+      return {
+        check: 'tcp_v4_rcv (no socket)',
+        message: `No socket here expects this segment from ${formatIp4(r.src)}:${r.sport} to port ${r.port}: answered with RST.`
+          + (synAck ? ` It is a SYN-ACK from an address this host never connected to: with LVS-NAT (-m), the real server's reply left with its own address ${formatIp4(r.src)} because it did not route back through the director, which would have rewritten it to the VIP.` : ''),
+        fix: synAck
+          ? 'Route the real server\'s replies to the clients through the director (on the real server: ip route replace default via DIP), or use tunnelling (-i) or direct routing (-g), where the real server answers from the VIP itself.'
+          : 'A stray segment of a connection this host no longer has; if it repeats, look for a path that bypasses the host the connection was made with.',
+      };
+    }
     case 'ipvs_mtu_too_small':
       return { check: 'ip_vs_tunnel_xmit', message: `The tunnel MTU ${r.mtu} is below 68: dropped.`, fix: 'Raise the MTU of the route to the real server.' };
     case 'ecn_decap':
@@ -107,6 +147,12 @@ export function explainDrop(r: DropReason): Explanation {
       return { check: 'tcp_v4_rcv', message: `TCP segment not accepted: ${r.why}.` };
     case 'icmp_unmatched':
       return { check: 'icmp_rcv', message: 'ICMP error about a flow this host does not know.' };
+    case 'arp_sender_local':
+      return {
+        check: 'arp_process (ip_route_input_noref: martian source)',
+        message: `ARP request who-has ${formatIp4(r.tpa)} tell ${formatIp4(r.spa)} on ${r.dev} not answered: the sender address ${formatIp4(r.spa)} is one of this host's own, a martian source. A direct-routing real server holds the VIP on lo, so a director that asks from the VIP never learns the real server's MAC.`,
+        fix: `On the asking host, let ARP ask from another address: make ${formatIp4(r.spa)} an extra /32 beside a primary address of its own on that LAN (for example ip addr add 172.16.29.5/24 dev eth1 and ip addr add ${formatIp4(r.spa)}/32 dev eth1 on a director).`,
+      };
     case 'arp_ignored':
       return {
         check: r.why === 'arp_filter' ? 'arp_filter' : 'arp_ignore',

@@ -44,6 +44,9 @@ export const isDevPoint = (p: Point): p is DevPoint => !NAMED.has(p);
  * - accept: a hook let it pass.   - local / forward / output: the routing decision.
  * - schedule / hit: IPVS made a new connection (with `sched`) or found an existing entry.
  * - encap / decap: IP-in-IP added (director) or removed (tunl0 on the real server).
+ * - xmit: IPVS direct routing sent it on unchanged to the real server's MAC (ip_vs_dr_xmit).
+ * - dnat / snat: IPVS NAT rewrote the destination to RIP:port (ip_vs_nat_xmit) or the
+ *   reply's source back to VIP:port (handle_response).
  * - queued: waiting in the neighbour queue for ARP.   - send: a socket emitted it.
  * Terminal (exactly one per packet): deliver, consumed, drop.
  */
@@ -51,7 +54,7 @@ export type Verdict = PassVerdict | EndVerdict | 'drop';
 /** The verdicts of a packet that goes on. */
 export type PassVerdict =
   | 'rx' | 'tx' | 'accept' | 'local' | 'forward' | 'output'
-  | 'schedule' | 'hit' | 'encap' | 'decap' | 'queued' | 'send';
+  | 'schedule' | 'hit' | 'encap' | 'decap' | 'xmit' | 'dnat' | 'snat' | 'queued' | 'send';
 /** A packet that ends well: delivered to a socket, or consumed by the stack (ARP, ICMP). */
 export type EndVerdict = 'deliver' | 'consumed';
 
@@ -92,6 +95,16 @@ export type DropReason =
   | { code: 'ipvs_no_dest'; scheduler: string; service: string }
   /** IPVS: the connection's destination was deleted and expire_nodest_conn is 0. */
   | { code: 'ipvs_dest_unavailable'; dest: string }
+  /** __ip_vs_get_out_rt (decrement_ttl): TTL 1 when IPVS would send it on; ICMP 11/0 from the VIP. */
+  | { code: 'ipvs_ttl_exceeded'; ttl: number; method: 'route' | 'masq'; rip: Ip4; gateway: Ip4 | null }
+  /** __ip_vs_get_out_rt (crosses_local_route_boundary): a loopback source may not leave the host. */
+  | { code: 'ipvs_crosses_local'; dst: Ip4; src: Ip4 }
+  /** ip_vs_nat_xmit: a packet from the network may not be DNATed to a loopback real server. */
+  | { code: 'ipvs_dnat_loopback'; dst: Ip4 }
+  /** ip_vs_out (nat_icmp_send=1): a packet from a NAT real server's service port matches no connection. */
+  | { code: 'ipvs_nat_no_conn'; src: Ip4; sport: number }
+  /** tcp_v4_rcv: no socket for a segment that is not a SYN (an answer nobody here waits for): RST. */
+  | { code: 'tcp_no_socket'; src: Ip4; sport: number; port: number; flags: number }
   /** IPVS tunnel xmit: the route MTU minus 20 is below 68. */
   | { code: 'ipvs_mtu_too_small'; mtu: number }
   /** ip_tunnel_rcv: outer CE over a not-ECT inner packet. */
@@ -100,6 +113,8 @@ export type DropReason =
   | { code: 'tcp_invalid'; why: string }
   /** ICMP error about something this host does not know; nothing to do. */
   | { code: 'icmp_unmatched' }
+  /** arp_process (ip_route_input_noref): the request's sender address is one of ours: not answered. */
+  | { code: 'arp_sender_local'; spa: Ip4; tpa: Ip4; dev: string }
   /** Nothing listens for this ARP target and no entry is waiting on it. */
   | { code: 'arp_ignored'; why: 'not_local' | 'arp_ignore' | 'arp_filter'; tpa: Ip4; dev: string; mode?: number };
 

@@ -10,6 +10,13 @@
  *   3 the encapsulated DIP -> RIP packet, from the director's encapsulation to the real server's wire;
  *   4 on the real server: decapsulation onto tunl0 and delivery to the socket on the VIP;
  *   5 the reply VIP -> CIP from the real server straight to the client.
+ *
+ * DR (ip_vs_dr_xmit): 1 and 2 as TUN; 3 the unchanged CIP -> VIP packet from IPVS to the real
+ * server's MAC; 4 on the real server, which holds the VIP on lo; 5 the reply VIP -> CIP.
+ *
+ * NAT (ip_vs_nat_xmit, ip_vs_out_hook): 1 and 2 as TUN; 3 the request DNATed to RIP:port on its
+ * way to the real server; 4 the reply RIP:port -> CIP on its way back into the director;
+ * 5 the reply SNATed to VIP:port at FORWARD and on to the client.
  */
 import type { Ip4 } from '../net/addr';
 import { IPPROTO_IPIP } from '../net/packet';
@@ -21,6 +28,10 @@ export interface StepContext {
   /** Hosts with IPVS services (directors) and hosts that serve a VIP (real servers). */
   readonly directors: ReadonlySet<string>;
   readonly realServers: ReadonlySet<string>;
+  /** The real servers' addresses (the destinations' RIPs). */
+  readonly rips?: ReadonlySet<Ip4>;
+  /** The forwarding method of every destination, when they all share one. */
+  readonly method?: 'tunnel' | 'route' | 'masq';
 }
 
 /** One step of a method's flow. */
@@ -65,13 +76,70 @@ export const TUN_STEPS: StepList = {
   },
 };
 
+const isTcp = (r: TraceRecord): boolean => r.packet.pkt.proto === 'ipv4' && r.packet.pkt.payload.proto === 'tcp';
+
+/** The director's own output path after IPVS handed the packet on (ip_vs_send_or_cont: LOCAL_OUT, dst_output). */
+const afterXmit = (r: TraceRecord): boolean =>
+  r.point === 'OUTPUT' || r.point === 'POSTROUTING' || r.point === 'neigh' || r.verdict === 'tx' || (r.point === 'routing' && r.verdict === 'output');
+
+export const DR_STEPS: StepList = {
+  method: 'dr',
+  steps: [
+    { n: 1, title: 'request reaches the director' },
+    { n: 2, title: 'IPVS schedules' },
+    { n: 3, title: 'sent unchanged to the real server\'s MAC' },
+    { n: 4, title: 'taken by the real server (VIP on lo)' },
+    { n: 5, title: 'reply straight to the client' },
+  ],
+  label(r, ctx) {
+    if (!isTcp(r)) return 0;
+    const p = r.packet.pkt as import('../net/packet').Ipv4;
+    if (ctx.vips.has(p.dst)) {
+      if (ctx.realServers.has(r.host)) return 4;
+      if (ctx.directors.has(r.host)) {
+        if (r.point === 'ipvs') return r.verdict === 'xmit' ? 3 : 2;
+        return afterXmit(r) ? 3 : 1;
+      }
+      return 1;
+    }
+    if (ctx.vips.has(p.src) && !ctx.directors.has(r.host)) return 5;
+    return 0;
+  },
+};
+
+export const NAT_STEPS: StepList = {
+  method: 'nat',
+  steps: [
+    { n: 1, title: 'request reaches the director' },
+    { n: 2, title: 'IPVS schedules' },
+    { n: 3, title: 'DNAT to the real server' },
+    { n: 4, title: 'reply back through the director' },
+    { n: 5, title: 'SNAT to the VIP, on to the client' },
+  ],
+  label(r, ctx) {
+    if (!isTcp(r)) return 0;
+    const p = r.packet.pkt as import('../net/packet').Ipv4;
+    const rips = ctx.rips;
+    if (ctx.vips.has(p.dst)) return ctx.directors.has(r.host) && r.point === 'ipvs' ? 2 : 1;
+    if (rips?.has(p.dst)) return 3;
+    if (rips?.has(p.src)) return 4;
+    if (ctx.vips.has(p.src)) return 5;
+    return 0;
+  },
+};
+
+/** The step list for a run: the destinations' common forwarding method, TUN otherwise. */
+export function stepListFor(ctx: StepContext): StepList {
+  return ctx.method === 'route' ? DR_STEPS : ctx.method === 'masq' ? NAT_STEPS : TUN_STEPS;
+}
+
 /** The step of every record of a trace, under one step list. */
 export class StepIndex {
   private readonly at: Uint8Array;
   /** Position of the first record of each step (index by step number), -1 when none. */
   readonly first: readonly number[];
 
-  constructor(records: readonly TraceRecord[], ctx: StepContext, readonly list: StepList = TUN_STEPS) {
+  constructor(records: readonly TraceRecord[], ctx: StepContext, readonly list: StepList = stepListFor(ctx)) {
     this.at = new Uint8Array(records.length);
     const first = new Array<number>(list.steps.length + 1).fill(-1);
     for (let i = 0; i < records.length; i++) {

@@ -279,7 +279,7 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
       for (const i of tr) {
         const r = records[i];
         const kind = r.packet.pkt.proto === 'arp' ? 'arp' : kindOfPkt(r, run);
-        const cls = r.verdict === 'drop' ? 'lit drop' : (r.verdict === 'schedule' || r.verdict === 'encap' || r.verdict === 'decap' || r.verdict === 'hit') ? 'lit strong' : 'lit';
+        const cls = r.verdict === 'drop' ? 'lit drop' : (r.verdict === 'schedule' || r.verdict === 'encap' || r.verdict === 'decap' || r.verdict === 'hit' || r.verdict === 'xmit' || r.verdict === 'dnat' || r.verdict === 'snat') ? 'lit strong' : 'lit';
         state.set(chipOf(r, tunnelDevs), { cls: i === index ? cls + ' now' : cls, kind });
         if (r.verdict === 'drop') drop = r;
       }

@@ -337,7 +337,7 @@ class Doctor {
         check: `ip_vs_dr_xmit -> __ip_vs_get_out_rt (IP_VS_RT_MODE_KNOWN_NH): direct routing only rewrites the MAC, so ${R} must be on a segment of ${dir.name}; its route goes via ${formatIp4(route.gw)}`,
         message: `Direct routing (-g) to ${R}, which is not on-link from ${dir.name} (route via ${formatIp4(route.gw)} dev ${route.dev}): the unchanged packet to the VIP goes to the gateway instead of the real server.`,
         fix: `ipvsadm -e -t ${formatIp4(svc.addr)}:${svc.port} -r ${R}:${dest.port} -i   # tunnel instead; or put ${R} on ${dir.name}'s segment`,
-        proof: { host: dir.name, drops: ['ttl_exceeded', 'arp_unresolved', 'no_listener', 'forwarding_disabled', 'martian_source'] },
+        proof: { host: dir.name, drops: ['ipvs_ttl_exceeded', 'ttl_exceeded', 'arp_unresolved', 'no_listener', 'forwarding_disabled', 'martian_source'] },
       });
       return;
     }
@@ -361,7 +361,7 @@ class Doctor {
           check: 'ip_vs_out (LVS-NAT): replies are un-NATed only when they pass the director\'s FORWARD hook',
           message: `NAT (-m): ${rs.name} sends its replies to ${formatIp4(f.cip)} via ${formatIp4(back.nexthop)}, not through ${dir.name}, so they leave with source ${R} instead of the VIP and the client does not recognise them.`,
           fix: `ip route replace default via ${formatIp4(directorAddrOnSegment(this.world, dir, rs, back.dev) ?? 0)}   # on ${rs.name}: route replies through the director`,
-          proof: { host: f.client.name, drops: ['no_listener', 'tcp_invalid'] },
+          proof: { host: f.client.name, drops: ['tcp_no_socket', 'no_listener', 'tcp_invalid'] },
         });
       } else if (!(dir.host.sysctl.num('net.ipv4.ip_forward'))) {
         this.add({

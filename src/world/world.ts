@@ -187,12 +187,18 @@ export class World {
         for (const s of wh.ipvs.services) vips.add(s.addr);
       }
     }
+    // The destinations' addresses and their forwarding method, when they all share one.
+    const rips = new Set<Ip4>();
+    const methods = new Set<'tunnel' | 'route' | 'masq'>();
+    for (const d of directors) for (const s of this.hosts.get(d)!.ipvs.services) for (const dest of s.dests) { rips.add(dest.addr); methods.add(dest.fwd); }
+    const method = methods.size === 1 ? [...methods][0] : undefined;
     const realServers = new Set<string>();
     for (const wh of this.hosts.values()) {
       if (directors.has(wh.name)) continue;
       for (const v of vips) if (wh.host.devOfAddr(v)) realServers.add(wh.name);
+      if (method === 'masq') for (const a of rips) if (wh.host.devOfAddr(a)) realServers.add(wh.name);
     }
-    return { vips, directors, realServers };
+    return { vips, directors, realServers, rips, method };
   }
 }
 
