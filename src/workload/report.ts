@@ -4,7 +4,7 @@
  * of a whole sweep and `lvsim merge` of its shards print the same bytes.
  * Pure core: no DOM, no Node APIs.
  */
-import { z } from 'zod';
+import { z } from '../config/schema';
 import { formatTable, summarize, type SummaryRow } from './compare';
 import { summaryCsv } from './metrics';
 import { jsonPath, PART_FORMAT, REPORT_FORMAT, runSchema, seedCount, SweepError, sweepShape, type Sweep, type SweepRun } from './sweep';

@@ -9,7 +9,7 @@
  * Nothing here reads a clock: wall times go to progress, never into a part or a report.
  * Pure core: no DOM, no Node APIs.
  */
-import { z } from 'zod';
+import { z } from '../config/schema';
 import type { CompareJob } from './compare';
 import type { Mode, RunResult } from './metrics';
 
