@@ -114,7 +114,7 @@ async function cmdRun(argv: readonly string[]): Promise<number> {
   return checked.failed ? 1 : 0;
 }
 
-function cmdExec(argv: readonly string[]): number {
+async function cmdExec(argv: readonly string[]): Promise<number> {
   const a = parseCommand(EXEC, argv);
   if (a.help) { process.stdout.write(EXEC.usage + '\n'); return 0; }
   const file = a.positional[0]!;
@@ -134,22 +134,20 @@ function cmdExec(argv: readonly string[]): number {
     process.stderr.write(`lvsim: no host '${host}' in ${file} (hosts: ${[...parsed.scenario.hosts.keys()].join(', ')})\n`);
     return 2;
   }
-  const run = runScenarioText(text, file, { seed: get<number>(a, 'seed'), untilNs });
-  for (const d of run.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
-  const { isReadOnlyLine } = execHelpers;
   const line = a.rest.map(w => (/[\s'"\\$]/.test(w) ? `'${w.replace(/'/g, `'\\''`)}'` : w)).join(' ');
+  const { HostConsole, isReadOnlyLine, NOT_READ_ONLY } = await import('../world/console');
   if (!isReadOnlyLine(line)) {
-    process.stderr.write(`lvsim: exec runs read-only commands only (listings such as ipvsadm -Ln, ip route, sysctl KEY); '${line}' would change the host. Put it in the scenario (setup: or an exec: traffic step).\n`);
+    process.stderr.write(`lvsim: exec runs read-only commands only: ${NOT_READ_ONLY(line)}\n`);
     return 2;
   }
-  const r = run.world.exec(host, line);
+  const shell = new HostConsole(text, file, get<number>(a, 'seed'));
+  for (const d of shell.runAt(untilNs).diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+  const r = shell.exec(host, line, untilNs);
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   return r.exit;
 }
 
-/** Filled in by main() to avoid loading config tooling for other commands. */
-const execHelpers = { isReadOnlyLine: (_l: string) => true };
 
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipe();
@@ -157,15 +155,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (cmd) {
       case 'run': return await cmdRun(rest);
-      case 'exec': {
-        const { isReadOnly } = await import('../config/commands');
-        const { splitLine } = await import('../config/shell');
-        execHelpers.isReadOnlyLine = (l: string) => {
-          const s = splitLine(l);
-          return s.ok && s.commands.every(c => isReadOnly(c));
-        };
-        return cmdExec(rest);
-      }
+      case 'exec': return await cmdExec(rest);
       case 'doctor': {
         const a = parseCommand(DOCTOR, rest);
         if (a.help) { process.stdout.write(DOCTOR.usage + '\n'); return 0; }

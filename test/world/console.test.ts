@@ -1,0 +1,44 @@
+/**
+ * A host's console at a point of the run: the command sees the kernel state of that moment,
+ * and commands that would change the host are refused.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { HostConsole, completeLine, isReadOnlyLine } from '../../src/world/console';
+import { NS_PER_MS } from '../../src/sim/engine';
+
+const REF = readFileSync('scenarios/tun-different-subnets.yaml', 'utf8');
+
+describe('the console at the player\'s position', () => {
+  const c = new HostConsole(REF, 'ref.yaml');
+  it('ipvsadm -Lnc lists nothing before the first SYN, both entries once the connections ran', () => {
+    const before = c.exec('director', 'ipvsadm -Lnc', 0);
+    expect(before.exit).toBe(0);
+    expect(before.stdout).not.toMatch(/^TCP/m);
+    const after = c.exec('director', 'ipvsadm -Lnc', 50 * NS_PER_MS);
+    expect(after.stdout.match(/^TCP .*172\.16\.29\.6:9001/gm)).toHaveLength(2);
+  });
+
+  it('nstat on a real server counts the decapsulated packets only after they arrived', () => {
+    const early = c.exec('rs1', 'nstat -az IpInReceives', 0).stdout;
+    const late = c.exec('rs1', 'nstat -az IpInReceives', 50 * NS_PER_MS).stdout;
+    const n = (s: string) => Number(/IpInReceives\s+(\d+)/.exec(s)?.[1] ?? NaN);
+    expect(n(early)).toBe(0);
+    expect(n(late)).toBeGreaterThan(0);
+  });
+
+  it('refuses what would change the host, and unknown hosts, with exit 2', () => {
+    expect(isReadOnlyLine('ipvsadm -C')).toBe(false);
+    expect(isReadOnlyLine('ip route')).toBe(true);
+    const r = c.exec('director', 'sysctl -w net.ipv4.ip_forward=0', 0);
+    expect(r.exit).toBe(2);
+    expect(r.stderr).toContain('would change the host');
+    expect(c.exec('nosuch', 'ip route', 0).exit).toBe(2);
+  });
+
+  it('completes the common forms and command names', () => {
+    expect(completeLine('ipvsadm -L')).toEqual(expect.arrayContaining(['ipvsadm -Ln', 'ipvsadm -Lnc']));
+    expect(completeLine('nst')).toContain('nstat -az');
+    expect(completeLine('ipvsadm-s')).toContain('ipvsadm-save');
+  });
+});
