@@ -21,9 +21,13 @@ import { parseScenario } from '../config/scenario';
 import { splitLine, type SimpleCommand } from '../config/shell';
 import { runCommand } from '../config/commands';
 import type { ToolResult } from '../config/tool';
-import { type ClientResult, releaseClient, startClient, startServer } from './apps';
+import { type ClientResult, releaseClient, startClient } from './apps';
 import type { StepContext } from '../trace/steps';
 import { devPoint } from '../trace/record';
+import { startService } from './services';
+import { installKeepalived } from '../daemons/keepalived';
+
+installKeepalived();
 
 export interface WorldHost {
   readonly name: string;
@@ -238,7 +242,7 @@ export function buildWorld(sc: Scenario, seed: number, trace?: TraceSink): { wor
   for (const l of sc.links) world.addLink(l.name, l.ends, l.latencyNs, l.mtu);
   for (const hs of sc.hosts.values()) {
     for (const line of hs.setup) applyLine(world, hs.name, line, sc.file, diagnostics, notApplied);
-    for (const l of hs.listen) startServer(world.hosts.get(hs.name)!.host, l.addr, l.port, l.name);
+    for (const l of hs.listen) startService(world.hosts.get(hs.name)!.host, l);
   }
   return { world, diagnostics, notApplied };
 }
