@@ -611,21 +611,21 @@ const vrrpInstanceKeywords: Table<KaVrrpInstance> = {
     const a = ctx.arg(st, 1);
     if (!a) return;
     const n = unsigned(a.text, 1, 255);
-    if (n === null) ctx.report(a, `(${v.name}) VRID '${a.text}' not valid - must be between 1 & 255`, 'a VRID from 1 to 255');
+    if (n === null) ctx.report(a, `(${v.name}): VRID '${a.text}' not valid - must be between 1 & 255`, 'a VRID from 1 to 255');
     else v.vrid = n;
   }),
   priority: kw((st, v, ctx) => {
     const a = ctx.arg(st, 1);
     if (!a) return;
     const n = unsigned(a.text, 1, 255);
-    if (n === null) ctx.report(a, `(${v.name}) Priority not valid! must be between 1 & 255. Reconfigure !`, 'a priority from 1 to 255');
+    if (n === null) ctx.report(a, `(${v.name}) Priority not valid! must be between 1 & 255. Using default 100`, 'a priority from 1 to 255');
     else v.priority = n;
   }),
   advert_int: kw((st, v, ctx) => {
     const a = ctx.arg(st, 1);
     if (!a) return;
     const t = timer(a.text, 0.01, 255);
-    if (t === null) ctx.report(a, `(${v.name}) Advert interval (${a.text}) not valid! Must be > 0 and <= 255 seconds`, 'seconds, such as 1');
+    if (t === null) ctx.report(a, `(${v.name}) Advert interval (${a.text}) not valid! Must be > 0 - ignoring`, 'seconds, such as 1');
     else v.advertIntNs = t;
   }),
   virtual_ipaddress: block((st, v, ctx) => {
@@ -746,7 +746,11 @@ export function parseKeepalivedConf(text: string, file: string): { config: KaCon
     },
   };
   walk(parseTree(text, report), rootKeywords, cfg, ctx);
-  checkConfig(cfg, report);
+  // The checks after reading run with no file open: keepalived's messages carry no "(Line N)".
+  const after: Report = (at, msg, expected, severity = 'error') => {
+    diagnostics.push({ file, line: at.line, col: at.col, endCol: at.col + Math.max(1, at.text.length), severity, found: at.text, expected, tool: msg });
+  };
+  checkConfig(cfg, after);
   return { config: cfg, diagnostics };
 }
 
@@ -754,8 +758,9 @@ export function parseKeepalivedConf(text: string, file: string): { config: KaCon
 function checkConfig(cfg: KaConfig, report: Report): void {
   const at = (line: number, text: string) => ({ line, col: 1, text });
   for (const v of cfg.vrrpInstances) {
-    if (v.iface === null) report(at(v.line, v.name), `(${v.name}) No interface specified`, 'interface DEV inside vrrp_instance');
     if (v.vrid === null) report(at(v.line, v.name), `(${v.name}) the virtual router id must be set`, 'virtual_router_id N inside vrrp_instance');
+    else if (v.iface === null) report(at(v.line, v.name), `(${v.name}) Unknown interface!`, 'interface DEV inside vrrp_instance');
+    if (!v.vips.length) report(at(v.line, v.name), `(${v.name}) No VIP specified; at least one is sensible`, 'virtual_ipaddress { ADDRESS } inside vrrp_instance', 'warning');
   }
   const names = new Set(cfg.vrrpInstances.map(v => v.name));
   for (const g of cfg.syncGroups) {
