@@ -398,8 +398,8 @@ class Checker {
     const url = this.conf.urls[this.urlIt];
     let buf = '';
     let answered = false;
-    const port = this.dport === 80 ? '' : `:${this.dport}`;
-    const request = `GET ${url.path} HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: ${formatIp4(this.dst)}${port}\r\n\r\n`;
+    // request_template, HTTP/1.0 and no virtualhost: Host is always address:port.
+    const request = `GET ${url.path} HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: ${formatIp4(this.dst)}:${this.dport}\r\n\r\n`;
     let finishRef: ((ok: boolean, why: string) => void) | null = null;
     this.connect(
       (s, finish) => { finishRef = finish; s.send(new TextEncoder().encode(request)); },
