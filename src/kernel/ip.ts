@@ -6,7 +6,7 @@
  *                                              \-> ipForward (FORWARD) -> ipOutput
  *   ipLocalOut (OUTPUT) -> ipOutput (POSTROUTING) -> MTU -> neighOutput -> devXmit
  */
-import { type Ip4, BROADCAST_MAC, formatIp4 } from '../net/addr';
+import { type Ip4, BROADCAST_MAC, formatIp4, isMulticast } from '../net/addr';
 import { type Ethernet, type Ipv4, ETH_P_IP, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, ipv4TotalLength } from '../net/packet';
 import type { Host, NetDevice } from './host';
 import type { Skb } from './skb';
@@ -19,6 +19,7 @@ import { ipipRcv } from './ipip';
 import { doRedirect, ipRtSendRedirect } from './redirect';
 import { tcpV4Rcv } from './tcp';
 import { udpRcv } from './udp';
+import { mcAcceptsMac, mcJoined, rawDeliver } from './mcast';
 
 // --- drops that answer -------------------------------------------------------------
 
@@ -70,7 +71,7 @@ export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: nu
   }
   dev.stats.rxPackets++;
   dev.stats.rxBytes += len;
-  if (frame.dst !== dev.mac && frame.dst !== BROADCAST_MAC) {
+  if (frame.dst !== dev.mac && frame.dst !== BROADCAST_MAC && !mcAcceptsMac(dev, frame.dst)) {
     // PACKET_OTHERHOST: ip_rcv_core drops it before any hook.
     host.emit.drop(skb, devPoint(dev.name), { code: 'otherhost', dev: dev.name });
     return;
@@ -96,6 +97,14 @@ function ipRcvFinish(host: Host, skb: Skb): void {
   if (isSubnetBroadcast(host, dst) || dst === 0xffffffff) {
     // Broadcast datagrams: nothing in the model listens; consumed quietly.
     host.emit.end(skb, 'routing', 'consumed', undefined, noteBroadcast, dst);
+    return;
+  }
+  if (isMulticast(dst)) {
+    // ip_route_input_mc: a group the device joined is delivered locally; multicast is not forwarded.
+    if (mcJoined(dev, dst)) {
+      if (!host.trace.terminalOnly) trace(host, skb, 'routing', 'local', { note: `${formatIp4(dst)}: group joined on ${dev.name}`, dev: dev.name });
+      ipLocalDeliver(host, skb);
+    } else trace(host, skb, 'routing', 'consumed', { note: `${formatIp4(dst)}: group not joined on ${dev.name}` });
     return;
   }
   const r = ipRouteInput(host, src, dst, dev);
@@ -124,6 +133,9 @@ function ipLocalDeliver(host: Host, skb: Skb): void {
 /** ip_protocol_deliver_rcu: hand the payload to the registered protocol handler. */
 function ipProtocolDeliver(host: Host, skb: Skb): void {
   host.snmp.IpInDelivers++;
+  // raw_local_deliver: raw sockets of protocols the kernel has no handler for (VRRP, 112) take it.
+  const p = skb.pkt.protocol;
+  if (p !== IPPROTO_TCP && p !== IPPROTO_UDP && p !== IPPROTO_ICMP && p !== IPPROTO_IPIP && rawDeliver(host, skb)) return;
   switch (skb.pkt.protocol) {
     case IPPROTO_TCP: tcpV4Rcv(host, skb); return;
     case IPPROTO_UDP: udpRcv(host, skb); return;

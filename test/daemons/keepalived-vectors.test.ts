@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { buildWorld } from '../../src/world/world';
 import { vectorScenario, type Vector } from '../../src/world/replay';
 import { startService } from '../../src/world/services';
-import { type ClientResult, startClient } from '../../src/world/apps';
+import { type ClientResult, releaseClient, startClient } from '../../src/world/apps';
 import { parseEndpoint } from '../../src/config/scenario';
 import type { HostSpec } from '../../src/config/scenario';
 import { procs } from '../../src/kernel/proc';
@@ -22,7 +22,8 @@ import { formatIp4, ip4 } from '../../src/net/addr';
 interface KaStep {
   n: number; at_ms: number; do: string; host?: string; cmd?: string; src?: string; id?: string; mode?: 'hold' | 'close';
   listen?: { proto: string; port: number; name: string };
-  expect?: { ok?: boolean; rs?: string };
+  process?: string; signal?: string; ids?: string[];
+  expect?: { ok?: boolean; rs?: string; error?: string; vip_on?: string[]; router_neigh_vip?: string | null };
   after?: Record<string, [number, number, number]>;
   table?: string[][];
 }
@@ -30,7 +31,12 @@ interface KaVector {
   id: string; segments: string[][]; steps: KaStep[];
   hosts: Record<string, { setup: string[]; files?: Record<string, string>; listen?: Array<{ proto: string; port: number; name: string }> }>;
   final: { 'ipvsadm-Ln': string };
-  observe: { log: Record<string, Array<{ at_ms: number; msg: string }>> };
+  final_director2?: { 'ipvsadm-Ln': string };
+  observe: {
+    log: Record<string, Array<{ at_ms: number; msg: string }>>;
+    vrrp?: Array<{ from: string; src: string; vrid: number; prio: number; count: number; first_ms: number; last_ms: number }>;
+    garp?: Array<{ at_ms: number; from: string; ip: string }>;
+  };
 }
 
 function drive(v: KaVector, seed = 1) {
@@ -44,7 +50,14 @@ function drive(v: KaVector, seed = 1) {
   expect(diagnostics.filter(d => d.severity === 'error')).toEqual([]);
   const engine = world.engine;
   const clients = new Map<string, ClientResult>();
-  const snapshots = new Map<number, { after: Record<string, [number, number, number]>; table: string[][] }>();
+  const snapshots = new Map<number, { after: Record<string, [number, number, number]>; table: string[][]; vipOn: string[]; routerNeigh: string | null; released?: ClientResult }>();
+  const VIP = ip4('172.16.29.6');
+  /** Which host:interface owns a MAC (for the router's neighbour entry). */
+  const macOwner = (mac: string | null): string | null => {
+    if (!mac) return null;
+    for (const [hn, wh] of world.hosts) for (const d of wh.host.devices.values()) if (d.mac === mac) return `${hn}:${d.name}`;
+    return mac;
+  };
   for (const st of v.steps) {
     engine.run(st.at_ms * 1e6);
     if (st.do === 'start' && st.cmd) expect(world.exec(st.host!, st.cmd).exit).toBe(0);
@@ -55,12 +68,25 @@ function drive(v: KaVector, seed = 1) {
       const r = startClient(world.hosts.get('client')!.host, st.id!, ep.addr, ep.port, ip4('172.16.29.6'), 9001, st.mode ?? 'close', 0, () => { done = true; }, 3e9);
       while (!done && engine.step()) { /* until the client is done */ }
       clients.set(st.id!, r);
+    } else if (st.do === 'kill') {
+      expect(world.exec(st.host!, `pkill -${st.signal} ${st.process}`).exit).toBe(0);
+    } else if (st.do === 'release') {
+      for (const id of st.ids ?? []) {
+        const r = clients.get(id)!;
+        let done = false;
+        releaseClient(r, () => { done = true; });
+        while (!done && engine.step()) { /* until closed or reset */ }
+      }
     }
     const ipvs = world.hosts.get('director')!.ipvs;
     const after: Record<string, [number, number, number]> = {};
     for (const s of ipvs.services) for (const d of s.dests) after[destKey(d)] = [d.weight, d.activeconns, d.inactconns];
     const table = ipvs.connections().filter(c => !c.template).map(c => [c.protocol, c.state, `${formatIp4(c.caddr)}:${c.cport}`, `${formatIp4(c.vaddr)}:${c.vport}`, `${formatIp4(c.daddr)}:${c.dport}`]);
-    snapshots.set(st.n, { after, table });
+    const vipOn: string[] = [];
+    for (const [hn, wh] of world.hosts) for (const d of wh.host.devices.values()) if (d.kind === 'ether' && d.addrs.some(a => a.addr === VIP && a.prefixLen === 32)) vipOn.push(`${hn}:${d.name}`);
+    const router = world.hosts.get('router')?.host;
+    const n = router ? [...router.neigh.values()].find(e => e.ip === VIP && e.mac) : undefined;
+    snapshots.set(st.n, { after, table, vipOn: vipOn.sort(), routerNeigh: macOwner(n?.mac ?? null), released: st.do === 'release' ? clients.get(st.ids![0]) : undefined });
   }
   return { world, clients, snapshots };
 }
@@ -102,5 +128,43 @@ describe('ka-tcpcheck-rs-down: TCP_CHECK takes a server with no service out and 
     const started = v.steps.find(s => s.do === 'start' && s.listen)!.at_ms;
     expect(at(ourT, 'Adding service')).toBeGreaterThan(started);
     expect(at(ourT, 'Adding service') - started).toBeLessThan(3100);
+  });
+});
+
+describe('ka-vrrp-failover: two directors, VRRP, the master crashes', () => {
+  const v = load('ka-vrrp-failover');
+
+  test.each([1, 2])('seed %i: VIP and router follow VRRP, the held connection is reset, new ones go through the backup', (seed) => {
+    const { world, clients, snapshots } = drive(v, seed);
+    for (const st of v.steps) {
+      const got = snapshots.get(st.n)!;
+      if (st.do === 'check') expect([st.n, got.vipOn, got.routerNeigh]).toEqual([st.n, [...st.expect!.vip_on!].sort(), st.expect!.router_neigh_vip]);
+      if (st.do === 'connect') expect([st.n, clients.get(st.id!)!.ok, clients.get(st.id!)!.server]).toEqual([st.n, true, st.expect!.rs === '172.16.197.3' ? 'RS1' : 'RS2']);
+      if (st.do === 'release' && st.expect) expect([st.n, got.released!.error]).toEqual([st.n, st.expect.error]);
+      if (st.after) expect([st.n, got.after]).toEqual([st.n, st.after]);
+      if (st.table) expect([st.n, sortRows(got.table)]).toEqual([st.n, sortRows(st.table)]);
+    }
+    expect(world.exec('director', 'ipvsadm -Ln').stdout.replace(/\n$/, '')).toBe(v.final['ipvsadm-Ln']);
+    expect(world.exec('director2', 'ipvsadm -Ln').stdout.replace(/\n$/, '')).toBe(v.final_director2!['ipvsadm-Ln']);
+
+    // keepalived's VRRP log lines, in order and word for word, times within a second.
+    for (const h of ['director', 'director2']) {
+      const want = v.observe.log[h].filter(e => e.msg.startsWith('(VI_1)') || e.msg.startsWith('Sending gratuitous'));
+      const ours = procs(world.hosts.get(h)!.host).journal.filter(e => e.ident === 'Keepalived_vrrp');
+      expect(ours.map(e => e.msg)).toEqual(want.map(e => e.msg));
+      ours.forEach((e, i) => expect([h, e.msg, Math.abs(e.t / 1e6 - want[i].at_ms) < 1000]).toEqual([h, e.msg, true]));
+    }
+
+    // Adverts and gratuitous ARPs seen on the router's VIP-side port.
+    const routerDev = 'br29';
+    const rx = world.records.filter(x => x.host === 'router' && x.point === routerDev && x.verdict === 'rx');
+    const adverts = rx.filter(x => x.packet.pkt.proto === 'ipv4' && x.packet.pkt.protocol === 112);
+    for (const w of v.observe.vrrp!) {
+      const mine = adverts.filter(x => x.packet.pkt.proto === 'ipv4' && formatIp4(x.packet.pkt.src) === w.src);
+      expect([w.src, mine.length]).toEqual([w.src, w.count]);
+      expect(Math.abs(mine[0].t / 1e6 - w.first_ms)).toBeLessThan(1000);
+    }
+    const garps = rx.filter(x => x.packet.pkt.proto === 'arp' && x.packet.pkt.spa === x.packet.pkt.tpa);
+    expect(garps.length).toBe(v.observe.garp!.length);
   });
 });

@@ -221,11 +221,11 @@ describe('keepalived as processes on the host', () => {
     const r = run(bad);
     expect(r.execs[0].result.exit).toBe(2);
     expect(r.execs[0].result.stderr).toBe('(Line 7) PARSER : unknown [TUNNEL] routing method for virtual server.\n');
-    const vrrp = run(scenario('', t => t.replace('        virtual_server 172.16.29.6 9001 {', '        vrrp_instance VI_1 {\n            interface eth1\n            virtual_router_id 51\n        }\n        virtual_server 172.16.29.6 9001 {'), '1s'));
-    const d = vrrp.diagnostics.find(x => x.severity === 'error' && x.found === 'keepalived')!;
-    expect(d.tool).toContain('/etc/keepalived/keepalived.conf:4: lvsim: vrrp_instance VI_1: VRRP is not modelled; keepalived not started');
+    const misc = run(scenario('', t => t.replace('                TCP_CHECK {\n                    connect_port 9001', '                MISC_CHECK {\n                    misc_path /bin/true\n                }\n                TCP_CHECK {\n                    connect_port 9001'), '1s'));
+    const d = misc.diagnostics.find(x => x.severity === 'error' && x.found === 'keepalived')!;
+    expect(d.tool).toContain('/etc/keepalived/keepalived.conf:10: lvsim: MISC_CHECK: MISC_CHECK (scripts are not run) is not modelled; keepalived not started');
     expect(d.tool).toContain('Job for keepalived.service failed');
-    expect(vrrp.world.hosts.get('director')!.ipvs.services).toEqual([]);
+    expect(misc.world.hosts.get('director')!.ipvs.services).toEqual([]);
   });
 
   test('the same seed gives the same checks, another seed another warmup', () => {

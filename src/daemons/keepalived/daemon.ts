@@ -7,8 +7,9 @@
  * `systemctl start keepalived` (/etc/keepalived/keepalived.conf) or `keepalived -f FILE`.
  * Simplified: the time from exec to IPVS being programmed is a constant (KA_STARTUP_NS, what the
  * recorded runs show: 0.2-0.3 s); SIGHUP reloads as a restart (keepalived diffs old and new).
- * Not modelled, refused at start: VRRP (vrrp_instance, vrrp_sync_group) and the keywords
- * config/keepalived.ts lists as unmodelled.
+ * `systemctl start keepalived` runs it as Red Hat's unit does, with KEEPALIVED_OPTIONS="-D"
+ * (detailed log: VRRP timeouts, VIP changes, each gratuitous ARP).
+ * Not modelled, refused at start: the keywords config/keepalived.ts lists as unmodelled.
  */
 import { NS_PER_MS, type Ns } from '../../sim/engine';
 import type { Host } from '../../kernel/host';
@@ -19,6 +20,7 @@ import { formatDiagnostic, type Diagnostic } from '../../config/diag';
 import type { ToolContext } from '../../config/tool';
 import type { DaemonUnit } from '../../config/units';
 import { Healthchecker } from './healthcheck';
+import { VrrpProcess } from './vrrp';
 
 export const KEEPALIVED_VERSION = 'Keepalived v2.2.7 (01/16,2022)';
 export const DEFAULT_CONF = '/etc/keepalived/keepalived.conf';
@@ -30,6 +32,8 @@ export interface Keepalived {
   readonly parent: Process;
   child: Process | null;
   hc: Healthchecker | null;
+  vrrpChild: Process | null;
+  vrrp: VrrpProcess | null;
   readonly conf: string;
   /** Set once the parent is shutting down: a child's exit is then expected. */
   stopping: boolean;
@@ -45,8 +49,11 @@ export function keepalivedOn(host: Host): Keepalived | null {
 export interface StartOptions {
   readonly conf?: string;
   readonly cmdline?: string;
-  /** -C: only the checker child (all that lvsim runs anyway). */
+  /** -C: only the checker child; -P: only the VRRP child. */
   readonly checkOnly?: boolean;
+  readonly vrrpOnly?: boolean;
+  /** -D: detailed log. */
+  readonly detail?: boolean;
 }
 
 /**
@@ -73,22 +80,27 @@ export function startKeepalived(host: Host, ipvs: IpvsCtl, files: ReadonlyMap<st
       onSignal: (sig) => onParentSignal(host, sig),
       onExit: () => onParentGone(host),
     }),
-    child: null, hc: null, conf: path, stopping: false,
+    child: null, hc: null, vrrpChild: null, vrrp: null, conf: path, stopping: false,
   };
   running.set(host, ka);
   const log = (msg: string) => syslog(host, ident, ka.parent.pid, msg);
   log(`Starting ${KEEPALIVED_VERSION}`);
   log(`Opening file '${path}'.`);
-  spawnChecker(host, ipvs, ka, config, diagnostics);
-  log(`Starting Healthcheck child process, pid=${ka.child!.pid}`);
+  // keepalived forks a child only for what the configuration has (and -C / -P allow).
+  if (config.virtualServers.length && !opts.vrrpOnly) {
+    spawnChecker(host, ipvs, ka, config, diagnostics);
+    log(`Starting Healthcheck child process, pid=${ka.child!.pid}`);
+  }
+  if (config.vrrpInstances.length && !opts.checkOnly) {
+    spawnVrrp(host, ka, config, diagnostics, opts.detail ?? false);
+    log(`Starting VRRP child process, pid=${ka.vrrpChild!.pid}`);
+  }
   return { ok: true, stderr: '', diagnostics };
 }
 
 /** What keepalived would run that lvsim does not model: refused, never silently dropped. */
 function refused(cfg: KaConfig): Array<{ line: number; what: string }> {
   const out = [...cfg.unmodelled.map(u => ({ line: u.line, what: u.what + ' is' }))];
-  for (const v of cfg.vrrpInstances) out.push({ line: v.line, what: `vrrp_instance ${v.name}: VRRP is` });
-  for (const g of cfg.syncGroups) out.push({ line: g.line, what: `vrrp_sync_group ${g.name}: VRRP is` });
   return out.sort((a, b) => a.line - b.line);
 }
 
@@ -124,6 +136,38 @@ function spawnChecker(host: Host, ipvs: IpvsCtl, ka: Keepalived, config: KaConfi
   });
 }
 
+function spawnVrrp(host: Host, ka: Keepalived, config: KaConfig, diagnostics: readonly Diagnostic[], detail: boolean): void {
+  const ident = 'Keepalived_vrrp';
+  const child = procs(host).spawn({
+    ppid: ka.parent.pid, comm: 'keepalived', cmdline: ka.parent.cmdline,
+    onSignal: (sig) => {
+      if (sig === 'TERM' || sig === 'INT' || sig === 'QUIT' || sig === 'HUP') {
+        syslog(host, ident, child.pid, 'Stopping');
+        ka.vrrp?.stop(true);
+        procs(host).exit(child.pid);
+      }
+    },
+    onExit: (how) => {
+      ka.vrrp?.stop(false);
+      ka.vrrpChild = null;
+      if (!ka.stopping && procs(host).procs.has(ka.parent.pid)) {
+        syslog(host, 'Keepalived', ka.parent.pid, `VRRP child process(${child.pid}) died: Exiting`);
+        stopParent(host, ka, how === 'killed');
+      }
+    },
+  });
+  ka.vrrpChild = child;
+  const log = (msg: string) => syslog(host, ident, child.pid, msg);
+  const vrrp = new VrrpProcess({ host, log, detail }, config);
+  ka.vrrp = vrrp;
+  host.engine.after(KA_STARTUP_NS, () => {
+    if (ka.vrrpChild !== child) return;
+    for (const d of diagnostics) if (!ka.child) log(d.tool ?? formatDiagnostic(d));
+    for (const m of VrrpProcess.missing(host, config)) log(m);
+    vrrp.start();
+  });
+}
+
 function onParentSignal(host: Host, sig: Signal): void {
   const ka = keepalivedOn(host);
   if (!ka) return;
@@ -137,6 +181,7 @@ function stopParent(host: Host, ka: Keepalived, _crash: boolean): void {
   ka.stopping = true;
   syslog(host, 'Keepalived', ka.parent.pid, 'Stopping');
   if (ka.child) procs(host).kill(ka.child.pid, 'TERM');
+  if (ka.vrrpChild) procs(host).kill(ka.vrrpChild.pid, 'TERM');
   syslog(host, 'Keepalived', ka.parent.pid, `Stopped ${KEEPALIVED_VERSION}`);
   procs(host).exit(ka.parent.pid);
 }
@@ -146,16 +191,16 @@ function onParentGone(host: Host): void {
   if (!ka) return;
   running.delete(host);
   // SIGKILL of the parent: the child's PR_SET_PDEATHSIG is SIGTERM, so it shuts down cleanly.
-  if (ka.child && !ka.stopping && procs(host).procs.has(ka.child.pid)) {
+  if (!ka.stopping) {
     ka.stopping = true;
-    procs(host).kill(ka.child.pid, 'TERM');
+    for (const c of [ka.child, ka.vrrpChild]) if (c && procs(host).procs.has(c.pid)) procs(host).kill(c.pid, 'TERM');
   }
 }
 
 /** keepalived.service. */
 export const keepalivedUnit: DaemonUnit = {
   start(ctx: ToolContext) {
-    const r = startKeepalived(ctx.host, ctx.ipvs, ctx.files, { conf: DEFAULT_CONF });
+    const r = startKeepalived(ctx.host, ctx.ipvs, ctx.files, { conf: DEFAULT_CONF, detail: true, cmdline: '/usr/sbin/keepalived --dont-fork -D' });
     return { ok: r.ok, stderr: r.stderr };
   },
   stop(ctx: ToolContext) {

@@ -2,9 +2,9 @@
  * daemons/keepalived/tool.ts: the `keepalived` command line (keepalived/core/main.c
  * `parse_cmdline`): `keepalived -f FILE` starts the daemon, `keepalived -t -f FILE` checks the
  * configuration and prints keepalived's own messages (exit 2, KEEPALIVED_EXIT_CONFIG, on an
- * error), `keepalived -v` prints the version. -n, -l, -D, -G, -C, -d and -S are accepted: they
- * change logging and forking, which lvsim shows the same way regardless.
- * Not modelled: -P (VRRP only), -R (no respawn), -i, -p/-c/-r pid files, namespaces.
+ * error), `keepalived -v` prints the version. -D logs in detail, -C runs only the checker, -P only
+ * VRRP; -n, -l, -G, -d and -S change forking and log destinations, which lvsim shows the same way.
+ * Not modelled: -R (no respawn), -i, -p/-c/-r pid files, namespaces.
  */
 import type { Tool } from '../../config/tool';
 import { fail } from '../../config/tool';
@@ -16,6 +16,9 @@ const FLAGS = new Set(['-n', '--dont-fork', '-l', '--log-console', '-D', '--log-
 export const keepalivedTool: Tool = (argv, ctx) => {
   let conf = DEFAULT_CONF;
   let test = false;
+  let detail = false;
+  let checkOnly = false;
+  let vrrpOnly = false;
   for (let i = 1; i < argv.length; i++) {
     const w = argv[i].text;
     if (w === '-f' || w === '--use-file') {
@@ -26,8 +29,11 @@ export const keepalivedTool: Tool = (argv, ctx) => {
     else if (w === '-t' || w === '--config-test') test = true;
     else if (w === '-v' || w === '--version') return { exit: 0, stdout: '', stderr: `${KEEPALIVED_VERSION}\n` };
     else if (w === '-S' || w === '--log-facility') i++;
-    else if (/^-[nlDGCdx]+$/.test(w) || FLAGS.has(w)) continue;
-    else if (w === '-P' || w === '--vrrp') return fail(1, 'lvsim: keepalived --vrrp: VRRP is not modelled', i, 'keepalived -f FILE (health checks and IPVS)');
+    else if (/^-[nlDGCPdx]+$/.test(w) || FLAGS.has(w) || w === '--vrrp') {
+      if (w === '--log-detail' || (/^-[a-zA-Z]+$/.test(w) && w.includes('D'))) detail = true;
+      if (w === '--check' || (/^-[a-zA-Z]+$/.test(w) && w.includes('C'))) checkOnly = true;
+      if (w === '--vrrp' || (/^-[a-zA-Z]+$/.test(w) && w.includes('P'))) vrrpOnly = true;
+    }
     else return fail(2, `keepalived: unrecognized option '${w}'`, i, '-f FILE, -t, -n, -l, -D, -v');
   }
   if (test) {
@@ -38,6 +44,6 @@ export const keepalivedTool: Tool = (argv, ctx) => {
     const err = diagnostics.some(d => d.severity === 'error');
     return err ? { exit: 2, stdout: '', stderr, errorAt: { word: 0, expected: `a keepalived configuration without errors (${conf}:${diagnostics[0].line})` } } : { exit: 0, stdout: '', stderr };
   }
-  const r = startKeepalived(ctx.host, ctx.ipvs, ctx.files, { conf, cmdline: argv.map(a => a.text).join(' ') });
+  const r = startKeepalived(ctx.host, ctx.ipvs, ctx.files, { conf, cmdline: argv.map(a => a.text).join(' '), detail, checkOnly, vrrpOnly });
   return r.ok ? { exit: 0, stdout: '', stderr: r.stderr } : { exit: 1, stdout: '', stderr: r.stderr, errorAt: { word: 0, expected: 'a configuration keepalived can run (see the message above)' } };
 };
