@@ -25,6 +25,7 @@ import { type ClientResult, releaseClient, startClient } from './apps';
 import type { StepContext } from '../trace/steps';
 import { devPoint } from '../trace/record';
 import { startService } from './services';
+import { isCrashed } from '../kernel/panic';
 import { installKeepalived } from '../daemons/keepalived';
 
 installKeepalived();
@@ -257,6 +258,7 @@ function guessRole(name: string): string {
 
 /** Run one simple command on a host. A tool must never throw; if one does, the line is reported, not the run lost. */
 function runGuarded(wh: WorldHost, cmd: SimpleCommand, now: Ns, stdin?: string): ToolResult {
+  if (isCrashed(wh.host)) return { exit: 255, stdout: '', stderr: `lvsim: ${wh.name} has crashed (kernel panic): it runs nothing (booting again is not modelled)\n`, errorAt: { word: 0, expected: 'a host that is running' } };
   try {
     return runCommand(cmd, { host: wh.host, ipvs: wh.ipvs, now, files: wh.files, stdin });
   } catch (e) {

@@ -235,3 +235,59 @@ describe('keepalived as processes on the host', () => {
     expect(c).not.toEqual(a);
   });
 });
+
+describe('VRRP failover and the connections through the old master (scenarios/keepalived-failover.yaml)', () => {
+  const FO = readFileSync('scenarios/keepalived-failover.yaml', 'utf8');
+  const runFo = (text: string) => runScenarioText(text, 'scenarios/keepalived-failover.yaml');
+  const held = (r: Run) => r.clients.find(c => c.id === 'held')!;
+
+  test('the master crashes: the backup takes the VIP within 3 x advert_int + skew, the router follows, the held connection is reset', () => {
+    const r = runFo(FO);
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    const log2 = kaLog(r, 'director2');
+    const master = log2.find(l => l[1] === '(VI_1) Entering MASTER STATE')![0];
+    // The master's last advert went out just before the crash at 10 s: 3 x 1 s + (256 - 100) / 256 s later.
+    const lastAdvert = r.world.records.filter(x => x.host === 'director' && x.verdict === 'tx' && x.packet.pkt.proto === 'ipv4' && x.packet.pkt.protocol === 112).at(-1)!.t / 1e9;
+    expect(lastAdvert).toBeLessThan(10);
+    expect(master - lastAdvert).toBeCloseTo(3 + 156 / 256, 2);
+    expect(r.execs.find(e => e.host === 'director2' && e.command.startsWith('ip -br'))!.result.stdout).toContain('172.16.29.6/32');
+    const d2mac = r.world.hosts.get('director2')!.host.devices.get('eth1')!.mac;
+    expect(r.execs.find(e => e.host === 'router')!.result.stdout).toContain(d2mac);
+    expect([held(r).ok, held(r).error]).toEqual([true, 'ECONNRESET']);
+    expect(r.clients.filter(c => c.id !== 'held').map(c => c.ok)).toEqual([true, true]);
+    // The crashed director is gone from the link: its processes died, it sends nothing after 10 s.
+    expect(procs(r.world.hosts.get('director')!.host).procs.size).toBe(0);
+    expect(r.world.records.some(x => x.host === 'director' && x.verdict === 'tx' && x.t > 10e9)).toBe(false);
+  });
+
+  test('with sloppy_tcp=1 and mh on both directors the held connection continues on the new master', () => {
+    const sloppy = FO.replace(/lb_algo rr/g, 'lb_algo mh').replace(/      systemctl start keepalived\n/g, '      modprobe ip_vs\n      sysctl -w net.ipv4.vs.sloppy_tcp=1\n      systemctl start keepalived\n');
+    const r = runFo(sloppy);
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    expect([held(r).ok, held(r).error, held(r).reply.split('\n')[1]]).toEqual([true, null, 'RS2 bytes=0']);
+    // director2 made an entry for the held connection from a mid-stream segment (sloppy), to the same real server.
+    expect(r.execs.find(e => e.host === 'director2' && e.command === 'ipvsadm -Lnc')!.result.stdout).toMatch(/203\.0\.113\.10:41001 172\.16\.29\.6:9001\s+192\.168\.134\.5:9001/);
+  });
+
+  test('a crashed host runs no command', () => {
+    const r = runFo(FO.replace("  - { exec: ipvsadm -Lnc, host: director2, at: 18s }", "  - { exec: ipvsadm -Lnc, host: director, at: 18s }"));
+    const e = r.execs.find(x => x.host === 'director' && x.at === 18e9)!;
+    expect([e.result.exit, e.result.stderr]).toEqual([255, 'lvsim: director has crashed (kernel panic): it runs nothing (booting again is not modelled)\n']);
+  });
+});
+
+describe('the shipped keepalived scenarios', () => {
+  test.each(['keepalived-rs-down', 'keepalived-green-dead', 'keepalived-failover'])('%s loads without errors and every client gets an answer or a reason', (name) => {
+    const f = `scenarios/${name}.yaml`;
+    const r = runScenarioText(readFileSync(f, 'utf8'), f);
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    expect(r.notApplied).toEqual([]);
+    for (const c of r.clients) expect(c.ok === true || c.error !== null || c.state === 'connecting').toBe(true);
+  });
+
+  test('green-dead: the clients rr sends to rs2 never connect, those to rs1 do', () => {
+    const r = runScenarioText(readFileSync('scenarios/keepalived-green-dead.yaml', 'utf8'), 'g.yaml');
+    expect(r.clients.map(c => c.server ?? c.state)).toEqual(['connecting', 'RS1', 'connecting', 'RS1']);
+    expect(r.world.records.some(x => x.host === 'rs2' && x.verdict === 'drop')).toBe(true);
+  });
+});

@@ -101,6 +101,8 @@ export class Healthchecker {
   /** init_services, then register_checkers_thread. */
   start(): void {
     this.env.log('Initializing ipvs');
+    // ipvs_start -> ipvs_init: libipvs loads ip_vs when the kernel does not have it yet.
+    if (!this.env.host.modules.has('ip_vs')) this.env.host.modprobe('ip_vs');
     // set_quorum_states: before any server is alive, no quorum.
     for (const vs of this.vss) vs.quorumStateUp = this.liveWeight(vs) >= vs.conf.quorum + vs.conf.hysteresis;
     for (const c of this.checkers) if (c.retry > 0) c.retryIt = c.retry;
