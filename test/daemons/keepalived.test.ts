@@ -269,6 +269,26 @@ describe('VRRP failover and the connections through the old master (scenarios/ke
     expect(r.execs.find(e => e.host === 'director2' && e.command === 'ipvsadm -Lnc')!.result.stdout).toMatch(/203\.0\.113\.10:41001 172\.16\.29\.6:9001\s+192\.168\.134\.5:9001/);
   });
 
+  test('with the IPVS sync daemon (ipvsadm --start-daemon master / backup) the backup holds the entry and the connection continues', () => {
+    let sync = FO.replace(/      systemctl start keepalived\n/g, '      systemctl start keepalived\n      ipvsadm --start-daemon ROLE --mcast-interface eth1\n');
+    const i = sync.indexOf('  director2:');
+    sync = sync.slice(0, i).replace('ROLE', 'master') + sync.slice(i).replace('ROLE', 'backup');
+    sync = sync.replace('  - { exec: echo c > /proc/sysrq-trigger, host: director, at: 10s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 9s }\n  - { exec: ipvsadm -Ln, host: director2, at: 9s }\n  - { exec: ipvsadm -L --daemon, host: director2, at: 9s }\n  - { exec: echo c > /proc/sysrq-trigger, host: director, at: 10s }');
+    const r = runFo(sync);
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    const at9 = r.execs.filter(e => e.host === 'director2' && e.at === 9e9).map(e => e.result.stdout);
+    expect(at9[0]).toMatch(/TCP 1[45]:\d\d  ESTABLISHED 203\.0\.113\.10:41001 172\.16\.29\.6:9001   192\.168\.134\.5:9001/);
+    expect(at9[1]).toContain('192.168.134.5:9001           Tunnel  1      1          0');
+    expect(at9[2]).toBe('backup sync daemon (mcast=eth1, syncid=0)\n');
+    // One sync message: UDP 224.0.0.81:8848, TTL 1, 2 s after the connection's third packet.
+    const msgs = r.world.records.filter(x => x.host === 'director' && x.verdict === 'tx' && x.packet.pkt.proto === 'ipv4' && x.packet.pkt.protocol === 17);
+    expect(msgs).toHaveLength(1);
+    const m = msgs[0].packet.pkt;
+    expect(m.proto === 'ipv4' && [formatIp4(m.dst), m.ttl, m.payload.proto === 'udp' && m.payload.dport]).toEqual(['224.0.0.81', 1, 8848]);
+    expect([held(r).ok, held(r).error, held(r).reply.split('\n')[1]]).toEqual([true, null, 'RS2 bytes=0']);
+  });
+
   test('a crashed host runs no command', () => {
     const r = runFo(FO.replace("  - { exec: ipvsadm -Lnc, host: director2, at: 18s }", "  - { exec: ipvsadm -Lnc, host: director, at: 18s }"));
     const e = r.execs.find(x => x.host === 'director' && x.at === 18e9)!;
