@@ -311,3 +311,59 @@ describe('the shipped keepalived scenarios', () => {
     expect(r.world.records.some(x => x.host === 'rs2' && x.verdict === 'drop')).toBe(true);
   });
 });
+
+describe('VRRP (vrrp.c, vrrp_scheduler.c): stop, preemption, nopreempt, link faults', () => {
+  const FO = readFileSync('scenarios/keepalived-failover.yaml', 'utf8');
+  const withTraffic = (traffic: string, edit: (t: string) => string = t => t, until = '30s') => {
+    const t = edit(FO);
+    return runScenarioText(t.slice(0, t.indexOf('until:')) + `until: ${until}\ntraffic:\n${traffic}`, 'vrrp.yaml');
+  };
+  const vrrpLog = (r: Run, h: string) => procs(r.world.hosts.get(h)!.host).journal.filter(e => e.ident === 'Keepalived_vrrp' && !e.msg.startsWith('Sending gratuitous') && !e.msg.includes('Sending/queueing')).map(e => [Math.round(e.t / 1e7) / 100, e.msg] as const);
+  const hasVip = (r: Run, h: string) => r.world.hosts.get(h)!.host.devices.get('eth1')!.addrs.some(a => a.prefixLen === 32);
+
+  test('systemctl stop on the master: a priority 0 advert, the backup takes over after its skew time only', () => {
+    const r = withTraffic('  - { exec: systemctl stop keepalived, host: director, at: 8s }\n', undefined, '12s');
+    const d2 = vrrpLog(r, 'director2');
+    const master = d2.find(x => x[1] === '(VI_1) Entering MASTER STATE')!;
+    // skew_time = (256 - 100) / 256 s after the priority 0 advert.
+    expect(master[0]).toBeCloseTo(8 + 156 / 256, 1);
+    expect(d2.map(x => x[1])).toContain('(VI_1) Backup received priority 0 advertisement');
+    expect(hasVip(r, 'director')).toBe(false);
+    expect(hasVip(r, 'director2')).toBe(true);
+    expect(vrrpLog(r, 'director').slice(-3).map(x => x[1])).toEqual(['Stopping', '(VI_1) sent 0 priority', '(VI_1) removing VIPs.']);
+  });
+
+  test('preemption: the higher priority director comes back, discards the lower adverts, takes over; the other steps down', () => {
+    const r = withTraffic('  - { exec: systemctl stop keepalived, host: director, at: 8s }\n  - { exec: systemctl start keepalived, host: director, at: 12s }\n', undefined, '20s');
+    const d1 = vrrpLog(r, 'director').filter(x => x[0] >= 12).map(x => x[1]);
+    expect(d1.slice(0, 3)).toEqual(['(VI_1) removing VIPs.', '(VI_1) Entering BACKUP STATE (init)', '(VI_1) received lower priority (100) advert from 172.16.29.4 - discarding']);
+    expect(d1).toContain('(VI_1) Entering MASTER STATE');
+    const d2 = vrrpLog(r, 'director2').filter(x => x[0] >= 12).map(x => x[1]);
+    expect(d2).toEqual(['(VI_1) Master received advert from 172.16.29.5 with higher priority 150, ours 100', '(VI_1) Entering BACKUP STATE', '(VI_1) removing VIPs.']);
+    expect([hasVip(r, 'director'), hasVip(r, 'director2')]).toEqual([true, false]);
+  });
+
+  test('nopreempt: the returning director stays BACKUP', () => {
+    const r = withTraffic('  - { exec: systemctl stop keepalived, host: director, at: 8s }\n  - { exec: systemctl start keepalived, host: director, at: 12s }\n',
+      t => t.replace('            priority 150\n', '            priority 150\n            nopreempt\n').replace('state MASTER', 'state BACKUP'), '20s');
+    expect(vrrpLog(r, 'director').filter(x => x[0] >= 12).map(x => x[1])).toEqual(['(VI_1) removing VIPs.', '(VI_1) Entering BACKUP STATE (init)']);
+    expect([hasVip(r, 'director'), hasVip(r, 'director2')]).toEqual([false, true]);
+  });
+
+  test('the master\'s interface goes down: FAULT (VIPs removed), the backup takes over; link up: BACKUP again', () => {
+    const r = withTraffic('  - { exec: ip link set eth1 down, host: director, at: 8s }\n  - { exec: ip link set eth1 up, host: director, at: 14s }\n', undefined, '20s');
+    const d1 = vrrpLog(r, 'director').filter(x => x[0] >= 8).map(x => x[1]);
+    expect(d1.slice(0, 2)).toEqual(['(VI_1) Entering FAULT STATE', '(VI_1) removing VIPs.']);
+    expect(d1).toContain('(VI_1) Entering BACKUP STATE');
+    expect(vrrpLog(r, 'director2').map(x => x[1])).toContain('(VI_1) Entering MASTER STATE');
+  });
+
+  test('vrrp_sync_group: a second instance follows the first into MASTER', () => {
+    const two = (t: string) => t.replace(/        vrrp_instance VI_1 \{/g, '        vrrp_sync_group G1 {\n            group {\n                VI_1\n                VI_2\n            }\n        }\n        vrrp_instance VI_2 {\n            state BACKUP\n            interface eth0\n            virtual_router_id 52\n            priority 50\n            advert_int 1\n            virtual_ipaddress {\n                172.16.69.100/32 dev eth0\n            }\n        }\n        vrrp_instance VI_1 {');
+    const r = withTraffic('  - { exec: ip -br addr show dev eth0, host: director, at: 6s }\n', two, '7s');
+    const d1 = vrrpLog(r, 'director').map(x => x[1]);
+    expect(d1).toContain('(VI_1) Entering MASTER STATE');
+    expect(d1).toContain('(VI_2) Entering MASTER STATE');
+    expect(r.execs[0].result.stdout).toContain('172.16.69.100/32');
+  });
+});
