@@ -297,12 +297,23 @@ describe('VRRP failover and the connections through the old master (scenarios/ke
 });
 
 describe('the shipped keepalived scenarios', () => {
-  test.each(['keepalived-rs-down', 'keepalived-green-dead', 'keepalived-failover'])('%s loads without errors and every client gets an answer or a reason', (name) => {
+  test.each(['keepalived-rs-down', 'keepalived-green-dead', 'keepalived-failover', 'keepalived-failover-sloppy', 'keepalived-failover-sync'])('%s loads without errors and every client gets an answer or a reason', (name) => {
     const f = `scenarios/${name}.yaml`;
     const r = runScenarioText(readFileSync(f, 'utf8'), f);
     expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
     expect(r.notApplied).toEqual([]);
     for (const c of r.clients) expect(c.ok === true || c.error !== null || c.state === 'connecting').toBe(true);
+  });
+
+  test('the three failover outcomes: reset without sync, continued with sloppy_tcp + mh, continued with the sync daemon', () => {
+    const held = (name: string) => {
+      const r = runScenarioText(readFileSync(`scenarios/${name}.yaml`, 'utf8'), `${name}.yaml`);
+      const c = r.clients.find(x => x.id === 'held')!;
+      return [c.ok, c.error, c.reply.includes('bytes=0')];
+    };
+    expect(held('keepalived-failover')).toEqual([true, 'ECONNRESET', false]);
+    expect(held('keepalived-failover-sloppy')).toEqual([true, null, true]);
+    expect(held('keepalived-failover-sync')).toEqual([true, null, true]);
   });
 
   test('green-dead: the clients rr sends to rs2 never connect, those to rs1 do', () => {
