@@ -125,6 +125,7 @@ export function isReadOnly(cmd: SimpleCommand): boolean {
       || a === '--thresholds' || a === '--persistent-conn' || a === '--sort' || a === '-t' || a === '-u' || /^\d/.test(a));
     case 'systemctl': return args[0] === 'status' || args[0] === 'is-active' || args[0] === 'is-enabled' || args[0] === 'show';
     case 'modprobe': return args.includes('--show-depends') || args.includes('-D');
+    case 'keepalived': return args.some(a => a === '-t' || a === '--config-test' || a === '-v' || a === '--version');
     default: return false;
   }
 }

@@ -125,7 +125,8 @@ export class Healthchecker {
       for (const vs of this.vss) {
         if (vs.sorry?.set) { const inh = vs.sorry.inhibit; vs.sorry.inhibit = false; this.ipvsCmd('DEL_DEST', vs, vs.sorry); vs.sorry.inhibit = inh; vs.sorry.alive = false; }
         for (const rs of vs.rs) {
-          if (rs.set) this.env.log(`Shutting down service ${this.rsName(vs, rs)} from VS ${this.vsName(vs)}`);
+          // clear_service_rs: when stopping, every real server is logged, set or not.
+          this.env.log(`Shutting down ${rs.inhibit && !rs.alive ? '(inhibited) ' : ''}service ${this.rsName(vs, rs)} from VS ${this.vsName(vs)}`);
           if (!rs.set) continue;
           const inh = rs.inhibit;
           rs.inhibit = false;
