@@ -38,6 +38,7 @@ const noteLocal = (dst: number, dev: string): string => `${formatIp4(dst)} is lo
 const noteRoute = (dst: number, gw: number | null, dev: string | null): string => `${formatIp4(dst)} ${gw !== null ? `via ${formatIp4(gw)} ` : ''}dev ${dev}`;
 const noteOutput = (dst: number, rt: OutputRoute): string => `${formatIp4(dst)} ${rt.route.gw !== null ? `via ${formatIp4(rt.route.gw)} ` : ''}dev ${rt.dev.name} src ${formatIp4(rt.src)}`;
 const noteBroadcast = (dst: number): string => `broadcast to ${formatIp4(dst)}`;
+const noteGroup = (dst: Ip4, dev: string, how: string) => `${formatIp4(dst)}: group ${how} on ${dev}`;
 
 /** Run a hook; trace accept or drop. Returns true if the packet goes on. */
 function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
@@ -102,9 +103,9 @@ function ipRcvFinish(host: Host, skb: Skb): void {
   if (isMulticast(dst)) {
     // ip_route_input_mc: a group the device joined is delivered locally; multicast is not forwarded.
     if (mcJoined(dev, dst)) {
-      if (!host.trace.terminalOnly) trace(host, skb, 'routing', 'local', { note: `${formatIp4(dst)}: group joined on ${dev.name}`, dev: dev.name });
+      host.emit.pass(skb, 'routing', 'local', dev.name, noteGroup, dst, dev.name, 'joined');
       ipLocalDeliver(host, skb);
-    } else trace(host, skb, 'routing', 'consumed', { note: `${formatIp4(dst)}: group not joined on ${dev.name}` });
+    } else host.emit.end(skb, 'routing', 'consumed', dev.name, noteGroup, dst, dev.name, 'not joined');
     return;
   }
   const r = ipRouteInput(host, src, dst, dev);

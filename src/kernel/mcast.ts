@@ -14,7 +14,7 @@ import type { Ipv4 } from '../net/packet';
 import type { Host, NetDevice } from './host';
 import type { Skb } from './skb';
 import type { OutputRoute } from './route';
-import { ipLocalOut, trace } from './ip';
+import { ipLocalOut } from './ip';
 
 const groups = new WeakMap<NetDevice, Map<Ip4, number>>();
 
@@ -51,6 +51,8 @@ export function mcAcceptsMac(dev: NetDevice, mac: Mac): boolean {
   return false;
 }
 
+const noteRaw = (protocol: number) => `raw socket, protocol ${protocol}`;
+
 export type RawHandler = (skb: Skb, dev: NetDevice) => void;
 const raws = new WeakMap<Host, Map<number, Set<RawHandler>>>();
 
@@ -68,7 +70,7 @@ export function rawSocket(host: Host, protocol: number, handler: RawHandler): ()
 export function rawDeliver(host: Host, skb: Skb): boolean {
   const s = raws.get(host)?.get(skb.pkt.protocol);
   if (!s || s.size === 0) return false;
-  trace(host, skb, 'socket', 'deliver', { note: `raw socket, protocol ${skb.pkt.protocol}` });
+  host.emit.end(skb, 'socket', 'deliver', undefined, noteRaw, skb.pkt.protocol);
   for (const h of [...s]) h(skb, skb.dev!);
   return true;
 }
@@ -81,6 +83,6 @@ export function mcSend(host: Host, dev: NetDevice, pkt: Ipv4): void {
     dev, nexthop: pkt.dst, src: pkt.src, mtu: dev.mtu, local: false,
   };
   const skb: Skb = { id: host.ids.next(), pkt, dev: null };
-  trace(host, skb, 'socket', 'send');
+  host.emit.pass(skb, 'socket', 'send');
   ipLocalOut(host, skb, rt);
 }

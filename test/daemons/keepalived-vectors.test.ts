@@ -15,7 +15,7 @@ import { type ClientResult, releaseClient, startClient } from '../../src/world/a
 import { parseEndpoint } from '../../src/config/scenario';
 import type { HostSpec } from '../../src/config/scenario';
 import { procs } from '../../src/kernel/proc';
-import { TraceLog } from '../../src/kernel/trace';
+import { TraceLog } from '../../src/trace/sink';
 import { destKey } from '../../src/ipvs/types';
 import { formatIp4, ip4 } from '../../src/net/addr';
 

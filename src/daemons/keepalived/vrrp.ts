@@ -282,9 +282,11 @@ class Instance {
 export function sendGratuitousArp(host: Host, dev: NetDevice, addr: Ip4): void {
   const arp: Arp = { proto: 'arp', op: 1, sha: dev.mac, spa: addr, tha: BROADCAST_MAC, tpa: addr };
   const id = host.ids.next();
-  host.trace.record({ t: host.engine.now, host: host.name, point: 'arp', verdict: 'send', dev: dev.name, packet: { id, pkt: arp }, note: `gratuitous ARP for ${formatIp4(addr)}` });
+  host.emit.pass({ id, pkt: arp }, 'arp', 'send', dev.name, noteGarp, addr);
   devXmit(host, dev, { proto: 'eth', src: dev.mac, dst: BROADCAST_MAC, ethertype: ETH_P_ARP, payload: arp }, { id, pkt: arp as never, dev: null });
 }
+
+const noteGarp = (addr: Ip4) => `gratuitous ARP for ${formatIp4(addr)}`;
 
 /** The VRRP child: one raw socket per interface, the instances, their sync groups. */
 export class VrrpProcess {
