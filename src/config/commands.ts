@@ -15,6 +15,7 @@ import { ipvsadm, ipvsadmSave, ipvsadmRestore } from './ipvsadm';
 import { route } from './route';
 import { systemctl, service } from './systemctl';
 import { nstat, netstat } from './nstat';
+import { kill, pkill, killall, pidof, ps, journalctl } from './proctools';
 
 const noop: Tool = () => ({ exit: 0, stdout: '', stderr: '' });
 
@@ -34,6 +35,12 @@ const tools = new Map<string, Tool>([
   ['ipvsadm', ipvsadm],
   ['ipvsadm-save', ipvsadmSave],
   ['ipvsadm-restore', ipvsadmRestore],
+  ['kill', kill],
+  ['pkill', pkill],
+  ['killall', killall],
+  ['pidof', pidof],
+  ['ps', ps],
+  ['journalctl', journalctl],
   ['true', noop],
   [':', noop],
 ]);
@@ -105,7 +112,7 @@ export function isReadOnly(cmd: SimpleCommand): boolean {
   if (name === 'echo') return !cmd.redirect;
   if (cmd.redirect) return false;
   switch (name) {
-    case 'cat': case 'lsmod': case 'true': case ':': case 'netstat': case 'ipvsadm-save':
+    case 'cat': case 'lsmod': case 'true': case ':': case 'netstat': case 'ipvsadm-save': case 'pidof': case 'ps': case 'journalctl':
       return true;
     case 'nstat':
       return true;
@@ -118,6 +125,7 @@ export function isReadOnly(cmd: SimpleCommand): boolean {
       || a === '--thresholds' || a === '--persistent-conn' || a === '--sort' || a === '-t' || a === '-u' || /^\d/.test(a));
     case 'systemctl': return args[0] === 'status' || args[0] === 'is-active' || args[0] === 'is-enabled' || args[0] === 'show';
     case 'modprobe': return args.includes('--show-depends') || args.includes('-D');
+    case 'keepalived': return args.some(a => a === '-t' || a === '--config-test' || a === '-v' || a === '--version');
     default: return false;
   }
 }

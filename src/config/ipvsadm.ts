@@ -15,7 +15,8 @@
  * quads (inet_aton also takes "10.1", octal and hex parts, and gethostbyname() host names,
  * which lvsim cannot resolve). Port names come from a small built-in /etc/services table.
  * Not modelled (parsed and checked, then refused with an "lvsim:" message): fwmark, SCTP and
- * IPv6 services, IPv6 real servers, --pe, GUE/GRE tunnels, --start-daemon.
+ * IPv6 services, IPv6 real servers, --pe, GUE/GRE tunnels, --start-daemon's --mcast-group,
+ * --mcast-port, --mcast-ttl and --sync-maxlen (the daemon itself is ipvs/sync.ts).
  */
 import { IpvsError, type DestSpec, type IpvsCtl, type ServiceKey, type ServiceSpec, type Timeouts } from '../ipvs/ctl';
 import {
@@ -32,6 +33,7 @@ import type { Word } from './shell';
 import type { Tool, ToolContext, ToolResult } from './tool';
 import { listAll, listConn, listService, listTimeout, schedFlagNames, type ListFormat } from './ipvsadm_format';
 import { restore, saveRules, type RestoreOutcome } from './ipvsadm_save';
+import { listDaemons, startSyncDaemon, stopSyncDaemon } from '../ipvs/sync';
 
 // ---------------------------------------------------------------- constants
 
@@ -1120,7 +1122,7 @@ export function formatList(ipvs: IpvsCtl, opts: ListOptions, now: Ns): string {
 
 // ---------------------------------------------------------------- applying
 
-type KernelOp = 'add-service' | 'edit-service' | 'delete-service' | 'zero' | 'add-server' | 'edit-server' | 'delete-server' | 'flush' | 'set' | 'stop-daemon';
+type KernelOp = 'add-service' | 'edit-service' | 'delete-service' | 'zero' | 'add-server' | 'edit-server' | 'delete-server' | 'flush' | 'set' | 'stop-daemon' | 'start-daemon';
 
 /** ipvs_strerror(): the function-specific messages, then the generic ones, then strerror(). */
 export function ipvsStrerror(op: KernelOp, errno: string): string {
@@ -1151,6 +1153,7 @@ export function ipvsStrerror(op: KernelOp, errno: string): string {
     ENOENT: 'No such file or directory',
     ESRCH: 'No such process',
     ERANGE: 'Numerical result out of range',
+    ENODEV: 'No such device',
   };
   return strerror[errno] ?? errno;
 }
@@ -1249,7 +1252,7 @@ function apply(p: ParsedIpvsadm, ctx: ToolContext, runLine: (argv: readonly Word
         return done(out);
       }
       if (p.options.has('timeout')) return done(listTimeout(ipvs));
-      if (p.options.has('daemon')) return done(''); // no sync daemon runs in lvsim
+      if (p.options.has('daemon')) return done(ctx.host ? listDaemons(ipvs) : '');
       return done(listAll(ipvs, p.format));
     }
     case 'save':
@@ -1258,10 +1261,25 @@ function apply(p: ParsedIpvsadm, ctx: ToolContext, runLine: (argv: readonly Word
       const outcome = restore(ctx.stdin ?? '', argv[0] ?? { text: 'ipvsadm', col: 0, endCol: 0 }, p.cmdWord, runLine);
       return { result: outcome.result, fatal: false };
     }
-    case 'start-daemon':
-      return notModelled('the connection sync daemon is', p.cmdWord);
+    case 'start-daemon': {
+      const dd = p.daemon!;
+      for (const o of ['mcast-group', 'mcast-port', 'mcast-ttl', 'sync-maxlen'] as const) {
+        if (p.options.has(o)) return notModelled(`--${o} (the sync daemon uses 224.0.0.81:8848, TTL 1) is`, p.optWord.get(o)!.arg);
+      }
+      if (!ctx.host) return notModelled('the sync daemon without a host is', p.cmdWord);
+      try { startSyncDaemon(ctx.host, ipvs, { state: dd.state, mcastIfn: dd.mcastIfn, syncid: dd.syncid }); } catch (e) {
+        if (e instanceof IpvsError) return kernelError(p, 'start-daemon', e);
+        throw e;
+      }
+      return done('');
+    }
     case 'stop-daemon':
-      return kernelError(p, 'stop-daemon', new IpvsError('ESRCH', 'no daemon is running'));
+      if (!ctx.host) return kernelError(p, 'stop-daemon', new IpvsError('ESRCH', 'no daemon is running'));
+      try { stopSyncDaemon(ctx.host, ipvs, p.daemon!.state); } catch (e) {
+        if (e instanceof IpvsError) return kernelError(p, 'stop-daemon', e);
+        throw e;
+      }
+      return done('');
     default:
       break;
   }

@@ -3,11 +3,13 @@
  * (bash opens the file and echo writes "N\n"; the kernel's proc_dointvec parses it) and
  * `cat /proc/sys/...`. cat also prints the files the scenario declares for the host
  * (/etc/sysctl.conf, ifcfg files). Messages are bash's and coreutils'.
+ * `echo c > /proc/sysrq-trigger` crashes the host (kernel/panic.ts).
  * Not modelled: writing to any other file, /proc/net/*.
  */
 import type { SimpleCommand } from './shell';
 import type { Tool, ToolContext, ToolResult } from './tool';
 import { writeSysctl } from './sysctl';
+import { panic } from '../kernel/panic';
 
 const PROC_SYS = '/proc/sys/';
 
@@ -41,6 +43,11 @@ export function echo(cmd: SimpleCommand, ctx: ToolContext): ToolResult {
   if (!cmd.redirect) return { exit: 0, stdout: text, stderr: '' };
   const target = cmd.redirect.target.text;
   const at = cmd.words.length; // the redirection target: one past the last word
+  if (target === '/proc/sysrq-trigger') {
+    // sysrq: 'c' crashes the kernel (sysrq_handle_crash); the others are not modelled.
+    if (text.trim() === 'c') { panic(ctx.host, 'sysrq triggered crash'); return { exit: 0, stdout: '', stderr: '' }; }
+    return { exit: 1, stdout: '', stderr: `lvsim: sysrq '${text.trim()}' is not modelled (only c, a crash)\n`, errorAt: { word: 1, expected: "c (echo c > /proc/sysrq-trigger crashes the host)" } };
+  }
   const key = procPathToKey(target);
   if (key === null) {
     return { exit: 1, stdout: '', stderr: `lvsim: writing to ${target} is not modelled (only /proc/sys/...)\n`, errorAt: { word: at, expected: 'a /proc/sys/... path' } };

@@ -22,7 +22,14 @@ export interface LinkSpec {
   readonly pos: Pos;
 }
 
-export interface ListenSpec { readonly proto: 'tcp'; readonly port: number; readonly name: string; readonly addr: Ip4 }
+export interface ListenSpec {
+  readonly proto: 'tcp'; readonly port: number; readonly name: string; readonly addr: Ip4;
+  /** greeting (the vectors' line server, default) or http (answers GET with `status`, default 200). */
+  readonly kind?: 'greeting' | 'http';
+  readonly status?: number;
+  /** The systemd unit that runs it (`systemctl stop UNIT` on that host); default: none, a process named NAME. */
+  readonly unit?: string;
+}
 
 export interface HostSpec {
   readonly name: string;
@@ -183,7 +190,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
           if (!isSeq(l)) err(posOf(l), 'not a list', 'listen: a list of {proto: tcp, port: N, name: NAME}');
           else for (const li of l.items as Node[]) {
             if (!isMap(li)) { err(posOf(li), 'not a mapping', '{proto: tcp, port: N, name: NAME}'); continue; }
-            checkKeys(li, ['proto', 'port', 'name', 'addr'], 'listen');
+            checkKeys(li, ['proto', 'port', 'name', 'addr', 'kind', 'status', 'unit'], 'listen');
             const proto = str(get(li, 'proto')) ?? 'tcp';
             const portN = get(li, 'port');
             const port = Number(str(portN));
@@ -196,7 +203,16 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
               if (a === null) { err(posOf(an), str(an) ?? '?', 'an IPv4 address to bind, or omit for any'); continue; }
               addr = a;
             }
-            listen.push({ proto: 'tcp', port, name: str(get(li, 'name')) ?? hn.toUpperCase(), addr });
+            const kindN = get(li, 'kind');
+            const kind = str(kindN) ?? 'greeting';
+            if (kind !== 'greeting' && kind !== 'http') { err(posOf(kindN), kind, `greeting or http${suggest(kind, ['greeting', 'http'])}`); continue; }
+            const statusN = get(li, 'status');
+            const status = statusN ? unsignedIn(str(statusN), 100, 599) : 200;
+            if (status === null) { err(posOf(statusN), str(statusN) ?? '?', 'an HTTP status code from 100 to 599'); continue; }
+            const unitN = get(li, 'unit');
+            const unit = unitN ? str(unitN) : undefined;
+            if (unit !== undefined && (unit === null || !/^[a-zA-Z][\w.@-]*$/.test(unit))) { err(posOf(unitN), unit ?? '?', 'a unit name such as httpd'); continue; }
+            listen.push({ proto: 'tcp', port, name: str(get(li, 'name')) ?? hn.toUpperCase(), addr, kind, ...(statusN ? { status } : {}), ...(unit ? { unit } : {}) });
           }
         }
       } else if (hv && !(isScalar(hv) && hv.value === null)) {
@@ -363,6 +379,12 @@ function parseExpect(n: Node, posOf: (n: Node) => Pos, err: (p: Pos, f: string, 
   if (ok && error !== null) { err(posOf(errN!), error, 'no error: when ok is true'); return null; }
   if (!ok && rs !== null) { err(posOf(rsN!), rs, 'no rs: when the connection is expected to fail'); return null; }
   return { ok, rs, error, pos };
+}
+
+function unsignedIn(s: string | null, lo: number, hi: number): number | null {
+  if (s === null || !/^\d+$/.test(s)) return null;
+  const v = Number(s);
+  return v >= lo && v <= hi ? v : null;
 }
 
 function isQuoted(n: Node): boolean {

@@ -18,6 +18,7 @@ import { findDev, linkUp, STRERROR, kernelFail } from './ip';
 import { parseIfcfg, ifcfgSettings, type IfcfgSettings } from './ifcfg';
 import { loadSysctlConf } from './sysctl';
 import { ipvsadm, ipvsadmRestore } from './ipvsadm';
+import { daemonUnit } from './units';
 
 const SCRIPTS = '/etc/sysconfig/network-scripts/';
 
@@ -201,6 +202,14 @@ export const systemctl: Tool = (argv, ctx) => {
     const unitName = name.includes('.') ? name : `${name}.service`;
     const u = unitOf(name);
     const action = verb === 'try-restart' || verb === 'condrestart' || verb === 'reload-or-restart' || verb === 'force-reload' || verb === 'reload' ? 'restart' : verb;
+    const daemon = daemonUnit(name, ctx);
+    if (daemon) {
+      const r = runDaemonUnit(daemon, verb, unitName, ctx);
+      stdout += r.stdout;
+      stderr += r.stderr;
+      if (r.exit !== 0) { exit = r.exit; errorAt ??= { word: at, expected: `${unitName} that starts cleanly (see the messages above)` }; }
+      continue;
+    }
     if (u === 'NetworkManager') {
       stderr += 'lvsim: NetworkManager is not modelled; use ifcfg files with systemctl restart network, or ip commands\n';
       exit = 1; errorAt ??= { word: at, expected: 'network, systemd-sysctl or ipvsadm' };
@@ -226,6 +235,27 @@ export const systemctl: Tool = (argv, ctx) => {
   }
   return errorAt ? { exit, stdout, stderr, errorAt } : { exit, stdout, stderr };
 };
+
+/** A daemon's unit (config/units.ts): start, stop, restart, status as systemd runs them. */
+function runDaemonUnit(d: import('./units').DaemonUnit, verb: string, unitName: string, ctx: ToolContext): { exit: number; stdout: string; stderr: string } {
+  const active = d.active(ctx);
+  switch (verb) {
+    case 'enable': case 'disable': return { exit: 0, stdout: '', stderr: '' };
+    case 'is-enabled': return { exit: 0, stdout: 'enabled\n', stderr: '' };
+    case 'is-active': return active ? { exit: 0, stdout: 'active\n', stderr: '' } : { exit: 3, stdout: 'inactive\n', stderr: '' };
+    case 'status':
+      return { exit: active ? 0 : 3, stdout: `● ${unitName}\n     Loaded: loaded (/lib/systemd/system/${unitName}; enabled)\n     Active: ${active ? 'active (running)' : 'inactive (dead)'}\n${d.status(ctx)}`, stderr: '' };
+    case 'stop': d.stop(ctx); return { exit: 0, stdout: '', stderr: '' };
+    case 'start': case 'restart': case 'try-restart': case 'condrestart': case 'reload': case 'reload-or-restart': case 'force-reload': {
+      if (verb === 'start' && active) return { exit: 0, stdout: '', stderr: '' };
+      if ((verb === 'try-restart' || verb === 'condrestart') && !active) return { exit: 0, stdout: '', stderr: '' };
+      if (active) d.stop(ctx);
+      const r = d.start(ctx);
+      return r.ok ? { exit: 0, stdout: '', stderr: r.stderr } : { exit: 1, stdout: '', stderr: r.stderr + jobFailed(unitName) };
+    }
+    default: return { exit: 1, stdout: '', stderr: `Unknown command verb ${verb}.\n` };
+  }
+}
 
 /** SysV `service NAME VERB` (on systemd hosts it redirects to systemctl). */
 export const service: Tool = (argv, ctx) => {

@@ -5,6 +5,7 @@
  * (ipvs/bind_xmit.ts: tunnel, direct routing or NAT; NAT replies: ipvs/out.ts).
  * Also ip_vs_in_icmp: ICMP errors about our own IPIP packets are relayed to the client. Only IPv4 TCP/UDP virtual services are modelled (no fwmark, SCTP).
  */
+import { ipVsSyncConn, syncMaster } from './sync';
 import { formatEndpoint, formatIp4 } from '../net/addr';
 import { type Icmp, type Ipv4, type Tcp, type Udp, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ipv4TotalLength } from '../net/packet';
 import type { Host } from '../kernel/host';
@@ -104,6 +105,8 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
   const v = cp.dest ? packetXmit(host, skb, cp) : NF_ACCEPT;
   cp.inPkts++;
   ipvs.connPut(cp);
+  // ip_vs_in: with a master sync daemon, ip_vs_sync_conn decides whether to tell the backups.
+  if (syncMaster(ipvs)) ipVsSyncConn(host, ipvs, cp, cp.inPkts);
   return v;
 }
 

@@ -40,7 +40,7 @@ export interface DestSpec {
   readonly lThreshold: number;
 }
 
-export type IpvsErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ERANGE' | 'EINVAL';
+export type IpvsErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ERANGE' | 'EINVAL' | 'ENODEV';
 
 /** A kernel rejection; config/ipvsadm.ts maps errno + operation to ipvsadm's message. */
 export class IpvsError extends Error {
@@ -63,6 +63,8 @@ export const IP_VS_CONN_F_DROUTE = 0x0003;
 export const IP_VS_CONN_F_FWD_MASK = 0x0007;
 export const IP_VS_CONN_F_NOOUTPUT = 0x0080;
 export const IP_VS_CONN_F_INACTIVE = 0x0100;
+/** Made by the sync daemon on a backup (ip_vs_sync.c). */
+export const IP_VS_CONN_F_SYNC = 0x0020;
 export const IP_VS_CONN_F_TEMPLATE = 0x1000;
 export const IP_VS_CONN_F_ONE_PACKET = 0x2000;
 export const IP_VS_CONN_F_NO_CPORT = 0x0800;
@@ -178,4 +180,11 @@ export interface IpvsCtl {
   isNewConnExpected(cp: Conn): boolean;
   /** Is the destination still in a service (IP_VS_DEST_F_AVAILABLE). */
   destAvailable(d: Dest): boolean;
+
+  // --- sync daemon (ip_vs_sync.c), backup side ---
+  /** ip_vs_proc_conn: add or update the entry a sync message describes (ipvs/sync.ts). */
+  syncConnIn(e: {
+    protocol: number; flags: number; state: number; caddr: Ip4; cport: number; vaddr: Ip4; vport: number;
+    daddr: Ip4; dport: number; timeoutS: number;
+  }): void;
 }

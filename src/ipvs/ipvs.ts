@@ -31,6 +31,8 @@ import {
   IP_VS_CONN_F_DROUTE,
   IP_VS_CONN_F_INACTIVE,
   IP_VS_CONN_F_MASQ,
+  IP_VS_CONN_F_SYNC,
+  IP_VS_CONN_F_FWD_MASK,
   IP_VS_CONN_F_NOOUTPUT,
   IP_VS_CONN_F_ONE_PACKET,
   IP_VS_CONN_F_TEMPLATE,
@@ -697,6 +699,38 @@ export class Ipvs implements IpvsCtl {
     return true;
   }
 
+  /**
+   * ip_vs_proc_conn (ip_vs_sync.c): an entry from the master. An existing entry to another real
+   * server is expired and replaced; a new one is bound to the destination ip_vs_find_dest finds
+   * (or stays unbound), with the state and timeout the message carries.
+   */
+  syncConnIn(e: { protocol: number; flags: number; state: number; caddr: Ip4; cport: number; vaddr: Ip4; vport: number; daddr: Ip4; dport: number; timeoutS: number }): void {
+    const template = (e.flags & IP_VS_CONN_F_TEMPLATE) !== 0;
+    let cp: ConnEntry | null = template ? this.table.ctInGet(e.protocol, e.caddr, e.vaddr, e.vport) : this.table.inGet(e.protocol, e.caddr, e.cport, e.vaddr, e.vport);
+    if (cp && !template && (cp.dport !== e.dport || cp.daddr !== e.daddr)) {
+      if (e.flags & IP_VS_CONN_F_INACTIVE) return;
+      this.expireNow(cp);
+      cp = null;
+    }
+    if (cp) {
+      const dest = cp.dest as DestEntry | null;
+      if (((cp.flags ^ e.flags) & IP_VS_CONN_F_INACTIVE) && !template && dest) {
+        if (e.flags & IP_VS_CONN_F_INACTIVE) { dest.activeconns--; dest.inactconns++; } else { dest.activeconns++; dest.inactconns--; }
+      }
+      // IP_VS_CONN_F_BACKUP_UPD_MASK: only INACTIVE and SEQ_MASK come from the message.
+      cp.flags = (e.flags & IP_VS_CONN_F_INACTIVE) | (cp.flags & ~IP_VS_CONN_F_INACTIVE);
+    } else {
+      const svc = this.serviceFind(e.protocol, e.vaddr, e.vport) as ServiceEntry | null;
+      const dest = svc ? Ipvs.lookupDest(svc, e.daddr, e.dport) : null;
+      if (!dest) return; // ip_vs_find_dest found nothing: lvsim keeps no unbound entries
+      cp = this.connNew(e.protocol, e.caddr, e.cport, e.vaddr, e.vport, dest, e.dport, e.flags & ~0x0040);
+    }
+    cp.inPkts = 3;
+    cp.state = e.state;
+    cp.timeout = e.timeoutS > 0 ? e.timeoutS * NS_PER_S : 3 * 60 * NS_PER_S;
+    this.connPut(cp);
+  }
+
   /** ip_vs_conn_new: state NONE, timeout 3 s, bound to `dest`, hashed (unless one-packet). */
   private connNew(
     protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number,
@@ -719,6 +753,11 @@ export class Ipvs implements IpvsCtl {
     dest.refs++;
     let cf = dest.connFlags;
     if (cp.protocol !== 17) cf &= ~IP_VS_CONN_F_ONE_PACKET;
+    if (cp.flags & IP_VS_CONN_F_SYNC) {
+      // Created by the sync daemon: keep the activity flag it came with; the method is the dest's.
+      if ((cp.flags & IP_VS_CONN_F_TEMPLATE) === 0) cf &= ~IP_VS_CONN_F_INACTIVE;
+      cp.flags &= ~(IP_VS_CONN_F_FWD_MASK | IP_VS_CONN_F_NOOUTPUT);
+    }
     cp.flags |= cf;
     cp.dest = dest;
     if ((cp.flags & IP_VS_CONN_F_TEMPLATE) === 0) {

@@ -6,7 +6,7 @@
  *                                              \-> ipForward (FORWARD) -> ipOutput
  *   ipLocalOut (OUTPUT) -> ipOutput (POSTROUTING) -> MTU -> neighOutput -> devXmit
  */
-import { type Ip4, BROADCAST_MAC, formatIp4 } from '../net/addr';
+import { type Ip4, BROADCAST_MAC, formatIp4, isMulticast } from '../net/addr';
 import { type Ethernet, type Ipv4, ETH_P_IP, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, ipv4TotalLength } from '../net/packet';
 import type { Host, NetDevice } from './host';
 import type { Skb } from './skb';
@@ -19,6 +19,7 @@ import { ipipRcv } from './ipip';
 import { doRedirect, ipRtSendRedirect } from './redirect';
 import { tcpV4Rcv } from './tcp';
 import { udpRcv } from './udp';
+import { mcAcceptsMac, mcJoined, rawDeliver } from './mcast';
 
 // --- drops that answer -------------------------------------------------------------
 
@@ -37,6 +38,7 @@ const noteLocal = (dst: number, dev: string): string => `${formatIp4(dst)} is lo
 const noteRoute = (dst: number, gw: number | null, dev: string | null): string => `${formatIp4(dst)} ${gw !== null ? `via ${formatIp4(gw)} ` : ''}dev ${dev}`;
 const noteOutput = (dst: number, rt: OutputRoute): string => `${formatIp4(dst)} ${rt.route.gw !== null ? `via ${formatIp4(rt.route.gw)} ` : ''}dev ${rt.dev.name} src ${formatIp4(rt.src)}`;
 const noteBroadcast = (dst: number): string => `broadcast to ${formatIp4(dst)}`;
+const noteGroup = (dst: Ip4, dev: string, how: string) => `${formatIp4(dst)}: group ${how} on ${dev}`;
 
 /** Run a hook; trace accept or drop. Returns true if the packet goes on. */
 function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: NetDevice | null): boolean {
@@ -70,7 +72,7 @@ export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: nu
   }
   dev.stats.rxPackets++;
   dev.stats.rxBytes += len;
-  if (frame.dst !== dev.mac && frame.dst !== BROADCAST_MAC) {
+  if (frame.dst !== dev.mac && frame.dst !== BROADCAST_MAC && !mcAcceptsMac(dev, frame.dst)) {
     // PACKET_OTHERHOST: ip_rcv_core drops it before any hook.
     host.emit.drop(skb, devPoint(dev.name), { code: 'otherhost', dev: dev.name });
     return;
@@ -96,6 +98,14 @@ function ipRcvFinish(host: Host, skb: Skb): void {
   if (isSubnetBroadcast(host, dst) || dst === 0xffffffff) {
     // Broadcast datagrams: nothing in the model listens; consumed quietly.
     host.emit.end(skb, 'routing', 'consumed', undefined, noteBroadcast, dst);
+    return;
+  }
+  if (isMulticast(dst)) {
+    // ip_route_input_mc: a group the device joined is delivered locally; multicast is not forwarded.
+    if (mcJoined(dev, dst)) {
+      host.emit.pass(skb, 'routing', 'local', dev.name, noteGroup, dst, dev.name, 'joined');
+      ipLocalDeliver(host, skb);
+    } else host.emit.end(skb, 'routing', 'consumed', dev.name, noteGroup, dst, dev.name, 'not joined');
     return;
   }
   const r = ipRouteInput(host, src, dst, dev);
@@ -124,6 +134,9 @@ function ipLocalDeliver(host: Host, skb: Skb): void {
 /** ip_protocol_deliver_rcu: hand the payload to the registered protocol handler. */
 function ipProtocolDeliver(host: Host, skb: Skb): void {
   host.snmp.IpInDelivers++;
+  // raw_local_deliver: raw sockets of protocols the kernel has no handler for (VRRP, 112) take it.
+  const p = skb.pkt.protocol;
+  if (p !== IPPROTO_TCP && p !== IPPROTO_UDP && p !== IPPROTO_ICMP && p !== IPPROTO_IPIP && rawDeliver(host, skb)) return;
   switch (skb.pkt.protocol) {
     case IPPROTO_TCP: tcpV4Rcv(host, skb); return;
     case IPPROTO_UDP: udpRcv(host, skb); return;

@@ -5,7 +5,7 @@
  * arp_announce's choice (arp_solicit); whether a request is answered is arp_ignore's
  * (arp_ignore) and arp_filter's. Both use max(conf.all, conf.<dev>).
  */
-import { type Ip4, type Mac, BROADCAST_MAC, ZERO_MAC, formatIp4, inPrefix } from '../net/addr';
+import { type Ip4, type Mac, BROADCAST_MAC, ZERO_MAC, formatIp4, inPrefix, isMulticast } from '../net/addr';
 import { type Arp, type Ethernet, ETH_P_ARP, ETH_P_IP } from '../net/packet';
 import type { Host, NeighEntry, NetDevice } from './host';
 import type { Skb } from './skb';
@@ -13,6 +13,7 @@ import { devXmit, dropIcmp, loopbackXmit } from './ip';
 import { type DropReason, SILENT } from '../trace/record';
 import { fibLookup, inetSelectAddr, ipRouteInput } from './route';
 import { ipipXmit } from './ipip';
+import { mcMac } from './mcast';
 
 export const ARP_RETRANS_NS = 1_000_000_000;
 export const ARP_MCAST_SOLICIT = 3;
@@ -29,6 +30,8 @@ const noteSolicit = (target: Ip4, spa: Ip4, mode: number): string => `who-has ${
 export function neighOutput(host: Host, skb: Skb, dev: NetDevice, nexthop: Ip4): void {
   if (dev.kind === 'loopback') { loopbackXmit(host, skb); return; }
   if (dev.kind === 'ipip') { ipipXmit(host, skb, dev); return; }
+  // arp_mc_map: a multicast next hop has its MAC by mapping, never by ARP.
+  if (isMulticast(nexthop)) { sendFrame(host, dev, mcMac(nexthop), skb); return; }
   let n = host.neighLookupDev(dev, nexthop);
   if (n && n.mac && (n.state === 'REACHABLE' || n.state === 'PERMANENT' || n.state === 'STALE' || n.state === 'DELAY' || n.state === 'PROBE' || n.state === 'NOARP')) {
     sendFrame(host, dev, n.mac, skb);

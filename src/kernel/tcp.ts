@@ -317,6 +317,24 @@ export class TcpSock implements EventReceiver {
     this.wake(WAKE_ERROR);
   }
 
+  /**
+   * close() with SO_LINGER {1, 0} (what keepalived's checkers do): tcp_disconnect sends an RST
+   * when the state needs one (tcp_need_reset: established or closing; not SYN_SENT) and the socket
+   * is gone at once; the application hears nothing more.
+   */
+  abort(): void {
+    if (this.state === 'CLOSED' || this.state === 'TIME_WAIT') { this.app = GONE_APP; return; }
+    const s = this.state;
+    if (s === 'ESTABLISHED' || s === 'CLOSE_WAIT' || s === 'FIN_WAIT1' || s === 'FIN_WAIT2' || s === 'SYN_RECV' || s === 'LAST_ACK' || s === 'CLOSING') {
+      // tcp_send_active_reset: RST|ACK at the next sequence number.
+      this.host.count('TcpOutRsts');
+      this.output(TCP_RST | TCP_ACK, this.sndNxt, EMPTY);
+      if (s === 'ESTABLISHED' || s === 'CLOSE_WAIT') this.host.count('TcpEstabResets');
+    }
+    this.app = GONE_APP;
+    this.destroy();
+  }
+
   destroy(): void {
     if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') this.host.count('TcpCurrEstab', -1);
     this.state = 'CLOSED';
@@ -450,6 +468,15 @@ export function table(host: Host): TcpTable {
 /** listen() on addr:port (addr 0 = any local address). */
 export function tcpListen(host: Host, addr: Ip4, port: number, name: string, accept: (s: TcpSock) => TcpApp): void {
   table(host).listeners.push({ addr, port, name, accept });
+}
+
+/** close() of a listening socket: new SYNs to addr:port get an RST; accepted connections stay. */
+export function tcpUnlisten(host: Host, addr: Ip4, port: number): boolean {
+  const ls = table(host).listeners;
+  const i = ls.findIndex(l => l.addr === addr && l.port === port);
+  if (i < 0) return false;
+  ls.splice(i, 1);
+  return true;
 }
 
 /** Open a connection from src:sport (sport 0 = an ephemeral port). */

@@ -19,6 +19,11 @@ export function udpBind(host: Host, addr: number, port: number, handler: UdpHand
   t.set(port, { addr, handler });
 }
 
+/** close() of a bound socket. */
+export function udpUnbind(host: Host, port: number): void {
+  tables.get(host)?.delete(port);
+}
+
 export function udpRcv(host: Host, skb: Skb): void {
   const udp = skb.pkt.payload as Udp;
   host.count('UdpInDatagrams');

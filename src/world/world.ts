@@ -21,9 +21,14 @@ import { parseScenario } from '../config/scenario';
 import { splitLine, type SimpleCommand } from '../config/shell';
 import { runCommand } from '../config/commands';
 import type { ToolResult } from '../config/tool';
-import { type ClientResult, releaseClient, startClient, startServer } from './apps';
+import { type ClientResult, releaseClient, startClient } from './apps';
 import type { StepContext } from '../trace/steps';
 import { devPoint } from '../trace/record';
+import { startService } from './services';
+import { isCrashed } from '../kernel/panic';
+import { installKeepalived } from '../daemons/keepalived';
+
+installKeepalived();
 
 export interface WorldHost {
   readonly name: string;
@@ -238,7 +243,7 @@ export function buildWorld(sc: Scenario, seed: number, trace?: TraceSink): { wor
   for (const l of sc.links) world.addLink(l.name, l.ends, l.latencyNs, l.mtu);
   for (const hs of sc.hosts.values()) {
     for (const line of hs.setup) applyLine(world, hs.name, line, sc.file, diagnostics, notApplied);
-    for (const l of hs.listen) startServer(world.hosts.get(hs.name)!.host, l.addr, l.port, l.name);
+    for (const l of hs.listen) startService(world.hosts.get(hs.name)!.host, l);
   }
   return { world, diagnostics, notApplied };
 }
@@ -253,6 +258,7 @@ function guessRole(name: string): string {
 
 /** Run one simple command on a host. A tool must never throw; if one does, the line is reported, not the run lost. */
 function runGuarded(wh: WorldHost, cmd: SimpleCommand, now: Ns, stdin?: string): ToolResult {
+  if (isCrashed(wh.host)) return { exit: 255, stdout: '', stderr: `lvsim: ${wh.name} has crashed (kernel panic): it runs nothing (booting again is not modelled)\n`, errorAt: { word: 0, expected: 'a host that is running' } };
   try {
     return runCommand(cmd, { host: wh.host, ipvs: wh.ipvs, now, files: wh.files, stdin });
   } catch (e) {

@@ -62,8 +62,8 @@ describe('runCommand', () => {
   });
 
   test('knownCommands lists every tool', () => {
-    expect(knownCommands()).toEqual(['cat', 'echo', 'ifconfig', 'ip', 'ipvsadm', 'ipvsadm-restore', 'ipvsadm-save', 'lsmod', 'modprobe', 'netstat',
-      'nstat', 'rmmod', 'route', 'service', 'sysctl', 'systemctl', 'true']);
+    expect(knownCommands()).toEqual(['cat', 'echo', 'ifconfig', 'ip', 'ipvsadm', 'ipvsadm-restore', 'ipvsadm-save', 'journalctl', 'kill', 'killall',
+      'lsmod', 'modprobe', 'netstat', 'nstat', 'pidof', 'pkill', 'ps', 'rmmod', 'route', 'service', 'sysctl', 'systemctl', 'true']);
   });
 
   test('paths and sudo find the same tool; true and : do nothing', () => {

@@ -1,0 +1,15 @@
+/**
+ * daemons/keepalived/index.ts: keepalived on lvsim's hosts: its systemd unit and its command.
+ * `installKeepalived()` makes `systemctl start keepalived` and `keepalived -f FILE` known.
+ */
+import { registerUnit } from '../../config/units';
+import { registerTool } from '../../config/commands';
+import { keepalivedUnit } from './daemon';
+import { keepalivedTool } from './tool';
+
+export { keepalivedOn, startKeepalived, KEEPALIVED_VERSION, KA_STARTUP_NS } from './daemon';
+
+export function installKeepalived(): void {
+  registerUnit('keepalived', keepalivedUnit);
+  registerTool('keepalived', keepalivedTool);
+}

@@ -1,0 +1,86 @@
+/**
+ * world/services.ts: the servers a scenario runs on its real servers (`listen:`), as processes.
+ * Each is a process named after its unit (or its NAME) holding a listening socket: stopping it
+ * (`systemctl stop UNIT`, `pkill NAME`, `kill PID`) closes the listener, so new connections get
+ * an RST, and closes the connections it had accepted; `systemctl start UNIT` opens it again.
+ * Two kinds: `greeting`, the vectors' line server (world/apps.ts), and `http`, an HTTP/1.0
+ * server answering every GET with the configured status and the same greeting line as body,
+ * for keepalived's HTTP_GET.
+ */
+import { formatEndpoint } from '../net/addr';
+import { bytes } from '../net/packet';
+import type { Host } from '../kernel/host';
+import { type TcpSock, tcpListen, tcpUnlisten } from '../kernel/tcp';
+import { procs, type Process } from '../kernel/proc';
+import type { ListenSpec } from '../config/scenario';
+import { type DaemonUnit, registerUnitResolver } from '../config/units';
+import { startServer } from './apps';
+
+const REASON: Record<number, string> = { 200: 'OK', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+
+interface Service { readonly spec: ListenSpec; proc: Process | null }
+const services = new WeakMap<Host, Service[]>();
+
+/** The HTTP/1.0 server: read the request head, answer, close. */
+function startHttpServer(host: Host, spec: ListenSpec, onAccept: (s: TcpSock) => void): void {
+  const status = spec.status ?? 200;
+  tcpListen(host, spec.addr, spec.port, spec.name, (s) => {
+    onAccept(s);
+    let head = '';
+    let answered = false;
+    return {
+      onData: (sock, d) => {
+        if (answered) return;
+        head += String.fromCharCode(...d);
+        if (!head.includes('\r\n\r\n') && !head.includes('\n\n')) return;
+        answered = true;
+        const body = `${spec.name} local=${formatEndpoint(sock.laddr, sock.lport)} peer=${formatEndpoint(sock.raddr, sock.rport)}\n`;
+        sock.send(bytes(`HTTP/1.0 ${status} ${REASON[status] ?? 'Status'}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
+        sock.close();
+      },
+      onPeerClosed: (sock) => { if (!answered) sock.close(); },
+    };
+  });
+}
+
+/** Start one of the host's servers as a process. */
+export function startService(host: Host, spec: ListenSpec): Process {
+  let list = services.get(host);
+  if (!list) services.set(host, (list = []));
+  let svc = list.find(x => x.spec === spec);
+  if (!svc) list.push((svc = { spec, proc: null }));
+  if (svc.proc && procs(host).procs.has(svc.proc.pid)) return svc.proc;
+  const accepted = new Set<TcpSock>();
+  const track = (s: TcpSock) => { accepted.add(s); };
+  if (spec.kind === 'http') startHttpServer(host, spec, track);
+  else startServer(host, spec.addr, spec.port, spec.name, track);
+  const s = svc;
+  const proc = procs(host).spawn({
+    ppid: 1, comm: spec.unit ?? spec.name, cmdline: `${spec.unit ?? spec.name} (${spec.kind ?? 'greeting'} server on tcp ${spec.port})`,
+    onSignal: () => procs(host).exit(proc.pid),
+    onExit: () => {
+      s.proc = null;
+      tcpUnlisten(host, spec.addr, spec.port);
+      // The process's sockets close with it (the kernel closes every descriptor).
+      for (const x of accepted) if (x.state !== 'CLOSED' && x.state !== 'TIME_WAIT') x.close();
+    },
+  });
+  svc.proc = proc;
+  return proc;
+}
+
+function unitFor(host: Host, name: string): Service | null {
+  return services.get(host)?.find(s => s.spec.unit === name) ?? null;
+}
+
+registerUnitResolver((name, ctx) => {
+  const svc = unitFor(ctx.host, name);
+  if (!svc) return null;
+  const unit: DaemonUnit = {
+    start: (c) => { startService(c.host, svc.spec); return { ok: true, stderr: '' }; },
+    stop: (c) => { if (svc.proc) procs(c.host).kill(svc.proc.pid, 'TERM'); },
+    active: () => svc.proc !== null,
+    status: () => (svc.proc ? `   Main PID: ${svc.proc.pid} (${svc.proc.comm})\n` : ''),
+  };
+  return unit;
+});
