@@ -463,3 +463,60 @@ export function newRule(ip: Partial<IptIp>, matches: XtMatch[], target: XtTarget
 }
 
 export type { NetDevice };
+
+// --- what a rule set would do, without running it (lvsim doctor) ---------------------------
+
+/** Stands for "some conntrack entry" when a dry run asks for ESTABLISHED or NEW. */
+const DRY_CT = {} as NonNullable<Skb['ct']>;
+
+/**
+ * The verdict the host's tables would give `pkt` at `hook`, in priority order (raw, mangle,
+ * filter), without counting, logging or answering: the iptables drop that would happen, or
+ * null when every table lets it through. Conntrack matches see `ctinfo` (IP_CT_NEW = 2 for
+ * a flow's first packet, IP_CT_ESTABLISHED_REPLY = 3 for its answer).
+ */
+export function xtDryRun(host: Host, pkt: Ipv4, hook: Hook, inDev: NetDevice | null, outDev: NetDevice | null, ctinfo: number): Extract<DropReason, { code: 'iptables' }> | null {
+  const s = xtIfLoaded(host);
+  if (!s) return null;
+  const skb: Skb = { id: 0, pkt, dev: inDev, ct: DRY_CT, ctinfo };
+  const tables = [...s.tables.values()].filter(t => TABLE_HOOKS[t.name].includes(hook)).sort((a, b) => TABLE_PRIORITY[a.name] - TABLE_PRIORITY[b.name]);
+  for (const t of tables) {
+    const start = t.chains.find(c => c.hook === hook)!;
+    const v = dryChain(t, start, skb, inDev ? inDev.name : '', outDev ? outDev.name : '', 0);
+    if (v !== null && v.kind === 'drop') return v.reason;
+    if ((v === null || v.kind === 'return') && start.policy === 'DROP') {
+      return { code: 'iptables', table: t.name, chain: start.name, rule: 0, text: `-P ${start.name} DROP`, target: 'DROP', proto: pkt.protocol, icmp: icmpTypeCode(pkt) };
+    }
+  }
+  return null;
+}
+
+type DryVerdict = { kind: 'accept' } | { kind: 'drop'; reason: Extract<DropReason, { code: 'iptables' }> } | { kind: 'return' };
+
+/** One chain of a dry run: null when it falls off its end (policy or return to the caller). */
+function dryChain(t: Table, c: Chain, skb: Skb, inName: string, outName: string, depth: number): DryVerdict | null {
+  if (depth > MAX_JUMP_DEPTH) return null;
+  for (let i = 0; i < c.rules.length; i++) {
+    const r = c.rules[i];
+    if (!ipPacketMatch(r.ip, skb.pkt, inName, outName) || !matchesAll(r.matches, skb)) continue;
+    const tg = r.target;
+    switch (tg.kind) {
+      case 'verdict':
+        if (tg.verdict === 'ACCEPT') return { kind: 'accept' };
+        if (tg.verdict === 'RETURN') return { kind: 'return' };
+        return { kind: 'drop', reason: { code: 'iptables', table: t.name, chain: c.name, rule: i + 1, text: saveRule(c.name, r), target: 'DROP', proto: skb.pkt.protocol, icmp: icmpTypeCode(skb.pkt) } };
+      case 'REJECT':
+        return { kind: 'drop', reason: { code: 'iptables', table: t.name, chain: c.name, rule: i + 1, text: saveRule(c.name, r), target: 'REJECT', with: tg.with, proto: skb.pkt.protocol, icmp: icmpTypeCode(skb.pkt) } };
+      case 'jump': {
+        const to = t.chains.find(x => x.name === tg.chain);
+        if (!to) continue;
+        const v = dryChain(t, to, skb, inName, outName, depth + 1);
+        if (v !== null && v.kind !== 'return') return v;
+        if (tg.goto) return null;
+        continue;
+      }
+      default: continue;
+    }
+  }
+  return null;
+}

@@ -9,6 +9,8 @@ import { iptablesCounters } from '../../src/kernel/xtables';
 import { klogLines } from '../../src/kernel/klog';
 import { conntrackOf } from '../../src/kernel/conntrack';
 import { explainDrop } from '../../src/kernel/explain';
+import { readFileSync } from 'node:fs';
+import { confirmFindings, doctorScenarioText } from '../../src/world/doctor';
 
 type Run = ReturnType<typeof runFile>;
 const client = (run: Run, id: string) => run.clients.find(c => c.id === id)!;
@@ -157,5 +159,29 @@ describe('LOG and connection tracking on a real server', () => {
     expect(out.stdout).toMatch(/^tcp      6 \d+ (TIME_WAIT|CLOSE) src=203\.0\.113\.10 dst=172\.16\.29\.6 sport=40002 dport=9001 src=172\.16\.29\.6 dst=203\.0\.113\.10 sport=9001 dport=40002 \[ASSURED\] mark=0 use=1$/m);
     expect(out.stdout).toMatch(/^unknown  4 \d+ src=172\.16\.69\.15 dst=172\.16\.197\.3 \[UNREPLIED\] src=172\.16\.197\.3 dst=172\.16\.69\.15 mark=0 use=1$/m);
     expect(out.stderr).toBe(`conntrack v1.4.7 (conntrack-tools): ${rows.length} flow entries have been shown.\n`);
+  });
+});
+
+describe('lvsim doctor reads the rule sets on the path (xtDryRun)', () => {
+  for (const [file, host, rule] of [
+    ['fw-ipip-blocked', 'router', 'iptables -A FORWARD -p 4 -j DROP'],
+    ['fw-antispoof-vip-reply', 'router', 'iptables -A FORWARD -i eth3 ! -s 172.16.197.0/24 -j DROP'],
+    ['fw-rs-input-reject', 'rs1', 'iptables -A INPUT -p tcp --dport 9001 -j REJECT'],
+  ] as const) {
+    it(`${file}: names the rule's line on ${host}, and the run's drop confirms it`, () => {
+      const path = `scenarios/${file}.yaml`;
+      const text = readFileSync(path, 'utf8');
+      const { findings } = doctorScenarioText(text, path);
+      const fw = findings.filter(f => f.code === 'firewall_drops');
+      expect(fw).toHaveLength(1);
+      expect(fw[0]).toMatchObject({ severity: 'error', host });
+      expect(text.split('\n')[fw[0].line - 1].trim()).toBe(rule);
+      const run = runFile(path);
+      expect(confirmFindings(fw, run.world.records)[0].record).not.toBeNull();
+    });
+  }
+  it('a stateful rule set that lets the service through raises nothing', () => {
+    const path = 'scenarios/fw-pmtu-fix-icmp-allowed.yaml';
+    expect(doctorScenarioText(readFileSync(path, 'utf8'), path).findings.filter(f => f.code === 'firewall_drops')).toEqual([]);
   });
 });
