@@ -90,14 +90,21 @@ export interface NfConn {
 
 const NS = 1_000_000_000;
 
-/** The host's table of confirmed entries, in insertion order (the kernel's hash order is random). */
+/**
+ * The host's table of confirmed entries, in insertion order (the kernel's hash order is random).
+ * gc_worker's part: every so many insertions one pass drops the expired entries, so a long run
+ * keeps only live ones (amortized constant work per insertion).
+ */
 export class ConntrackTable {
-  readonly entries: NfConn[] = [];
+  private readonly all = new Set<NfConn>();
   /** Tuple hash -> entries (both directions are hashed). */
   private readonly hash = new Map<number, NfConn[]>();
+  private untilGc = 64;
   /** Users of the hooks (nf_ct_netns_get). */
   users = 0;
   constructor(readonly host: Host) {}
+
+  get size(): number { return this.all.size; }
 
   /** __nf_conntrack_find_get: the entry with this tuple in either direction; dir 1 = reply. */
   find(proto: number, src: number, dst: number, sport: number, dport: number, now: Ns): { ct: NfConn; reply: boolean } | null {
@@ -117,34 +124,48 @@ export class ConntrackTable {
 
   insert(c: NfConn): void {
     c.status |= IPS_CONFIRMED;
-    this.entries.push(c);
+    this.all.add(c);
     this.bucket(tupleHash(c.proto, c.src, c.dst, c.sport, c.dport)).push(c);
     this.bucket(tupleHash(c.proto, c.rsrc, c.rdst, c.rsport, c.rdport)).push(c);
+    if (--this.untilGc <= 0) {
+      this.expire(this.host.engine.now);
+      this.untilGc = Math.max(64, this.all.size >> 2);
+    }
   }
 
   remove(c: NfConn): void {
-    const i = this.entries.indexOf(c);
-    if (i >= 0) this.entries.splice(i, 1);
-    for (const h of [tupleHash(c.proto, c.src, c.dst, c.sport, c.dport), tupleHash(c.proto, c.rsrc, c.rdst, c.rsport, c.rdport)]) {
-      const b = this.hash.get(h);
-      if (!b) continue;
-      const k = b.indexOf(c);
-      if (k >= 0) b.splice(k, 1);
-      if (b.length === 0) this.hash.delete(h);
-    }
+    if (!this.all.delete(c)) return;
+    this.unhash(tupleHash(c.proto, c.src, c.dst, c.sport, c.dport), c);
+    this.unhash(tupleHash(c.proto, c.rsrc, c.rdst, c.rsport, c.rdport), c);
   }
 
   /** Live entries (expired ones are dropped first), as `conntrack -L` lists them. */
   live(now: Ns): NfConn[] {
-    for (const c of [...this.entries]) if (c.expires <= now) this.remove(c);
-    return this.entries;
+    this.expire(now);
+    return [...this.all];
+  }
+
+  get entries(): NfConn[] {
+    return [...this.all];
   }
 
   flush(): number {
-    const n = this.entries.length;
-    this.entries.length = 0;
+    const n = this.all.size;
+    this.all.clear();
     this.hash.clear();
     return n;
+  }
+
+  private expire(now: Ns): void {
+    for (const c of this.all) if (c.expires <= now) this.remove(c);
+  }
+
+  private unhash(h: number, c: NfConn): void {
+    const b = this.hash.get(h);
+    if (!b) return;
+    const k = b.indexOf(c);
+    if (k >= 0) b.splice(k, 1);
+    if (b.length === 0) this.hash.delete(h);
   }
 
   private bucket(h: number): NfConn[] {
