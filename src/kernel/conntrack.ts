@@ -23,6 +23,8 @@ import type { Host } from './host';
 import type { Skb } from './skb';
 import type { Ns } from '../sim/engine';
 import { NF_ACCEPT, type NfVerdict } from './netfilter';
+import type { Hook } from './trace';
+import { trace } from './ip';
 import { CT_STATE_ESTABLISHED, CT_STATE_INVALID, CT_STATE_NEW, CT_STATE_RELATED, CT_STATE_UNTRACKED } from './xtables';
 
 // enum ip_conntrack_info
@@ -208,8 +210,8 @@ export function nfConntrackLoad(host: Host): ConntrackTable {
 export function nfConntrackGet(host: Host): void {
   const t = ensureTable(host);
   if (t.users++ > 0) return;
-  host.nf.register({ hook: 'PREROUTING', priority: -200, name: 'nf_conntrack_in', fn: skb => nfConntrackIn(t, skb) });
-  host.nf.register({ hook: 'OUTPUT', priority: -200, name: 'nf_conntrack_in', fn: skb => nfConntrackIn(t, skb) });
+  host.nf.register({ hook: 'PREROUTING', priority: -200, name: 'nf_conntrack_in', fn: (skb, st) => traced(t, skb, st.hook) });
+  host.nf.register({ hook: 'OUTPUT', priority: -200, name: 'nf_conntrack_in', fn: (skb, st) => traced(t, skb, st.hook) });
   host.nf.register({ hook: 'INPUT', priority: 0x7fffffff, name: 'nf_confirm', fn: skb => nfConfirm(t, skb) });
   host.nf.register({ hook: 'POSTROUTING', priority: 0x7fffffff, name: 'nf_confirm', fn: skb => nfConfirm(t, skb) });
 }
@@ -262,6 +264,19 @@ const ICMP_ERRORS = new Set([3, 4, 5, 11, 12]);
 /** invmap of icmp_invert_tuple: request type -> reply type + 1 (0 = none). */
 const ICMP_REPLY: Readonly<Record<number, number>> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17 };
 const ICMP_NEW_OK = new Set([8, 13, 15, 17]);
+
+const STATE_NAME: Readonly<Record<number, string>> = { 0: 'ESTABLISHED', 1: 'RELATED', 2: 'NEW', 3: 'ESTABLISHED (reply)', 4: 'RELATED (reply)', 7: 'UNTRACKED' };
+
+/** nf_conntrack_in, and (full trace only) a record of the state it gave the packet. */
+function traced(t: ConntrackTable, skb: Skb, hook: Hook): NfVerdict {
+  const v = nfConntrackIn(t, skb);
+  if (!t.host.trace.terminalOnly) {
+    const ct = skb.ct;
+    const state = ct ? STATE_NAME[skb.ctinfo ?? IP_CT_NEW] : skb.ctinfo === IP_CT_UNTRACKED ? 'UNTRACKED' : 'INVALID (no entry: the tracker refused the packet)';
+    trace(t.host, skb, hook, 'accept', { note: `conntrack: ${state}${ct && ct.proto === IPPROTO_TCP ? `, tcp ${TCP_CT_NAMES[ct.tcpState]}` : ''}` });
+  }
+  return v;
+}
 
 /** nf_conntrack_in. */
 function nfConntrackIn(t: ConntrackTable, skb: Skb): NfVerdict {
