@@ -204,3 +204,12 @@ describe('iptables-save and iptables-restore round-trip', () => {
     expect(sh(none.ctx, 'systemctl restart iptables').exit).toBe(1);
   });
 });
+
+describe('the benchmark firewall', () => {
+  test('is 50 rules that iptables-restore accepts', async () => {
+    const { BENCH_FIREWALL } = await import('../../src/cli/benchFlow');
+    const { host } = makeHost('h', ['eth0']);
+    expect(iptablesRestoreText(host, BENCH_FIREWALL)).toEqual({ ok: true, stderr: '' });
+    expect(iptablesCounters(host)).toHaveLength(50);
+  });
+});
