@@ -16,7 +16,7 @@ import { formatIp4, parseIp4 } from '../net/addr';
 import type { Word } from './shell';
 import type { Tool, ToolContext, ToolResult } from './tool';
 import type { Host } from '../kernel/host';
-import type { Hook } from '../kernel/trace';
+import type { Hook } from '../trace/record';
 import {
   type Chain, type IptIp, type IptRule, type RejectWith, type Table, type TableName, type XtMatch, type XtTarget, type XtState,
   CT_STATE_ESTABLISHED, CT_STATE_INVALID, CT_STATE_NEW, CT_STATE_RELATED, CT_STATE_UNTRACKED,

@@ -23,8 +23,7 @@ import type { Host } from './host';
 import type { Skb } from './skb';
 import type { Ns } from '../sim/engine';
 import { NF_ACCEPT, type NfVerdict } from './netfilter';
-import type { Hook } from './trace';
-import { trace } from './ip';
+import type { Hook } from '../trace/record';
 import { CT_STATE_ESTABLISHED, CT_STATE_INVALID, CT_STATE_NEW, CT_STATE_RELATED, CT_STATE_UNTRACKED } from './xtables';
 
 // enum ip_conntrack_info
@@ -270,13 +269,15 @@ const STATE_NAME: Readonly<Record<number, string>> = { 0: 'ESTABLISHED', 1: 'REL
 /** nf_conntrack_in, and (full trace only) a record of the state it gave the packet. */
 function traced(t: ConntrackTable, skb: Skb, hook: Hook): NfVerdict {
   const v = nfConntrackIn(t, skb);
-  if (!t.host.trace.terminalOnly) {
-    const ct = skb.ct;
-    const state = ct ? STATE_NAME[skb.ctinfo ?? IP_CT_NEW] : skb.ctinfo === IP_CT_UNTRACKED ? 'UNTRACKED' : 'INVALID (no entry: the tracker refused the packet)';
-    trace(t.host, skb, hook, 'accept', { note: `conntrack: ${state}${ct && ct.proto === IPPROTO_TCP ? `, tcp ${TCP_CT_NAMES[ct.tcpState]}` : ''}` });
-  }
+  t.host.emit.pass(skb, hook, 'accept', undefined, noteCt, skb);
   return v;
 }
+
+const noteCt = (skb: Skb): string => {
+  const ct = skb.ct;
+  const state = ct ? STATE_NAME[skb.ctinfo ?? IP_CT_NEW] : skb.ctinfo === IP_CT_UNTRACKED ? 'UNTRACKED' : 'INVALID (no entry: the tracker refused the packet)';
+  return `conntrack: ${state}${ct && ct.proto === IPPROTO_TCP ? `, tcp ${TCP_CT_NAMES[ct.tcpState]}` : ''}`;
+};
 
 /** nf_conntrack_in. */
 function nfConntrackIn(t: ConntrackTable, skb: Skb): NfVerdict {

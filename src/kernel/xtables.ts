@@ -21,10 +21,11 @@
 import { type Ipv4, type Tcp, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ipv4TotalLength } from '../net/packet';
 import type { Host, NetDevice } from './host';
 import type { Skb } from './skb';
-import type { DropReason, Hook } from './trace';
+import { type DropReason, type Hook, RST } from '../trace/record';
+import { icmp } from '../trace/emit';
 import { NF_ACCEPT, NF_STOLEN, type NfHookState, type NfVerdict } from './netfilter';
-import { drop, ipLocalOut, trace } from './ip';
-import { icmpSend, defaultTtl } from './icmp';
+import { ipLocalOut } from './ip';
+import { icmpErrorAllowed, icmpSend, defaultTtl } from './icmp';
 import { ipRouteOutput, ipRouteOutputAnySrc } from './route';
 import { saveRule } from './xtables_save';
 import { ctStateBit, nfConntrackGet, nfConntrackPut } from './conntrack';
@@ -210,7 +211,7 @@ export class XtState {
           start.pcnt++;
           start.bcnt += len;
           if (start.policy === 'ACCEPT') {
-            if (!host.trace.terminalOnly) trace(host, skb, state.hook, 'accept', { note: `${t.name} ${start.name}: policy ACCEPT` });
+            host.emit.pass(skb, state.hook, 'accept', undefined, notePolicy, t.name, start.name);
             return NF_ACCEPT;
           }
           return this.verdictDrop(t, start, 0, null, skb, state);
@@ -230,7 +231,7 @@ export class XtState {
         case 'none': i++; continue;
         case 'verdict':
           if (tg.verdict === 'ACCEPT') {
-            if (!host.trace.terminalOnly) trace(host, skb, state.hook, 'accept', { note: `${t.name} ${chain.name}: rule ${i + 1} ACCEPT (${saveRule(chain.name, r)})` });
+            host.emit.pass(skb, state.hook, 'accept', undefined, noteRule, t.name, chain, i);
             return NF_ACCEPT;
           }
           if (tg.verdict === 'DROP') return this.verdictDrop(t, chain, i + 1, r, skb, state);
@@ -279,15 +280,26 @@ export class XtState {
   /** ipt_REJECT reject_tg: answer (ICMP or RST), then drop; the drop is traced before the answer is sent. */
   private reject(t: Table, chain: Chain, rule: number, r: IptRule, w: RejectWith, skb: Skb, state: NfHookState): NfVerdict {
     const host = this.host;
-    drop(host, skb, state.hook, {
+    const reason: DropReason = {
       code: 'iptables', table: t.name, chain: chain.name, rule, text: saveRule(chain.name, r), target: 'REJECT', with: w,
       proto: skb.pkt.protocol, icmp: icmpTypeCode(skb.pkt),
-    });
-    if (w === 'tcp-reset') nfSendReset(host, skb);
-    else icmpSend(host, skb, 3, REJECT_CODE[w]);
+    };
+    if (w === 'tcp-reset') {
+      const sent = skb.pkt.payload.proto === 'tcp' && !(skb.pkt.payload.flags & TCP_RST) && !skb.pkt.fragOffset;
+      host.emit.drop(skb, state.hook, reason, sent ? RST : undefined);
+      if (sent) nfSendReset(host, skb);
+    } else {
+      const allowed = icmpErrorAllowed(skb.pkt);
+      host.emit.drop(skb, state.hook, reason, allowed ? icmp(3, REJECT_CODE[w]) : undefined);
+      if (allowed) icmpSend(host, skb, 3, REJECT_CODE[w]);
+    }
     return NF_STOLEN;
   }
 }
+
+const notePolicy = (table: string, chain: string): string => `${table} ${chain}: policy ACCEPT`;
+const noteRule = (table: string, chain: Chain, i: number): string => `${table} ${chain.name}: rule ${i + 1} ACCEPT (${saveRule(chain.name, chain.rules[i])})`;
+const noteMss = (old: number | undefined, mss: number): string => `TCPMSS: MSS ${old ?? 'absent'} -> ${mss}`;
 
 /** "type/code" of an ICMP packet (for the explanation of a drop), else null. */
 function icmpTypeCode(p: Ipv4): string | null {
@@ -389,7 +401,7 @@ function tcpmssTg(host: Host, skb: Skb, state: NfHookState, mss: number | null):
   else if (old <= newmss) return;
   const t: Tcp = { ...tcp, options: { ...tcp.options, mss: newmss } };
   skb.pkt = { ...p, payload: t };
-  if (!host.trace.terminalOnly) trace(host, skb, state.hook, 'accept', { note: `TCPMSS: MSS ${old ?? 'absent'} -> ${newmss}` });
+  host.emit.pass(skb, state.hook, 'accept', undefined, noteMss, old, newmss);
 }
 
 /**
@@ -415,7 +427,7 @@ function nfSendReset(host: Host, skb: Skb): void {
   if (!rt) return;
   host.count('TcpOutRsts');
   const out: Skb = { id: host.ids.next(), pkt, dev: null, cause: skb.id };
-  trace(host, out, 'socket', 'send', { note: 'REJECT --reject-with tcp-reset' });
+  host.emit.pass(out, 'socket', 'send', undefined, 'REJECT --reject-with tcp-reset');
   ipLocalOut(host, out, { ...rt, src: p.dst } as Parameters<typeof ipLocalOut>[2]);
 }
 

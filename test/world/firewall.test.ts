@@ -8,7 +8,7 @@ import type { Ipv4, Tcp } from '../../src/net/packet';
 import { iptablesCounters } from '../../src/kernel/xtables';
 import { klogLines } from '../../src/kernel/klog';
 import { conntrackOf } from '../../src/kernel/conntrack';
-import { explainDrop } from '../../src/kernel/explain';
+import { explainDrop } from '../../src/trace/explain';
 import { readFileSync } from 'node:fs';
 import { confirmFindings, doctorScenarioText } from '../../src/world/doctor';
 
