@@ -172,7 +172,7 @@ function explainIptables(r: Extract<DropReason, { code: 'iptables' }>): Explanat
   const t = r.table === 'filter' ? '' : `-t ${r.table} `;
   const where = r.rule === 0 ? `the ${r.chain} chain's policy (${r.text})` : `rule ${r.rule} of ${r.chain} (${r.text})`;
   const answer = r.target === 'REJECT'
-    ? r.with === 'tcp-reset' ? ': a TCP RST was sent back' : `: ICMP ${r.with} was sent back`
+    ? r.with === 'tcp-reset' ? ': a TCP RST was sent back' : `: an ICMP destination unreachable (${r.with}) was sent back`
     : ': dropped silently (no nstat counter moves; iptables -L -v -n shows the rule counter)';
   const check = `ipt_do_table (${r.table} table, ${r.chain})`;
   const remove = r.rule === 0
@@ -192,5 +192,5 @@ function explainIptables(r: Extract<DropReason, { code: 'iptables' }>): Explanat
       fix: `Any one of: let it through (iptables ${t}-I ${r.chain} -p icmp --icmp-type fragmentation-needed -j ACCEPT); clamp the MSS on the real server (iptables -t mangle -A OUTPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -j TCPMSS --set-mss 1440); or lower the MTU of the route toward the clients (ip route change default via GW mtu 1480).`,
     };
   }
-  return { check, message: `iptables: ${where} matched in the ${r.table} table${answer}.`, fix: remove };
+  return { check, message: `${where[0].toUpperCase()}${where.slice(1)} in the ${r.table} table matched${answer}.`, fix: remove };
 }
