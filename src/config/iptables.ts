@@ -97,7 +97,7 @@ const SHORT: Readonly<Record<string, 0 | 1 | 2>> = {
 
 // --- extensions ---------------------------------------------------------------------------
 
-type ExtName = 'tcp' | 'udp' | 'icmp' | 'multiport' | 'conntrack' | 'state' | 'comment' | 'REJECT' | 'LOG' | 'TCPMSS';
+type ExtName = 'tcp' | 'udp' | 'icmp' | 'multiport' | 'conntrack' | 'state' | 'comment' | 'REJECT' | 'LOG' | 'TCPMSS' | 'CT' | 'NOTRACK';
 
 const EXT_OPTS: Readonly<Record<ExtName, readonly OptSpec[]>> = {
   tcp: [
@@ -129,13 +129,19 @@ const EXT_OPTS: Readonly<Record<ExtName, readonly OptSpec[]>> = {
     { name: 'log-macdecode', arg: 0, val: 'log-macdecode' },
   ],
   TCPMSS: [{ name: 'set-mss', arg: 1, val: 'set-mss' }, { name: 'clamp-mss-to-pmtu', arg: 0, val: 'clamp-mss-to-pmtu' }],
+  CT: [
+    { name: 'notrack', arg: 0, val: 'notrack' }, { name: 'helper', arg: 1, val: 'x' }, { name: 'ctevents', arg: 1, val: 'x' },
+    { name: 'expevents', arg: 1, val: 'x' }, { name: 'zone', arg: 1, val: 'x' }, { name: 'zone-orig', arg: 1, val: 'x' },
+    { name: 'zone-reply', arg: 1, val: 'x' }, { name: 'timeout', arg: 1, val: 'x' },
+  ],
+  NOTRACK: [],
 };
 
 const MATCHES: ReadonlySet<string> = new Set(['tcp', 'udp', 'icmp', 'multiport', 'conntrack', 'state', 'comment']);
-const TARGETS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'REJECT', 'LOG', 'TCPMSS']);
+const TARGETS: ReadonlySet<string> = new Set(['ACCEPT', 'DROP', 'RETURN', 'REJECT', 'LOG', 'TCPMSS', 'CT', 'NOTRACK']);
 /** Extensions iptables ships that lvsim does not model: refused by name rather than "not found". */
 const REAL_MATCHES = new Set(['addrtype', 'ah', 'bpf', 'cgroup', 'cluster', 'connbytes', 'connlabel', 'connlimit', 'connmark', 'cpu', 'dccp', 'devgroup', 'dscp', 'ecn', 'esp', 'hashlimit', 'helper', 'iprange', 'ipvs', 'length', 'limit', 'mac', 'mark', 'nfacct', 'osf', 'owner', 'physdev', 'pkttype', 'policy', 'quota', 'rateest', 'realm', 'recent', 'rpfilter', 'sctp', 'set', 'socket', 'statistic', 'string', 'tcpmss', 'time', 'tos', 'ttl', 'u32', 'udplite']);
-const REAL_TARGETS = new Set(['AUDIT', 'CHECKSUM', 'CLASSIFY', 'CLUSTERIP', 'CONNMARK', 'CONNSECMARK', 'CT', 'DNAT', 'DSCP', 'ECN', 'HMARK', 'IDLETIMER', 'LED', 'MARK', 'MASQUERADE', 'NETMAP', 'NFLOG', 'NFQUEUE', 'NOTRACK', 'QUEUE', 'RATEEST', 'REDIRECT', 'SECMARK', 'SET', 'SNAT', 'SYNPROXY', 'TEE', 'TOS', 'TPROXY', 'TRACE', 'TTL', 'ULOG']);
+const REAL_TARGETS = new Set(['AUDIT', 'CHECKSUM', 'CLASSIFY', 'CLUSTERIP', 'CONNMARK', 'CONNSECMARK', 'DNAT', 'DSCP', 'ECN', 'HMARK', 'IDLETIMER', 'LED', 'MARK', 'MASQUERADE', 'NETMAP', 'NFLOG', 'NFQUEUE', 'QUEUE', 'RATEEST', 'REDIRECT', 'SECMARK', 'SET', 'SNAT', 'SYNPROXY', 'TEE', 'TOS', 'TPROXY', 'TRACE', 'TTL', 'ULOG']);
 
 const ICMP_CODES: ReadonlyArray<readonly [string, number, number, number]> = [
   ['any', 0xff, 0, 0xff], ['echo-reply', 0, 0, 0xff], ['pong', 0, 0, 0xff],
@@ -696,6 +702,12 @@ function extOption(p: Parsed, e: LoadedExt, val: string, arg: string | null, wor
         e.data.flags = (e.data.flags as number) | bit;
       }
       return;
+    case 'CT': case 'NOTRACK':
+      noInvert();
+      if (val === 'x') throw paramError(`lvsim: CT option ${words[word]} is not modelled (only --notrack)`, word, '--notrack');
+      if (e.flags.has(val)) throw paramError(`CT: option "--${val}" can only be used once.\n`, word, `--${val} once`);
+      e.flags.add(val);
+      return;
     case 'TCPMSS':
       noInvert();
       if (e.flags.size) {
@@ -808,6 +820,8 @@ function buildTarget(p: Parsed, t: Table): XtTarget {
     case 'REJECT': return { kind: 'REJECT', with: d.with as RejectWith };
     case 'LOG': return { kind: 'LOG', prefix: d.prefix as string, level: d.level as number, flags: d.flags as number };
     case 'TCPMSS': return { kind: 'TCPMSS', mss: d.mss as number | null };
+    case 'NOTRACK': return { kind: 'CT', notrack: true, alias: true };
+    case 'CT': return { kind: 'CT', notrack: p.target?.flags.has('notrack') ?? false, alias: false };
   }
   if (REAL_TARGETS.has(j)) throw paramError(`lvsim: the ${j} target is not modelled (modelled: ${[...TARGETS].join(', ')} and user chains)`, p.jumpWord, `one of ${[...TARGETS].join(', ')} or a chain of the ${t.name} table`);
   throw paramError(`Couldn't load target \`${j}':No such file or directory\n`, p.jumpWord, `one of ${[...TARGETS].join(', ')} or a chain of the ${t.name} table (${t.chains.map(c => c.name).join(', ')})`);
@@ -881,6 +895,7 @@ function checkTable(t: Table): CheckFail | null {
         if (bad.length) return { errno: 'EINVAL', dmesg: `x_tables: ip_tables: REJECT target: used from hooks ${bad.join('/')}, but only usable from INPUT/FORWARD/OUTPUT` };
         if (tg.with === 'tcp-reset' && (r.ip.proto !== 6 || (r.ip.invflags & XT_INV_PROTO))) return { errno: 'EINVAL', dmesg: 'ipt_REJECT: TCP_RESET invalid for non-tcp' };
       }
+      if (tg.kind === 'CT' && t.name !== 'raw') return { errno: 'EINVAL', dmesg: `x_tables: ip_tables: CT target: only valid in raw table, not ${t.name}` };
       if (tg.kind === 'TCPMSS') {
         if (r.ip.proto !== 6 || (r.ip.invflags & XT_INV_PROTO)) return { errno: 'EINVAL', dmesg: 'x_tables: ip_tables: TCPMSS target: only valid for protocol 6' };
         if (tg.mss === null && used.some(h => h !== 'FORWARD' && h !== 'OUTPUT' && h !== 'POSTROUTING')) return { errno: 'EINVAL', dmesg: 'xt_TCPMSS: path-MTU clamping only supported in FORWARD, OUTPUT and POSTROUTING hooks' };
@@ -1150,6 +1165,7 @@ function printTarget(t: XtTarget, numeric: boolean): string {
       return s;
     }
     case 'TCPMSS': return t.mss === null ? ' TCPMSS clamp to PMTU' : ` TCPMSS set ${t.mss}`;
+    case 'CT': return t.alias ? ' NOTRACK' : ` CT${t.notrack ? ' notrack' : ''}`;
     default: return '';
   }
 }

@@ -28,7 +28,7 @@ import { ipLocalOut } from './ip';
 import { icmpErrorAllowed, icmpSend, defaultTtl } from './icmp';
 import { ipRouteOutput, ipRouteOutputAnySrc } from './route';
 import { saveRule } from './xtables_save';
-import { ctStateBit, nfConntrackGet, nfConntrackPut } from './conntrack';
+import { IP_CT_UNTRACKED, ctStateBit, nfConntrackGet, nfConntrackPut } from './conntrack';
 import { nfLogPacket } from './klog';
 
 export type TableName = 'raw' | 'mangle' | 'filter';
@@ -104,7 +104,9 @@ export type XtTarget =
   | { kind: 'REJECT'; with: RejectWith }
   | { kind: 'LOG'; prefix: string; level: number; flags: number }
   /** mss null: --clamp-mss-to-pmtu. */
-  | { kind: 'TCPMSS'; mss: number | null };
+  | { kind: 'TCPMSS'; mss: number | null }
+  /** xt_CT in the raw table: --notrack (or the NOTRACK alias) leaves the packet untracked. */
+  | { kind: 'CT'; notrack: boolean; alias: boolean };
 
 export interface IptRule {
   readonly ip: IptIp;
@@ -264,6 +266,11 @@ export class XtState {
           continue;
         case 'REJECT':
           return this.reject(t, chain, i + 1, r, tg.with, skb, state);
+        case 'CT':
+          // xt_ct_target: the untracked template; nf_conntrack_in then leaves the packet alone.
+          if (tg.notrack) { skb.ct = null; skb.ctinfo = IP_CT_UNTRACKED; }
+          i++;
+          continue;
       }
     }
   }

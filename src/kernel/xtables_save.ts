@@ -135,6 +135,7 @@ export function saveTarget(t: XtTarget): string {
       return s;
     }
     case 'TCPMSS': return t.mss === null ? ' -j TCPMSS --clamp-mss-to-pmtu' : ` -j TCPMSS --set-mss ${t.mss}`;
+    case 'CT': return t.alias ? ' -j NOTRACK' : ` -j CT${t.notrack ? ' --notrack' : ''}`;
   }
 }
 

@@ -120,3 +120,25 @@ describe('conntrack beside IPVS (net.ipv4.vs.conntrack)', () => {
     expect(invalid).toBeGreaterThan(2);
   });
 });
+
+describe('the raw table\'s NOTRACK / CT --notrack (xt_CT)', () => {
+  it('leaves the packet untracked: no entry, and -m state --state UNTRACKED matches it', () => {
+    const { host, ctx, pass } = tracked();
+    shAll(ctx, ['iptables -t raw -A PREROUTING -p tcp --dport 9001 -j NOTRACK', 'iptables -t raw -A PREROUTING -p tcp --dport 9002 -j CT --notrack', 'iptables -I INPUT -m state --state UNTRACKED']);
+    expect(pass(tcp(A, B, 1000, 9001, TCP_SYN)).state).toBe(1 << 6);
+    expect(pass(tcp(A, B, 1000, 9002, TCP_SYN)).state).toBe(1 << 6);
+    expect(pass(tcp(A, B, 1000, 9003, TCP_SYN)).state).toBe(CT_STATE_NEW);
+    expect(conntrackOf(host)!.entries.map(e => e.dport)).toEqual([9003]);
+    expect(sh(ctx, 'iptables -t raw -S PREROUTING').stdout).toBe('-P PREROUTING ACCEPT\n-A PREROUTING -p tcp -m tcp --dport 9001 -j NOTRACK\n-A PREROUTING -p tcp -m tcp --dport 9002 -j CT --notrack\n');
+    expect(sh(ctx, 'iptables -S INPUT').stdout.split('\n')[1]).toBe('-A INPUT -m state --state UNTRACKED');
+    expect(sh(ctx, 'iptables -t raw -L PREROUTING -n').stdout.split('\n').slice(2, 4)).toEqual([
+      'CT         6    --  0.0.0.0/0            0.0.0.0/0            tcp dpt:9001 NOTRACK',
+      'CT         6    --  0.0.0.0/0            0.0.0.0/0            tcp dpt:9002 CT notrack',
+    ]);
+  });
+  it('is refused outside the raw table, as xt_CT\'s checkentry refuses it', () => {
+    const { ctx } = makeHost('h', ['eth0']);
+    expect(sh(ctx, 'iptables -A INPUT -j NOTRACK').stderr).toBe("iptables: Invalid argument. Run `dmesg' for more information.\n");
+    expect(sh(ctx, 'dmesg').stdout).toContain('x_tables: ip_tables: CT target: only valid in raw table, not filter');
+  });
+});
