@@ -254,6 +254,16 @@ export function ipVsXmitCt(host: Host, skb: Skb): void {
   nfResetCt(skb);
 }
 
+/**
+ * ip_vs_send_or_cont's conntrack part (direct routing and NAT): without net.ipv4.vs.conntrack
+ * the packet leaves untracked (ip_vs_notrack); with it, it keeps its entry.
+ * Not modelled: ip_vs_update_conntrack's rewrite of a NAT entry's reply tuple.
+ */
+export function ipVsSendOrContCt(host: Host, skb: Skb): void {
+  if (host.sysctl.num('net.ipv4.vs.conntrack') === 1) return;
+  if (skb.ct !== undefined || skb.ctinfo !== undefined) { skb.ct = null; skb.ctinfo = IP_CT_UNTRACKED; }
+}
+
 /** Seconds from a net.netfilter sysctl, as ns. */
 function timeout(host: Host, key: string): Ns {
   return host.sysctl.num(key) * NS;
