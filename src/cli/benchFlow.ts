@@ -8,7 +8,7 @@
  *   flat): the reference scenario's connection at 1e5 and 1e6, and the comparison workload's.
  *
  *   lvsim bench-flow [--scenario FILE] [--reference FILE] [--flow 1e5,1e6] [--rate 1000]
- *                    [--packet 1e5,1e6] [--packet-workload 1e5] [--json]
+ *                    [--packet 1e5,1e6] [--packet-workload 1e5] [--firewall 1e5] [--json]
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,7 @@ import { runFlow } from '../workload/flow';
 import { runPacket, ScheduleSink } from '../workload/packet';
 import type { WorkloadSpec } from '../workload/spec';
 import { SWITCH, UsageError, count, countValue, get, parseCommand, text, type CommandSpec, type Opt, type Parsed } from './args';
+import { iptablesRestoreText } from '../config/iptables';
 
 const MiB = 1024 * 1024;
 
@@ -53,7 +54,7 @@ export function flowFigure(text: string, file: string, connections: number, rate
   };
 }
 
-export type PacketKind = 'five-step' | 'workload';
+export type PacketKind = 'five-step' | 'five-step-fw' | 'workload';
 
 /**
  * Packet mode, trace off (a counting sink). Two kinds of connection:
@@ -69,7 +70,8 @@ export function packetFigure(text: string, file: string, connections: number, ki
   gcIfExposed();
   const sink = new ScheduleSink();
   const p = prepare(text, file, { scheduler: kind === 'workload' ? 'wlc' : undefined, trace: sink });
-  if (kind === 'five-step') {
+  if (kind === 'five-step-fw') for (const wh of p.world.hosts.values()) iptablesRestoreText(wh.host, BENCH_FIREWALL);
+  if (kind === 'five-step' || kind === 'five-step-fw') {
     const from = p.world.hosts.get(p.spec.from ?? 'client');
     const own = from ? [...from.host.devices.values()].flatMap(d => d.name === 'lo' ? [] : d.addrs.filter(a => a.prefixLen < 32))[0] : undefined;
     if (!own) throw new WorkloadError(`${file}: no client host with an address on its LAN`);
@@ -106,6 +108,32 @@ export function packetFigure(text: string, file: string, connections: number, ki
   };
 }
 
+/**
+ * The 50-rule firewall every host gets for the firewall figure: in each filter chain 16 rules
+ * that no packet of the run matches (other sources and ports), so every packet walks them as
+ * legacy iptables does, then in INPUT and FORWARD the usual `-m conntrack --ctstate
+ * RELATED,ESTABLISHED -j ACCEPT`, so connection tracking runs on every host; the policies
+ * accept the rest (a rule set that drops nothing, so both runs do the same work).
+ */
+export const BENCH_FIREWALL = (() => {
+  const lines = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
+  for (const chain of ['INPUT', 'FORWARD', 'OUTPUT']) {
+    for (let i = 0; i < 16; i++) lines.push(`-A ${chain} -s 10.${i}.${chain.length}.0/24 -p tcp -m tcp --dport ${1000 + i} -j DROP`);
+    if (chain !== 'OUTPUT') lines.push(`-A ${chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+  }
+  lines.push('COMMIT', '');
+  return lines.join('\n');
+})();
+
+/** Median of three runs of the five-step figure, without rules and with BENCH_FIREWALL on every host. */
+function firewallFigures(text: string, file: string, n: number): { none: PacketFigure; fw: PacketFigure } {
+  const median = (kind: PacketKind): PacketFigure => {
+    const xs = [0, 1, 2].map(() => packetFigure(text, file, n, kind)).sort((a, b) => a.connPerS - b.connPerS);
+    return xs[1]!;
+  };
+  return { none: median('five-step'), fw: median('five-step-fw') };
+}
+
 /** A scenario shipped with lvsim: from the working directory if it has one, else from the package. */
 function shipped(rel: string): string {
   if (existsSync(rel)) return rel;
@@ -122,10 +150,10 @@ const counts: Opt<number[]> = {
 
 const BENCH_FLOW: CommandSpec = {
   name: 'bench-flow', positional: { min: 0, max: 0, what: 'file' },
-  usage: 'usage: lvsim bench-flow [--scenario FILE] [--reference FILE] [--flow 1e5,1e6] [--rate 1000] [--packet 1e5,1e6] [--packet-workload 1e5] [--json]',
+  usage: 'usage: lvsim bench-flow [--scenario FILE] [--reference FILE] [--flow 1e5,1e6] [--rate 1000] [--packet 1e5,1e6] [--packet-workload 1e5] [--firewall 1e5] [--json]',
   options: {
     scenario: text('FILE'), reference: text('FILE'), flow: counts, rate: count(1, 1e9, '1e9'),
-    packet: counts, 'packet-workload': count(0, 1e9, '1e9'), json: SWITCH,
+    packet: counts, 'packet-workload': count(0, 1e9, '1e9'), firewall: count(0, 1e9, '1e9'), json: SWITCH,
   },
 };
 
@@ -146,6 +174,7 @@ export async function flowSuiteMain(argv: readonly string[]): Promise<number> {
   const packets = get<number[]>(a, 'packet') ?? [1e5, 1e6];
   const workloadPackets = get<number>(a, 'packet-workload') ?? 1e5;
   const json = a.values.has('json');
+  const firewall = get<number>(a, 'firewall') ?? 0;
   const read = (f: string): string | null => {
     try { return readFileSync(f, 'utf8'); } catch (e) {
       process.stderr.write(`lvsim bench-flow: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
@@ -153,7 +182,7 @@ export async function flowSuiteMain(argv: readonly string[]): Promise<number> {
     }
   };
   const text = read(file);
-  const refText = packets.length ? read(refFile) : '';
+  const refText = packets.length || firewall ? read(refFile) : '';
   if (text === null || refText === null) return 2;
   const out: { flow: FlowFigure[]; packet: PacketFigure[] } = { flow: [], packet: [] };
   try {
@@ -172,6 +201,11 @@ export async function flowSuiteMain(argv: readonly string[]): Promise<number> {
       out.packet.push(pf);
       const what = kind === 'five-step' ? `five-step connections (${f})` : `workload connections (${f})`;
       say(`packet ${pf.scheduler.padEnd(4)} ${String(pf.connections).padStart(8)} conns  ${pf.wallS.toFixed(2).padStart(6)} s  ${Math.round(pf.connPerS).toString().padStart(8)} conn/s  ${what}, trace off (target >= 20000/s)  heap after GC at 25/50/75%: ${pf.heapMiBAt.map(x => x.toFixed(0)).join('/')} MiB, RSS at end ${pf.rssMiBEnd.toFixed(0)} MiB`);
+    }
+    if (firewall > 0) {
+      const { none, fw } = firewallFigures(refText, refFile, firewall);
+      out.packet.push(none, fw);
+      say(`packet firewall ${String(firewall).padStart(8)} conns  no rules: ${Math.round(none.connPerS)} conn/s;  50-rule firewall and conntrack on every host: ${Math.round(fw.connPerS)} conn/s (${(100 * fw.connPerS / none.connPerS).toFixed(0)}% of it; target >= 50%), medians of 3, trace off`);
     }
   } catch (e) {
     if (!(e instanceof WorkloadError)) throw e;

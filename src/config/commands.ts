@@ -16,6 +16,7 @@ import { route } from './route';
 import { systemctl, service } from './systemctl';
 import { nstat, netstat } from './nstat';
 import { kill, pkill, killall, pidof, ps, journalctl } from './proctools';
+import { iptables, iptablesSave, iptablesRestore, iptablesReadOnly, dmesg, conntrack } from './iptables';
 
 const noop: Tool = () => ({ exit: 0, stdout: '', stderr: '' });
 
@@ -41,6 +42,14 @@ const tools = new Map<string, Tool>([
   ['pidof', pidof],
   ['ps', ps],
   ['journalctl', journalctl],
+  ['iptables', iptables],
+  ['iptables-legacy', iptables],
+  ['iptables-save', iptablesSave],
+  ['iptables-legacy-save', iptablesSave],
+  ['iptables-restore', iptablesRestore],
+  ['iptables-legacy-restore', iptablesRestore],
+  ['dmesg', dmesg],
+  ['conntrack', conntrack],
   ['true', noop],
   [':', noop],
 ]);
@@ -116,6 +125,10 @@ export function isReadOnly(cmd: SimpleCommand): boolean {
       return true;
     case 'nstat':
       return true;
+    case 'iptables': case 'iptables-legacy': return iptablesReadOnly(args);
+    case 'iptables-save': case 'iptables-legacy-save': return true;
+    case 'dmesg': return !args.some(a => a === '-C' || a === '--clear' || a === '-c');
+    case 'conntrack': return args.length === 0 || args.some(a => a === '-L' || a === '--dump' || a === '-C' || a === '--count');
     case 'ip': return ipReadOnly(args);
     case 'ifconfig': return args.filter(a => !a.startsWith('-')).length <= 1;
     case 'route': return !args.some(a => a === 'add' || a === 'del' || a === 'delete' || a === 'flush');

@@ -3,7 +3,7 @@
  * initscripts' network service: ifdown then ifup of every /etc/sysconfig/network-scripts/
  * ifcfg-* file, lo first, ONBOOT=no left down), `systemctl restart systemd-sysctl` (reloads
  * /etc/sysctl.d/*.conf and /etc/sysctl.conf) and `systemctl restart ipvsadm` (ipvsadm -C, then
- * ipvsadm-restore < /etc/sysconfig/ipvsadm). ifup-eth's address add is
+ * ipvsadm-restore < /etc/sysconfig/ipvsadm), `systemctl restart iptables` (iptables_service.ts). ifup-eth's address add is
  * `ip addr add IPADDR/PREFIX brd BROADCAST dev DEV label DEVICE`; the default route comes from
  * GATEWAY in the ifcfg file or in /etc/sysconfig/network (with GATEWAYDEV).
  * Not modelled: DHCP, NetworkManager, bonding/bridges/VLANs, static-routes/route-DEV files,
@@ -19,6 +19,7 @@ import { parseIfcfg, ifcfgSettings, type IfcfgSettings } from './ifcfg';
 import { loadSysctlConf } from './sysctl';
 import { ipvsadm, ipvsadmRestore } from './ipvsadm';
 import { daemonUnit } from './units';
+import { iptablesService } from './iptables_service';
 
 const SCRIPTS = '/etc/sysconfig/network-scripts/';
 
@@ -142,13 +143,14 @@ function sysctlReload(host: Host, files: ReadonlyMap<string, string>): { stderr:
   return { stderr, failed };
 }
 
-type Unit = 'network' | 'systemd-sysctl' | 'ipvsadm';
+type Unit = 'network' | 'systemd-sysctl' | 'ipvsadm' | 'iptables';
 
 function unitOf(name: string): Unit | 'NetworkManager' | null {
   const n = name.replace(/\.service$/, '');
   if (n === 'network' || n === 'networking') return 'network';
   if (n === 'systemd-sysctl') return 'systemd-sysctl';
   if (n === 'ipvsadm') return 'ipvsadm';
+  if (n === 'iptables') return 'iptables';
   if (n === 'NetworkManager') return 'NetworkManager';
   return null;
 }
@@ -160,6 +162,7 @@ function hasNetworkScripts(files: ReadonlyMap<string, string>): boolean {
 function runUnit(unit: Unit, verb: string, ctx: ToolContext): { stderr: string; failed: boolean } {
   if (unit === 'network') return networkRestart(ctx, verb === 'stop');
   if (unit === 'systemd-sysctl') return verb === 'stop' ? { stderr: '', failed: false } : sysctlReload(ctx.host, ctx.files);
+  if (unit === 'iptables') return iptablesService(ctx, verb);
   // ipvsadm.service: stop clears the table; start/restart restores the saved rules.
   const clear = ipvsadm(words('ipvsadm', '-C'), ctx);
   if (clear.exit !== 0) return { stderr: clear.stderr, failed: true };

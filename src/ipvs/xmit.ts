@@ -15,6 +15,7 @@ import { SILENT } from '../trace/record';
 import { type OutputRoute, ipRouteOutput } from '../kernel/route';
 import type { Conn } from './ctl';
 import type { Dest } from './types';
+import { ipVsXmitCt } from '../kernel/conntrack';
 
 /** dest->dest_dst: the cached route and the source address chosen for it. */
 const destDst = new WeakMap<Dest, { saddr: number; generation: number }>();
@@ -79,6 +80,8 @@ export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
     id: df ? 0 : (host.ipId = (host.ipId + 1) & 0xffff),
     df, payload: dec,
   };
+  // ip_vs_tunnel_xmit_prepare: the skb leaves its conntrack entry (confirmed first with vs.conntrack=1).
+  ipVsXmitCt(host, skb);
   skb.pkt = outer;
   skb.ipvsProperty = true;
   skb.ignoreDf = true;

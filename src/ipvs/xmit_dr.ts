@@ -16,6 +16,7 @@ import { ipLocalOut } from '../kernel/ip';
 import type { OutputRoute } from '../kernel/route';
 import type { Conn } from './ctl';
 import { IP_VS_RT_MODE_KNOWN_NH, IP_VS_RT_MODE_LOCAL, IP_VS_RT_MODE_NON_LOCAL, ipVsGetOutRt } from './out_rt';
+import { ipVsSendOrContCt } from '../kernel/conntrack';
 
 const noteLocal = (rip: number): string => `real server ${formatIp4(rip)} is local: delivered here`;
 const noteXmit = (p: Ipv4, rt: OutputRoute, rip: number): string => {
@@ -34,6 +35,7 @@ export function ipVsDrXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
     return NF_ACCEPT;
   }
   const rt = r.rt;
+  ipVsSendOrContCt(host, skb);
   skb.ipvsProperty = true;
   skb.ignoreDf = true;
   host.emit.pass(skb, 'ipvs', 'xmit', undefined, noteXmit, skb.pkt, rt, cp.daddr);

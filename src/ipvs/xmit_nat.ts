@@ -20,6 +20,7 @@ import { ipLocalOut } from '../kernel/ip';
 import { SILENT } from '../trace/record';
 import type { Conn } from './ctl';
 import { IP_VS_RT_MODE_LOCAL, IP_VS_RT_MODE_NON_LOCAL, IP_VS_RT_MODE_RDR, ipVsGetOutRt } from './out_rt';
+import { ipVsSendOrContCt } from '../kernel/conntrack';
 
 const noteDnat = (before: Ipv4, cp: Conn, rt: OutputRoute | null): string =>
   `ip_vs_nat_xmit: destination ${formatEndpoint(before.dst, (before.payload as Tcp | Udp).dport)} -> ${formatEndpoint(cp.daddr, cp.dport)}`
@@ -38,6 +39,7 @@ export function ipVsNatXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
   skb.pkt = { ...p, dst: cp.daddr, payload: { ...th, dport: cp.dport } };
   skb.ignoreDf = true;
   host.emit.pass(skb, 'ipvs', 'dnat', undefined, noteDnat, p, cp, r.kind === 'remote' ? r.rt : null);
+  ipVsSendOrContCt(host, skb);
   skb.ipvsProperty = true;
   // ip_vs_nat_send_or_cont(local=1): NF_ACCEPT, the rewritten packet goes on to the local stack.
   if (r.kind === 'local') return NF_ACCEPT;

@@ -133,6 +133,8 @@ export const KNOWN_MODULES = new Set([
   'ipip', 'tunnel4', 'ip_tunnel', 'ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ip_vs_lc', 'ip_vs_wlc', 'ip_vs_sed',
   'ip_vs_nq', 'ip_vs_dh', 'ip_vs_sh', 'ip_vs_lblc', 'ip_vs_lblcr', 'ip_vs_mh', 'ip_vs_fo', 'ip_vs_ovf',
   'ip_vs_twos', 'nf_conntrack', 'iptable_filter', 'dummy',
+  'ip_tables', 'x_tables', 'iptable_raw', 'iptable_mangle', 'xt_conntrack', 'xt_state', 'xt_multiport', 'xt_comment',
+  'xt_tcpudp', 'xt_LOG', 'xt_TCPMSS', 'ipt_REJECT', 'nf_reject_ipv4',
 ]);
 
 let macCounter = 0;
@@ -338,6 +340,10 @@ export class Host {
       this.modules.add('ipip');
       this.createDevice('tunl0', 'ipip', { mtu: 1480, tunnel: { local: 0, remote: 0, ttl: 0 } });
       return;
+    }
+    if (m === 'nf_conntrack' || m === 'xt_conntrack' || m === 'xt_state') {
+      this.modules.add('nf_conntrack');
+      this.sysctl.loadConntrack();
     }
     if (m.startsWith('ip_vs')) {
       this.modules.add('ip_vs');

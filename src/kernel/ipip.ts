@@ -13,6 +13,7 @@ import { nextId } from './icmp';
 import { SILENT, devPoint } from '../trace/record';
 import { neighOutput } from './neigh';
 import { ipRouteOutput } from './route';
+import { nfResetCt } from './conntrack';
 
 /** ip_tunnel_lookup (net/ipv4/ip_tunnel.c): only devices that are UP match. */
 export function ipTunnelLookup(host: Host, outer: Ipv4): NetDevice | null {
@@ -61,6 +62,8 @@ export function ipipRcv(host: Host, skb: Skb): void {
   tun.stats.rxBytes += ipv4TotalLength(innerPkt);
   skb.pkt = innerPkt;
   skb.dev = tun;
+  // ip_tunnel_rcv -> skb_scrub_packet: the inner packet is tracked afresh.
+  nfResetCt(skb);
   host.emit.device(skb, tun.name, 'decap', undefined, noteDecap, outer, tun.name);
   ipRcv(host, skb);
 }

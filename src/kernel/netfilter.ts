@@ -64,14 +64,29 @@ export class Netfilter {
     return this.ops.get(hook) ?? [];
   }
 
+  /**
+   * One hook state per nesting depth, reused: a handler may send a packet through other hooks
+   * (REJECT, IPVS's tunnel), so each depth keeps its own, and no packet allocates one.
+   */
+  private readonly states: Array<{ hook: Hook; in: NetDevice | null; out: NetDevice | null }> = [];
+  private depth = 0;
+
   /** nf_hook_slow: run handlers until one does not accept (nf_hook's empty-list fast path first). */
   run(skb: Skb, hook: Hook, inDev: NetDevice | null, outDev: NetDevice | null): NfVerdict {
     if (!this.used.has(hook)) return NF_ACCEPT;
-    const state: NfHookState = { hook, in: inDev, out: outDev };
-    for (const op of this.ops.get(hook)!) {
-      const v = op.fn(skb, state);
-      if (v.verdict !== 'accept') return v;
+    let state = this.states[this.depth];
+    if (state === undefined) this.states[this.depth] = state = { hook, in: inDev, out: outDev };
+    else { state.hook = hook; state.in = inDev; state.out = outDev; }
+    this.depth++;
+    try {
+      const ops = this.ops.get(hook)!;
+      for (let i = 0; i < ops.length; i++) {
+        const v = ops[i].fn(skb, state);
+        if (v.verdict !== 'accept') return v;
+      }
+      return NF_ACCEPT;
+    } finally {
+      this.depth--;
     }
-    return NF_ACCEPT;
   }
 }

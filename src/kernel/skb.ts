@@ -17,6 +17,10 @@ export interface Skb {
   ignoreDf?: boolean;
   /** The packet this one answers or was cloned from. */
   cause?: number;
+  /** skb->_nfct: the connection tracking entry (kernel/conntrack.ts), null when untracked or invalid. */
+  ct?: import('./conntrack').NfConn | null;
+  /** enum ip_conntrack_info for `ct` (IP_CT_*), or IP_CT_UNTRACKED. */
+  ctinfo?: number;
 }
 
 /** Packet ids for one world: unique across hosts, deterministic per run. */

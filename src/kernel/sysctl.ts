@@ -59,6 +59,32 @@ export const GLOBAL_DEFAULTS: Readonly<Record<string, string>> = {
   'net.core.somaxconn': '4096',
 };
 
+/**
+ * net.netfilter.* (present once nf_conntrack is loaded), defaults from nf_conntrack_proto_tcp.c
+ * tcp_timeouts[], nf_conntrack_proto_generic.c, _udp.c, _icmp.c (seconds).
+ */
+export const NF_CONNTRACK_DEFAULTS: Readonly<Record<string, string>> = {
+  'net.netfilter.nf_conntrack_max': '262144',
+  'net.netfilter.nf_conntrack_count': '0',
+  'net.netfilter.nf_conntrack_generic_timeout': '600',
+  'net.netfilter.nf_conntrack_icmp_timeout': '30',
+  'net.netfilter.nf_conntrack_udp_timeout': '30',
+  'net.netfilter.nf_conntrack_udp_timeout_stream': '120',
+  'net.netfilter.nf_conntrack_tcp_loose': '1',
+  'net.netfilter.nf_conntrack_tcp_be_liberal': '0',
+  'net.netfilter.nf_conntrack_tcp_max_retrans': '3',
+  'net.netfilter.nf_conntrack_tcp_timeout_syn_sent': '120',
+  'net.netfilter.nf_conntrack_tcp_timeout_syn_recv': '60',
+  'net.netfilter.nf_conntrack_tcp_timeout_established': '432000',
+  'net.netfilter.nf_conntrack_tcp_timeout_fin_wait': '120',
+  'net.netfilter.nf_conntrack_tcp_timeout_close_wait': '60',
+  'net.netfilter.nf_conntrack_tcp_timeout_last_ack': '30',
+  'net.netfilter.nf_conntrack_tcp_timeout_time_wait': '120',
+  'net.netfilter.nf_conntrack_tcp_timeout_close': '10',
+  'net.netfilter.nf_conntrack_tcp_timeout_max_retrans': '300',
+  'net.netfilter.nf_conntrack_tcp_timeout_unacknowledged': '300',
+};
+
 /** net.ipv4.vs.* (present once the ip_vs module is loaded), defaults from ip_vs_ctl.c. */
 export const IPVS_DEFAULTS: Readonly<Record<string, string>> = {
   'net.ipv4.vs.am_droprate': '10',
@@ -133,6 +159,13 @@ export class Sysctls {
     this.gen++;
     this.ipvsLoaded = true;
     for (const [k, v] of Object.entries(IPVS_DEFAULTS)) this.values.set(k, v);
+  }
+
+  /** nf_conntrack's net.netfilter.* keys appear when the module loads. */
+  loadConntrack(): void {
+    if (this.values.has('net.netfilter.nf_conntrack_max')) return;
+    this.gen++;
+    for (const [k, v] of Object.entries(NF_CONNTRACK_DEFAULTS)) this.values.set(k, v);
   }
 
   unloadIpvs(): void {

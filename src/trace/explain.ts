@@ -153,6 +153,8 @@ export function explainDrop(r: DropReason): Explanation {
         message: `ARP request who-has ${formatIp4(r.tpa)} tell ${formatIp4(r.spa)} on ${r.dev} not answered: the sender address ${formatIp4(r.spa)} is one of this host's own, a martian source. A direct-routing real server holds the VIP on lo, so a director that asks from the VIP never learns the real server's MAC.`,
         fix: `On the asking host, let ARP ask from another address: make ${formatIp4(r.spa)} an extra /32 beside a primary address of its own on that LAN (for example ip addr add 172.16.29.5/24 dev eth1 and ip addr add ${formatIp4(r.spa)}/32 dev eth1 on a director).`,
       };
+    case 'iptables':
+      return explainIptables(r);
     case 'arp_ignored':
       return {
         check: r.why === 'arp_filter' ? 'arp_filter' : 'arp_ignore',
@@ -163,4 +165,32 @@ export function explainDrop(r: DropReason): Explanation {
         fix: r.why === 'arp_ignore' ? 'Intended on a real server for the VIP (arp_ignore=1); if this address must answer, configure it on the receiving device or lower arp_ignore.' : undefined,
       };
   }
+}
+
+/** An iptables drop: which rule, what it means on an LVS-TUN path, and the fixes side by side. */
+function explainIptables(r: Extract<DropReason, { code: 'iptables' }>): Explanation {
+  const t = r.table === 'filter' ? '' : `-t ${r.table} `;
+  const where = r.rule === 0 ? `the ${r.chain} chain's policy (${r.text})` : `rule ${r.rule} of ${r.chain} (${r.text})`;
+  const answer = r.target === 'REJECT'
+    ? r.with === 'tcp-reset' ? ': a TCP RST was sent back' : `: an ICMP destination unreachable (${r.with}) was sent back`
+    : ': dropped silently (no nstat counter moves; iptables -L -v -n shows the rule counter)';
+  const check = `ipt_do_table (${r.table} table, ${r.chain})`;
+  const remove = r.rule === 0
+    ? `iptables ${t}-P ${r.chain} ACCEPT, or add an ACCEPT rule for this traffic: iptables ${t}-A ${r.chain} ... -j ACCEPT`
+    : `iptables ${t}-D ${r.chain} ${r.rule}, or insert an ACCEPT for this traffic before it: iptables ${t}-I ${r.chain} ${r.rule} ... -j ACCEPT`;
+  if (r.proto === 4) {
+    return {
+      check,
+      message: `The ${r.table} table dropped an IP-in-IP packet (protocol 4) at ${where}${answer}. This is the director's tunnel to the real server: a firewall that passes only TCP, UDP and ICMP stops every LVS-TUN request, and clients time out.`,
+      fix: `Let protocol 4 through: iptables ${t}-I ${r.chain} -p 4 -j ACCEPT (or ${remove}).`,
+    };
+  }
+  if (r.icmp === '3/4') {
+    return {
+      check,
+      message: `The ${r.table} table dropped an ICMP fragmentation-needed at ${where}${answer}. The sender never learns the path MTU: small exchanges work, large transfers stall and time out (a path-MTU black hole).`,
+      fix: `Any one of: let it through (iptables ${t}-I ${r.chain} -p icmp --icmp-type fragmentation-needed -j ACCEPT); clamp the MSS on the real server (iptables -t mangle -A OUTPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -j TCPMSS --set-mss 1440); or lower the MTU of the route toward the clients (ip route change default via GW mtu 1480).`,
+    };
+  }
+  return { check, message: `${where[0].toUpperCase()}${where.slice(1)} in the ${r.table} table matched${answer}.`, fix: remove };
 }

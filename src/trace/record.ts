@@ -115,6 +115,11 @@ export type DropReason =
   | { code: 'icmp_unmatched' }
   /** arp_process (ip_route_input_noref): the request's sender address is one of ours: not answered. */
   | { code: 'arp_sender_local'; spa: Ip4; tpa: Ip4; dev: string }
+  /**
+   * ipt_do_table: an iptables rule (DROP, REJECT) or a built-in chain's policy (rule 0) dropped
+   * it; `text` is the rule as iptables-save prints it. REJECT also answered (`with`).
+   */
+  | { code: 'iptables'; table: string; chain: string; rule: number; text: string; target: 'DROP' | 'REJECT'; with?: string; proto: number; icmp: string | null }
   /** Nothing listens for this ARP target and no entry is waiting on it. */
   | { code: 'arp_ignored'; why: 'not_local' | 'arp_ignore' | 'arp_filter'; tpa: Ip4; dev: string; mode?: number };
 

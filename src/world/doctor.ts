@@ -18,6 +18,8 @@ import type { Dest, Service } from '../ipvs/types';
 import { parseScenario, type HostSpec, type Scenario } from '../config/scenario';
 import type { Diagnostic } from '../config/diag';
 import { buildWorld, type World, type WorldHost } from './world';
+import { xtDryRun } from '../kernel/xtables';
+import { type Ipv4, IPPROTO_IPIP, IPPROTO_TCP, TCP_ACK, TCP_SYN } from '../net/packet';
 
 export type Severity = 'error' | 'warn' | 'info';
 
@@ -45,7 +47,8 @@ export type FindingCode =
   | 'tunnel_mtu_no_headroom'
   | 'persistence_pins_drained_server'
   | 'ttl_exhausted'
-  | 'rs_not_in_scenario';
+  | 'rs_not_in_scenario'
+  | 'firewall_drops';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -150,7 +153,8 @@ class Doctor {
   private requestPath(dir: WorldHost, svc: Service, f: Flow): void {
     const V = formatIp4(svc.addr);
     const C = formatIp4(f.cip);
-    const end = walk(this.world, f.client, f.cip, svc.addr);
+    const end = walk(this.world, f.client, f.cip, svc.addr, { pkt: synPkt(f.cip, svc.addr, svc.port), ctinfo: 2 });
+    if (this.firewall(end, `requests ${C} -> ${V}:${svc.port}`)) return;
     // Everyone on the last segment who would answer the ARP for the VIP.
     const contenders = end.arp?.target === svc.addr ? end.arp.answerers : [];
     for (const a of contenders) {
@@ -262,7 +266,8 @@ class Doctor {
     const V = formatIp4(svc.addr);
     const R = formatIp4(dest.addr);
     // The outer packet DIP -> RIP, hop by hop.
-    const outer = walk(this.world, dir, dip, dest.addr);
+    const outer = walk(this.world, dir, dip, dest.addr, { pkt: ipipPkt(dip, dest.addr, synPkt(flows[0]?.cip ?? 0, svc.addr, svc.port)), ctinfo: 2 });
+    if (this.firewall(outer, `IPIP packets ${formatIp4(dip)} -> ${R}`)) return;
     if (outer.kind !== 'local' || outer.host !== rs.host) {
       this.pathBroken('path_to_rs_broken', outer, `IPIP packets ${formatIp4(dip)} -> ${R}`);
       return;
@@ -323,6 +328,10 @@ class Doctor {
         }
         continue;
       }
+      // The decapsulated packet meets the real server's own PREROUTING and INPUT chains.
+      const syn = synPkt(f.cip, svc.addr, svc.port);
+      const fw = xtDryRun(host, syn, 'PREROUTING', tunl0, null, 2) ?? xtDryRun(host, syn, 'INPUT', tunl0, null, 2);
+      if (fw && this.firewall({ kind: 'drop', host, dev: tunl0, reason: fw, arp: null }, `the decapsulated requests ${formatIp4(f.cip)} -> ${V}:${svc.port}`)) continue;
       this.listener(rs, svc.addr, svc.port, 'tunnel');
       this.reply(dir, rs, svc, dest, f, svc.addr, svc.port);
     }
@@ -428,7 +437,8 @@ class Doctor {
       return;
     }
     this.announce(dir, rs, svc.addr, back.dev, back.nexthop);
-    const end = walk(this.world, rs, src, f.cip);
+    const end = walk(this.world, rs, src, f.cip, { pkt: synAckPkt(src, f.cip, svc.port), ctinfo: 3 });
+    if (this.firewall(end, `the reply ${V}:${svc.port} -> ${C} from ${rs.name}`)) return;
     if (end.kind === 'local' && end.host === f.client.host) return;
     if (end.kind === 'drop' && end.reason.code === 'rp_filter') {
       const wh = this.byHost(end.host);
@@ -563,6 +573,24 @@ class Doctor {
     }
   }
 
+  /** An iptables rule or policy on the path: the finding names the rule, at the line that made it. */
+  private firewall(end: WalkEnd, what: string): boolean {
+    if (end.kind !== 'drop' || end.reason.code !== 'iptables') return false;
+    const r = end.reason;
+    const wh = this.byHost(end.host);
+    const ex = explainDrop(r);
+    const chainRe = r.rule === 0 ? new RegExp(`-P\\s+${esc(r.chain)}\\b|^:${esc(r.chain)}\\s+DROP`) : new RegExp(`-[AI]\\s+${esc(r.chain)}\\b`);
+    this.add({
+      code: 'firewall_drops', severity: 'error', host: wh.name,
+      at: this.lineOf(wh.name, chainRe) ?? this.lineOf(wh.name, /iptables/) ?? this.hostPos(wh.name),
+      check: ex.check,
+      message: `${what[0]!.toUpperCase()}${what.slice(1)} ${/^the reply/.test(what) ? 'is' : 'are'} ${r.target === 'REJECT' ? 'rejected' : 'dropped'} by ${wh.name}'s firewall: ${ex.message}`,
+      fix: `${ex.fix ?? ''}   # on ${wh.name}`,
+      proof: { host: wh.name, drops: ['iptables'] },
+    });
+    return true;
+  }
+
   private pathBroken(code: 'path_to_rs_broken' | 'reply_path_broken', end: WalkEnd, what: string, at: { line: number; col: number } | null = null): void {
     if (end.kind === 'local') {
       const wh = this.byHost(end.host);
@@ -652,6 +680,29 @@ class Doctor {
 
 // --- the path a packet will take ------------------------------------------------------------
 
+/** The packet a walk stands for, for the iptables rules on the way, and its conntrack state there. */
+interface Probe { readonly pkt: Ipv4; readonly ctinfo: number }
+
+/** The first iptables drop among these hooks of a host (xtDryRun), or null. */
+function fwAt(host: Host, probe: Probe, hooks: readonly ('PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING')[], inDev: NetDevice | null, outDev: NetDevice | null): Extract<DropReason, { code: 'iptables' }> | null {
+  for (const h of hooks) {
+    const r = xtDryRun(host, probe.pkt, h, h === 'OUTPUT' || h === 'POSTROUTING' ? null : inDev, h === 'PREROUTING' || h === 'INPUT' ? null : outDev, probe.ctinfo);
+    if (r) return r;
+  }
+  return null;
+}
+
+/** A client's SYN (a representative ephemeral port), a real server's SYN-ACK, and the tunnel around a SYN. */
+function synPkt(src: Ip4, dst: Ip4, dport: number): Ipv4 {
+  return { proto: 'ipv4', src, dst, protocol: IPPROTO_TCP, ttl: 64, tos: 0, id: 0, df: true, payload: { proto: 'tcp', sport: 40000, dport, seq: 0, ack: 0, flags: TCP_SYN, window: 64240, options: { mss: 1460 }, data: new Uint8Array(0) } };
+}
+function synAckPkt(src: Ip4, dst: Ip4, sport: number): Ipv4 {
+  return { proto: 'ipv4', src, dst, protocol: IPPROTO_TCP, ttl: 64, tos: 0, id: 0, df: true, payload: { proto: 'tcp', sport, dport: 40000, seq: 0, ack: 1, flags: TCP_SYN | TCP_ACK, window: 64240, options: { mss: 1460 }, data: new Uint8Array(0) } };
+}
+function ipipPkt(src: Ip4, dst: Ip4, inner: Ipv4): Ipv4 {
+  return { proto: 'ipv4', src, dst, protocol: IPPROTO_IPIP, ttl: 64, tos: 0, id: 0, df: true, payload: inner };
+}
+
 interface ArpAsk { readonly target: Ip4; readonly asker: { host: Host; ip: Ip4 }; readonly answerers: ReadonlyArray<{ host: Host; dev: NetDevice }> }
 
 type WalkEnd =
@@ -662,14 +713,18 @@ type WalkEnd =
  * Where a packet src -> dst sent by `from` ends: routed hop by hop with each host's own
  * ip_route_output_key / ip_route_input_slow, the next hop resolved over the scenario's links
  * by who would answer its ARP (arp_ignore, arp_filter), as neigh_resolve_output would.
- * Netfilter rules and MTU are not walked: the run shows those.
+ * With a probe packet, each host's iptables chains on the way are asked too (xtDryRun); MTU is
+ * not walked: the run shows that.
  */
-function walk(world: World, from: WorldHost, src: Ip4, dst: Ip4): WalkEnd {
+function walk(world: World, from: WorldHost, src: Ip4, dst: Ip4, probe?: Probe): WalkEnd {
   let host = from.host;
   let ttl = host.sysctl.num('net.ipv4.ip_default_ttl') || 64;
   let o = ipRouteOutputAnySrc(host, dst);
   if (o === null) return { kind: 'drop', host, dev: null, reason: { code: 'no_route', dst }, arp: null };
   if (o.local) return { kind: 'local', host, dev: o.dev, arp: null, ttl };
+  // The sender's own OUTPUT and POSTROUTING chains.
+  const own = probe ? fwAt(host, probe, ['OUTPUT', 'POSTROUTING'], null, o.dev) : null;
+  if (own) return { kind: 'drop', host, dev: o.dev, reason: own, arp: null };
   let dev = o.dev;
   let nexthop = o.nexthop;
   let lastArp: ArpAsk | null = null;
@@ -687,6 +742,8 @@ function walk(world: World, from: WorldHost, src: Ip4, dst: Ip4): WalkEnd {
     host = next.host;
     const r = ipRouteInput(host, src, dst, next.dev);
     if (r.kind === 'drop') return { kind: 'drop', host, dev: next.dev, reason: r.reason, arp: lastArp };
+    const fwIn = probe ? fwAt(host, probe, r.kind === 'local' ? ['PREROUTING', 'INPUT'] : ['PREROUTING'], next.dev, null) : null;
+    if (fwIn) return { kind: 'drop', host, dev: next.dev, reason: fwIn, arp: lastArp };
     if (r.kind === 'local') return { kind: 'local', host, dev: next.dev, arp: lastArp, ttl };
     // ip_forward: a packet that would leave with TTL 0 is answered with ICMP time exceeded.
     if (ttl <= 1) return { kind: 'drop', host, dev: next.dev, reason: { code: 'ttl_exceeded', ttl }, arp: lastArp };
@@ -694,6 +751,8 @@ function walk(world: World, from: WorldHost, src: Ip4, dst: Ip4): WalkEnd {
     const route = r.route;
     const out = route.dev ? host.devices.get(route.dev) : undefined;
     if (!out || !out.up) return { kind: 'drop', host, dev: next.dev, reason: { code: 'no_route', dst }, arp: lastArp };
+    const fwFwd = probe ? fwAt(host, probe, ['FORWARD', 'POSTROUTING'], next.dev, out) : null;
+    if (fwFwd) return { kind: 'drop', host, dev: next.dev, reason: fwFwd, arp: lastArp };
     dev = out;
     nexthop = route.gw ?? dst;
   }

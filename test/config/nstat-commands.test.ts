@@ -62,7 +62,8 @@ describe('runCommand', () => {
   });
 
   test('knownCommands lists every tool', () => {
-    expect(knownCommands()).toEqual(['cat', 'echo', 'ifconfig', 'ip', 'ipvsadm', 'ipvsadm-restore', 'ipvsadm-save', 'journalctl', 'kill', 'killall',
+    expect(knownCommands()).toEqual(['cat', 'conntrack', 'dmesg', 'echo', 'ifconfig', 'ip', 'iptables', 'iptables-legacy', 'iptables-legacy-restore',
+      'iptables-legacy-save', 'iptables-restore', 'iptables-save', 'ipvsadm', 'ipvsadm-restore', 'ipvsadm-save', 'journalctl', 'kill', 'killall',
       'lsmod', 'modprobe', 'netstat', 'nstat', 'pidof', 'pkill', 'ps', 'rmmod', 'route', 'service', 'sysctl', 'systemctl', 'true']);
   });
 
