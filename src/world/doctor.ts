@@ -16,6 +16,7 @@ import type { DropReason, TraceRecord } from '../trace/record';
 import { explainDrop } from '../trace/explain';
 import type { Dest, Service } from '../ipvs/types';
 import { parseScenario, type HostSpec, type Scenario } from '../config/scenario';
+import { parseKeepalivedConf } from '../config/keepalived';
 import type { Diagnostic } from '../config/diag';
 import { buildWorld, type World, type WorldHost } from './world';
 import { xtDryRun } from '../kernel/xtables';
@@ -48,7 +49,8 @@ export type FindingCode =
   | 'persistence_pins_drained_server'
   | 'ttl_exhausted'
   | 'rs_not_in_scenario'
-  | 'firewall_drops';
+  | 'firewall_drops'
+  | 'health_check_blind_to_vip';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -94,6 +96,60 @@ class Doctor {
     for (const dir of this.world.hosts.values()) {
       for (const svc of dir.ipvs.services) this.service(dir, svc);
     }
+    for (const dir of this.world.hosts.values()) this.keepalivedChecks(dir);
+  }
+
+  /**
+   * keepalived's TCP_CHECK and HTTP_GET connect from the director to RIP:port (or connect_ip),
+   * routed like any of the director's connections: not through the tunnel and not to the VIP.
+   * A real server whose VIP path is broken still passes them, and stays in the pool.
+   */
+  private keepalivedChecks(dir: WorldHost): void {
+    const hs = this.sc.hosts.get(dir.name);
+    const conf = hs && [...hs.files].find(([path]) => /keepalived\.conf$/.test(path));
+    if (!conf) return;
+    const [path, f] = conf;
+    const { config } = parseKeepalivedConf(f.text, path);
+    const BROKEN = new Set<FindingCode>(['vip_missing_on_rs', 'rp_filter_strict_on_decap', 'ipip_unavailable', 'tunl0_down', 'vip_not_host_route', 'no_listener_on_vip', 'firewall_drops']);
+    for (const vs of config.virtualServers) {
+      if (vs.lbKind === 'NAT') continue;
+      for (const rsConf of vs.realServers) {
+        const rs = [...this.world.hosts.values()].find(h => h !== dir && h.host.hasAddr(rsConf.addr));
+        if (!rs) continue;
+        const broken = this.findings.find(x => x.host === rs.name && x.severity === 'error' && BROKEN.has(x.code));
+        if (!broken) continue;
+        for (const ck of rsConf.checkers) {
+          const ip = ck.connectIp ?? rsConf.addr;
+          const port = ck.connectPort ?? rsConf.port;
+          const target = [...this.world.hosts.values()].find(h => h.host.hasAddr(ip));
+          const listens = target?.host.tcp?.listeners.some(l => l.port === port && (l.addr === 0 || l.addr === ip)) ?? false;
+          if (!listens) continue;
+          this.add({
+            code: 'health_check_blind_to_vip', severity: 'error', host: dir.name,
+            at: { line: f.line + ck.line - 1, col: this.colOf(f.line + ck.line - 1, ck.kind) },
+            check: `keepalived ${ck.kind} (check_tcp.c tcp_connect_thread): a TCP connection from ${dir.name} to ${formatIp4(ip)}:${port}, not through the tunnel and not to the VIP ${formatIp4(vs.addr)}`,
+            message: `keepalived's ${ck.kind} for ${formatIp4(rsConf.addr)}:${rsConf.port} succeeds (${rs.name} answers on ${formatIp4(ip)}:${port}) while client traffic to the VIP fails there (${broken.code}): the pool keeps a dead real server.`,
+            fix: `fix ${rs.name} first (${broken.fix}); and make the check follow the clients' path, e.g. a MISC_CHECK that connects to the VIP through the tunnel, or check a URL only the VIP serves`,
+            proof: null,
+          });
+        }
+      }
+    }
+  }
+
+  /** The host's keepalived.conf has a vrrp_instance that holds `vip` (as master or backup). */
+  private vrrpManages(host: string, vip: Ip4): boolean {
+    const hs = this.sc.hosts.get(host);
+    const conf = hs && [...hs.files].find(([path]) => /keepalived\.conf$/.test(path));
+    if (!conf) return false;
+    const { config } = parseKeepalivedConf(conf[1].text, conf[0]);
+    return config.vrrpInstances.some(v => v.vips.some(x => x.addr === vip));
+  }
+
+  private colOf(line: number, word: string): number {
+    const raw = this.src[line - 1] ?? '';
+    const i = raw.indexOf(word);
+    return i >= 0 ? i + 1 : Math.max(1, raw.search(/\S/) + 1);
   }
 
   sorted(): Finding[] {
@@ -105,7 +161,8 @@ class Doctor {
   private service(dir: WorldHost, svc: Service): void {
     const vip = svc.addr;
     const V = formatIp4(vip);
-    if (!dir.host.isLocal(vip)) {
+    const standby = !dir.host.isLocal(vip) && this.vrrpManages(dir.name, vip);
+    if (!dir.host.isLocal(vip) && !standby) {
       const dev = devCovering(dir.host, vip);
       this.add({
         code: 'director_vip_missing', severity: 'error', host: dir.name,
@@ -117,7 +174,8 @@ class Doctor {
       });
     }
     const flows = this.flowsTo(dir, svc);
-    for (const f of flows) this.requestPath(dir, svc, f);
+    // A VRRP backup takes the VIP only on failover: its request path is the master's today.
+    if (!standby) for (const f of flows) this.requestPath(dir, svc, f);
     this.persistence(dir, svc);
     for (const dest of svc.dests) this.dest(dir, svc, dest, flows);
     this.portMappings(dir, svc);
@@ -177,6 +235,8 @@ class Doctor {
     }
     if (end.kind === 'local' && end.host !== dir.host) {
       const wh = this.byHost(end.host);
+      // Another director serving the same virtual service (the VRRP master) is not a problem.
+      if (wh.ipvs.services.some(s => s.addr === svc.addr && s.port === svc.port && s.protocol === svc.protocol)) return;
       if (!isRealServerOf(wh, dir)) {
         this.add({
           code: 'path_to_vip_broken', severity: 'error', host: wh.name, at: this.hostPos(wh.name),
@@ -840,9 +900,20 @@ export function formatFinding(f: Finding): string {
     `    fix: ${f.fix}`;
 }
 
+/** How long daemons (keepalived) run before the doctor reads the hosts, when no connection says. */
+const DAEMON_SETTLE_NS = 5e9;
+const MAX_SETTLE_NS = 60e9;
+
 /** Parse a scenario, apply its setup lines, and diagnose it, without running any traffic. */
 export function doctorScenarioText(text: string, file: string, seed?: number): { scenario: Scenario; findings: Finding[]; diagnostics: Diagnostic[] } {
   const parsed = parseScenario(text, file);
-  const { world, diagnostics } = buildWorld(parsed.scenario, seed ?? parsed.scenario.seed);
-  return { scenario: parsed.scenario, findings: diagnose(parsed.scenario, world, text), diagnostics: [...parsed.diagnostics, ...diagnostics] };
+  const sc = parsed.scenario;
+  const { world, diagnostics } = buildWorld(sc, seed ?? sc.seed);
+  // A pool that keepalived programs exists once its daemons have started and checked: read the
+  // hosts just before the first connection (the daemons' timers run, no traffic is sent).
+  if ([...sc.hosts.values()].some(h => [...h.files.keys()].some(f => /keepalived\.conf$/.test(f)))) {
+    const firsts = sc.traffic.filter(t => t.kind === 'connect' && t.atNs !== null).map(t => t.atNs!);
+    world.engine.run(Math.min(firsts.length ? Math.min(...firsts) : DAEMON_SETTLE_NS, MAX_SETTLE_NS));
+  }
+  return { scenario: sc, findings: diagnose(sc, world, text), diagnostics: [...parsed.diagnostics, ...diagnostics] };
 }
