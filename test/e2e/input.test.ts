@@ -112,6 +112,11 @@ describe('share links', () => {
     expect(REF.startsWith(await page.inputValue('#editor textarea'))).toBe(true);
     await page.close();
 
+    const unknown = await open('#s=no-such-scenario&at=3');
+    await unknown.page.waitForSelector('#fatal:not([hidden])');
+    expect(await unknown.page.textContent('#fatal')).toMatch(/This link names a scenario 'no-such-scenario' that this version of lvsim does not have; showing the reference scenario tun-different-subnets instead/);
+    await unknown.page.close();
+
     const garbage = await open('#text=zAAAAAAAAAAAAAAAA');
     await garbage.page.waitForSelector('#fatal:not([hidden])');
     expect(await garbage.page.textContent('#fatal')).toMatch(/This link is damaged \(the compressed text is corrupt\)\. Nothing could be recovered from it\./);
