@@ -205,6 +205,18 @@ describe('Content-Security-Policy', () => {
     }
   });
 
+  it('lets the built compare page run its workers with no violation', async () => {
+    const page = await h.context.newPage();
+    await page.goto(h.url + 'compare.html');
+    await page.fill('#schedulers', 'rr,wlc');
+    await page.fill('#connections', '1000');
+    await page.click('#run');
+    await page.waitForSelector('body[data-done="1"]', { timeout: 120_000 });
+    expect(await page.locator('#table td').count()).toBeGreaterThan(0);
+    expect(await violations(page)).toEqual([]);
+    await page.close();
+  }, 180_000);
+
   it('holds on the dev server too, for both pages, with no violation', async () => {
     const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false } });
     await server.listen();
