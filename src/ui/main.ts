@@ -86,7 +86,7 @@ function load(text: string, file: string, scenario: string | null, seed?: number
 
 function loadByName(name: string, seed?: number, index = 0): void {
   const text = scenarioText(name);
-  if (text === undefined) { showFatal(`No scenario named ${name}; showing the reference scenario.`); return loadByName(DEFAULT); }
+  if (text === undefined) { loadByName(DEFAULT); showFatal(`This link names a scenario '${name}' that this version of lvsim does not have; showing the reference scenario ${DEFAULT} instead.`); return; }
   load(text, `scenarios/${name}.yaml`, name, seed, index);
 }
 
@@ -503,7 +503,8 @@ async function boot(): Promise<void> {
     toggleEditor(true);
     showFatal(`This link is damaged (${v.damage}). ${lines ? `The editor holds the ${lines} line${lines > 1 ? 's' : ''} that could be recovered; check them and run again.` : 'Nothing could be recovered from it.'}`);
   } else if (v.text !== undefined) load(v.text, 'edited.yaml', null, v.seed, index, true);
-  else loadByName(v.scenario && scenarioText(v.scenario) !== undefined ? v.scenario : DEFAULT, v.seed, index);
+  // A link naming a scenario this build lacks says so (loadByName) rather than quietly showing another.
+  else loadByName(v.scenario ?? DEFAULT, v.seed, index);
   if (v.pick !== undefined && app && v.pick < app.run.records.length) select(v.pick);
   setTab(v.tab ?? 'lesson');
   const stress = Number(new URLSearchParams(location.search).get('stress') ?? 0);

@@ -112,6 +112,11 @@ describe('share links', () => {
     expect(REF.startsWith(await page.inputValue('#editor textarea'))).toBe(true);
     await page.close();
 
+    const unknown = await open('#s=no-such-scenario&at=3');
+    await unknown.page.waitForSelector('#fatal:not([hidden])');
+    expect(await unknown.page.textContent('#fatal')).toMatch(/This link names a scenario 'no-such-scenario' that this version of lvsim does not have; showing the reference scenario tun-different-subnets instead/);
+    await unknown.page.close();
+
     const garbage = await open('#text=zAAAAAAAAAAAAAAAA');
     await garbage.page.waitForSelector('#fatal:not([hidden])');
     expect(await garbage.page.textContent('#fatal')).toMatch(/This link is damaged \(the compressed text is corrupt\)\. Nothing could be recovered from it\./);
@@ -199,6 +204,18 @@ describe('Content-Security-Policy', () => {
       await page.close();
     }
   });
+
+  it('lets the built compare page run its workers with no violation', async () => {
+    const page = await h.context.newPage();
+    await page.goto(h.url + 'compare.html');
+    await page.fill('#schedulers', 'rr,wlc');
+    await page.fill('#connections', '1000');
+    await page.click('#run');
+    await page.waitForSelector('body[data-done="1"]', { timeout: 120_000 });
+    expect(await page.locator('#table td').count()).toBeGreaterThan(0);
+    expect(await violations(page)).toEqual([]);
+    await page.close();
+  }, 180_000);
 
   it('holds on the dev server too, for both pages, with no violation', async () => {
     const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: 0, host: '127.0.0.1', strictPort: false, hmr: false } });
