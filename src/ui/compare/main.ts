@@ -5,7 +5,6 @@
  * Bad input is refused before anything runs; a run that fails stops the others and its error
  * stays on screen.
  */
-import './jitless';
 import './compare.css';
 import scenarioText from '../../../scenarios/compare-schedulers.yaml?raw';
 import { summarize, type CompareJob, type ConnDiff, type SummaryRow } from '../../workload/compare';
