@@ -6,6 +6,7 @@
  */
 import { enablePatches, produceWithPatches, applyPatches, type Patch } from 'immer';
 import type { Diagnostic } from '../config/diag';
+import type { Finding } from '../world/doctor';
 import { esc } from './table';
 
 enablePatches();
@@ -62,6 +63,8 @@ export function createEditorStore(text: string): EditorStore {
 export interface EditorView {
   setText(text: string, file: string): void;
   showDiagnostics(d: readonly Diagnostic[]): void;
+  /** The doctor's findings on the text, below the problems. */
+  showFindings(f: readonly Finding[]): void;
   readonly store: EditorStore;
   focus(): void;
 }
@@ -82,11 +85,14 @@ export function createEditor(root: HTMLElement, onChange: (text: string) => void
         <textarea class="ed-text" spellcheck="false" wrap="off" aria-label="Scenario YAML"></textarea>
       </div>
     </div>
-    <ul class="ed-diags" aria-label="Problems" aria-live="polite"></ul>`;
+    <ul class="ed-diags" aria-label="Problems" aria-live="polite"></ul>
+    <div class="ed-doctor" aria-label="Doctor" hidden><h4>Doctor: what the kernel will do with this configuration</h4><ul class="ed-findings"></ul></div>`;
   const ta = root.querySelector<HTMLTextAreaElement>('.ed-text')!;
   const gutter = root.querySelector<HTMLPreElement>('.ed-gutter')!;
   const back = root.querySelector<HTMLPreElement>('.ed-backdrop')!;
   const list = root.querySelector<HTMLUListElement>('.ed-diags')!;
+  const doctor = root.querySelector<HTMLDivElement>('.ed-doctor')!;
+  const findingsList = root.querySelector<HTMLUListElement>('.ed-findings')!;
   const status = root.querySelector<HTMLSpanElement>('.ed-status')!;
   const undoB = root.querySelector<HTMLButtonElement>('.ed-undo')!;
   const redoB = root.querySelector<HTMLButtonElement>('.ed-redo')!;
@@ -107,6 +113,18 @@ export function createEditor(root: HTMLElement, onChange: (text: string) => void
     }).join('\n') + '\n';
     undoB.disabled = !store.canUndo();
     redoB.disabled = !store.canRedo();
+  }
+  /** Select line:col..endCol in the text and scroll it into view. */
+  function jump(line: number, col: number, endCol: number): void {
+    const lines = ta.value.split('\n');
+    let pos = 0;
+    for (let k = 0; k < line - 1 && k < lines.length; k++) pos += lines[k].length + 1;
+    ta.focus();
+    ta.selectionStart = pos + col - 1;
+    ta.selectionEnd = pos + Math.max(col, endCol) - 1;
+    const lh = parseFloat(getComputedStyle(ta).lineHeight) || 18;
+    ta.scrollTop = Math.max(0, (line - 1) * lh - ta.clientHeight / 3);
+    syncScroll();
   }
   const syncScroll = () => { gutter.scrollTop = ta.scrollTop; back.scrollTop = ta.scrollTop; back.scrollLeft = ta.scrollLeft; };
   ta.addEventListener('scroll', syncScroll);
@@ -141,20 +159,16 @@ export function createEditor(root: HTMLElement, onChange: (text: string) => void
       status.className = `ed-status ${d.length ? 'bad' : 'ok'}`;
       list.innerHTML = d.map((x, i) => `<li><button type="button" data-i="${i}">${x.line}:${x.col}</button> ${x.severity}: found ${x.found === '' ? 'nothing' : `'${esc(x.found)}'`}, expected ${esc(x.expected)}${x.tool ? `<div class="tool">${esc(x.tool)}</div>` : ''}</li>`).join('');
       for (const b of Array.from(list.querySelectorAll<HTMLButtonElement>('button'))) {
-        b.addEventListener('click', () => {
-          const x = d[Number(b.dataset.i)];
-          const lines = ta.value.split('\n');
-          let pos = 0;
-          for (let k = 0; k < x.line - 1 && k < lines.length; k++) pos += lines[k].length + 1;
-          ta.focus();
-          ta.selectionStart = pos + x.col - 1;
-          ta.selectionEnd = pos + Math.max(x.col, x.endCol) - 1;
-          const lh = parseFloat(getComputedStyle(ta).lineHeight) || 18;
-          ta.scrollTop = Math.max(0, (x.line - 1) * lh - ta.clientHeight / 3);
-          syncScroll();
-        });
+        b.addEventListener('click', () => { const x = d[Number(b.dataset.i)]; jump(x.line, x.col, x.endCol); });
       }
       paint();
+    },
+    showFindings(f) {
+      doctor.hidden = f.length === 0;
+      findingsList.innerHTML = f.map((x, i) => `<li class="sev-${x.severity}"><button type="button" data-i="${i}">${x.line}:${x.col}</button> <b>${x.severity} ${esc(x.code)}</b> [${esc(x.host)}]: ${esc(x.message)}<div class="fix">fix: ${esc(x.fix)}</div></li>`).join('');
+      for (const b of Array.from(findingsList.querySelectorAll<HTMLButtonElement>('button'))) {
+        b.addEventListener('click', () => { const x = f[Number(b.dataset.i)]; jump(x.line, x.col, x.col + 1); });
+      }
     },
     focus() { ta.focus(); },
   };

@@ -14,14 +14,17 @@ import { createTable, esc, fmtTime, runTimeUnit, type TableView } from './table'
 import { createInspector } from './inspector';
 import { createKernelView, type KernelView } from './kernel';
 import { createEditor } from './editor';
+import { createConsole } from './console';
+import { renderLab } from './lab';
 import { fromHash, toHash, MAX_TEXT_BYTES } from './url';
 import { StepIndex } from '../trace/steps';
 import { KIND_COLOR, KIND_LABEL, DROP_COLOR } from './palette';
 import type { PacketKind } from './model';
 
-const SCENARIOS = import.meta.glob('/scenarios/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const SCENARIOS = import.meta.glob(['/scenarios/*.yaml', '/scenarios/lab/*.yaml'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 const DEFAULT = 'tun-different-subnets';
-const nameOf = (path: string) => path.replace(/^.*\//, '').replace(/\.yaml$/, '');
+/** A scenario's name: its path under scenarios/ without .yaml ("lab/rp-filter-all" for an exercise). */
+const nameOf = (path: string) => path.replace(/^\/scenarios\//, '').replace(/\.yaml$/, '');
 const scenarioText = (name: string) => SCENARIOS[`/scenarios/${name}.yaml`];
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
@@ -46,6 +49,7 @@ const table: TableView = createTable($('#trace'), i => { seek(i); showPacket(i);
 const inspector = createInspector($('#pane-packet'));
 const editorRoot = $('#editor');
 const editor = createEditor(editorRoot, text => validateSoon(text), () => runEdited());
+const shell = createConsole($('#pane-console'));
 const debug: Record<string, unknown> = {};
 (window as unknown as { lvsim: unknown }).lvsim = debug;
 
@@ -76,6 +80,7 @@ function load(text: string, file: string, scenario: string | null, seed?: number
   player.subscribe(() => scheduleRender());
   if (editor.store.state.text !== text) editor.setText(text, file);
   editor.showDiagnostics(run.diagnostics);
+  editor.showFindings(run.findings.map(c => c.finding));
   select(player.getSnapshot().context.index);
   renderAll(true);
   if (!debug.firstRenderMs) {
@@ -174,6 +179,7 @@ function renderAll(force: boolean): void {
   } else app.lesson.send({ type: 'JUMPED', step: app.stepAt[index] ?? 0 });
   table.update(index);
   app.kernel.update(index);
+  if (tab === 'console') updateConsole(index);
   const st = app.stepAt[index] ?? 0;
   app.topo.focus(st, index);
   renderCaption(index === 0 && !playing ? 0 : st);
@@ -188,6 +194,14 @@ function renderAll(force: boolean): void {
   document.body.dataset.index = String(index);
   document.body.dataset.step = String(st);
   if (!playing) updateHashSoon();
+}
+
+/** The console answers at the player's position: the time of the current record. */
+function updateConsole(index: number): void {
+  if (!app) return;
+  const r = app.run.records[index];
+  const unit = runTimeUnit(app.run.records);
+  shell.setContext({ text: app.run.text, file: app.run.file, seed: app.run.seed, hosts: app.run.hostNames, atNs: r ? r.t : 0, fmtTime: ns => fmtTime(ns, unit) });
 }
 
 /** Why a run has no trace records, in the user's terms, and what to change. */
@@ -233,6 +247,11 @@ function renderLessonPane(): void {
       <p>${esc(s.text)}</p></li>`).join('')}</ol>
     <div class="lesson-nav"><button type="button" data-nav="-1" aria-label="Previous step (P)">◀ Previous step</button> <button type="button" data-nav="1" aria-label="Next step (N)">Next step ▶</button></div>
     ${app.run.records.length === 0 ? '<p class="hint">Nothing ran, so no step is reached: the caption above the network says why.</p>' : app.run.firstOfStep.slice(1).some(x => x < 0) ? '<p class="hint">Steps this run never reaches are greyed out: look for the drop in the trace (press <kbd>D</kbd>).</p>' : ''}`;
+  const lab = document.createElement('section');
+  lab.className = 'lab-panel';
+  lab.setAttribute('aria-label', app.run.lab ? 'Exercise' : 'Expectations');
+  renderLab(lab, { lab: app.run.lab, expectations: app.run.expectations, findings: app.run.findings, edited: app.edited });
+  pane.prepend(lab);
   for (const b of Array.from(pane.querySelectorAll<HTMLButtonElement>('[data-step]'))) b.addEventListener('click', () => { seek(app!.run.firstOfStep[Number(b.dataset.step)]); });
   for (const b of Array.from(pane.querySelectorAll<HTMLButtonElement>('[data-nav]'))) b.addEventListener('click', () => nextStep(Number(b.dataset.nav) as 1 | -1));
 }
@@ -326,12 +345,15 @@ export function jumpTo(s: string): boolean {
 
 // ---------------------------------------------------------------- tabs, help, keyboard
 
-let tab: 'lesson' | 'kernel' | 'packet' = 'lesson';
+type Tab = 'lesson' | 'kernel' | 'packet' | 'console';
+const TABS: readonly Tab[] = ['lesson', 'kernel', 'packet', 'console'];
+let tab: Tab = 'lesson';
 /** Show a side tab; `reveal` scrolls it into view where the layout puts it below the fold. */
-function setTab(t: 'lesson' | 'kernel' | 'packet', reveal = false): void {
+function setTab(t: Tab, reveal = false): void {
   tab = t;
   updateHashSoon();
-  for (const k of ['lesson', 'kernel', 'packet']) {
+  if (t === 'console' && app) { updateConsole(app.player.getSnapshot().context.index); }
+  for (const k of TABS) {
     $(`#tab-${k}`).setAttribute('aria-selected', String(k === t));
     $(`#pane-${k}`).hidden = k !== t;
   }
@@ -343,13 +365,13 @@ function revealSide(): void {
   // Only the one-column layout scrolls; there the sticky player stays above the panel.
   if (r.top >= window.innerHeight - 120 || r.bottom <= 0) side.scrollIntoView({ block: 'start' });
 }
-for (const k of ['lesson', 'kernel', 'packet'] as const) $(`#tab-${k}`).addEventListener('click', () => setTab(k, true));
+for (const k of TABS) $(`#tab-${k}`).addEventListener('click', () => { setTab(k, true); if (k === 'console') shell.focus(); });
 
 const HELP: ReadonlyArray<[string, string]> = [
   ['Space', 'play / pause'], ['→ / ←', 'step forward / back one event'], ['Shift + → / ←', 'ten events'],
   ['N / P', 'next / previous lesson step'], ['Home / End', 'first / last event'], ['D / Shift+D', 'next / previous drop'],
   ['+ / −', 'faster / slower'], ['G', 'jump to an event (#42) or a time (1.5ms)'], ['E', 'open / close the editor'],
-  ['1 / 2 / 3', 'Lesson / Kernel / Packet tab'], ['I or Enter', 'inspect the packet of the current event'], ['S', 'copy a link to this view'], ['?', 'this help'], ['Esc', 'close'],
+  ['1 / 2 / 3 / 4', 'Lesson / Kernel / Packet / Console tab'], ['I or Enter', 'inspect the packet of the current event'], ['S', 'copy a link to this view'], ['?', 'this help'], ['Esc', 'close'],
 ];
 function toggleHelp(show?: boolean): void {
   const h = $('#help');
@@ -400,6 +422,7 @@ document.addEventListener('keydown', e => {
       case '1': setTab('lesson', true); return true;
       case '2': setTab('kernel', true); return true;
       case '3': setTab('packet', true); return true;
+      case '4': setTab('console', true); shell.focus(); return true;
       case 's': case 'S': void share(); return true;
       case 'i': case 'I': case 'Enter': if (k === 'Enter' && tgt.tagName === 'BUTTON') return false; showPacket(app?.player.getSnapshot().context.index ?? 0); revealSide(); return true;
       case '?': toggleHelp(); return true;
@@ -423,6 +446,7 @@ function validateSoon(text: string): void {
     try {
       const rv = buildRunView(text, 'edited.yaml', app?.run.seed);
       editor.showDiagnostics(rv.diagnostics);
+      editor.showFindings(rv.findings.map(c => c.finding));
     } catch (err) {
       editor.showDiagnostics([{ file: 'edited.yaml', line: 1, col: 1, endCol: 2, severity: 'error', found: '', expected: `a scenario lvsim can run (${(err as Error).message})` }]);
     }
@@ -472,7 +496,10 @@ $('#btn-share').addEventListener('click', () => void share());
 
 const picker = $<HTMLSelectElement>('#scenario');
 const names = Object.keys(SCENARIOS).map(nameOf).sort((a, b) => (a === DEFAULT ? -1 : b === DEFAULT ? 1 : a.localeCompare(b)));
-picker.innerHTML = names.map(n => `<option value="${esc(n)}">${esc(n)}</option>`).join('') + '<option value="" disabled>(edited)</option>';
+const option = (n: string) => `<option value="${esc(n)}">${esc(n.replace(/^lab\//, ''))}</option>`;
+picker.innerHTML = `<optgroup label="Scenarios">${names.filter(n => !n.startsWith('lab/')).map(option).join('')}</optgroup>`
+  + `<optgroup label="Misconfiguration lab">${names.filter(n => n.startsWith('lab/')).map(option).join('')}</optgroup>`
+  + '<option value="" disabled>(edited)</option>';
 picker.addEventListener('change', () => { if (picker.value) { keepHash = false; loadByName(picker.value); } });
 window.addEventListener('hashchange', () => void boot());
 

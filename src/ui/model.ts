@@ -15,6 +15,9 @@ import type { TraceRecord, Hook } from '../trace/record';
 import { HOOKS } from '../trace/record';
 import { StepIndex } from '../trace/steps';
 import { runScenarioText, type Run } from '../world/world';
+import { checkExpectations, type ExpectationResult } from '../world/expect';
+import { confirmFindings, doctorScenarioText, type Confirmation } from '../world/doctor';
+import type { Lab } from '../config/scenario';
 import type { Diagnostic } from '../config/diag';
 
 export interface DevView {
@@ -77,6 +80,14 @@ export interface RunView {
   readonly runMs: number;
   /** Steps in the scenario's traffic: section (0: nothing is sent). */
   readonly trafficSteps: number;
+  /** The misconfiguration lab's exercise, when the scenario is one. */
+  readonly lab: Lab | null;
+  /** Each `expect:` of the scenario against this run. */
+  readonly expectations: readonly ExpectationResult[];
+  /** The doctor's findings, each with the record of this run that confirms it. */
+  readonly findings: readonly Confirmation[];
+  /** Host names, in the scenario's order (the console's host list). */
+  readonly hostNames: readonly string[];
 }
 
 export function packetKind(pkt: Ipv4 | Arp, vips: ReadonlySet<number>): PacketKind {
@@ -175,7 +186,18 @@ export function buildRunView(text: string, file: string, seed?: number): RunView
     hosts: hostViews(run, vipSet), links, records, flights, flightByRx, flightByTx,
     vips: [...vipSet].map((v: Ip4) => formatIp4(v)), diagnostics: run.diagnostics,
     pt: presentationTimes(records), firstOfStep, steps, runMs, trafficSteps: run.scenario.traffic.length,
+    lab: run.scenario.lab ?? null, expectations: checkExpectations(run), findings: doctorFindings(text, file, seed, records),
+    hostNames: [...run.scenario.hosts.keys()],
   };
+}
+
+/** The doctor on the same text, confirmed against this run's records; none if it cannot read it. */
+function doctorFindings(text: string, file: string, seed: number | undefined, records: readonly TraceRecord[]): Confirmation[] {
+  try {
+    return confirmFindings(doctorScenarioText(text, file, seed).findings, records);
+  } catch {
+    return [];
+  }
 }
 
 /** Index of the last record at or before presentation time `ms`. */
