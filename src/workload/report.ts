@@ -105,7 +105,7 @@ function reportHtml(sweep: Sweep, runs: readonly SweepRun[]): string {
 <style>
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 0.2em 0.6em; border-bottom: 1px solid #ddd; text-align: right; }
+th, td { padding: 0.2em 0.6em; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
 thead th, tbody th { text-align: left; }
 figure { display: inline-block; margin: 1em 2em 0 0; }
 svg text { font-size: 12px; fill: #222; }

@@ -78,6 +78,11 @@ export function makePart(sweep: Sweep, shard: Shard, runs: readonly RunResult[])
   return { format: PART_FORMAT, ...sweep, shard, runs: runs.map(sweepRun) };
 }
 
+// No generated parser code: zod's JIT probes `new Function`, which a strict Content-Security-Policy
+// (the browser pages', no 'unsafe-eval') reports as a violation even when the probe is caught.
+// Set before any schema is built, since the probe runs when an object schema is made.
+z.config({ jitless: true });
+
 // The part file's shape, checked field by field so a damaged or foreign file is named by its
 // JSON path (runs[3].dests) rather than failing somewhere inside the merge.
 const num = z.number();

@@ -18,7 +18,7 @@ describe('ipt_do_table against kernel-recorded vectors', () => {
     for (const [host, rows] of Object.entries(want)) {
       const got = iptablesCounters(r.world.hosts.get(host)!.host);
       expect(got.map(([t, c, spec]) => [t, c, spec])).toEqual(rows.map(([t, c, spec]) => [t, c, spec]));
-      // packets compared as zero or not zero (FORMAT.md): retransmission timing sets the count.
+      // packets compared as zero or not zero (test/fixtures/oracle/README.md): retransmission timing sets the count.
       expect(got.map(x => x[3] > 0)).toEqual(rows.map(x => x[3] > 0));
       console.log(host, JSON.stringify(got));
     }
