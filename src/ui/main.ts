@@ -241,7 +241,8 @@ function renderLessonPane(): void {
   if (!app) return;
   const st = app.stepAt[app.player.getSnapshot().context.index] ?? 0;
   const pane = $('#pane-lesson');
-  pane.innerHTML = `<p class="intro">${esc(app.run.description || app.run.name)}</p>
+  // An exercise's panel already says what the user sees; its description would say it twice.
+  pane.innerHTML = `${app.run.lab ? '' : `<p class="intro">${esc(app.run.description || app.run.name)}</p>`}
     <ol class="lesson">${LESSON.map(s => `<li class="${s.n === st ? 'current' : ''} ${app!.run.firstOfStep[s.n] < 0 ? 'never' : ''}" ${s.n === st ? 'aria-current="step"' : ''}>
       <button type="button" data-step="${s.n}" aria-label="Go to step ${s.n}: ${esc(s.title)}" ${app!.run.firstOfStep[s.n] < 0 ? 'disabled' : ''}><span class="n">${s.n}</span> ${esc(s.title)}</button>
       <p>${esc(s.text)}</p></li>`).join('')}</ol>
