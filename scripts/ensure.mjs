@@ -1,6 +1,7 @@
 // Installs what `npm start`, `npm test` and `npm run bench` need when it is missing:
 // the npm dependencies, and with --browser a Chromium for the end-to-end tests (the system's,
-// or Debian's `chromium` package when running as root), plus tshark for the pcapng checks.
+// or Debian's `chromium` package when running as root), plus tshark for the pcapng checks and GNU
+// parallel for docs/scale.md's recipe.
 import { existsSync, statSync } from 'node:fs';
 import { execSync, spawnSync } from 'node:child_process';
 
@@ -34,6 +35,7 @@ if (wantBrowser) {
   const missing = [];
   if (!process.env.LVSIM_CHROMIUM && !which('chromium') && !which('chromium-browser') && !which('google-chrome')) missing.push('chromium');
   if (!which('tshark')) missing.push('tshark');
+  if (!which('parallel')) missing.push('parallel');
   if (missing.length) {
     if (isRoot && which('apt-get')) {
       console.error(`lvsim: installing ${missing.join(' and ')} from Debian's packages...`);
@@ -42,7 +44,7 @@ if (wantBrowser) {
       const ok = spawnSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env }).status === 0;
       if (!ok) console.error(`lvsim: could not install ${missing.join(', ')}; the browser and pcapng tests that need them will fail.`);
     } else {
-      console.error(`lvsim: ${missing.join(' and ')} not found. The end-to-end browser tests need Chromium and the pcapng tests need tshark.\n` +
+      console.error(`lvsim: ${missing.join(' and ')} not found. The end-to-end browser tests need Chromium, the pcapng tests tshark, the scale recipe GNU parallel.\n` +
         `  On Debian/Ubuntu: sudo apt-get install -y ${missing.join(' ')}\n` +
         '  Or point LVSIM_CHROMIUM at a Chromium or Chrome binary.');
     }
