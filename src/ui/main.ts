@@ -19,6 +19,7 @@ import { renderLab } from './lab';
 import { fromHash, toHash, MAX_TEXT_BYTES } from './url';
 import { StepIndex } from '../trace/steps';
 import { KIND_COLOR, KIND_LABEL, DROP_COLOR } from './palette';
+import { attachModeSwitch, syncModeSwitch } from './modes';
 import type { PacketKind } from './model';
 
 const SCENARIOS = import.meta.glob(['/scenarios/*.yaml', '/scenarios/lab/*.yaml'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
@@ -74,6 +75,7 @@ function load(text: string, file: string, scenario: string | null, seed?: number
   app = { run, scenario, edited, player, lesson, topo, kernel, stepAt, selected: null, lastIndex: -1, lastStep: -1 };
   table.setRecords(run.records, run.steps);
   $('#scenario').querySelector<HTMLOptionElement>(`option[value="${scenario ?? ''}"]`)!.selected = true;
+  syncModeSwitch($<HTMLSelectElement>('#mode'), text);
   document.title = `lvsim — ${run.name}`;
   renderLessonPane();
   renderLegend();
@@ -502,6 +504,7 @@ picker.innerHTML = `<optgroup label="Scenarios">${names.filter(n => !n.startsWit
   + `<optgroup label="Misconfiguration lab">${names.filter(n => n.startsWith('lab/')).map(option).join('')}</optgroup>`
   + '<option value="" disabled>(edited)</option>';
 picker.addEventListener('change', () => { if (picker.value) { keepHash = false; loadByName(picker.value); } });
+attachModeSwitch($<HTMLSelectElement>('#mode'), () => app?.run.text ?? '', text => { keepHash = false; load(text, 'edited.yaml', null, app?.run.seed, 0, true); });
 window.addEventListener('hashchange', () => void boot());
 
 async function boot(): Promise<void> {
