@@ -28,6 +28,9 @@ export function connStateName(cp: Conn): string {
   return cp.protocol === IPPROTO_UDP ? 'UDP' : TCP_STATE_NAMES[cp.state] ?? String(cp.state);
 }
 
+/** The INPUT record of a packet IPVS takes: the handlers before priority 99 (the filter table) passed it. */
+const noteTaken = (): string => `filter passed it; ip_vs_in_hook (LOCAL_IN priority ${IP_VS_IN_HOOK_PRIORITY}) takes it`;
+
 const noteNoDest = (scheduler: string, service: string): string => `IPVS: ${scheduler}: ${service} - no destination available`;
 const noteScheduled = (ip: Ipv4, scheduler: string, res: { readonly conn: Conn; readonly template: Conn | null }): string => {
   const th = ip.payload as Tcp | Udp;
@@ -89,6 +92,7 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
       if (res.reason === 'ignored') return NF_ACCEPT;
       const service = `${th.proto.toUpperCase()} ${formatEndpoint(svc.addr, svc.port)}`;
       // ip_vs_leave: ICMP port unreachable to the client, drop.
+      host.emit.pass(skb, 'INPUT', 'accept', undefined, noteTaken);
       const d = icmpErrorAllowed(ip) ? icmpDisposition(3, 3) : SILENT;
       host.emit.decision(skb, ex, svc.scheduler.name, null, { code: 'ipvs_no_dest', scheduler: svc.scheduler.name, service }, d, noteNoDest, svc.scheduler.name, service);
       if (d !== SILENT) icmpSend(host, skb, 3, 3);
@@ -96,12 +100,16 @@ export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean
     }
     cp = res.conn;
     scheduled = true;
+    host.emit.pass(skb, 'INPUT', 'accept', undefined, noteTaken);
     host.emit.decision(skb, ex, svc.scheduler.name, ex ? destKey(cp.dest!) : null, null, SILENT, noteScheduled, ip, svc.scheduler.name, res);
   }
   ipvs.inStats(cp, ipv4TotalLength(ip));
   const before = cp.state;
   ipvs.setState(cp, tcpFlags);
-  if (!scheduled) host.emit.pass(skb, 'ipvs', 'hit', undefined, noteHit, cp, before);
+  if (!scheduled) {
+    host.emit.pass(skb, 'INPUT', 'accept', undefined, noteTaken);
+    host.emit.pass(skb, 'ipvs', 'hit', undefined, noteHit, cp, before);
+  }
   const v = cp.dest ? packetXmit(host, skb, cp) : NF_ACCEPT;
   cp.inPkts++;
   ipvs.connPut(cp);
@@ -125,6 +133,7 @@ function ipVsInIcmp(host: Host, ipvs: IpvsCtl, skb: Skb): NfVerdict {
   if (th.proto !== 'tcp' && th.proto !== 'udp') return NF_ACCEPT;
   const cp = ipvs.connInGet(inner.protocol, inner.src, th.sport, inner.dst, th.dport);
   if (!cp || !cp.dest || cp.daddr !== outer.dst) return NF_ACCEPT;
+  host.emit.pass(skb, 'INPUT', 'accept', undefined, noteTaken);
   let relay: Icmp;
   if (icmp.type === 3 && icmp.code === 4) {
     const mtu = (icmp.mtu ?? 0) - 20;
