@@ -6,14 +6,14 @@ import type { TraceRecord } from '../trace/record';
 import { TERMINAL_VERDICTS } from '../trace/record';
 import { explainDrop } from '../trace/explain';
 import { formatRecordText } from '../trace/text';
-import { StepIndex } from '../trace/steps';
+import { type StepIndex, stepIndexOf } from '../trace/steps';
 import { timeUnitFor } from '../trace/time';
 import { formatDiagnostic } from '../config/diag';
 import type { Run } from '../world/world';
 
 /** The step index of a run's trace. */
 export function runSteps(run: Run): StepIndex {
-  return new StepIndex(run.world.records, run.world.stepContext());
+  return stepIndexOf(run.world.records, run.world.changes);
 }
 
 /** The scenario's diagnostics, then how many lines did not apply. */
@@ -39,11 +39,13 @@ export function formatRunText(run: Run, opts: { quiet?: boolean } = {}): string 
     // One unit for the whole column, chosen from how long the run lasted.
     const unit = timeUnitFor(records.length ? records[records.length - 1]!.t : 0);
     out.push(`${`time(${unit.symbol})`.padStart(11)}  ${'host'.padEnd(9)} ${'point'.padEnd(11)} ${'verdict'.padEnd(8)} step packet`);
-    let lastStep = 0;
+    // A banner where the flow moves on; a new request starts over after the reply is delivered.
+    let last = 0;
     for (const r of records) {
       const step = steps.of(r.seq);
-      if (step && step !== lastStep && step > lastStep) out.push(`  ---- step ${steps.title(step)} ----`);
-      if (step) lastStep = step === 5 && r.verdict === 'deliver' ? 0 : step;
+      const rank = step || (steps.onTheWay(r.seq) ? 0.5 : 0);
+      if (rank > last) out.push(step ? `  ---- step ${steps.title(step)} ----` : `  ---- ${steps.list.onTheWay} ----`);
+      if (rank) last = step === 5 && r.verdict === 'deliver' ? 0 : rank;
       out.push(formatRecordText(r, step, unit));
     }
   }

@@ -14,9 +14,11 @@ import { type NfVerdict, NF_ACCEPT, NF_STOLEN } from '../kernel/netfilter';
 import { icmpErrorAllowed, icmpSend, nextId, defaultTtl } from '../kernel/icmp';
 import { ipSend } from '../kernel/ip';
 import { SILENT } from '../trace/record';
-import { icmp as icmpDisposition } from '../trace/emit';
+import { type ExplainCollector, icmp as icmpDisposition } from '../trace/emit';
 import type { Conn, IpvsCtl } from './ctl';
-import { destKey } from './types';
+import { type ExplainSink, type Service, destKey } from './types';
+import type { Sysctls } from '../kernel/sysctl';
+import type { Ip4 } from '../net/addr';
 import { packetXmit } from './bind_xmit';
 import { registerIpvsOutHook } from './out';
 
@@ -28,10 +30,13 @@ export function connStateName(cp: Conn): string {
   return cp.protocol === IPPROTO_UDP ? 'UDP' : TCP_STATE_NAMES[cp.state] ?? String(cp.state);
 }
 
+/** The INPUT record of a packet IPVS takes: the handlers before priority 99 (the filter table) passed it. */
+const noteTaken = (): string => `filter passed it; ip_vs_in_hook (LOCAL_IN priority ${IP_VS_IN_HOOK_PRIORITY}) takes it`;
+
 const noteNoDest = (scheduler: string, service: string): string => `IPVS: ${scheduler}: ${service} - no destination available`;
-const noteScheduled = (ip: Ipv4, scheduler: string, res: { readonly conn: Conn; readonly template: Conn | null }): string => {
+const noteScheduled = (ip: Ipv4, scheduler: string, out: InOutcome): string => {
   const th = ip.payload as Tcp | Udp;
-  return `new connection ${formatEndpoint(ip.src, th.sport)} -> ${formatEndpoint(ip.dst, th.dport)} scheduled by ${scheduler} to ${destKey(res.conn.dest!)}${res.template ? ' (persistence template)' : ''}`;
+  return `new connection ${formatEndpoint(ip.src, th.sport)} -> ${formatEndpoint(ip.dst, th.dport)} scheduled by ${scheduler} to ${destKey(out.cp!.dest!)}${out.template ? ' (persistence template)' : ''}`;
 };
 const noteHit = (cp: Conn, before: number): string =>
   `connection entry -> ${cp.dest ? destKey(cp.dest) : '?'} (${cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP'})`;
@@ -39,75 +44,173 @@ const notePmtu = (dst: number, mtu: number): string => `fragmentation needed for
 const noteRelay = (icmp: Icmp, inner: Ipv4, th: Tcp | Udp): string =>
   `ICMP ${icmp.type}/${icmp.code} about tunnelled ${formatEndpoint(inner.src, th.sport)} -> ${formatEndpoint(inner.dst, th.dport)}: relayed to the client from ${formatIp4(inner.dst)}`;
 
-/** Register IPVS on a host's LOCAL_IN hook. `explain` turns on the "why this server" records. */
-export function registerIpvsHooks(host: Host, ipvs: IpvsCtl, opts: { explain?: boolean } = {}): void {
-  const explain = opts.explain ?? true;
-  host.nf.register({
-    hook: 'INPUT', priority: IP_VS_IN_HOOK_PRIORITY, name: 'ip_vs_in_hook',
-    fn: (skb) => ipVsInHook(host, ipvs, skb, explain),
-  });
-  registerIpvsOutHook(host, ipvs);
+/**
+ * A client packet as ip_vs_in reads it: the lookup key, the TCP flags (-1 for UDP) and the IP
+ * total length for the counters. Packet mode fills one from each skb; flow mode from its model
+ * of the client's packets. One object is reused from packet to packet.
+ */
+export interface InPacket {
+  protocol: number;
+  saddr: Ip4;
+  sport: number;
+  daddr: Ip4;
+  dport: number;
+  flags: number;
+  bytes: number;
 }
 
-export function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, explain: boolean): NfVerdict {
-  if (skb.ipvsProperty || !ipvs.enabled) return NF_ACCEPT;
-  const ip = skb.pkt;
-  if (ip.protocol === IPPROTO_ICMP) return ipVsInIcmp(host, ipvs, skb);
-  if (ip.protocol !== IPPROTO_TCP && ip.protocol !== IPPROTO_UDP) return NF_ACCEPT;
-  const th = ip.payload as Tcp | Udp;
-  const tcpFlags = th.proto === 'tcp' ? th.flags : null;
-  const isSyn = tcpFlags !== null && (tcpFlags & TCP_SYN) !== 0 && (tcpFlags & TCP_RST) === 0;
+/** ip_vs_in's answers: not ours (NF_ACCEPT); the entry's destination is unavailable (NF_DROP); no destination for a new connection (ip_vs_leave); a connection to transmit on. */
+export const IN_ACCEPT = 0;
+export const IN_UNAVAILABLE = 1;
+export const IN_REFUSED = 2;
+export const IN_CONN = 3;
+export type InVerdict = typeof IN_ACCEPT | typeof IN_UNAVAILABLE | typeof IN_REFUSED | typeof IN_CONN;
 
-  let cp = ipvs.connInGet(ip.protocol, ip.src, th.sport, ip.dst, th.dport);
+/** What ip_vs_in found or made, beside its answer; reused from packet to packet. */
+export class InOutcome {
+  /** The connection (IN_CONN), or the one whose destination is unavailable. */
+  cp: Conn | null = null;
+  /** The service of a new connection or a refusal. */
+  svc: Service | null = null;
+  /** True when this packet scheduled the connection; `template` is its persistence template. */
+  scheduled = false;
+  template: Conn | null = null;
+  /** The TCP state before this packet. */
+  before = 0;
+}
+
+/** Where a scheduler's reasoning goes, when someone asks for it (a full trace, an explained connection). */
+export interface Explainer {
+  explainer(): ExplainSink | undefined;
+}
+
+/**
+ * ip_vs_in for a TCP/UDP client packet (net/netfilter/ipvs/ip_vs_core.c), without transmit: the
+ * connection table lookup, the reuse and no-destination checks, scheduling on a miss, then
+ * ip_vs_in_stats and ip_vs_set_state. Packet mode (ipVsInHook) and flow mode (workload/flow.ts)
+ * both decide through here; the caller transmits on IN_CONN and then calls ipVsInDone.
+ */
+export function ipVsIn(ipvs: IpvsCtl, sysctl: Sysctls, p: InPacket, out: InOutcome, explain?: Explainer): InVerdict {
+  out.cp = null;
+  out.svc = null;
+  out.scheduled = false;
+  out.template = null;
+  const tcpFlags = p.flags < 0 ? null : p.flags;
+  const isSyn = tcpFlags !== null && (tcpFlags & TCP_SYN) !== 0 && (tcpFlags & TCP_RST) === 0;
+  let cp = ipvs.connInGet(p.protocol, p.saddr, p.sport, p.daddr, p.dport);
   if (cp && tcpFlags !== null && (tcpFlags & TCP_SYN) !== 0) {
     // ip_vs_in_hook: a new SYN (is_new_conn looks at SYN only) on an old entry may be rescheduled;
     // isNewConnExpected applies conn_reuse_mode (default 1).
     const dest = cp.dest;
-    const nodest = dest !== null && dest.weight === 0 && host.sysctl.num('net.ipv4.vs.expire_nodest_conn') !== 0;
+    const nodest = dest !== null && dest.weight === 0 && sysctl.num('net.ipv4.vs.expire_nodest_conn') !== 0;
     if (nodest || ipvs.isNewConnExpected(cp)) {
       ipvs.expireNow(cp);
       cp = null;
     }
   }
   if (cp && cp.dest && !ipvs.destAvailable(cp.dest)) {
-    if (host.sysctl.num('net.ipv4.vs.expire_nodest_conn') !== 0) {
+    if (sysctl.num('net.ipv4.vs.expire_nodest_conn') !== 0) {
       ipvs.expireNow(cp);
       cp = null;
     } else {
-      return { verdict: 'drop', reason: { code: 'ipvs_dest_unavailable', dest: destKey(cp.dest) } };
+      out.cp = cp;
+      return IN_UNAVAILABLE;
     }
   }
-  let scheduled = false;
   if (!cp) {
     // tcp_conn_schedule: only a SYN (without RST) starts a connection unless sloppy_tcp.
-    if (tcpFlags !== null && !isSyn && host.sysctl.num('net.ipv4.vs.sloppy_tcp') === 0) return NF_ACCEPT;
-    const svc = ipvs.serviceFind(ip.protocol, ip.dst, th.dport);
-    if (!svc) return NF_ACCEPT;
-    const ex = explain ? host.emit.explainer() : undefined;
-    const res = ipvs.schedule(svc, { saddr: ip.src, daddr: ip.dst, sport: th.sport, dport: th.dport, protocol: ip.protocol }, ex);
-    if (!res.conn) {
-      if (res.reason === 'ignored') return NF_ACCEPT;
-      const service = `${th.proto.toUpperCase()} ${formatEndpoint(svc.addr, svc.port)}`;
-      // ip_vs_leave: ICMP port unreachable to the client, drop.
-      const d = icmpErrorAllowed(ip) ? icmpDisposition(3, 3) : SILENT;
-      host.emit.decision(skb, ex, svc.scheduler.name, null, { code: 'ipvs_no_dest', scheduler: svc.scheduler.name, service }, d, noteNoDest, svc.scheduler.name, service);
-      if (d !== SILENT) icmpSend(host, skb, 3, 3);
-      return NF_STOLEN;
-    }
+    if (tcpFlags !== null && !isSyn && sysctl.num('net.ipv4.vs.sloppy_tcp') === 0) return IN_ACCEPT;
+    const svc = ipvs.serviceFind(p.protocol, p.daddr, p.dport);
+    if (!svc) return IN_ACCEPT;
+    out.svc = svc;
+    const res = ipvs.schedule(svc, p, explain?.explainer());
+    if (!res.conn) return res.reason === 'ignored' ? IN_ACCEPT : IN_REFUSED;
     cp = res.conn;
-    scheduled = true;
-    host.emit.decision(skb, ex, svc.scheduler.name, ex ? destKey(cp.dest!) : null, null, SILENT, noteScheduled, ip, svc.scheduler.name, res);
+    out.scheduled = true;
+    out.template = res.template;
   }
-  ipvs.inStats(cp, ipv4TotalLength(ip));
-  const before = cp.state;
+  ipvs.inStats(cp, p.bytes);
+  out.before = cp.state;
   ipvs.setState(cp, tcpFlags);
-  if (!scheduled) host.emit.pass(skb, 'ipvs', 'hit', undefined, noteHit, cp, before);
-  const v = cp.dest ? packetXmit(host, skb, cp) : NF_ACCEPT;
+  out.cp = cp;
+  return IN_CONN;
+}
+
+/** The end of ip_vs_in for a connection: count the packet (in_pkts, for the sync daemon) and release the entry (ip_vs_conn_put). */
+export function ipVsInDone(ipvs: IpvsCtl, cp: Conn): void {
   cp.inPkts++;
   ipvs.connPut(cp);
+}
+
+/** The trace's collector for the scheduler's reasoning (none when the trace only counts), kept for the record. */
+class TraceExplainer implements Explainer {
+  last: ExplainCollector | undefined = undefined;
+  constructor(private readonly host: Host) {}
+  explainer(): ExplainCollector | undefined {
+    return (this.last = this.host.emit.explainer());
+  }
+}
+
+/** ip_vs_in_hook's per-host scratch: the packet view, the outcome and the explainer, reused from packet to packet. */
+interface HookState {
+  readonly p: InPacket;
+  readonly out: InOutcome;
+  /** Null when the "why this server" records are off. */
+  readonly ex: TraceExplainer | null;
+}
+
+/** Register IPVS on a host's LOCAL_IN hook. `explain` turns on the "why this server" records. */
+export function registerIpvsHooks(host: Host, ipvs: IpvsCtl, opts: { explain?: boolean } = {}): void {
+  const st: HookState = {
+    p: { protocol: 0, saddr: 0, sport: 0, daddr: 0, dport: 0, flags: -1, bytes: 0 },
+    out: new InOutcome(),
+    ex: opts.explain ?? true ? new TraceExplainer(host) : null,
+  };
+  host.nf.register({
+    hook: 'INPUT', priority: IP_VS_IN_HOOK_PRIORITY, name: 'ip_vs_in_hook',
+    fn: (skb) => ipVsInHook(host, ipvs, skb, st),
+  });
+  registerIpvsOutHook(host, ipvs);
+}
+
+/** ip_vs_in_hook: ip_vs_in on the skb, its trace records, and the tunnel transmitter. */
+function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, st: HookState): NfVerdict {
+  if (skb.ipvsProperty || !ipvs.enabled) return NF_ACCEPT;
+  const ip = skb.pkt;
+  if (ip.protocol === IPPROTO_ICMP) return ipVsInIcmp(host, ipvs, skb);
+  if (ip.protocol !== IPPROTO_TCP && ip.protocol !== IPPROTO_UDP) return NF_ACCEPT;
+  const th = ip.payload as Tcp | Udp;
+  const { p, out, ex } = st;
+  p.protocol = ip.protocol;
+  p.saddr = ip.src;
+  p.sport = th.sport;
+  p.daddr = ip.dst;
+  p.dport = th.dport;
+  p.flags = th.proto === 'tcp' ? th.flags : -1;
+  p.bytes = ipv4TotalLength(ip);
+  if (ex) ex.last = undefined;
+  const v = ipVsIn(ipvs, host.sysctl, p, out, ex ?? undefined);
+  const sched = ex?.last;
+  if (v === IN_ACCEPT) return NF_ACCEPT;
+  const cp = out.cp;
+  if (v === IN_UNAVAILABLE) return { verdict: 'drop', reason: { code: 'ipvs_dest_unavailable', dest: destKey(cp!.dest!) } };
+  host.emit.pass(skb, 'INPUT', 'accept', undefined, noteTaken);
+  const svc = out.svc;
+  if (v === IN_REFUSED) {
+    // ip_vs_leave: ICMP port unreachable to the client, drop.
+    const service = `${th.proto.toUpperCase()} ${formatEndpoint(svc!.addr, svc!.port)}`;
+    const d = icmpErrorAllowed(ip) ? icmpDisposition(3, 3) : SILENT;
+    host.emit.decision(skb, sched, svc!.scheduler.name, null, { code: 'ipvs_no_dest', scheduler: svc!.scheduler.name, service }, d, noteNoDest, svc!.scheduler.name, service);
+    if (d !== SILENT) icmpSend(host, skb, 3, 3);
+    return NF_STOLEN;
+  }
+  if (out.scheduled) host.emit.decision(skb, sched, svc!.scheduler.name, sched ? destKey(cp!.dest!) : null, null, SILENT, noteScheduled, ip, svc!.scheduler.name, out);
+  else host.emit.pass(skb, 'ipvs', 'hit', undefined, noteHit, cp!, out.before);
+  const verdict = cp!.dest ? packetXmit(host, skb, cp!) : NF_ACCEPT;
+  ipVsInDone(ipvs, cp!);
   // ip_vs_in: with a master sync daemon, ip_vs_sync_conn decides whether to tell the backups.
-  if (syncMaster(ipvs)) ipVsSyncConn(host, ipvs, cp, cp.inPkts);
-  return v;
+  if (syncMaster(ipvs)) ipVsSyncConn(host, ipvs, cp!, cp!.inPkts);
+  return verdict;
 }
 
 /**
@@ -125,6 +228,7 @@ function ipVsInIcmp(host: Host, ipvs: IpvsCtl, skb: Skb): NfVerdict {
   if (th.proto !== 'tcp' && th.proto !== 'udp') return NF_ACCEPT;
   const cp = ipvs.connInGet(inner.protocol, inner.src, th.sport, inner.dst, th.dport);
   if (!cp || !cp.dest || cp.daddr !== outer.dst) return NF_ACCEPT;
+  host.emit.pass(skb, 'INPUT', 'accept', undefined, noteTaken);
   let relay: Icmp;
   if (icmp.type === 3 && icmp.code === 4) {
     const mtu = (icmp.mtu ?? 0) - 20;

@@ -4,23 +4,27 @@
  * one record, which step it belongs to from the packet's headers and where it is; another
  * method plugs in its own list.
  *
- * TUN (the five steps as LVS-TUN guides number them):
- *   1 the client's request CIP -> VIP on its way to and into the director, up to IPVS;
- *   2 IPVS looks the connection up or schedules it;
- *   3 the encapsulated DIP -> RIP packet, from the director's encapsulation to the real server's wire;
- *   4 on the real server: decapsulation onto tunl0 and delivery to the socket on the VIP;
- *   5 the reply VIP -> CIP from the real server straight to the client.
+ * TUN, numbered as the LVS-TUN tutorials number the five steps:
+ *   (on the way) the request's hops before the director: the client, the routers; no number;
+ *   1 the request CIP -> VIP reaches the director: its device and PREROUTING;
+ *   2 routed as local, to INPUT (the filter table passes it);
+ *   3 IPVS at INPUT: lookup or scheduling, the route to the real server, the outer header DIP -> RIP;
+ *   4 OUTPUT and POSTROUTING on the director, the wire and the routers, up to the real server's eth0;
+ *   5 on the real server: decapsulation, delivery to the socket on the VIP, and the reply VIP -> CIP
+ *     straight to the client.
  *
- * DR (ip_vs_dr_xmit): 1 and 2 as TUN; 3 the unchanged CIP -> VIP packet from IPVS to the real
- * server's MAC; 4 on the real server, which holds the VIP on lo; 5 the reply VIP -> CIP.
+ * DR (ip_vs_dr_xmit): 1 and 2 as before IPVS; 3 the unchanged CIP -> VIP packet from IPVS to the
+ * real server's MAC; 4 on the real server, which holds the VIP on lo; 5 the reply VIP -> CIP.
  *
- * NAT (ip_vs_nat_xmit, ip_vs_out_hook): 1 and 2 as TUN; 3 the request DNATed to RIP:port on its
- * way to the real server; 4 the reply RIP:port -> CIP on its way back into the director;
+ * NAT (ip_vs_nat_xmit, ip_vs_out_hook): 1 and 2 as before IPVS; 3 the request DNATed to RIP:port
+ * on its way to the real server; 4 the reply RIP:port -> CIP on its way back into the director;
  * 5 the reply SNATed to VIP:port at FORWARD and on to the client.
+ * (DR and NAT keep their own numbering; only TUN's follows the tutorials' boundaries so far.)
  */
 import type { Ip4 } from '../net/addr';
 import { IPPROTO_IPIP } from '../net/packet';
-import type { TraceRecord } from './record';
+import { type TraceRecord, isDevPoint } from './record';
+import type { ChangeRecord } from './state';
 
 export interface StepContext {
   /** Virtual service addresses (VIPs). */
@@ -39,39 +43,65 @@ export interface StepDef {
   readonly n: number;
   /** Short title, as the CLI's banner and the browser's badge show it. */
   readonly title: string;
+  /** The step as the tutorials teach it. */
+  readonly text?: string;
+  /** Where the kernel is more precise than the tutorial, in a sentence or two. */
+  readonly kernel?: string;
 }
+
+/** A record before the director's first point: the request on its way (no number). */
+export const ON_THE_WAY = -1;
 
 /** A forwarding method's steps and the rule that places a record in one. */
 export interface StepList {
   readonly method: string;
   readonly steps: readonly StepDef[];
-  /** The step number of record `r`, or 0 when it belongs to none. */
+  /** What the hops before the first step are called. */
+  readonly onTheWay: string;
+  /** The step number of record `r`, ON_THE_WAY, or 0 when it belongs to none. */
   label(r: TraceRecord, ctx: StepContext): number;
 }
 
 export const TUN_STEPS: StepList = {
   method: 'tun',
+  onTheWay: 'on the way to the director',
   steps: [
-    { n: 1, title: 'request reaches the director' },
-    { n: 2, title: 'IPVS schedules' },
-    { n: 3, title: 'IPIP to the real server' },
-    { n: 4, title: 'decapsulated on the real server' },
-    { n: 5, title: 'reply straight to the client' },
+    { n: 1, title: "the request enters the director's PREROUTING",
+      text: 'The client\'s request reaches the director and enters PREROUTING: source CIP, destination VIP.',
+      kernel: 'In the kernel the frame is first received on the device that holds the VIP (netif_receive_skb, ip_rcv); the PREROUTING hook runs before any routing decision.' },
+    { n: 2, title: 'routed as local, to INPUT',
+      text: 'PREROUTING finds the destination is a local address and passes the packet to INPUT.',
+      kernel: 'It is the input route lookup after PREROUTING (ip_route_input, the local table) that finds the VIP local; INPUT (LOCAL_IN) then runs its handlers by priority, the filter table (0) first.' },
+    { n: 3, title: 'IPVS at INPUT wraps DIP -> RIP around it',
+      text: 'IPVS, at INPUT, sees the packet is for a cluster service, wraps a second IP header around it (source DIP, destination RIP) and sends it to POSTROUTING.',
+      kernel: 'ip_vs_in_hook sits at LOCAL_IN priority 99, after the filter table; it finds or schedules the connection, and ip_vs_tunnel_xmit routes to the RIP first (that route picks the DIP as source) and then adds the outer header, leaving the inner CIP -> VIP untouched but for its TTL.' },
+    { n: 4, title: 'through POSTROUTING and the "tunnel" to the real server',
+      text: 'POSTROUTING sends it, by the new outer header, through the "tunnel" to the real server.',
+      kernel: 'The encapsulated packet is locally generated, so it passes OUTPUT before POSTROUTING (ip_local_out); the "tunnel" is ordinary routing of DIP -> RIP, every router forwarding by the outer header only, up to the real server\'s eth0.' },
+    { n: 5, title: 'decapsulated on the real server, the reply straight to the client',
+      text: 'The real server sees its own address, strips the outer header, finds the inner destination is the VIP on its lo/tunl0 interface, handles the request, and the reply leaves by eth0 with source VIP, destination CIP, never through the director.',
+      kernel: 'The outer packet climbs PREROUTING and INPUT to the ipip handler, which gives the inner packet to tunl0; it re-enters ip_rcv as if received on tunl0, so rp_filter is checked on tunl0 and the VIP must be a local address there. The reply is routed by the real server\'s own table.' },
   ],
   label(r, ctx) {
     const p = r.packet.pkt;
     if (p.proto !== 'ipv4') return 0;
+    const director = ctx.directors.has(r.host);
     if (p.protocol === IPPROTO_IPIP && p.payload.proto === 'ipv4' && ctx.vips.has(p.payload.dst)) {
-      if (ctx.directors.has(r.host) && r.point === 'ipvs') return 3;
-      if (ctx.realServers.has(r.host) && r.verdict !== 'tx' && r.verdict !== 'rx') return 4;
-      return 3;
+      // ip_vs_tunnel_xmit's encapsulation and its route lookup (ip_local_out records the route).
+      if (director) return r.point === 'ipvs' || r.point === 'routing' ? 3 : 4;
+      if (ctx.realServers.has(r.host)) return r.verdict === 'rx' && isDevPoint(r.point) ? 4 : 5;
+      return 4;
     }
     if (ctx.vips.has(p.dst) && p.payload.proto === 'tcp') {
-      if (ctx.realServers.has(r.host)) return 4;
-      if (ctx.directors.has(r.host) && r.point === 'ipvs') return r.verdict === 'encap' ? 3 : 2;
-      return 1;
+      if (ctx.realServers.has(r.host) && !director) return 5;
+      if (director) {
+        if (r.point === 'ipvs') return 3;
+        if (r.point === 'INPUT' || r.point === 'routing') return 2;
+        return 1;
+      }
+      return ON_THE_WAY;
     }
-    if (ctx.vips.has(p.src) && p.payload.proto === 'tcp' && !ctx.directors.has(r.host)) return 5;
+    if (ctx.vips.has(p.src) && p.payload.proto === 'tcp' && !director) return 5;
     return 0;
   },
 };
@@ -84,6 +114,7 @@ const afterXmit = (r: TraceRecord): boolean =>
 
 export const DR_STEPS: StepList = {
   method: 'dr',
+  onTheWay: '',
   steps: [
     { n: 1, title: 'request reaches the director' },
     { n: 2, title: 'IPVS schedules' },
@@ -109,6 +140,7 @@ export const DR_STEPS: StepList = {
 
 export const NAT_STEPS: StepList = {
   method: 'nat',
+  onTheWay: '',
   steps: [
     { n: 1, title: 'request reaches the director' },
     { n: 2, title: 'IPVS schedules' },
@@ -133,14 +165,43 @@ export function stepListFor(ctx: StepContext): StepList {
   return ctx.method === 'route' ? DR_STEPS : ctx.method === 'masq' ? NAT_STEPS : TUN_STEPS;
 }
 
+/**
+ * Directors, VIPs and real servers as the trace's configuration records say: a host that ever
+ * had an IPVS service is a director and its service addresses are VIPs; a host that ever had a
+ * VIP as an address (and is not a director) is a real server.
+ */
+export function stepContextOf(changes: readonly ChangeRecord[]): StepContext {
+  const vips = new Set<Ip4>();
+  const directors = new Set<string>();
+  for (const c of changes) {
+    if (c.change.kind === 'service' && c.change.op !== 'del') {
+      vips.add(c.change.service.addr);
+      directors.add(c.host);
+    }
+  }
+  // The destinations' addresses and their forwarding method, when they all share one.
+  const rips = new Set<Ip4>();
+  const methods = new Set<'tunnel' | 'route' | 'masq'>();
+  for (const c of changes) {
+    if (c.change.kind === 'dest' && c.change.op !== 'del' && directors.has(c.host)) { rips.add(c.change.dest.addr); methods.add(c.change.dest.fwd); }
+  }
+  const method = methods.size === 1 ? [...methods][0] : undefined;
+  const realServers = new Set<string>();
+  for (const c of changes) {
+    if (c.change.kind !== 'addr' || c.change.op !== 'add' || directors.has(c.host)) continue;
+    if (vips.has(c.change.addr.addr) || (method === 'masq' && rips.has(c.change.addr.addr))) realServers.add(c.host);
+  }
+  return { vips, directors, realServers, rips, method };
+}
+
 /** The step of every record of a trace, under one step list. */
 export class StepIndex {
-  private readonly at: Uint8Array;
+  private readonly at: Int8Array;
   /** Position of the first record of each step (index by step number), -1 when none. */
   readonly first: readonly number[];
 
   constructor(records: readonly TraceRecord[], ctx: StepContext, readonly list: StepList = stepListFor(ctx)) {
-    this.at = new Uint8Array(records.length);
+    this.at = new Int8Array(records.length);
     const first = new Array<number>(list.steps.length + 1).fill(-1);
     for (let i = 0; i < records.length; i++) {
       const s = list.label(records[i]!, ctx);
@@ -150,14 +211,30 @@ export class StepIndex {
     this.first = first;
   }
 
-  /** The step of record `seq`, 0 when none. */
+  /** The step number of record `seq`, 0 when none (or on the way). */
   of(seq: number): number {
-    return this.at[seq] ?? 0;
+    const s = this.at[seq] ?? 0;
+    return s > 0 ? s : 0;
+  }
+
+  /** True for a record of the request on its way to the first step (no number). */
+  onTheWay(seq: number): boolean {
+    return this.at[seq] === ON_THE_WAY;
+  }
+
+  /** The definition of step `n`. */
+  step(n: number): StepDef | undefined {
+    return this.list.steps.find(x => x.n === n);
   }
 
   /** "3 IPIP to the real server". */
   title(n: number): string {
-    const s = this.list.steps.find(x => x.n === n);
+    const s = this.step(n);
     return s ? `${s.n} ${s.title}` : '';
   }
+}
+
+/** The step index of a trace from its own records: the context and the method from its configuration changes. */
+export function stepIndexOf(records: readonly TraceRecord[], changes: readonly ChangeRecord[]): StepIndex {
+  return new StepIndex(records, stepContextOf(changes));
 }

@@ -1,30 +1,29 @@
 /**
- * ui/lesson.ts: the guided walkthrough of the five-step TUN flow (as LVS-TUN guides number it) as a state
- * machine. The lesson follows the packet: whenever the player reaches a record labelled with
- * a step (record.step, from world/steps.ts), the lesson moves to that step.
+ * ui/lesson.ts: the guided walkthrough of the five TUN steps as a state machine. The steps,
+ * their numbering and text are the trace's (trace/steps.ts), so the lesson, the trace table and
+ * `lvsim run` say the same thing: whenever the player reaches a record of a step (the step
+ * index computed from the records), the lesson moves to that step.
  */
 import { assign, createActor, setup, type ActorRefFrom } from 'xstate';
+import { TUN_STEPS } from '../trace/steps';
 
 export interface LessonStep {
   readonly n: 1 | 2 | 3 | 4 | 5;
   readonly title: string;
+  /** The tutorial's sentence, then where the kernel is more precise. */
   readonly text: string;
   /** What the topology highlights during the step. */
   readonly focus: 'director' | 'ipvs' | 'tunnel' | 'realserver' | 'reply';
 }
 
-export const LESSON: readonly LessonStep[] = [
-  { n: 1, title: 'The request reaches the director', focus: 'director',
-    text: 'The client sends CIP → VIP. The VIP is a local address on the director, so routing says "local" and the packet climbs PREROUTING and the routing decision to INPUT, where ip_vs_in_hook waits (priority 99).' },
-  { n: 2, title: 'IPVS looks up or schedules the connection', focus: 'ipvs',
-    text: 'ip_vs_in_hook finds no entry for this flow, so the virtual service’s scheduler picks a real server and a connection entry is created with the tunnel transmitter bound to it.' },
-  { n: 3, title: 'Encapsulation: IP-in-IP to the real server', focus: 'tunnel',
-    text: 'ip_vs_tunnel_xmit wraps the untouched CIP → VIP packet in a new header DIP → RIP, protocol 4 (IPIP), and sends it out through OUTPUT and POSTROUTING like any local packet. The original is stolen.' },
-  { n: 4, title: 'Decapsulation on the real server', focus: 'realserver',
-    text: 'The real server receives DIP → RIP, the ipip module hands it to tunl0, which strips the outer header. The inner CIP → VIP re-enters as if received on tunl0 (rp_filter applies there) and is delivered to the socket on the VIP.' },
-  { n: 5, title: 'The reply goes straight to the client', focus: 'reply',
-    text: 'The real server answers VIP → CIP through its own default route. The reply never passes the director: that is what makes TUN scale, and why the director only ever sees the input half of the connection.' },
-];
+const FOCUS: Record<number, LessonStep['focus']> = { 1: 'director', 2: 'director', 3: 'ipvs', 4: 'tunnel', 5: 'realserver' };
+
+export const LESSON: readonly LessonStep[] = TUN_STEPS.steps.map(s => ({
+  n: s.n as LessonStep['n'],
+  title: s.title.charAt(0).toUpperCase() + s.title.slice(1),
+  text: `${s.text} ${s.kernel}`,
+  focus: FOCUS[s.n]!,
+}));
 
 export interface LessonContext {
   step: number;

@@ -13,7 +13,7 @@ import { formatIp4, networkOf, formatPrefix, type Ip4 } from '../net/addr';
 import { IPPROTO_IPIP, type Ipv4, type Arp } from '../net/packet';
 import type { TraceRecord, Hook } from '../trace/record';
 import { HOOKS } from '../trace/record';
-import { StepIndex } from '../trace/steps';
+import { type StepIndex, stepIndexOf } from '../trace/steps';
 import { runScenarioText, type Run } from '../world/world';
 import { checkExpectations, type ExpectationResult } from '../world/expect';
 import { confirmFindings, doctorScenarioText, type Confirmation } from '../world/doctor';
@@ -179,7 +179,7 @@ export function buildRunView(text: string, file: string, seed?: number): RunView
   const flightByRx = new Map<number, Flight>();
   const flightByTx = new Map<number, Flight>();
   for (const f of flights) { flightByRx.set(f.rx, f); flightByTx.set(f.tx, f); }
-  const steps = new StepIndex(records, ctx);
+  const steps = stepIndexOf(records, run.world.changes);
   const firstOfStep = steps.first;
   return {
     file, name: run.scenario.name || file, description: run.scenario.description, seed: seed ?? run.scenario.seed, text,

@@ -344,8 +344,8 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
         : step === 4 ? !!cur && cur.host === h.name && h.role === 'realserver'
         : step === 5 ? h.role === 'client' || (!!cur && cur.host === h.name && run.steps.of(cur.seq) === 5) : false;
       g.classed('focus', !!on);
-      g.selectAll('g.chip[data-chip="ipvs"]').classed('focus', step === 2 && h.role === 'director');
-      g.selectAll('text.dev-tun').classed('focus', step === 4 && !!on);
+      g.selectAll('g.chip[data-chip="ipvs"]').classed('focus', (step === 2 || step === 3) && h.role === 'director');
+      g.selectAll('text.dev-tun').classed('focus', step === 5 && !!on);
     }
   }
 

@@ -1,10 +1,11 @@
 /**
  * workload/flow.ts: flow mode. No packets: each connection is the client packets the director
  * sees in TUN mode (INPUT_ONLY: ip_vs_proto_tcp.c set_tcp_state), in the order and at the times the packet-mode applications
- * (world/apps.ts, client mode hold) produce them, and each goes through the same IPVS calls
- * ip_vs_in_hook makes (ipvs/core.ts): ip_vs_conn_in_get, the reuse/nodest checks, ip_vs_schedule
- * with the real scheduler, ip_vs_in_stats, ip_vs_set_state (INPUT_ONLY table) and
- * ip_vs_conn_put. The entries expire through the connection table's own timers. So the
+ * (world/apps.ts, client mode hold) produce them, and each goes through ip_vs_in itself
+ * (ipvs/core.ts ipVsIn, the function packet mode's ip_vs_in_hook decides with): ip_vs_conn_in_get,
+ * the reuse/nodest checks, ip_vs_schedule with the real scheduler, ip_vs_in_stats,
+ * ip_vs_set_state (INPUT_ONLY table) and ip_vs_conn_put. The entries expire through the
+ * connection table's own timers. So the
  * director's ActiveConn / InActConn, and therefore every scheduling decision, follow the
  * kernel's rules.
  *
@@ -33,20 +34,18 @@
  *   would answer RST).
  */
 import { ExplainCollector } from '../trace/emit';
+import { IN_CONN, IN_UNAVAILABLE, InOutcome, type InPacket, ipVsIn, ipVsInDone } from '../ipvs/core';
+import type { Sysctls } from '../kernel/sysctl';
 import { NS_PER_S, type EventReceiver, type Ns } from '../sim/engine';
-import type { Conn } from '../ipvs/ctl';
-import type { Dest, SchedExplain, SchedPacket } from '../ipvs/types';
+import type { Dest, SchedExplain } from '../ipvs/types';
 import type { Ip4 } from '../net/addr';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN } from '../net/packet';
 import { fibLookupLocal, ipRouteOutputAnySrc } from '../kernel/route';
 import type { WorldHost } from '../world/world';
 import { ConnGenerator } from './generator';
 import { MetricsRecorder, type RunResult } from './metrics';
 import { addrsOfHost, destName, type Prepared } from './setup';
 
-const SYN = 0x02;
-const FIN = 0x01;
-const ACK = 0x10;
-const PSH = 0x08;
 /** IP + TCP header bytes of the client's packets as the director counts them (options as Linux sends). */
 const SYN_BYTES = 60;
 const ACK_BYTES = 52;
@@ -149,7 +148,10 @@ class FlowDriver implements EventReceiver {
   private nextSlot = 0;
   private live = 0;
   private arrivalsDone = false;
-  private readonly pkt = { saddr: 0, daddr: 0, sport: 0, dport: 0, protocol: 6 };
+  /** The client packet ip_vs_in reads, and what it answers: one of each, reused. */
+  private readonly pkt: InPacket = { protocol: 6, saddr: 0, sport: 0, daddr: 0, dport: 0, flags: 0, bytes: 0 };
+  private readonly out = new InOutcome();
+  private readonly sysctl: Sysctls;
   private readonly failed = new Set<number>();
   private readonly arrivals: EventReceiver;
   private explainOut: SchedExplain | null = null;
@@ -174,6 +176,7 @@ class FlowDriver implements EventReceiver {
     this.chosen = new Int16Array(opts.record ?? 0).fill(-2);
     this.pkt.daddr = p.svc.addr;
     this.pkt.dport = p.svc.port;
+    this.sysctl = p.director.host.sysctl;
     this.arrivals = { onEvent: () => this.arrive() };
     const fromName = p.spec.from ?? [...p.world.hosts.values()].find(h => h.role === 'client')?.name;
     const from = fromName !== undefined ? p.world.hosts.get(fromName) : undefined;
@@ -315,42 +318,33 @@ class FlowDriver implements EventReceiver {
     this.scheduleNextArrival();
   }
 
-  /** The client's SYN at the director (first or retransmitted): ip_vs_in_hook for a SYN. */
+  /** The client's SYN at the director (first or retransmitted), through ip_vs_in. */
   private syn(s: number, explainHere: boolean): void {
     const ipvs = this.ipvs;
-    const caddr = this.caddr[s]!;
-    const cport = this.cport[s]!;
-    let cp: Conn | null = ipvs.connInGet(6, caddr, cport, this.svc.addr, this.svc.port);
-    if (cp !== null) {
-      const sys = this.p.director.host.sysctl;
-      const d = cp.dest;
-      const nodest = d !== null && d.weight === 0 && sys.num('net.ipv4.vs.expire_nodest_conn') !== 0;
-      if (nodest || (sys.num('net.ipv4.vs.conn_reuse_mode') !== 0 && ipvs.isNewConnExpected(cp))) {
-        ipvs.expireNow(cp);
-        cp = null;
-      } else if (d !== null && !ipvs.destAvailable(d)) {
-        if (sys.num('net.ipv4.vs.expire_nodest_conn') !== 0) { ipvs.expireNow(cp); cp = null; }
-        else { this.fail(s); return; }
-      }
-    }
+    const pkt = this.pkt;
+    pkt.saddr = this.caddr[s]!;
+    pkt.sport = this.cport[s]!;
+    pkt.flags = TCP_SYN;
+    pkt.bytes = SYN_BYTES;
+    const col = explainHere ? new ExplainCollector() : undefined;
+    const v = ipVsIn(ipvs, this.sysctl, pkt, this.out, col !== undefined ? { explainer: () => col } : undefined);
+    if (v === IN_UNAVAILABLE) { this.fail(s); return; }
     const first = this.retries[s] === 0;
-    if (cp === null) {
-      const pkt = this.pkt as SchedPacket & { saddr: number; sport: number };
-      pkt.saddr = caddr;
-      pkt.sport = cport;
-      const col = explainHere ? new ExplainCollector() : undefined;
-      const res = ipvs.schedule(this.svc, pkt, col);
+    const out = this.out;
+    if (col !== undefined) {
+      this.explainOut = col.build(this.svc.scheduler.name, v === IN_CONN && out.cp!.dest ? destKeyOf(out.cp!.dest.addr, out.cp!.dest.port) : null);
+    }
+    if (v !== IN_CONN) {
+      // ip_vs_leave answers ICMP port unreachable; a packet IPVS does not take meets the
+      // director's own stack, which answers RST: either way the client gets ECONNREFUSED.
       const idx = this.index[s]!;
-      if (col !== undefined) {
-        this.explainOut = col.build(this.svc.scheduler.name, res.conn?.dest ? destKeyOf(res.conn.dest.addr, res.conn.dest.port) : null);
-      }
-      if (res.conn === null) {
-        // ip_vs_leave: ICMP port unreachable; the client gets ECONNREFUSED.
-        if (first) { this.rec.refused++; if (idx < this.chosen.length) this.chosen[idx] = -1; }
-        this.release(s);
-        return;
-      }
-      cp = res.conn;
+      if (first) { this.rec.refused++; if (idx < this.chosen.length) this.chosen[idx] = -1; }
+      this.release(s);
+      return;
+    }
+    const cp = out.cp!;
+    if (out.scheduled) {
+      const idx = this.index[s]!;
       const di = this.rec.indexOf(cp.dest!);
       this.dest[s] = di;
       if (first) {
@@ -365,10 +359,7 @@ class FlowDriver implements EventReceiver {
       if (di >= 0) this.rec.onScheduled(di);
       if (idx < this.chosen.length) this.chosen[idx] = di;
     }
-    ipvs.inStats(cp, SYN_BYTES);
-    ipvs.setState(cp, SYN);
-    cp.inPkts++;
-    ipvs.connPut(cp);
+    ipVsInDone(ipvs, cp);
     if (this.stop) return;
     if (cp.dest !== null && this.failed.has(cp.dest.addr)) {
       const r = this.retries[s]!;
@@ -383,17 +374,15 @@ class FlowDriver implements EventReceiver {
     this.engine.atCode(this.engine.now + loop, this, s * 8 + P_ACK);
   }
 
-  /** A non-SYN client packet: the entry must still exist (else the connection is reset). */
+  /** A non-SYN client packet through ip_vs_in: it needs its entry (else the connection is reset). */
   private packet(s: number, flags: number, bytes: number): boolean {
-    const ipvs = this.ipvs;
-    const cp = ipvs.connInGet(6, this.caddr[s]!, this.cport[s]!, this.svc.addr, this.svc.port);
-    if (cp === null || (cp.dest !== null && !ipvs.destAvailable(cp.dest) && this.p.director.host.sysctl.num('net.ipv4.vs.expire_nodest_conn') === 0)) {
-      return false;
-    }
-    ipvs.inStats(cp, bytes);
-    ipvs.setState(cp, flags);
-    cp.inPkts++;
-    ipvs.connPut(cp);
+    const pkt = this.pkt;
+    pkt.saddr = this.caddr[s]!;
+    pkt.sport = this.cport[s]!;
+    pkt.flags = flags;
+    pkt.bytes = bytes;
+    if (ipVsIn(this.ipvs, this.sysctl, pkt, this.out) !== IN_CONN) return false;
+    ipVsInDone(this.ipvs, this.out.cp!);
     return true;
   }
 
@@ -412,29 +401,29 @@ class FlowDriver implements EventReceiver {
         return;
       case P_ACK:
         // The handshake ACK; the server greets when it arrives there.
-        if (!this.packet(s, ACK, ACK_BYTES)) { this.fail(s); return; }
+        if (!this.packet(s, TCP_ACK, ACK_BYTES)) { this.fail(s); return; }
         e.atCode(now + this.loop[s]!, this, s * 8 + P_REQ);
         return;
       case P_REQ: {
         // The client read the greeting: it ACKs it, sends every request at once, and holds.
-        if (!this.packet(s, ACK, ACK_BYTES)) { this.fail(s); return; }
+        if (!this.packet(s, TCP_ACK, ACK_BYTES)) { this.fail(s); return; }
         const di = this.dest[s]!;
         let left = this.requests[s]! * this.spec.requestBytes;
         if (left > 0) {
           const mss = di >= 0 ? this.mss(this.rec.dests[di]!, di) : DEFAULT_MSS;
-          for (; left > 0; left -= mss) this.packet(s, ACK | PSH, ACK_BYTES + Math.min(mss, left));
+          for (; left > 0; left -= mss) this.packet(s, TCP_ACK | TCP_PSH, ACK_BYTES + Math.min(mss, left));
         }
         if (di >= 0) this.rec.open[di]!++;
         e.atCode(now + this.hold[s]!, this, s * 8 + P_FIN);
         return;
       }
       case P_FIN:
-        if (!this.packet(s, FIN | ACK, ACK_BYTES)) { this.closeBroken(s); return; }
+        if (!this.packet(s, TCP_FIN | TCP_ACK, ACK_BYTES)) { this.closeBroken(s); return; }
         e.atCode(now + this.loop[s]!, this, s * 8 + P_LAST);
         return;
       case P_LAST:
         // The client ACKs the server's last data ("NAME bytes=N") and its FIN.
-        if (this.packet(s, ACK, ACK_BYTES)) this.packet(s, ACK, ACK_BYTES);
+        if (this.packet(s, TCP_ACK, ACK_BYTES)) this.packet(s, TCP_ACK, ACK_BYTES);
         if (this.dest[s]! >= 0) this.rec.open[this.dest[s]!]!--;
         this.release(s);
         return;

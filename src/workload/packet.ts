@@ -125,6 +125,7 @@ export function runPacket(p: Prepared, sink: ScheduleSink, opts: PacketOptions =
         const h = world.hosts.get(ev.host);
         if (!h) return;
         for (const d of h.host.devices.values()) if (d.name !== 'lo' && !d.name.startsWith('tunl')) d.carrier = ev.kind === 'recover';
+        world.recordConfig(h.name);
       }
     });
   }
@@ -154,6 +155,7 @@ export function runPacket(p: Prepared, sink: ScheduleSink, opts: PacketOptions =
       // Refused (already there, or the device went away in an exec event): the connection
       // still goes ahead from that address, and fails as it would.
       try { from.host.addAddr(dev.name, caddr, 32); } catch (e) { if (!(e instanceof KernelError)) throw e; }
+      world.recordConfig(from.name);
     }
     byKey.set(caddr * 65536 + cport, idx);
     live++;

@@ -12,6 +12,7 @@ import { Host, type NetDevice } from '../kernel/host';
 import { PacketIds } from '../kernel/skb';
 import { type TraceRecord } from '../trace/record';
 import { TraceLog, type TraceSink } from '../trace/sink';
+import type { ChangeRecord } from '../trace/state';
 import { netifReceive } from '../kernel/ip';
 import { Ipvs } from '../ipvs/ipvs';
 import { registerIpvsHooks } from '../ipvs/core';
@@ -23,6 +24,8 @@ import { runCommand } from '../config/commands';
 import type { ToolResult } from '../config/tool';
 import { type ClientResult, releaseClient, startClient } from './apps';
 import type { StepContext } from '../trace/steps';
+import { EMPTY_STATE, type HostState, diffHostState } from '../trace/state';
+import { snapshotHost } from './snapshot';
 import { devPoint } from '../trace/record';
 import { startService } from './services';
 import { isCrashed } from '../kernel/panic';
@@ -139,6 +142,29 @@ export class World {
     return this.trace instanceof TraceLog ? this.trace.records : [];
   }
 
+  /** The configuration changes of the run (empty when the trace only counts). */
+  get changes(): readonly ChangeRecord[] {
+    return this.trace instanceof TraceLog ? this.trace.changes : [];
+  }
+
+  /** Each host's configuration as last recorded. */
+  private readonly recorded = new Map<string, HostState>();
+
+  /**
+   * Record what changed in a host's configuration since the last call (all hosts when none is
+   * named), as configuration-change records at the current time and trace position. Only a
+   * full trace keeps them, so a counting run takes no snapshots.
+   */
+  recordConfig(hostName?: string): void {
+    if (!this.trace.full) return;
+    for (const wh of hostName === undefined ? this.hosts.values() : [this.hosts.get(hostName)]) {
+      if (!wh) continue;
+      const now = snapshotHost(wh);
+      for (const c of diffHostState(this.recorded.get(wh.name) ?? EMPTY_STATE, now)) wh.host.emit.change(c);
+      this.recorded.set(wh.name, now);
+    }
+  }
+
   addHost(name: string, role = 'host', files: ReadonlyMap<string, string> = new Map()): WorldHost {
     const host = new Host(name, this.engine, this.trace, this.hosts.size + 1);
     host.ids = this.ids;
@@ -180,6 +206,7 @@ export class World {
       err += last.stderr;
       if (last.exit !== 0) break;
     }
+    this.recordConfig(hostName);
     return { ...last, stdout: out, stderr: err };
   }
 
@@ -245,6 +272,7 @@ export function buildWorld(sc: Scenario, seed: number, trace?: TraceSink): { wor
     for (const line of hs.setup) applyLine(world, hs.name, line, sc.file, diagnostics, notApplied);
     for (const l of hs.listen) startService(world.hosts.get(hs.name)!.host, l);
   }
+  world.recordConfig();
   return { world, diagnostics, notApplied };
 }
 
@@ -349,6 +377,7 @@ function runStep(world: World, st: TrafficSpec, file: string, diags: Diagnostic[
     }
     case 'exec': {
       const res = applyLine(world, st.host, st.command, file, diags, notApplied);
+      world.recordConfig(st.host);
       execs.push({ host: st.host, command: st.command.text, at: world.engine.now, result: res });
       done();
       return;

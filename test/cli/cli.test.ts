@@ -16,7 +16,7 @@ describe('lvsim run', () => {
   it('prints the five steps, labelled, and both connections answered', () => {
     const r = lvsim('run', REF);
     expect(r.status).toBe(0);
-    for (const s of ['step 1 request reaches the director', 'step 2 IPVS schedules', 'step 3 IPIP to the real server', 'step 4 decapsulated on the real server', 'step 5 reply straight to the client']) {
+    for (const s of ['on the way to the director', "step 1 the request enters the director's PREROUTING", 'step 2 routed as local, to INPUT', 'step 3 IPVS at INPUT wraps DIP -> RIP around it', 'step 4 through POSTROUTING and the "tunnel" to the real server', 'step 5 decapsulated on the real server, the reply straight to the client']) {
       expect(r.stdout).toContain(s);
     }
     expect(r.stdout).toMatch(/c1 203\.0\.113\.10:40001 -> 172\.16\.29\.6:9001: ok, answered by RS2/);
@@ -31,7 +31,7 @@ describe('lvsim run', () => {
     expect(a.stdout).toBe(b.stdout);
     const lines = a.stdout.trim().split('\n').map(l => JSON.parse(l));
     const encap = lines.find(l => l.host === 'director' && l.point === 'eth0' && l.verdict === 'tx' && l.packet.layers[0].protocol === 4);
-    expect(encap.step).toBe(3);
+    expect(encap.step).toBe(4);
     expect(encap.packet.layers.map((x: { proto: string }) => x.proto)).toEqual(['ipv4', 'ipv4', 'tcp']);
     expect(encap.packet.layers[0]).toMatchObject({ src: '172.16.69.15', protocol: 4, ttl: 62, df: true, id: 0 });
     expect(encap.packet.layers[1]).toMatchObject({ src: '203.0.113.10', dst: '172.16.29.6', protocol: 6 });

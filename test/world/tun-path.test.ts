@@ -8,6 +8,7 @@ import { IPPROTO_IPIP, IPPROTO_TCP, TCP_SYN } from '../../src/net/packet';
 import { TERMINAL_VERDICTS } from '../../src/trace/record';
 import { recordJson } from '../../src/trace/json';
 import { runSteps } from '../../src/cli/format';
+import { LESSON } from '../../src/ui/lesson';
 import { readFileSync } from 'node:fs';
 import { runScenarioText } from '../../src/world/world';
 
@@ -29,30 +30,66 @@ describe('reference setup: two connections through the five steps', () => {
     expect(run.clients[1].reply).toBe('RS1 local=172.16.29.6:9001 peer=203.0.113.10:40002\nRS1 bytes=0\n');
   });
 
-  it('step 1: the request reaches the director as CIP -> VIP on the VIP\'s device', () => {
-    const rx = recs.find(r => r.host === 'director' && r.point === 'eth1' && r.verdict === 'rx' && r.packet.pkt.proto === 'ipv4');
-    expect(rx).toBeDefined();
-    const p = ipv4(rx!);
-    expect([p.src, p.dst, p.protocol]).toEqual([CIP, VIP, IPPROTO_TCP]);
-    expect(((p.payload as Tcp).flags & TCP_SYN) !== 0).toBe(true);
-    expect(step(rx!)).toBe(1);
-    const local = recs.find(r => r.host === 'director' && r.packet.id === rx!.packet.id && r.point === 'routing');
-    expect(local?.verdict).toBe('local');
+  /** The first SYN's records, in order, as "host point verdict [step]" ("~" on the way). */
+  const firstSyn = (): string[] => {
+    const id = recs.find(r => r.host === 'client' && r.point === 'socket' && r.verdict === 'send')!.packet.id;
+    return recs.filter(r => r.packet.id === id).map(r => `${r.host} ${r.point} ${r.verdict} ${steps.onTheWay(r.seq) ? '~' : step(r)}`);
+  };
+
+  it('on the way: the client\'s and the router\'s hops before the director carry no step number', () => {
+    const syn = firstSyn();
+    const way = syn.slice(0, syn.indexOf('director eth1 rx 1'));
+    expect(way.length).toBeGreaterThan(5);
+    expect(way.every(l => l.endsWith(' ~'))).toBe(true);
+    expect(way.some(l => l.startsWith('router '))).toBe(true);
   });
 
-  it('step 2: IPVS at INPUT schedules the SYN and records why', () => {
+  it('steps 1 to 4 on the director, at the textbook boundaries: PREROUTING 1, INPUT 2, IPVS encapsulation 3, OUTPUT/POSTROUTING 4', () => {
+    const syn = firstSyn().filter(l => l.startsWith('director '));
+    expect(syn).toEqual([
+      'director eth1 rx 1',
+      'director PREROUTING accept 1',
+      'director routing local 2',
+      'director INPUT accept 2',
+      'director ipvs schedule 3',
+      'director ipvs encap 3',
+      'director routing output 3',
+      'director OUTPUT accept 4',
+      'director POSTROUTING accept 4',
+      'director neigh queued 4',
+      'director eth0 tx 4',
+    ]);
+  });
+
+  it('step 2: the director records INPUT before IPVS takes the packet (ip_vs_in_hook at LOCAL_IN 99, after filter)', () => {
     const sched = recs.filter(r => r.host === 'director' && r.point === 'ipvs' && r.verdict === 'schedule');
     expect(sched).toHaveLength(2);
-    expect(sched.every(r => step(r) === 2)).toBe(true);
+    for (const s of sched) {
+      const input = recs[s.seq - 1]!;
+      expect([input.point, input.verdict, step(input)]).toEqual(['INPUT', 'accept', 2]);
+      expect(input.note).toMatch(/ip_vs_in_hook \(LOCAL_IN priority 99\)/);
+      expect(step(s)).toBe(3);
+    }
     expect(sched[0].sched?.scheduler).toBe('rr');
     expect(sched[0].sched?.chosen).toBe('192.168.134.5:9001');
     expect(sched[1].sched?.chosen).toBe('172.16.197.3:9001');
-    // INPUT (filter and IPVS) is passed before ipvs encapsulates: the packet never reaches a socket.
+    // IPVS steals the packet at INPUT: it never reaches a socket on the director.
     const id = sched[0].packet.id;
     expect(recs.some(r => r.host === 'director' && r.packet.id === id && r.point === 'socket')).toBe(false);
   });
 
-  it('step 3: it leaves the director as DIP -> RIP protocol 4 around the untouched CIP -> VIP', () => {
+  it('step 4 ends with the real server\'s eth0 arrival; step 5 starts at its PREROUTING and holds the decapsulation and delivery', () => {
+    const syn = firstSyn();
+    const rx = syn.indexOf('rs2 eth0 rx 4');
+    expect(rx).toBeGreaterThan(0);
+    expect(syn.slice(syn.indexOf('director eth0 tx 4'), rx + 1).every(l => l.endsWith(' 4'))).toBe(true);
+    expect(syn.slice(rx + 1)).toEqual([
+      'rs2 PREROUTING accept 5', 'rs2 routing local 5', 'rs2 INPUT accept 5', 'rs2 tunl0 decap 5',
+      'rs2 PREROUTING accept 5', 'rs2 routing local 5', 'rs2 INPUT accept 5', 'rs2 socket deliver 5',
+    ]);
+  });
+
+  it('the encapsulated packet leaves the director as DIP -> RIP protocol 4 around the untouched CIP -> VIP (step 4)', () => {
     const out = recs.filter(r => r.host === 'director' && r.point === 'eth0' && r.verdict === 'tx' && ipv4(r).protocol === IPPROTO_IPIP);
     expect(out.length).toBeGreaterThanOrEqual(2);
     const dsts = new Set(out.map(r => ipv4(r).dst));
@@ -68,19 +105,7 @@ describe('reference setup: two connections through the five steps', () => {
       expect(outer.ttl).toBe(62);
       expect(outer.id).toBe(0);
       expect(outer.df).toBe(inner.df);
-      expect(step(r)).toBe(3);
-    }
-  });
-
-  it('step 4: the real server decapsulates onto tunl0 and delivers to the listener on the VIP', () => {
-    for (const rs of ['rs1', 'rs2']) {
-      const decap = recs.find(r => r.host === rs && r.point === 'tunl0' && r.verdict === 'decap');
-      expect(decap, rs).toBeDefined();
-      expect([ipv4(decap!).src, ipv4(decap!).dst]).toEqual([CIP, VIP]);
-      expect(step(decap!)).toBe(4);
-      const after = recs.filter(r => r.host === rs && r.packet.id === decap!.packet.id && r.seq > decap!.seq);
-      expect(after.map(r => `${r.point}:${r.verdict}`)).toEqual(['PREROUTING:accept', 'routing:local', 'INPUT:accept', 'socket:deliver']);
-      expect(after.every(r => step(r) === 4)).toBe(true);
+      expect(step(r)).toBe(4);
     }
   });
 
@@ -90,10 +115,18 @@ describe('reference setup: two connections through the five steps', () => {
     expect(replies.some(r => r.host === 'director')).toBe(false);
     const atClient = replies.filter(r => r.host === 'client' && r.verdict === 'deliver');
     expect(atClient.length).toBeGreaterThan(0);
-    expect(replies.filter(r => r.host === 'rs1' || r.host === 'rs2').every(r => step(r) === 5)).toBe(true);
+    expect(replies.every(r => step(r) === 5)).toBe(true);
     // The reply leaves the real server by its own default route, from the VIP.
     const tx = replies.find(r => r.host === 'rs2' && r.point === 'eth0' && r.verdict === 'tx');
     expect(tx?.frame?.src).toBeDefined();
+  });
+
+  it('lvsim run and the lesson use the same numbered steps', () => {
+    expect(LESSON.map(l => l.n)).toEqual([1, 2, 3, 4, 5]);
+    for (const l of LESSON) expect(l.title.toLowerCase()).toBe(steps.step(l.n)!.title.toLowerCase());
+    expect(LESSON[2]!.text).toMatch(/LOCAL_IN priority 99, after the filter table/);
+    expect(LESSON[3]!.text).toMatch(/passes OUTPUT before POSTROUTING/);
+    expect(LESSON[4]!.text).toMatch(/rp_filter is checked on tunl0/);
   });
 
   it('the director counts what it saw: 6 client packets per connection, 320 bytes (as the kernel did)', () => {
