@@ -5,11 +5,12 @@
  * with file:line:col, and one bad entry never stops the rest from loading.
  * The format is documented in docs/scenarios.md.
  */
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { Diagnostic } from './diag';
+import { type LineCounter, isMap, isSeq, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
+import { readYaml, type Pos } from './yaml';
+import { type Diagnostic, tidyDiagnostics } from './diag';
 import { type Ip4, parseIp4 } from '../net/addr';
 
-export interface Pos { readonly line: number; readonly col: number; readonly endCol: number }
+export type { Pos };
 
 /** A command line with where it came from. */
 export interface SourceLine { readonly text: string; readonly line: number; readonly col: number }
@@ -98,28 +99,17 @@ export function parseDuration(s: string): number | null {
 }
 
 export function parseScenario(text: string, file: string): { scenario: Scenario; diagnostics: Diagnostic[] } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const diags: Diagnostic[] = [];
-  const posOf = (n: Node | null | undefined): Pos => {
-    const r = n?.range;
-    if (!r) return { line: 1, col: 1, endCol: 1 };
-    const a = lc.linePos(r[0]);
-    const b = lc.linePos(r[1]);
-    return { line: a.line, col: a.col, endCol: b.line === a.line ? b.col : a.col + 1 };
-  };
+  const y = readYaml(text, file);
+  const { lc, posOf } = y;
+  const diags: Diagnostic[] = y.diagnostics;
   const err = (p: Pos, found: string, expected: string, severity: 'error' | 'warning' = 'error') =>
     diags.push({ file, line: p.line, col: p.col, endCol: Math.max(p.endCol, p.col + 1), severity, found, expected });
 
-  for (const e of [...doc.errors, ...doc.warnings]) {
-    const lp = e.linePos?.[0] ?? { line: 1, col: 1 };
-    diags.push({ file, line: lp.line, col: lp.col, endCol: lp.col + 1, severity: doc.errors.includes(e as never) ? 'error' : 'warning', found: e.message.split('\n')[0], expected: 'valid YAML' });
-  }
   const empty: Scenario = { file, name: file, description: '', seed: 1, links: [], hosts: new Map(), traffic: [], untilNs: null };
-  const root = doc.contents;
+  const root = y.doc?.contents;
   if (!isMap(root)) {
-    if (!doc.errors.length) err(posOf(root as Node), root ? 'a ' + (isSeq(root) ? 'list' : 'value') : 'an empty file', 'a mapping with hosts:, links: and traffic:');
-    return { scenario: empty, diagnostics: diags };
+    if (y.doc && !y.doc.errors.length) err(posOf(root as Node), root ? 'a ' + (isSeq(root) ? 'list' : 'value') : 'an empty file', 'a mapping with hosts:, links: and traffic:');
+    return { scenario: empty, diagnostics: tidyDiagnostics(diags) };
   }
 
   const str = (n: unknown): string | null => (isScalar(n) && (typeof n.value === 'string' || typeof n.value === 'number') ? String(n.value) : null);
@@ -127,7 +117,8 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
   const checkKeys = (m: YAMLMap, allowed: string[], where: string) => {
     for (const it of m.items as Pair[]) {
       const k = str(it.key);
-      if (k === null || !allowed.includes(k)) err(posOf(it.key as Node), k ?? String(it.key), `one of the ${where} keys: ${allowed.join(', ')}${suggest(k ?? '', allowed)}`);
+      // A key that is itself a mapping or list is described, never stringified (the text doubles per nesting level).
+      if (k === null || !allowed.includes(k)) err(posOf(it.key as Node), k ?? describeNode(it.key), `one of the ${where} keys: ${allowed.join(', ')}${suggest(k ?? '', allowed)}`);
     }
   };
   checkKeys(root, TOP_KEYS, 'top-level');
@@ -345,7 +336,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
       else lab = { symptom, hint: str(get(labN, 'hint')) ?? '' };
     }
   }
-  return { scenario: { file, name, description, seed, links, hosts, traffic, untilNs, ...(lab ? { lab } : {}) }, diagnostics: diags };
+  return { scenario: { file, name, description, seed, links, hosts, traffic, untilNs, ...(lab ? { lab } : {}) }, diagnostics: tidyDiagnostics(diags) };
 }
 
 /** expect: ok | fail | {ok: BOOL, rs: HOST, error: ERRNO}. */
@@ -385,6 +376,15 @@ function unsignedIn(s: string | null, lo: number, hi: number): number | null {
   if (s === null || !/^\d+$/.test(s)) return null;
   const v = Number(s);
   return v >= lo && v <= hi ? v : null;
+}
+
+/** What a non-text node is, in a few words ("a mapping", "a list", "nothing"). */
+function describeNode(n: unknown): string {
+  if (n === null || n === undefined || (isScalar(n) && n.value === null)) return 'nothing';
+  if (isMap(n)) return 'a mapping';
+  if (isSeq(n)) return 'a list';
+  if (isScalar(n)) return `a ${typeof n.value}`;
+  return 'a value';
 }
 
 function isQuoted(n: Node): boolean {

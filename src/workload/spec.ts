@@ -31,8 +31,9 @@
  *       - { at: 120s, recover: rs2 }
  *       - { at: 150s, host: director, exec: "ipvsadm -d -t 172.16.29.6:9001 -r 10.0.0.9:9001" }
  */
-import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { Diagnostic } from '../config/diag';
+import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
+import { readYaml } from '../config/yaml';
+import { type Diagnostic, tidyDiagnostics } from '../config/diag';
 import { parseIp4, type Ip4 } from '../net/addr';
 
 export interface Pos { readonly line: number; readonly col: number; readonly endCol: number }
@@ -131,21 +132,15 @@ function parseNumber(s: string): number | null {
 
 /** Parse the workload section of a scenario; `spec` is null when the file has none. */
 export function parseWorkload(text: string, file: string): { spec: WorkloadSpec | null; diagnostics: Diagnostic[] } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  const diags: Diagnostic[] = [];
-  const posOf = (n: Node | null | undefined): Pos => {
-    const r = n?.range;
-    if (!r) return { line: 1, col: 1, endCol: 2 };
-    const a = lc.linePos(r[0]);
-    const b = lc.linePos(r[1]);
-    return { line: a.line, col: a.col, endCol: b.line === a.line ? Math.max(b.col, a.col + 1) : a.col + 1 };
-  };
+  const y = readYaml(text, file);
+  const posOf = y.posOf;
+  // Syntax errors belong to the scenario's parse; a text refused outright (too large, too deep) is said here too.
+  const diags: Diagnostic[] = y.doc ? [] : y.diagnostics;
   const err = (n: Node | null | undefined, found: string, expected: string): void => {
     const p = posOf(n);
     diags.push({ file, line: p.line, col: p.col, endCol: p.endCol, severity: 'error', found, expected });
   };
-  const root = doc.contents;
+  const root = y.doc?.contents;
   if (!isMap(root)) return { spec: null, diagnostics: diags };
   const wn = root.get('workload', true) as Node | undefined;
   if (wn === undefined) return { spec: null, diagnostics: diags };
@@ -392,7 +387,7 @@ export function parseWorkload(text: string, file: string): { spec: WorkloadSpec 
     clients: clients.length ? clients : d.clients, arrivals, length, requests, requestBytes, response,
     keepaliveShare, keepaliveLength, events,
   };
-  return { spec, diagnostics: diags };
+  return { spec, diagnostics: tidyDiagnostics(diags) };
 }
 
 /** The scenario text without its workload: section (for parsers that do not know it yet). */
