@@ -12,8 +12,27 @@ import { type Ip4, parseIp4 } from '../net/addr';
 
 export type { Pos };
 
-/** A command line with where it came from. */
-export interface SourceLine { readonly text: string; readonly line: number; readonly col: number }
+/**
+ * A command line with where it came from. A line joined from several physical lines (a
+ * backslash continuation, a folded block) lists where each later piece starts.
+ */
+export interface SourceLine {
+  readonly text: string;
+  readonly line: number;
+  readonly col: number;
+  /** From offset `at` of text on, the text is physical line `line` from column `col`. */
+  readonly joins?: ReadonlyArray<{ readonly at: number; readonly line: number; readonly col: number }>;
+}
+
+/** The file position of offset `at` (0-based) of a source line's text. */
+export function sourcePos(l: SourceLine, at: number): { line: number; col: number } {
+  let line = l.line, col = l.col, from = 0;
+  for (const j of l.joins ?? []) {
+    if (j.at > at) break;
+    line = j.line; col = j.col; from = j.at;
+  }
+  return { line, col: col + at - from };
+}
 
 export interface LinkSpec {
   readonly name: string;
@@ -36,7 +55,8 @@ export interface HostSpec {
   readonly name: string;
   readonly role?: 'client' | 'router' | 'director' | 'realserver' | 'host';
   readonly setup: readonly SourceLine[];
-  readonly files: ReadonlyMap<string, { text: string; line: number }>;
+  /** Declared files: text, and where the first line of the text is in the scenario file. */
+  readonly files: ReadonlyMap<string, { text: string; line: number; col?: number }>;
   readonly listen: readonly ListenSpec[];
   readonly pos: Pos;
 }
@@ -152,7 +172,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
       if (hn === null || !HOST_NAME.test(hn)) { err(kp, hn ?? '?', 'a host name (letters, digits, - and _)'); continue; }
       const hv = it.value as Node | null;
       const setup: SourceLine[] = [];
-      const files = new Map<string, { text: string; line: number }>();
+      const files = new Map<string, { text: string; line: number; col: number }>();
       const listen: ListenSpec[] = [];
       let role: HostSpec['role'];
       if (hv && isMap(hv)) {
@@ -173,7 +193,9 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
             const content = str(fi.value);
             if (!path || !path.startsWith('/')) { err(posOf(fi.key as Node), path ?? '?', 'an absolute path such as /etc/sysctl.conf'); continue; }
             if (content === null) { err(posOf(fi.value as Node), 'not text', 'the file contents (use a | block)'); continue; }
-            files.set(path, { text: content, line: blockStartLine(fi.value as Node, lc) });
+            const first = blockStartLine(fi.value as Node, lc);
+            const firstText = text.split('\n', first)[first - 1] ?? '';
+            files.set(path, { text: content, line: first, col: isBlock(fi.value as Node) ? firstText.length - firstText.trimStart().length + 1 : posOf(fi.value as Node).col + (isQuoted(fi.value as Node) ? 1 : 0) });
           }
         }
         const l = get(hv, 'listen');
@@ -398,37 +420,104 @@ function blockStartLine(n: Node, lc: LineCounter): number {
   return isScalar(n) && (n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED') ? l + 1 : l;
 }
 
-/** setup: either a block of lines or a list of strings; each line keeps its file position. */
-function commandLines(n: Node, text: string, lc: LineCounter, posOf: (n: Node) => Pos, err: (p: Pos, f: string, e: string) => void): SourceLine[] {
-  const out: SourceLine[] = [];
+function isBlock(n: Node): boolean {
+  return isScalar(n) && (n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED');
+}
+
+/**
+ * setup: either a block of lines or a list of strings; each line keeps its file position.
+ * A line ending in a backslash continues on the next, as the shell joins them (the backslash
+ * and the newline are removed). A folded block (`>`) joins its lines with spaces as YAML says;
+ * each piece keeps its own position, and a warning says that `|` keeps one command per line.
+ */
+function commandLines(n: Node, text: string, lc: LineCounter, posOf: (n: Node) => Pos, err: (p: Pos, f: string, e: string, severity?: 'error' | 'warning') => void): SourceLine[] {
   if (isSeq(n)) {
+    const out: SourceLine[] = [];
     for (const it of n.items as Node[]) {
       if (!isScalar(it) || typeof it.value !== 'string') { err(posOf(it), 'not a command', 'a command line as a string'); continue; }
       const p = posOf(it);
-      out.push({ text: it.value, line: p.line, col: p.col + (isQuoted(it) ? 1 : 0) });
+      out.push(...joinContinuations([{ text: it.value, line: p.line, col: p.col + (isQuoted(it) ? 1 : 0) }]));
     }
     return out;
   }
   if (isScalar(n) && typeof n.value === 'string') {
-    if (n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED') {
-      // Map each line of the block back to its physical line: content starts after the indicator line.
-      const start = lc.linePos(n.range![0]).line + 1;
-      const src = text.split('\n');
-      let phys = start - 1;
-      for (const l of n.value.split('\n')) {
-        while (phys < src.length && src[phys].trim() === '' && l.trim() !== '') phys++;
-        const raw = src[phys] ?? '';
-        const indent = raw.length - raw.trimStart().length;
-        if (l.trim() !== '') out.push({ text: l, line: phys + 1, col: indent + 1 - (l.length - l.trimStart().length) });
-        phys++;
+    if (isBlock(n)) {
+      const pieces = blockPieces(n, text, lc);
+      if (n.type === 'BLOCK_FOLDED' && pieces.some(p => p.joins?.length)) {
+        err(posOf(n), '>', 'a literal block (setup: |): a folded block (>) joins its lines into one command line', 'warning');
       }
-      return out;
+      return joinContinuations(pieces);
     }
     const p = posOf(n);
-    out.push({ text: n.value, line: p.line, col: p.col + (isQuoted(n) ? 1 : 0) });
-    return out;
+    return joinContinuations([{ text: n.value, line: p.line, col: p.col + (isQuoted(n) ? 1 : 0) }]);
   }
   err(posOf(n), 'not commands', 'setup: a | block of command lines, or a list of them');
+  return [];
+}
+
+/**
+ * The lines of a block scalar's value, each with the physical position of every piece: the
+ * content of each physical line is found, in order, in the value (YAML only removes the
+ * indentation, and in a folded block replaces line breaks with spaces).
+ */
+function blockPieces(n: Node, text: string, lc: LineCounter): SourceLine[] {
+  const value = String((n as { value: unknown }).value);
+  const first = lc.linePos(n.range![0]).line + 1;
+  const endOff = Math.min(n.range![1], text.length);
+  const last = lc.linePos(endOff).line;
+  const src = text.split('\n');
+  // Offsets into value of each physical line's content.
+  const starts: Array<{ at: number; line: number; col: number }> = [];
+  let from = 0;
+  for (let l = first; l <= last && l <= src.length; l++) {
+    const raw = (src[l - 1] ?? '').replace(/\r$/, '');
+    const content = raw.trimStart();
+    if (content === '') continue;
+    const at = value.indexOf(content, from);
+    if (at < 0) continue;
+    starts.push({ at, line: l, col: raw.length - content.length + 1 });
+    from = at + content.length;
+  }
+  const out: SourceLine[] = [];
+  let off = 0;
+  let k = 0;
+  for (const lineText of value.split('\n')) {
+    const begin = off;
+    off += lineText.length + 1;
+    while (k < starts.length && starts[k]!.at < begin) k++;
+    const inLine: typeof starts = [];
+    while (k < starts.length && starts[k]!.at < begin + Math.max(1, lineText.length)) inLine.push(starts[k++]!);
+    if (lineText.trim() === '' || inLine.length === 0) continue;
+    // Leading spaces kept by YAML (more-indented lines) sit before the first piece.
+    const head = inLine[0]!;
+    const lead = head.at - begin;
+    out.push({
+      text: lineText, line: head.line, col: head.col - lead,
+      ...(inLine.length > 1 ? { joins: inLine.slice(1).map(s => ({ at: s.at - begin, line: s.line, col: s.col })) } : {}),
+    });
+  }
+  return out;
+}
+
+/** Join lines ending in an unescaped backslash with the next, as the shell does. */
+function joinContinuations(lines: readonly SourceLine[]): SourceLine[] {
+  const out: SourceLine[] = [];
+  let acc: { text: string; line: number; col: number; joins: Array<{ at: number; line: number; col: number }> } | null = null;
+  for (const l of lines) {
+    if (acc) {
+      const at = acc.text.length;
+      acc.joins.push({ at, line: l.line, col: l.col });
+      for (const j of l.joins ?? []) acc.joins.push({ at: at + j.at, line: j.line, col: j.col });
+      acc.text += l.text;
+    } else {
+      acc = { text: l.text, line: l.line, col: l.col, joins: [...(l.joins ?? [])] };
+    }
+    const trailing = /\\*$/.exec(acc.text)![0].length;
+    if (trailing % 2 === 1) { acc.text = acc.text.slice(0, -1); continue; }
+    out.push(acc.joins.length ? { text: acc.text, line: acc.line, col: acc.col, joins: acc.joins } : { text: acc.text, line: acc.line, col: acc.col });
+    acc = null;
+  }
+  if (acc) out.push(acc.joins.length ? { text: acc.text, line: acc.line, col: acc.col, joins: acc.joins } : { text: acc.text, line: acc.line, col: acc.col });
   return out;
 }
 
