@@ -41,7 +41,8 @@ import { fibLookupLocal, ipRouteOutputAnySrc } from '../kernel/route';
 import type { WorldHost } from '../world/world';
 import { ConnGenerator } from './generator';
 import { MetricsRecorder, type RunResult } from './metrics';
-import { addrsOfHost, destName, type Prepared } from './setup';
+import { addrsOfHost, destName, type Prepared, WorkloadError } from './setup';
+import { costProblem } from './cost';
 
 const SYN = 0x02;
 const FIN = 0x01;
@@ -83,6 +84,8 @@ export interface FlowRun {
 
 /** Run a prepared workload in flow mode to the end (every entry expired). */
 export function runFlow(p: Prepared, opts: FlowOptions = {}): FlowRun {
+  const tooCostly = costProblem(p.spec, 'flow');
+  if (tooCostly) throw new WorkloadError(`workload: ${tooCostly.message}`);
   const driver = new FlowDriver(p, opts);
   return driver.run();
 }

@@ -33,6 +33,8 @@
  */
 import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
 import { readYaml } from '../config/yaml';
+import { suggest } from '../config/scenario';
+import { costProblem } from './cost';
 import { type Diagnostic, tidyDiagnostics } from '../config/diag';
 import { parseIp4, type Ip4 } from '../net/addr';
 
@@ -387,6 +389,37 @@ export function parseWorkload(text: string, file: string): { spec: WorkloadSpec 
     clients: clients.length ? clients : d.clients, arrivals, length, requests, requestBytes, response,
     keepaliveShare, keepaliveLength, events,
   };
+
+  // Hosts named by the workload must be hosts of the scenario (as traffic steps check theirs).
+  const hostsN = root.get('hosts', true);
+  if (isMap(hostsN)) {
+    const names = (hostsN.items as Pair[]).map(it => str(it.key)).filter((x): x is string => x !== null);
+    const known = (n: Node | null, what: string): void => {
+      const h = n ? str(n) : null;
+      if (h !== null && h !== '' && !names.includes(h)) err(n, h, `${what}: a host declared under hosts:${suggest(h, names)}`);
+    };
+    known(get(w, 'director'), 'director');
+    known(get(w, 'from'), 'from');
+    if (en && isSeq(en)) {
+      for (const e of en.items as Node[]) {
+        if (!isMap(e)) continue;
+        known(get(e, 'host'), 'host');
+        known(get(e, 'fail'), 'fail');
+        known(get(e, 'recover'), 'recover');
+      }
+    }
+  }
+
+  // What a run would cost, before anything runs: both modes, each with its own connection count.
+  if (!diags.some(x => x.severity === 'error')) {
+    for (const mode of ['flow', 'packet'] as const) {
+      const problem = costProblem(spec, mode);
+      if (!problem) continue;
+      const at = problem.field === 'sample' ? get(w, 'sample') : get(w, 'requests') ?? get(w, mode === 'packet' ? 'packet' : 'connections') ?? get(w, 'duration') ?? w;
+      err(at, problem.field === 'sample' ? str(at) ?? 'sample' : str(at) ?? problem.field, problem.message);
+      break;
+    }
+  }
   return { spec, diagnostics: tidyDiagnostics(diags) };
 }
 
