@@ -5,8 +5,8 @@
  * with file:line:col, and one bad entry never stops the rest from loading.
  * The format is documented in docs/scenarios.md.
  */
-import { type LineCounter, isMap, isSeq, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
-import { readYaml, type Pos } from './yaml';
+import { isMap, isSeq, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
+import { readYaml, type LineIndex as LineCounter, type Pos } from './yaml';
 import { type Diagnostic, tidyDiagnostics } from './diag';
 import { type Ip4, parseIp4 } from '../net/addr';
 
@@ -20,18 +20,21 @@ export interface SourceLine {
   readonly text: string;
   readonly line: number;
   readonly col: number;
-  /** From offset `at` of text on, the text is physical line `line` from column `col`. */
-  readonly joins?: ReadonlyArray<{ readonly at: number; readonly line: number; readonly col: number }>;
+  /** How many characters of the text sit on its first physical line (when known). */
+  readonly len?: number;
+  /** From offset `at` of text on, the text is physical line `line` from column `col` (for `len` characters). */
+  readonly joins?: ReadonlyArray<{ readonly at: number; readonly line: number; readonly col: number; readonly len?: number }>;
 }
 
-/** The file position of offset `at` (0-based) of a source line's text. */
+/** The file position of offset `at` (0-based) of a source line's text, never past the end of its physical line. */
 export function sourcePos(l: SourceLine, at: number): { line: number; col: number } {
-  let line = l.line, col = l.col, from = 0;
+  let line = l.line, col = l.col, from = 0, len = l.len;
   for (const j of l.joins ?? []) {
     if (j.at > at) break;
-    line = j.line; col = j.col; from = j.at;
+    line = j.line; col = j.col; from = j.at; len = j.len;
   }
-  return { line, col: col + at - from };
+  const off = at - from;
+  return { line, col: col + (len === undefined ? off : Math.min(off, len)) };
 }
 
 export interface LinkSpec {
@@ -56,7 +59,7 @@ export interface HostSpec {
   readonly role?: 'client' | 'router' | 'director' | 'realserver' | 'host';
   readonly setup: readonly SourceLine[];
   /** Declared files: text, and where the first line of the text is in the scenario file. */
-  readonly files: ReadonlyMap<string, { text: string; line: number; col?: number }>;
+  readonly files: ReadonlyMap<string, { text: string; line: number; col?: number; exact?: boolean }>;
   readonly listen: readonly ListenSpec[];
   readonly pos: Pos;
 }
@@ -172,7 +175,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
       if (hn === null || !HOST_NAME.test(hn)) { err(kp, hn ?? '?', 'a host name (letters, digits, - and _)'); continue; }
       const hv = it.value as Node | null;
       const setup: SourceLine[] = [];
-      const files = new Map<string, { text: string; line: number; col: number }>();
+      const files = new Map<string, { text: string; line: number; col: number; exact: boolean }>();
       const listen: ListenSpec[] = [];
       let role: HostSpec['role'];
       if (hv && isMap(hv)) {
@@ -195,7 +198,10 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
             if (content === null) { err(posOf(fi.value as Node), 'not text', 'the file contents (use a | block)'); continue; }
             const first = blockStartLine(fi.value as Node, lc);
             const firstText = text.split('\n', first)[first - 1] ?? '';
-            files.set(path, { text: content, line: first, col: isBlock(fi.value as Node) ? firstText.length - firstText.trimStart().length + 1 : posOf(fi.value as Node).col + (isQuoted(fi.value as Node) ? 1 : 0) });
+            const vp = posOf(fi.value as Node);
+            // A file written as a multi-line flow scalar is folded into other lines: place its errors at its start.
+            const exact = isBlock(fi.value as Node) || (!content.includes('\n') && lc.linePos(Math.min((fi.value as Node).range![1], text.length)).line === vp.line);
+            files.set(path, { text: content, line: first, col: isBlock(fi.value as Node) ? firstText.length - firstText.trimStart().length + 1 : vp.col + (isQuoted(fi.value as Node) ? 1 : 0), exact });
           }
         }
         const l = get(hv, 'listen');
@@ -435,48 +441,54 @@ function commandLines(n: Node, text: string, lc: LineCounter, posOf: (n: Node) =
     const out: SourceLine[] = [];
     for (const it of n.items as Node[]) {
       if (!isScalar(it) || typeof it.value !== 'string') { err(posOf(it), 'not a command', 'a command line as a string'); continue; }
-      const p = posOf(it);
-      out.push(...joinContinuations([{ text: it.value, line: p.line, col: p.col + (isQuoted(it) ? 1 : 0) }]));
+      out.push(...joinContinuations(scalarPieces(it, text, lc)));
     }
     return out;
   }
   if (isScalar(n) && typeof n.value === 'string') {
-    if (isBlock(n)) {
-      const pieces = blockPieces(n, text, lc);
-      if (n.type === 'BLOCK_FOLDED' && pieces.some(p => p.joins?.length)) {
-        err(posOf(n), '>', 'a literal block (setup: |): a folded block (>) joins its lines into one command line', 'warning');
-      }
-      return joinContinuations(pieces);
+    const pieces = scalarPieces(n, text, lc);
+    if (n.type === 'BLOCK_FOLDED' && pieces.some(p => p.joins?.length)) {
+      err(posOf(n), '>', 'a literal block (setup: |): a folded block (>) joins its lines into one command line', 'warning');
     }
-    const p = posOf(n);
-    return joinContinuations([{ text: n.value, line: p.line, col: p.col + (isQuoted(n) ? 1 : 0) }]);
+    return joinContinuations(pieces);
   }
   err(posOf(n), 'not commands', 'setup: a | block of command lines, or a list of them');
   return [];
 }
 
 /**
- * The lines of a block scalar's value, each with the physical position of every piece: the
- * content of each physical line is found, in order, in the value (YAML only removes the
- * indentation, and in a folded block replaces line breaks with spaces).
+ * The lines of a string scalar's value, each with the physical position of every piece: each
+ * physical line's content is found, in order, in the value (YAML removes indentation and, in
+ * folded and flow scalars, replaces line breaks with spaces). A piece that cannot be matched
+ * (escapes in a quoted scalar) keeps the position of the piece before it, clamped to its line.
  */
-function blockPieces(n: Node, text: string, lc: LineCounter): SourceLine[] {
+function scalarPieces(n: Node, text: string, lc: LineCounter): SourceLine[] {
   const value = String((n as { value: unknown }).value);
-  const first = lc.linePos(n.range![0]).line + 1;
-  const endOff = Math.min(n.range![1], text.length);
-  const last = lc.linePos(endOff).line;
-  const src = text.split('\n');
-  // Offsets into value of each physical line's content.
-  const starts: Array<{ at: number; line: number; col: number }> = [];
+  const block = isBlock(n);
+  const quoted = isQuoted(n);
+  const startOff = Math.min(n.range![0], text.length);
+  const start = lc.linePos(startOff);
+  const first = block ? start.line + 1 : start.line;
+  const last = lc.linePos(Math.min(n.range![1], text.length)).line;
+  const src = text.split('\n', last);
+  const starts: Array<{ at: number; line: number; col: number; len: number }> = [];
   let from = 0;
   for (let l = first; l <= last && l <= src.length; l++) {
     const raw = (src[l - 1] ?? '').replace(/\r$/, '');
-    const content = raw.trimStart();
-    if (content === '') continue;
-    const at = value.indexOf(content, from);
+    const begin = !block && l === start.line ? Math.min(raw.length, start.col - 1 + (quoted ? 1 : 0)) : raw.length - raw.trimStart().length;
+    const content = raw.slice(begin).trimEnd();
+    if (content.trim() === '') continue;
+    let at = value.indexOf(content, from);
+    let len = content.length;
+    if (at < 0) {
+      // A flow scalar's last line ends in its closing quote or bracket: match its first word.
+      const word = content.split(/\s/)[0]!;
+      at = word === '' ? -1 : value.indexOf(word, from);
+      len = raw.length - begin;
+    }
     if (at < 0) continue;
-    starts.push({ at, line: l, col: raw.length - content.length + 1 });
-    from = at + content.length;
+    starts.push({ at, line: l, col: begin + 1, len });
+    from = at + 1;
   }
   const out: SourceLine[] = [];
   let off = 0;
@@ -490,10 +502,10 @@ function blockPieces(n: Node, text: string, lc: LineCounter): SourceLine[] {
     if (lineText.trim() === '' || inLine.length === 0) continue;
     // Leading spaces kept by YAML (more-indented lines) sit before the first piece.
     const head = inLine[0]!;
-    const lead = head.at - begin;
+    const lead = Math.min(head.at - begin, head.col - 1);
     out.push({
-      text: lineText, line: head.line, col: head.col - lead,
-      ...(inLine.length > 1 ? { joins: inLine.slice(1).map(s => ({ at: s.at - begin, line: s.line, col: s.col })) } : {}),
+      text: lineText, line: head.line, col: head.col - lead, len: head.len + lead,
+      ...(inLine.length > 1 ? { joins: inLine.slice(1).map(s => ({ at: s.at - begin, line: s.line, col: s.col, len: s.len })) } : {}),
     });
   }
   return out;
@@ -501,23 +513,27 @@ function blockPieces(n: Node, text: string, lc: LineCounter): SourceLine[] {
 
 /** Join lines ending in an unescaped backslash with the next, as the shell does. */
 function joinContinuations(lines: readonly SourceLine[]): SourceLine[] {
+  type Join = NonNullable<SourceLine['joins']>[number];
   const out: SourceLine[] = [];
-  let acc: { text: string; line: number; col: number; joins: Array<{ at: number; line: number; col: number }> } | null = null;
+  let acc: { text: string; line: number; col: number; len?: number; joins: Join[] } | null = null;
+  const emit = (a: NonNullable<typeof acc>): void => {
+    out.push({ text: a.text, line: a.line, col: a.col, ...(a.len !== undefined ? { len: a.len } : {}), ...(a.joins.length ? { joins: a.joins } : {}) });
+  };
   for (const l of lines) {
     if (acc) {
       const at = acc.text.length;
-      acc.joins.push({ at, line: l.line, col: l.col });
-      for (const j of l.joins ?? []) acc.joins.push({ at: at + j.at, line: j.line, col: j.col });
+      acc.joins.push({ at, line: l.line, col: l.col, ...(l.len !== undefined ? { len: l.len } : {}) });
+      for (const j of l.joins ?? []) acc.joins.push({ ...j, at: at + j.at });
       acc.text += l.text;
     } else {
-      acc = { text: l.text, line: l.line, col: l.col, joins: [...(l.joins ?? [])] };
+      acc = { text: l.text, line: l.line, col: l.col, ...(l.len !== undefined ? { len: l.len } : {}), joins: [...(l.joins ?? [])] };
     }
     const trailing = /\\*$/.exec(acc.text)![0].length;
     if (trailing % 2 === 1) { acc.text = acc.text.slice(0, -1); continue; }
-    out.push(acc.joins.length ? { text: acc.text, line: acc.line, col: acc.col, joins: acc.joins } : { text: acc.text, line: acc.line, col: acc.col });
+    emit(acc);
     acc = null;
   }
-  if (acc) out.push(acc.joins.length ? { text: acc.text, line: acc.line, col: acc.col, joins: acc.joins } : { text: acc.text, line: acc.line, col: acc.col });
+  if (acc) emit(acc);
   return out;
 }
 

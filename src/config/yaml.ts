@@ -5,7 +5,7 @@
  * and duplicate keys found in one pass (the library's own check compares every pair of keys).
  * Syntax errors are reported where the library found them, once each.
  */
-import { LineCounter, parseDocument, isMap, isScalar, visit, type Document, type Node, type Pair } from 'yaml';
+import { parseDocument, isMap, isScalar, visit, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic } from './diag';
 
 export interface Pos { readonly line: number; readonly col: number; readonly endCol: number }
@@ -20,10 +20,29 @@ export const MAX_DEPTH = 64;
  */
 export const MAX_ENTRIES = 20_000;
 
+/**
+ * Offset -> 1-based line and column over the whole text. (The library's LineCounter only
+ * learns the lines its lexer reached, which stops early in a stream of several documents.)
+ */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  linePos(offset: number): { line: number; col: number } {
+    let lo = 0, hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid; else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - this.starts[lo]! + 1 };
+  }
+}
+
 export interface YamlRead {
   /** Null when the text was refused before parsing (too large, too deep). */
   readonly doc: Document.Parsed | null;
-  readonly lc: LineCounter;
+  readonly lc: LineIndex;
   readonly diagnostics: Diagnostic[];
   /** Position of a node, 1-based; a node without a range is placed at 1:1. */
   posOf(n: Node | null | undefined): Pos;
@@ -31,7 +50,7 @@ export interface YamlRead {
 
 /** Parse `text` as one YAML document, or refuse it with a diagnostic saying which limit it passed. */
 export function readYaml(text: string, file: string): YamlRead {
-  const lc = new LineCounter();
+  const lc = new LineIndex(text);
   const diagnostics: Diagnostic[] = [];
   const posOf = (n: Node | null | undefined): Pos => {
     const r = n?.range;
@@ -41,7 +60,7 @@ export function readYaml(text: string, file: string): YamlRead {
     return { line: a.line, col: a.col, endCol: b.line === a.line ? Math.max(b.col, a.col + 1) : a.col + 1 };
   };
   const refuse = (at: number, found: string, expected: string): YamlRead => {
-    const p = lineCol(text, at);
+    const p = lc.linePos(at);
     diagnostics.push({ file, line: p.line, col: p.col, endCol: p.col + 1, severity: 'error', found, expected });
     return { doc: null, lc, diagnostics, posOf };
   };
@@ -52,7 +71,7 @@ export function readYaml(text: string, file: string): YamlRead {
   if (shape?.limit === 'depth') return refuse(shape.at, `nesting deeper than ${MAX_DEPTH} levels`, `at most ${MAX_DEPTH} levels of nested mappings and lists`);
   if (shape?.limit === 'entries') return refuse(shape.at, `more than ${MAX_ENTRIES} entries`, `a scenario of at most ${MAX_ENTRIES} lines and list items (block scalars such as setup: | count once)`);
 
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   const seen = new Set<string>();
   for (const e of [...doc.errors, ...doc.warnings]) {
     const p = lc.linePos(Math.min(e.pos[0], text.length));
@@ -60,7 +79,10 @@ export function readYaml(text: string, file: string): YamlRead {
     const key = `${p.line}:${p.col}:${found}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const endCol = Math.max(p.col + 1, p.col + Math.min(e.pos[1] - e.pos[0], 80));
+    // Underline what the library points at, up to the end of that line.
+    const at = Math.min(e.pos[0], text.length);
+    const lineEnd = text.indexOf('\n', at) === -1 ? text.length : text.indexOf('\n', at);
+    const endCol = p.col + Math.max(1, Math.min(e.pos[1], lineEnd) - at);
     diagnostics.push({ file, line: p.line, col: p.col, endCol, severity: e.name === 'YAMLWarning' ? 'warning' : 'error', found, expected: 'valid YAML' });
   }
   // Duplicate keys: one pass per mapping with a set of its scalar keys.
@@ -78,14 +100,6 @@ export function readYaml(text: string, file: string): YamlRead {
     },
   });
   return { doc, lc, diagnostics, posOf };
-}
-
-/** 1-based line and column of offset `at`. */
-function lineCol(text: string, at: number): { line: number; col: number } {
-  let line = 1;
-  let start = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < at; i = text.indexOf('\n', i + 1)) { line++; start = i + 1; }
-  return { line, col: at - start + 1 };
 }
 
 /**

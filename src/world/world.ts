@@ -267,7 +267,7 @@ function runGuarded(wh: WorldHost, cmd: SimpleCommand, now: Ns, stdin?: string):
 }
 
 /** Where a host's declared files start in the scenario (to place errors inside them). */
-type FilePositions = ReadonlyMap<string, { readonly line: number; readonly col?: number }>;
+type FilePositions = ReadonlyMap<string, { readonly line: number; readonly col?: number; readonly exact?: boolean }>;
 
 /** Apply one command line; a failure becomes a diagnostic at the offending word. */
 function applyLine(world: World, host: string, line: SourceLine, file: string, diags: Diagnostic[], notApplied: NotApplied[], files: FilePositions = new Map()): ToolResult {
@@ -304,7 +304,8 @@ function applyLine(world: World, host: string, line: SourceLine, file: string, d
       // Lines of a declared file the tool refused, each at its place (the rest of the file applied).
       for (const e of last.fileErrors) {
         const f = files.get(e.path);
-        const p = f?.col !== undefined ? { line: f.line + e.line - 1, col: f.col + e.col - 1, endCol: f.col + e.endCol - 1 } : f ? { line: f.line, col: 1, endCol: 2 } : at(0, line.text.length);
+        const p = f?.exact && f.col !== undefined ? { line: f.line + e.line - 1, col: f.col + e.col - 1, endCol: f.col + e.endCol - 1 }
+          : f ? { line: f.line, col: f.col ?? 1, endCol: (f.col ?? 1) + 1 } : at(0, line.text.length);
         diags.push({ file, line: p.line, col: p.col, endCol: Math.max(p.endCol, p.col + 1), severity: last.exit !== 0 ? 'error' : 'warning', found: e.found, expected: e.expected, tool: e.tool });
       }
       if (last.exit !== 0) break;
