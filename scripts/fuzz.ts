@@ -13,6 +13,7 @@
 import fc from 'fast-check';
 import { TARGETS } from '../test/fuzz/properties';
 
+/** An input slower than this (ms) counts as a hang, unless the target sets its own. */
 const HANG_MS = 1000;
 const CHUNK = 2000;
 
@@ -30,11 +31,12 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(seed)) {
 }
 
 let found = 0;
-process.stdout.write(`${'target'.padEnd(28)} ${'inputs'.padStart(8)} ${'crashes'.padStart(8)} ${'violations'.padStart(10)} ${'hangs'.padStart(6)} ${'slowest'.padStart(9)}\n`);
+process.stdout.write(`${'target'.padEnd(28)} ${'inputs'.padStart(8)} ${'crashes'.padStart(8)} ${'violations'.padStart(10)} ${'hangs'.padStart(6)} ${'slowest'.padStart(9)} ${'total'.padStart(8)}\n`);
 for (const t of TARGETS) {
   if (only && !t.name.includes(only)) continue;
   const n = Math.min(runs, t.fuzzRuns ?? runs);
   let crashes = 0, violations = 0, hangs = 0, slowest = 0, done = 0;
+  const started = performance.now();
   const examples: string[] = [];
   for (let chunk = 0; done < n; chunk++) {
     const inputs = fc.sample(t.arb, { numRuns: Math.min(CHUNK, n - done), seed: seed * 1_000_003 + chunk });
@@ -50,7 +52,7 @@ for (const t of TARGETS) {
       }
       const ms = performance.now() - t0;
       slowest = Math.max(slowest, ms);
-      if (ms > HANG_MS) { hangs++; if (examples.length < 3) examples.push(`hang ${ms.toFixed(0)} ms: ${JSON.stringify(input).slice(0, 300)}`); }
+      if (ms > (t.hangMs ?? HANG_MS)) { hangs++; if (examples.length < 3) examples.push(`hang ${ms.toFixed(0)} ms: ${JSON.stringify(input).slice(0, 300)}`); }
       if (crashed) crashes++;
       else if (problem) violations++;
       if (problem && examples.length < 3) examples.push(`${crashed ? 'crash' : 'violation'}: ${problem}\n      input: ${JSON.stringify(input).slice(0, 300)}`);
@@ -58,7 +60,7 @@ for (const t of TARGETS) {
     }
   }
   found += crashes + violations + hangs;
-  process.stdout.write(`${t.name.padEnd(28)} ${String(done).padStart(8)} ${String(crashes).padStart(8)} ${String(violations).padStart(10)} ${String(hangs).padStart(6)} ${`${slowest.toFixed(0)} ms`.padStart(9)}\n`);
+  process.stdout.write(`${t.name.padEnd(28)} ${String(done).padStart(8)} ${String(crashes).padStart(8)} ${String(violations).padStart(10)} ${String(hangs).padStart(6)} ${`${slowest.toFixed(0)} ms`.padStart(9)} ${`${((performance.now() - started) / 1000).toFixed(0)} s`.padStart(8)}\n`);
   for (const e of examples) process.stdout.write(`    ${e}\n`);
 }
 process.exit(found ? 1 : 0);

@@ -11,7 +11,7 @@ const SEED = 20261207;
 
 describe('parser properties on generated input', () => {
   for (const t of TARGETS) {
-    const runs = t.fuzzRuns !== undefined ? Math.max(10, Math.floor(t.fuzzRuns / 200)) : 150;
+    const runs = t.fuzzRuns !== undefined ? Math.max(5, Math.floor(t.fuzzRuns / 100)) : 150;
     it(`${t.name}: never throws, positions valid (${runs} inputs)`, () => {
       fc.assert(fc.property(t.arb, input => {
         const problem = t.check(input);
