@@ -347,7 +347,10 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
         const h = str(hn);
         if (!h || !hosts.has(h)) { err(posOf(hn ?? tn), h ?? 'no host:', `host: a host declared under hosts:${suggest(h ?? '', [...hosts.keys()])}`); continue; }
         const ep2 = posOf(en);
-        traffic.push({ kind: 'exec', host: h, command: { text: str(en) ?? '', line: ep2.line, col: ep2.col + (isQuoted(en) ? 1 : 0) }, atNs, pos: p });
+        // One command line: a value over several lines is joined as setup lines are, each word keeping its place.
+        const pieces = isScalar(en) && typeof en.value === 'string' ? joinContinuations(scalarPieces(en, text, lc)) : [];
+        const command: SourceLine = pieces.length === 1 ? pieces[0]! : { text: str(en) ?? '', line: ep2.line, col: ep2.col + (isQuoted(en) ? 1 : 0) };
+        traffic.push({ kind: 'exec', host: h, command, atNs, pos: p });
       } else {
         err(p, 'a step without connect:, release: or exec:', 'connect: ADDR:PORT (from: HOST), release: ID, or exec: COMMAND (host: HOST)');
       }

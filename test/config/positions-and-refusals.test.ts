@@ -50,6 +50,14 @@ describe('positions of setup errors', () => {
     for (const x of d) expect(x.endCol).toBeLessThanOrEqual(text.split('\n')[x.line - 1]!.length + 1);
   });
 
+  it('an exec: traffic step written over two lines points at the word on its own line', () => {
+    const text = 'hosts:\n  h: {}\nlinks:\n  - { name: lan, ends: [h:eth0] }\ntraffic:\n  - host: h\n    exec: ip link set\n      eth9 up\n';
+    const d = diagsOf(text);
+    expect(d).toHaveLength(1);
+    expect(d[0]).toMatchObject({ line: 8, found: 'eth9' });
+    expect(underlined(text, d[0]!)).toBe('eth9');
+  });
+
   it('a setup list item points at the word inside its quotes', () => {
     const text = scenario('\n      - "ip link set eth9 up"\n');
     const [d] = diagsOf(text);
