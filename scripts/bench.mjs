@@ -3,7 +3,8 @@
 //  2. flow mode (1e5, 1e6 connections through the real IPVS table) and packet mode (the full
 //     five-step path, trace off): connections per second and peak memory; and packet mode
 //     with a 50-rule iptables firewall and conntrack on every host against none (medians of 3);
-//  3. the browser app in headless Chromium (first render, fps with 200 packets, bundle size).
+//  3. the scenario reader on the worst inputs under 1 MB (load or refuse, well under a second);
+//  4. the browser app in headless Chromium (first render, fps with 200 packets, bundle size).
 // For the side-by-side comparison with other engines: node scripts/bench-compare.mjs --driver PATH (docs/bench.md)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,7 @@ function step(title, cmd, args) {
 }
 
 step('bundle the CLI (timings are of the bundled code)', 'node', ['scripts/build-cli.mjs']);
+step('scenario reader on the worst inputs under 1 MB', 'npx', ['tsx', 'scripts/bench-parse.ts']);
 step('lb-abstract (engine + scheduler)', 'node', ['bin/lvsim.mjs', 'bench-suite']);
 step('flow and packet mode', 'node', ['--expose-gc', 'bin/lvsim.mjs', 'bench-flow']);
 step('packet mode with a 50-rule firewall on every host vs none (medians of 3)', 'node', ['--expose-gc', 'bin/lvsim.mjs', 'bench-flow', '--flow', '', '--packet', '', '--packet-workload', '0', '--firewall', '1e5']);

@@ -30,3 +30,25 @@ export function formatDiagnostic(d: Diagnostic): string {
 function quote(s: string): string {
   return s === '' ? 'nothing' : `'${s}'`;
 }
+
+/** Most diagnostics one parse reports; past this the text is not what the parser was meant for. */
+export const MAX_DIAGNOSTICS = 200;
+
+/** Drop exact repeats and keep at most MAX_DIAGNOSTICS, the last one saying how many more there were. */
+export function tidyDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  let more = 0;
+  for (const d of diags) {
+    const k = `${d.file}\0${d.line}\0${d.col}\0${d.severity}\0${d.found}\0${d.expected}\0${d.tool ?? ''}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    if (out.length < MAX_DIAGNOSTICS) out.push(d);
+    else more++;
+  }
+  if (more) {
+    const last = out[out.length - 1]!;
+    out.push({ file: last.file, line: last.line, col: last.col, endCol: last.endCol, severity: 'error', found: `${more} more problems`, expected: `a scenario; only the first ${MAX_DIAGNOSTICS} problems are listed` });
+  }
+  return out;
+}

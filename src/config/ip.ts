@@ -16,14 +16,14 @@ import {
 import { type Host, type NetDevice, type IfAddr, type Route, type NeighState, KernelError } from '../kernel/host';
 import { ipRouteOutput, fibLookup } from '../kernel/route';
 import type { Word } from './shell';
-import type { Tool, ToolContext, ToolResult } from './tool';
+import type { FileError, Tool, ToolContext, ToolResult } from './tool';
 
 // ---------------------------------------------------------------------------------------
 // Shared by the net tools (ifconfig, route, systemctl)
 
 /** A refusal while running a tool: the tool's exit status, its stderr, and where to point. */
 export class ToolFail extends Error {
-  constructor(readonly exit: number, readonly stderr: string, readonly word: number, readonly expected: string, readonly stdout = '') {
+  constructor(readonly exit: number, readonly stderr: string, readonly word: number, readonly expected: string, readonly stdout = '', readonly fileErrors?: readonly FileError[]) {
     super(stderr);
   }
 }
@@ -60,8 +60,9 @@ export function runGuarded(name: string, body: () => string, kernelError: (e: Ke
     else f = new ToolFail(1, `${name}: internal error: ${e instanceof Error ? e.message : String(e)}`, 0, 'a command the model can run');
     const stderr = f.stderr === '' || f.stderr.endsWith('\n') ? f.stderr : f.stderr + '\n';
     // Exit 0 with a message is a warning: printed, but nothing to point at.
-    if (f.exit === 0) return { exit: 0, stdout: f.stdout, stderr };
-    return { exit: f.exit, stdout: f.stdout, stderr, errorAt: { word: f.word, expected: f.expected } };
+    if (f.exit === 0) return f.fileErrors?.length ? { exit: 0, stdout: f.stdout, stderr, fileErrors: f.fileErrors } : { exit: 0, stdout: f.stdout, stderr };
+    const r: ToolResult = { exit: f.exit, stdout: f.stdout, stderr, errorAt: { word: f.word, expected: f.expected } };
+    return f.fileErrors?.length ? { ...r, fileErrors: f.fileErrors } : r;
   }
 }
 
@@ -115,6 +116,26 @@ export function parsePrefix(s: string): { addr: Ip4; len: number; explicitLen: b
   }
   if (len === null) return null;
   return { addr: a, len, explicitLen: true };
+}
+
+/** IFNAMSIZ (include/uapi/linux/if.h): a name and its NUL fit in 16 bytes. */
+const IFNAMSIZ = 16;
+
+/**
+ * iproute2's check_ifname (lib/utils.c), mirroring the kernel's dev_valid_name: at most 15
+ * bytes (UTF-8, as the kernel counts them), not empty, no '/' and no whitespace. The kernel
+ * also refuses ':' (alias labels), which lvsim refuses here with the same message.
+ */
+export function validIfname(name: string): boolean {
+  return name !== '' && new TextEncoder().encode(name).length < IFNAMSIZ && !/[\s/:]/.test(name);
+}
+
+/**
+ * A unicast, non-zero Ethernet address, as is_valid_ether_addr (include/linux/etherdevice.h)
+ * requires of a device address: the group bit (which broadcast also has) and all-zero are refused.
+ */
+export function validEtherAddr(mac: Mac): boolean {
+  return mac !== '00:00:00:00:00:00' && (parseInt(mac.slice(0, 2), 16) & 1) === 0;
 }
 
 export function parseMac(s: string): Mac | null {
@@ -399,6 +420,9 @@ class IpRun {
       throw new ToolFail(2, 'RTNETLINK answers: Invalid argument', 0, 'an address to add');
     }
     const d = this.dev(devName, devAt);
+    if (local.addr === 0 && cmd !== 'del') {
+      throw new ToolFail(1, 'lvsim: 0.0.0.0 (the unspecified address) as an interface address is not modelled', localAt, 'a unicast address such as 172.16.29.6/32');
+    }
     if (cmd === 'del') {
       let warn = '';
       if (!local.explicitLen) {
@@ -533,6 +557,8 @@ class IpRun {
         actions.push(() => {
           const d = this.host.dev(devName!);
           if (d.kind !== 'ether') throw new ToolFail(2, 'RTNETLINK answers: Operation not supported', at, 'an Ethernet device');
+          // eth_prepare_mac_addr_change (net/ethernet/eth.c): -EADDRNOTAVAIL unless is_valid_ether_addr.
+          if (!validEtherAddr(mac)) throw new ToolFail(2, 'RTNETLINK answers: Cannot assign requested address', at + 1, 'a unicast MAC address that is not all zeros, such as 02:00:00:00:00:01');
           d.mac = mac;
         });
       } else if (w === 'name') {
@@ -595,13 +621,17 @@ class IpRun {
         if (name !== null) this.duparg2('name', 'one name');
         name = this.word!;
         nameAt = this.i;
-        if (name.length >= 16 || name.includes('/') || name.includes(' ') || name === '' || name.includes(':')) {
-          this.invarg('"name" not a valid ifname', 'an interface name of at most 15 characters');
-        }
+        if (!validIfname(name)) this.invarg('"name" not a valid ifname', 'an interface name of at most 15 bytes, without /, : or spaces');
       }
       this.i++;
     }
     if (type === null) throw new ToolFail(2, 'Not enough information: "type" argument is required', this.argv.length - 1, 'type dummy or type ipip');
+    // No name: rtnl_newlink (net/core/rtnetlink.c) asks for "<kind>%d", the first free number.
+    if (name === null && (type === 'dummy' || type === 'ipip')) {
+      let n = 0;
+      while (this.host.devices.has(`${type}${n}`)) n++;
+      name = `${type}${n}`;
+    }
     if (name === null) throw new ToolFail(2, 'RTNETLINK answers: Invalid argument', 0, 'a device name');
     if (this.host.devices.has(name)) throw new ToolFail(2, 'RTNETLINK answers: File exists', nameAt, 'a name not in use');
     if (type === 'dummy') {
@@ -802,6 +832,10 @@ class IpRun {
       this.i++;
     }
     if (dst === null) throw new ToolFail(255, 'Command line is not complete. Try option "help"', this.argv.length - 1, 'a destination prefix or default');
+    // rtm_to_fib_config (net/ipv4/fib_frontend.c) refuses host bits below the prefix length, for add and del alike.
+    if (dst.len < 32 && networkOf(dst.addr, dst.len) !== dst.addr) {
+      throw new ToolFail(2, 'Error: Invalid prefix for given prefix length.', dstAt, `the network address ${formatIp4(networkOf(dst.addr, dst.len))}/${dst.len}`);
+    }
     let dev: NetDevice | null = null;
     if (devName !== null) dev = this.dev(devName, devAt);
     const rtype: Route['type'] = type ?? 'unicast';
@@ -1112,7 +1146,7 @@ class IpRun {
         if (name !== null) this.duparg2('name', 'one name');
         name = this.word!;
         nameAt = this.i;
-        if (name.length >= 16) this.invarg('"name" not a valid ifname', 'a name of at most 15 characters');
+        if (!validIfname(name)) this.invarg('"name" not a valid ifname', 'an interface name of at most 15 bytes, without /, : or spaces');
       }
       this.i++;
     }

@@ -8,7 +8,7 @@
  */
 import type { SimpleCommand } from './shell';
 import type { Tool, ToolContext, ToolResult } from './tool';
-import { writeSysctl } from './sysctl';
+import { acceptedValues, writeSysctl } from './sysctl';
 import { panic } from '../kernel/panic';
 
 const PROC_SYS = '/proc/sys/';
@@ -57,7 +57,7 @@ export function echo(cmd: SimpleCommand, ctx: ToolContext): ToolResult {
   }
   const err = writeSysctl(ctx.host, key, text);
   if (err) {
-    return { exit: 1, stdout: '', stderr: 'bash: echo: write error: Invalid argument\n', errorAt: { word: 1, expected: `a value ${key} accepts (an integer)` } };
+    return { exit: 1, stdout: '', stderr: 'bash: echo: write error: Invalid argument\n', errorAt: { word: 1, expected: acceptedValues(key) } };
   }
   return { exit: 0, stdout: '', stderr: '' };
 }

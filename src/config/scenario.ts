@@ -5,14 +5,37 @@
  * with file:line:col, and one bad entry never stops the rest from loading.
  * The format is documented in docs/scenarios.md.
  */
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { Diagnostic } from './diag';
+import { isMap, isSeq, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
+import { readYaml, type LineIndex as LineCounter, type Pos } from './yaml';
+import { type Diagnostic, tidyDiagnostics } from './diag';
 import { type Ip4, parseIp4 } from '../net/addr';
 
-export interface Pos { readonly line: number; readonly col: number; readonly endCol: number }
+export type { Pos };
 
-/** A command line with where it came from. */
-export interface SourceLine { readonly text: string; readonly line: number; readonly col: number }
+/**
+ * A command line with where it came from. A line joined from several physical lines (a
+ * backslash continuation, a folded block) lists where each later piece starts.
+ */
+export interface SourceLine {
+  readonly text: string;
+  readonly line: number;
+  readonly col: number;
+  /** How many characters of the text sit on its first physical line (when known). */
+  readonly len?: number;
+  /** From offset `at` of text on, the text is physical line `line` from column `col` (for `len` characters). */
+  readonly joins?: ReadonlyArray<{ readonly at: number; readonly line: number; readonly col: number; readonly len?: number }>;
+}
+
+/** The file position of offset `at` (0-based) of a source line's text, never past the end of its physical line. */
+export function sourcePos(l: SourceLine, at: number): { line: number; col: number } {
+  let line = l.line, col = l.col, from = 0, len = l.len;
+  for (const j of l.joins ?? []) {
+    if (j.at > at) break;
+    line = j.line; col = j.col; from = j.at; len = j.len;
+  }
+  const off = at - from;
+  return { line, col: col + (len === undefined ? off : Math.min(off, len)) };
+}
 
 export interface LinkSpec {
   readonly name: string;
@@ -35,7 +58,8 @@ export interface HostSpec {
   readonly name: string;
   readonly role?: 'client' | 'router' | 'director' | 'realserver' | 'host';
   readonly setup: readonly SourceLine[];
-  readonly files: ReadonlyMap<string, { text: string; line: number }>;
+  /** Declared files: text, and where the first line of the text is in the scenario file. */
+  readonly files: ReadonlyMap<string, { text: string; line: number; col?: number; exact?: boolean }>;
   readonly listen: readonly ListenSpec[];
   readonly pos: Pos;
 }
@@ -98,28 +122,17 @@ export function parseDuration(s: string): number | null {
 }
 
 export function parseScenario(text: string, file: string): { scenario: Scenario; diagnostics: Diagnostic[] } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const diags: Diagnostic[] = [];
-  const posOf = (n: Node | null | undefined): Pos => {
-    const r = n?.range;
-    if (!r) return { line: 1, col: 1, endCol: 1 };
-    const a = lc.linePos(r[0]);
-    const b = lc.linePos(r[1]);
-    return { line: a.line, col: a.col, endCol: b.line === a.line ? b.col : a.col + 1 };
-  };
+  const y = readYaml(text, file);
+  const { lc, posOf } = y;
+  const diags: Diagnostic[] = y.diagnostics;
   const err = (p: Pos, found: string, expected: string, severity: 'error' | 'warning' = 'error') =>
     diags.push({ file, line: p.line, col: p.col, endCol: Math.max(p.endCol, p.col + 1), severity, found, expected });
 
-  for (const e of [...doc.errors, ...doc.warnings]) {
-    const lp = e.linePos?.[0] ?? { line: 1, col: 1 };
-    diags.push({ file, line: lp.line, col: lp.col, endCol: lp.col + 1, severity: doc.errors.includes(e as never) ? 'error' : 'warning', found: e.message.split('\n')[0], expected: 'valid YAML' });
-  }
   const empty: Scenario = { file, name: file, description: '', seed: 1, links: [], hosts: new Map(), traffic: [], untilNs: null };
-  const root = doc.contents;
+  const root = y.doc?.contents;
   if (!isMap(root)) {
-    if (!doc.errors.length) err(posOf(root as Node), root ? 'a ' + (isSeq(root) ? 'list' : 'value') : 'an empty file', 'a mapping with hosts:, links: and traffic:');
-    return { scenario: empty, diagnostics: diags };
+    if (y.doc && !y.doc.errors.length) err(posOf(root as Node), root ? 'a ' + (isSeq(root) ? 'list' : 'value') : 'an empty file', 'a mapping with hosts:, links: and traffic:');
+    return { scenario: empty, diagnostics: tidyDiagnostics(diags) };
   }
 
   const str = (n: unknown): string | null => (isScalar(n) && (typeof n.value === 'string' || typeof n.value === 'number') ? String(n.value) : null);
@@ -127,7 +140,8 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
   const checkKeys = (m: YAMLMap, allowed: string[], where: string) => {
     for (const it of m.items as Pair[]) {
       const k = str(it.key);
-      if (k === null || !allowed.includes(k)) err(posOf(it.key as Node), k ?? String(it.key), `one of the ${where} keys: ${allowed.join(', ')}${suggest(k ?? '', allowed)}`);
+      // A key that is itself a mapping or list is described, never stringified (the text doubles per nesting level).
+      if (k === null || !allowed.includes(k)) err(posOf(it.key as Node), k ?? describeNode(it.key), `one of the ${where} keys: ${allowed.join(', ')}${suggest(k ?? '', allowed)}`);
     }
   };
   checkKeys(root, TOP_KEYS, 'top-level');
@@ -161,7 +175,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
       if (hn === null || !HOST_NAME.test(hn)) { err(kp, hn ?? '?', 'a host name (letters, digits, - and _)'); continue; }
       const hv = it.value as Node | null;
       const setup: SourceLine[] = [];
-      const files = new Map<string, { text: string; line: number }>();
+      const files = new Map<string, { text: string; line: number; col: number; exact: boolean }>();
       const listen: ListenSpec[] = [];
       let role: HostSpec['role'];
       if (hv && isMap(hv)) {
@@ -182,7 +196,12 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
             const content = str(fi.value);
             if (!path || !path.startsWith('/')) { err(posOf(fi.key as Node), path ?? '?', 'an absolute path such as /etc/sysctl.conf'); continue; }
             if (content === null) { err(posOf(fi.value as Node), 'not text', 'the file contents (use a | block)'); continue; }
-            files.set(path, { text: content, line: blockStartLine(fi.value as Node, lc) });
+            const first = blockStartLine(fi.value as Node, lc);
+            const firstText = text.split('\n', first)[first - 1] ?? '';
+            const vp = posOf(fi.value as Node);
+            // A file written as a multi-line flow scalar is folded into other lines: place its errors at its start.
+            const exact = isBlock(fi.value as Node) || (!content.includes('\n') && lc.linePos(Math.min((fi.value as Node).range![1], text.length)).line === vp.line);
+            files.set(path, { text: content, line: first, col: isBlock(fi.value as Node) ? firstText.length - firstText.trimStart().length + 1 : vp.col + (isQuoted(fi.value as Node) ? 1 : 0), exact });
           }
         }
         const l = get(hv, 'listen');
@@ -328,7 +347,10 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
         const h = str(hn);
         if (!h || !hosts.has(h)) { err(posOf(hn ?? tn), h ?? 'no host:', `host: a host declared under hosts:${suggest(h ?? '', [...hosts.keys()])}`); continue; }
         const ep2 = posOf(en);
-        traffic.push({ kind: 'exec', host: h, command: { text: str(en) ?? '', line: ep2.line, col: ep2.col + (isQuoted(en) ? 1 : 0) }, atNs, pos: p });
+        // One command line: a value over several lines is joined as setup lines are, each word keeping its place.
+        const pieces = isScalar(en) && typeof en.value === 'string' ? joinContinuations(scalarPieces(en, text, lc)) : [];
+        const command: SourceLine = pieces.length === 1 ? pieces[0]! : { text: str(en) ?? '', line: ep2.line, col: ep2.col + (isQuoted(en) ? 1 : 0) };
+        traffic.push({ kind: 'exec', host: h, command, atNs, pos: p });
       } else {
         err(p, 'a step without connect:, release: or exec:', 'connect: ADDR:PORT (from: HOST), release: ID, or exec: COMMAND (host: HOST)');
       }
@@ -345,7 +367,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
       else lab = { symptom, hint: str(get(labN, 'hint')) ?? '' };
     }
   }
-  return { scenario: { file, name, description, seed, links, hosts, traffic, untilNs, ...(lab ? { lab } : {}) }, diagnostics: diags };
+  return { scenario: { file, name, description, seed, links, hosts, traffic, untilNs, ...(lab ? { lab } : {}) }, diagnostics: tidyDiagnostics(diags) };
 }
 
 /** expect: ok | fail | {ok: BOOL, rs: HOST, error: ERRNO}. */
@@ -387,6 +409,15 @@ function unsignedIn(s: string | null, lo: number, hi: number): number | null {
   return v >= lo && v <= hi ? v : null;
 }
 
+/** What a non-text node is, in a few words ("a mapping", "a list", "nothing"). */
+function describeNode(n: unknown): string {
+  if (n === null || n === undefined || (isScalar(n) && n.value === null)) return 'nothing';
+  if (isMap(n)) return 'a mapping';
+  if (isSeq(n)) return 'a list';
+  if (isScalar(n)) return `a ${typeof n.value}`;
+  return 'a value';
+}
+
 function isQuoted(n: Node): boolean {
   return isScalar(n) && (n.type === 'QUOTE_DOUBLE' || n.type === 'QUOTE_SINGLE');
 }
@@ -398,37 +429,114 @@ function blockStartLine(n: Node, lc: LineCounter): number {
   return isScalar(n) && (n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED') ? l + 1 : l;
 }
 
-/** setup: either a block of lines or a list of strings; each line keeps its file position. */
-function commandLines(n: Node, text: string, lc: LineCounter, posOf: (n: Node) => Pos, err: (p: Pos, f: string, e: string) => void): SourceLine[] {
-  const out: SourceLine[] = [];
+function isBlock(n: Node): boolean {
+  return isScalar(n) && (n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED');
+}
+
+/**
+ * setup: either a block of lines or a list of strings; each line keeps its file position.
+ * A line ending in a backslash continues on the next, as the shell joins them (the backslash
+ * and the newline are removed). A folded block (`>`) joins its lines with spaces as YAML says;
+ * each piece keeps its own position, and a warning says that `|` keeps one command per line.
+ */
+function commandLines(n: Node, text: string, lc: LineCounter, posOf: (n: Node) => Pos, err: (p: Pos, f: string, e: string, severity?: 'error' | 'warning') => void): SourceLine[] {
   if (isSeq(n)) {
+    const out: SourceLine[] = [];
     for (const it of n.items as Node[]) {
       if (!isScalar(it) || typeof it.value !== 'string') { err(posOf(it), 'not a command', 'a command line as a string'); continue; }
-      const p = posOf(it);
-      out.push({ text: it.value, line: p.line, col: p.col + (isQuoted(it) ? 1 : 0) });
+      out.push(...joinContinuations(scalarPieces(it, text, lc)));
     }
     return out;
   }
   if (isScalar(n) && typeof n.value === 'string') {
-    if (n.type === 'BLOCK_LITERAL' || n.type === 'BLOCK_FOLDED') {
-      // Map each line of the block back to its physical line: content starts after the indicator line.
-      const start = lc.linePos(n.range![0]).line + 1;
-      const src = text.split('\n');
-      let phys = start - 1;
-      for (const l of n.value.split('\n')) {
-        while (phys < src.length && src[phys].trim() === '' && l.trim() !== '') phys++;
-        const raw = src[phys] ?? '';
-        const indent = raw.length - raw.trimStart().length;
-        if (l.trim() !== '') out.push({ text: l, line: phys + 1, col: indent + 1 - (l.length - l.trimStart().length) });
-        phys++;
-      }
-      return out;
+    const pieces = scalarPieces(n, text, lc);
+    if (n.type === 'BLOCK_FOLDED' && pieces.some(p => p.joins?.length)) {
+      err(posOf(n), '>', 'a literal block (setup: |): a folded block (>) joins its lines into one command line', 'warning');
     }
-    const p = posOf(n);
-    out.push({ text: n.value, line: p.line, col: p.col + (isQuoted(n) ? 1 : 0) });
-    return out;
+    return joinContinuations(pieces);
   }
   err(posOf(n), 'not commands', 'setup: a | block of command lines, or a list of them');
+  return [];
+}
+
+/**
+ * The lines of a string scalar's value, each with the physical position of every piece: each
+ * physical line's content is found, in order, in the value (YAML removes indentation and, in
+ * folded and flow scalars, replaces line breaks with spaces). A piece that cannot be matched
+ * (escapes in a quoted scalar) keeps the position of the piece before it, clamped to its line.
+ */
+function scalarPieces(n: Node, text: string, lc: LineCounter): SourceLine[] {
+  const value = String((n as { value: unknown }).value);
+  const block = isBlock(n);
+  const quoted = isQuoted(n);
+  const startOff = Math.min(n.range![0], text.length);
+  const start = lc.linePos(startOff);
+  const first = block ? start.line + 1 : start.line;
+  const last = lc.linePos(Math.min(n.range![1], text.length)).line;
+  const src = text.split('\n', last);
+  const starts: Array<{ at: number; line: number; col: number; len: number }> = [];
+  let from = 0;
+  for (let l = first; l <= last && l <= src.length; l++) {
+    const raw = (src[l - 1] ?? '').replace(/\r$/, '');
+    const begin = !block && l === start.line ? Math.min(raw.length, start.col - 1 + (quoted ? 1 : 0)) : raw.length - raw.trimStart().length;
+    const content = raw.slice(begin).trimEnd();
+    if (content.trim() === '') continue;
+    let at = value.indexOf(content, from);
+    let len = content.length;
+    if (at < 0) {
+      // A flow scalar's last line ends in its closing quote or bracket: match its first word.
+      const word = content.split(/\s/)[0]!;
+      at = word === '' ? -1 : value.indexOf(word, from);
+      len = raw.length - begin;
+    }
+    if (at < 0) continue;
+    starts.push({ at, line: l, col: begin + 1, len });
+    from = at + 1;
+  }
+  const out: SourceLine[] = [];
+  let off = 0;
+  let k = 0;
+  for (const lineText of value.split('\n')) {
+    const begin = off;
+    off += lineText.length + 1;
+    while (k < starts.length && starts[k]!.at < begin) k++;
+    const inLine: typeof starts = [];
+    while (k < starts.length && starts[k]!.at < begin + Math.max(1, lineText.length)) inLine.push(starts[k++]!);
+    if (lineText.trim() === '' || inLine.length === 0) continue;
+    // Leading spaces kept by YAML (more-indented lines) sit before the first piece.
+    const head = inLine[0]!;
+    const lead = Math.min(head.at - begin, head.col - 1);
+    out.push({
+      text: lineText, line: head.line, col: head.col - lead, len: head.len + lead,
+      ...(inLine.length > 1 ? { joins: inLine.slice(1).map(s => ({ at: s.at - begin, line: s.line, col: s.col, len: s.len })) } : {}),
+    });
+  }
+  return out;
+}
+
+/** Join lines ending in an unescaped backslash with the next, as the shell does. */
+function joinContinuations(lines: readonly SourceLine[]): SourceLine[] {
+  type Join = NonNullable<SourceLine['joins']>[number];
+  const out: SourceLine[] = [];
+  let acc: { text: string; line: number; col: number; len?: number; joins: Join[] } | null = null;
+  const emit = (a: NonNullable<typeof acc>): void => {
+    out.push({ text: a.text, line: a.line, col: a.col, ...(a.len !== undefined ? { len: a.len } : {}), ...(a.joins.length ? { joins: a.joins } : {}) });
+  };
+  for (const l of lines) {
+    if (acc) {
+      const at = acc.text.length;
+      acc.joins.push({ at, line: l.line, col: l.col, ...(l.len !== undefined ? { len: l.len } : {}) });
+      for (const j of l.joins ?? []) acc.joins.push({ ...j, at: at + j.at });
+      acc.text += l.text;
+    } else {
+      acc = { text: l.text, line: l.line, col: l.col, ...(l.len !== undefined ? { len: l.len } : {}), joins: [...(l.joins ?? [])] };
+    }
+    const trailing = /\\*$/.exec(acc.text)![0].length;
+    if (trailing % 2 === 1) { acc.text = acc.text.slice(0, -1); continue; }
+    emit(acc);
+    acc = null;
+  }
+  if (acc) emit(acc);
   return out;
 }
 

@@ -9,11 +9,19 @@
  */
 import type { Host } from '../kernel/host';
 import type { Diagnostic } from './diag';
-import type { Tool, ToolResult } from './tool';
+import type { FileError, Tool, ToolResult } from './tool';
 import { ToolFail, runGuarded, globMatch } from './ip';
+import { SYSCTL_RANGES } from '../kernel/sysctl';
 
 /** Keys holding more than one integer (written with spaces or tabs between them). */
 const MULTI = new Set(['net.ipv4.ip_local_port_range', 'net.ipv4.vs.sync_threshold']);
+
+/** What a key accepts, for the diagnostic of a refused write: its kernel range, else an integer. */
+export function acceptedValues(key: string): string {
+  const r = SYSCTL_RANGES[key];
+  if (r) return `a value ${key} accepts (an integer from ${r[0]} to ${r[1]})`;
+  return MULTI.has(key) ? `a value ${key} accepts (two integers)` : `a value ${key} accepts (an integer)`;
+}
 
 /** "net/ipv4/ip_forward" -> "net.ipv4.ip_forward" (procps-ng slashdot: only when the key has a slash). */
 export function normaliseKey(k: string): string {
@@ -89,24 +97,41 @@ export function parseSysctlConf(text: string, path: string): { entries: SysctlCo
   return { entries, diagnostics };
 }
 
-/** Apply sysctl.conf text (sysctl -p, systemd-sysctl). Returns stdout, stderr and the procps return code. */
-export function loadSysctlConf(host: Host, text: string, path: string, quiet: boolean): { stdout: string; stderr: string; rc: number } {
+/**
+ * Apply sysctl.conf text (sysctl -p, systemd-sysctl) as procps-ng does: every line is tried,
+ * a refused one prints its own message and the others still apply. Returns stdout, stderr,
+ * the procps return code and one FileError per refused line.
+ */
+export function loadSysctlConf(host: Host, text: string, path: string, quiet: boolean): { stdout: string; stderr: string; rc: number; errors: FileError[] } {
   const { entries, diagnostics } = parseSysctlConf(text, path);
   let stdout = '';
   let stderr = '';
   let rc = 0;
+  const errors: FileError[] = [];
   const all = [...entries.map(e => ({ line: e.line, e })), ...diagnostics.map(d => ({ line: d.line, d }))].sort((a, b) => a.line - b.line);
   for (const x of all) {
-    if ('d' in x) { stderr += `sysctl: ${path}(${x.line}): invalid syntax, continuing...\n`; continue; }
+    if ('d' in x) {
+      const msg = `sysctl: ${path}(${x.line}): invalid syntax, continuing...`;
+      stderr += msg + '\n';
+      errors.push({ path, line: x.d.line, col: x.d.col, endCol: x.d.endCol, found: x.d.found, expected: x.d.expected, tool: msg });
+      continue;
+    }
     const e = x.e;
     const err = writeSysctl(host, e.key, e.value);
     if (err) {
-      if (!e.ignoreErrors) { stderr += `sysctl: ${err}\n`; rc = -1; }
+      if (!e.ignoreErrors) {
+        stderr += `sysctl: ${err}\n`;
+        rc = -1;
+        const missing = err.startsWith('cannot stat');
+        errors.push(missing
+          ? { path, line: e.line, col: e.keyCol, endCol: e.keyCol + e.key.length, found: e.key, expected: 'an existing key (sysctl -a lists them; net.ipv4.vs.* appear once ip_vs is loaded)', tool: `sysctl: ${err}` }
+          : { path, line: e.line, col: e.valueCol, endCol: e.valueCol + e.value.length, found: e.value, expected: acceptedValues(e.key), tool: `sysctl: ${err}` });
+      }
       continue;
     }
     if (!quiet) stdout += `${e.key} = ${e.value}\n`;
   }
-  return { stdout, stderr, rc };
+  return { stdout, stderr, rc, errors };
 }
 
 const USAGE_HINT = "Try `sysctl --help' for more information.";
@@ -179,20 +204,25 @@ export const sysctl: Tool = (argv, ctx) => runGuarded('sysctl', () => {
     let err = '';
     let rc = 0;
     let firstBad = -1;
+    let openFailed = false;
+    const fileErrors: FileError[] = [];
     for (const f of files) {
       const text = ctx.files.get(f.text);
       if (text === undefined) {
         err += `sysctl: cannot open "${f.text}": No such file or directory\n`;
         rc = -1;
+        openFailed = true;
         if (firstBad < 0) firstBad = f.at;
         continue;
       }
       const r = loadSysctlConf(host, text, f.text, quiet);
       out += r.stdout;
       err += r.stderr;
+      fileErrors.push(...r.errors);
       if (r.rc) { rc = -1; if (firstBad < 0) firstBad = f.at; }
     }
-    if (rc || err) throw new ToolFail(rc ? 255 : 0, err, Math.max(0, firstBad), 'a sysctl.conf the kernel accepts', out);
+    // Each refused line is reported where it is in its file; a file that could not be opened, at its argument.
+    if (rc || err) throw new ToolFail(rc ? 255 : 0, err, Math.max(0, firstBad), 'a sysctl.conf the kernel accepts', out, openFailed ? undefined : fileErrors);
     return out;
   }
 
@@ -230,7 +260,7 @@ export const sysctl: Tool = (argv, ctx) => runGuarded('sysctl', () => {
         if (ignore && e.startsWith('cannot stat')) continue;
         err += `sysctl: ${e}\n`;
         rc -= 1;
-        firstBad ??= { at: p.at, expected: e.startsWith('cannot stat') ? 'an existing key (sysctl -a lists them)' : `a value ${key} accepts (an integer)` };
+        firstBad ??= { at: p.at, expected: e.startsWith('cannot stat') ? 'an existing key (sysctl -a lists them)' : acceptedValues(key) };
         continue;
       }
       if (!quiet) out += namesOnly ? `${key}\n` : valuesOnly ? `${value}\n` : `${key} = ${value}\n`;

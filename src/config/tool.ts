@@ -28,8 +28,25 @@ export interface ToolResult {
   readonly stderr: string;
   /** On failure: which word (index into argv, 0 = the command name) to point at, and what was expected there. */
   readonly errorAt?: { readonly word: number; readonly expected: string };
+  /**
+   * Lines of a file the tool read that it refused (sysctl -p FILE), each at its place in that
+   * file. When given, they are the whole of the failure: the rest of the file was applied.
+   */
+  readonly fileErrors?: readonly FileError[];
   /** Accepted, but probably not what was meant (a port ipvsadm silently replaced ...). */
   readonly warnings?: ReadonlyArray<{ readonly word: number; readonly message: string }>;
+}
+
+/** One refused line of a file a tool read; line and columns are 1-based within that file. */
+export interface FileError {
+  readonly path: string;
+  readonly line: number;
+  readonly col: number;
+  readonly endCol: number;
+  readonly found: string;
+  readonly expected: string;
+  /** The tool's own message for this line. */
+  readonly tool: string;
 }
 
 export type Tool = (argv: readonly Word[], ctx: ToolContext) => ToolResult;

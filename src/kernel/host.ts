@@ -316,7 +316,11 @@ export class Host {
 
   setMtu(name: string, mtu: number): void {
     const d = this.dev(name);
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65536) throw new KernelError('EINVAL', `mtu ${mtu} out of range`);
+    // dev_validate_mtu (net/core/dev.c) against the device's min_mtu/max_mtu: ETH_MIN_MTU 68 and
+    // ETH_MAX_MTU 65535 for the Ethernet devices (as virtio_net and veth set them), IP_MAX_MTU
+    // minus the outer header for ipip (ip_tunnel_newlink, net/ipv4/ip_tunnel.c); lo allows 65536.
+    const max = d.kind === 'ether' ? 65535 : d.kind === 'ipip' ? 0xfff0 - 20 : 65536;
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > max) throw new KernelError('EINVAL', `mtu ${mtu} out of range 68..${max}`);
     d.mtu = mtu;
     // NETDEV_CHANGEMTU: cached routes carry the old MTU (fib_sync_mtu, rt_cache_flush).
     this.routesChanged();

@@ -118,6 +118,20 @@ export const IPVS_DEFAULTS: Readonly<Record<string, string>> = {
   'net.ipv4.vs.sync_version': '1',
 };
 
+/**
+ * Keys whose handler is proc_dointvec_minmax or proc_dou8vec_minmax, with the bounds of their
+ * ctl_table (extra1, extra2): a write outside them fails with EINVAL and changes nothing.
+ */
+export const SYSCTL_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  // net/ipv4/sysctl_net_ipv4.c: ip_ttl_min 1, ip_ttl_max 255.
+  'net.ipv4.ip_default_ttl': [1, 255],
+  // tcp_syn_retries_min 1, tcp_syn_retries_max MAX_TCP_SYNCNT (127).
+  'net.ipv4.tcp_syn_retries': [1, 127],
+  // proc_dou8vec_minmax: a u8.
+  'net.ipv4.tcp_synack_retries': [0, 255],
+  'net.ipv4.icmp_echo_ignore_all': [0, 1],
+};
+
 const EMPTY_CONF: Readonly<Record<string, number>> = Object.freeze({});
 
 export type SysctlError = { code: 'ENOENT'; message: string } | { code: 'EINVAL'; message: string };
@@ -251,6 +265,10 @@ export class Sysctls {
       return { code: 'EINVAL', message: `setting key "${key}": Invalid argument` };
     }
     if (multi && !/^\d+\t\d+$/.test(value)) {
+      return { code: 'EINVAL', message: `setting key "${key}": Invalid argument` };
+    }
+    const range = SYSCTL_RANGES[key];
+    if (range && (Number(value) < range[0] || Number(value) > range[1])) {
       return { code: 'EINVAL', message: `setting key "${key}": Invalid argument` };
     }
     if (key === 'net.ipv4.ip_forward' || key === 'net.ipv4.conf.all.forwarding') {

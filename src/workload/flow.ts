@@ -44,7 +44,8 @@ import { fibLookupLocal, ipRouteOutputAnySrc } from '../kernel/route';
 import type { WorldHost } from '../world/world';
 import { ConnGenerator } from './generator';
 import { MetricsRecorder, type RunResult } from './metrics';
-import { addrsOfHost, destName, type Prepared } from './setup';
+import { addrsOfHost, destName, type Prepared, WorkloadError } from './setup';
+import { costProblem } from './cost';
 
 /** IP + TCP header bytes of the client's packets as the director counts them (options as Linux sends). */
 const SYN_BYTES = 60;
@@ -82,6 +83,8 @@ export interface FlowRun {
 
 /** Run a prepared workload in flow mode to the end (every entry expired). */
 export function runFlow(p: Prepared, opts: FlowOptions = {}): FlowRun {
+  const tooCostly = costProblem(p.spec, 'flow');
+  if (tooCostly) throw new WorkloadError(`workload: ${tooCostly.message}`);
   const driver = new FlowDriver(p, opts);
   return driver.run();
 }

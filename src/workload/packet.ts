@@ -20,6 +20,7 @@ import { NS_PER_S, type Ns } from '../sim/engine';
 import { ConnGenerator } from './generator';
 import { MetricsRecorder, type RunResult } from './metrics';
 import { destName, prepare, type Prepared, WorkloadError } from './setup';
+import { costProblem } from './cost';
 
 /** Counts terminal verdicts (like CountingSink) and hands the director's IPVS drops to the run. */
 export class ScheduleSink extends CountingSink {
@@ -82,6 +83,8 @@ export function runPacket(p: Prepared, sink: ScheduleSink, opts: PacketOptions =
   const dev = [...from.host.devices.values()].find(d => d.name !== 'lo' && !d.name.startsWith('tunl') && d.addrs.length > 0);
   if (!dev) throw new WorkloadError(`workload: client host ${from.name} has no configured interface`);
   const limit = Math.min(opts.connections ?? spec.packetConnections, opts.connections !== undefined ? Infinity : spec.connections);
+  const tooCostly = costProblem(spec, 'packet', limit);
+  if (tooCostly) throw new WorkloadError(`workload: ${tooCostly.message}`);
   const gen = new ConnGenerator({ ...spec, connections: limit }, engine);
   const rec = new MetricsRecorder(svc, d => destName(p, d));
   const chosen = new Int16Array(opts.record ?? 0).fill(-2);

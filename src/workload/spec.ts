@@ -31,8 +31,11 @@
  *       - { at: 120s, recover: rs2 }
  *       - { at: 150s, host: director, exec: "ipvsadm -d -t 172.16.29.6:9001 -r 10.0.0.9:9001" }
  */
-import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { Diagnostic } from '../config/diag';
+import { isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from 'yaml';
+import { readYaml } from '../config/yaml';
+import { suggest } from '../config/scenario';
+import { costProblem } from './cost';
+import { type Diagnostic, tidyDiagnostics } from '../config/diag';
 import { parseIp4, type Ip4 } from '../net/addr';
 
 export interface Pos { readonly line: number; readonly col: number; readonly endCol: number }
@@ -131,21 +134,15 @@ function parseNumber(s: string): number | null {
 
 /** Parse the workload section of a scenario; `spec` is null when the file has none. */
 export function parseWorkload(text: string, file: string): { spec: WorkloadSpec | null; diagnostics: Diagnostic[] } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  const diags: Diagnostic[] = [];
-  const posOf = (n: Node | null | undefined): Pos => {
-    const r = n?.range;
-    if (!r) return { line: 1, col: 1, endCol: 2 };
-    const a = lc.linePos(r[0]);
-    const b = lc.linePos(r[1]);
-    return { line: a.line, col: a.col, endCol: b.line === a.line ? Math.max(b.col, a.col + 1) : a.col + 1 };
-  };
+  const y = readYaml(text, file);
+  const posOf = y.posOf;
+  // Syntax errors belong to the scenario's parse; a text refused outright (too large, too deep) is said here too.
+  const diags: Diagnostic[] = y.doc ? [] : y.diagnostics;
   const err = (n: Node | null | undefined, found: string, expected: string): void => {
     const p = posOf(n);
     diags.push({ file, line: p.line, col: p.col, endCol: p.endCol, severity: 'error', found, expected });
   };
-  const root = doc.contents;
+  const root = y.doc?.contents;
   if (!isMap(root)) return { spec: null, diagnostics: diags };
   const wn = root.get('workload', true) as Node | undefined;
   if (wn === undefined) return { spec: null, diagnostics: diags };
@@ -392,7 +389,38 @@ export function parseWorkload(text: string, file: string): { spec: WorkloadSpec 
     clients: clients.length ? clients : d.clients, arrivals, length, requests, requestBytes, response,
     keepaliveShare, keepaliveLength, events,
   };
-  return { spec, diagnostics: diags };
+
+  // Hosts named by the workload must be hosts of the scenario (as traffic steps check theirs).
+  const hostsN = root.get('hosts', true);
+  if (isMap(hostsN)) {
+    const names = (hostsN.items as Pair[]).map(it => str(it.key)).filter((x): x is string => x !== null);
+    const known = (n: Node | null, what: string): void => {
+      const h = n ? str(n) : null;
+      if (h !== null && h !== '' && !names.includes(h)) err(n, h, `${what}: a host declared under hosts:${suggest(h, names)}`);
+    };
+    known(get(w, 'director'), 'director');
+    known(get(w, 'from'), 'from');
+    if (en && isSeq(en)) {
+      for (const e of en.items as Node[]) {
+        if (!isMap(e)) continue;
+        known(get(e, 'host'), 'host');
+        known(get(e, 'fail'), 'fail');
+        known(get(e, 'recover'), 'recover');
+      }
+    }
+  }
+
+  // What a run would cost, before anything runs: both modes, each with its own connection count.
+  if (!diags.some(x => x.severity === 'error')) {
+    for (const mode of ['flow', 'packet'] as const) {
+      const problem = costProblem(spec, mode);
+      if (!problem) continue;
+      const at = problem.field === 'sample' ? get(w, 'sample') : get(w, 'requests') ?? get(w, mode === 'packet' ? 'packet' : 'connections') ?? get(w, 'duration') ?? w;
+      err(at, problem.field === 'sample' ? str(at) ?? 'sample' : str(at) ?? problem.field, problem.message);
+      break;
+    }
+  }
+  return { spec, diagnostics: tidyDiagnostics(diags) };
 }
 
 /** The scenario text without its workload: section (for parsers that do not know it yet). */

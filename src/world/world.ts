@@ -18,8 +18,8 @@ import { Ipvs } from '../ipvs/ipvs';
 import { registerIpvsHooks } from '../ipvs/core';
 import type { Diagnostic } from '../config/diag';
 import type { Scenario, SourceLine, TrafficSpec } from '../config/scenario';
-import { parseScenario } from '../config/scenario';
-import { splitLine, type SimpleCommand } from '../config/shell';
+import { parseScenario, sourcePos } from '../config/scenario';
+import { splitLine, type SimpleCommand, type Word } from '../config/shell';
 import { runCommand } from '../config/commands';
 import type { ToolResult } from '../config/tool';
 import { type ClientResult, releaseClient, startClient } from './apps';
@@ -269,7 +269,7 @@ export function buildWorld(sc: Scenario, seed: number, trace?: TraceSink): { wor
   }
   for (const l of sc.links) world.addLink(l.name, l.ends, l.latencyNs, l.mtu);
   for (const hs of sc.hosts.values()) {
-    for (const line of hs.setup) applyLine(world, hs.name, line, sc.file, diagnostics, notApplied);
+    for (const line of hs.setup) applyLine(world, hs.name, line, sc.file, diagnostics, notApplied, hs.files);
     for (const l of hs.listen) startService(world.hosts.get(hs.name)!.host, l);
   }
   world.recordConfig();
@@ -294,27 +294,55 @@ function runGuarded(wh: WorldHost, cmd: SimpleCommand, now: Ns, stdin?: string):
   }
 }
 
+/** Where a host's declared files start in the scenario (to place errors inside them). */
+type FilePositions = ReadonlyMap<string, { readonly line: number; readonly col?: number; readonly exact?: boolean }>;
+
 /** Apply one command line; a failure becomes a diagnostic at the offending word. */
-function applyLine(world: World, host: string, line: SourceLine, file: string, diags: Diagnostic[], notApplied: NotApplied[]): ToolResult {
-  const split = splitLine(line.text, line.col);
+function applyLine(world: World, host: string, line: SourceLine, file: string, diags: Diagnostic[], notApplied: NotApplied[], files: FilePositions = new Map()): ToolResult {
+  // Words are split from the line's own text; sourcePos maps their offsets back to the file
+  // (a continued or folded line spans several physical lines).
+  const at = (offset: number, len: number): { line: number; col: number; endCol: number } => {
+    const a = sourcePos(line, offset);
+    const b = sourcePos(line, offset + Math.max(0, len - 1));
+    return { line: a.line, col: a.col, endCol: b.line === a.line ? b.col + 1 : a.col + Math.max(1, len) };
+  };
+  const split = splitLine(line.text, 1);
   if (!split.ok) {
     const r: ToolResult = { exit: 2, stdout: '', stderr: `syntax error near '${split.found}'\n` };
-    diags.push({ file, line: line.line, col: split.col, endCol: split.col + Math.max(1, split.found.length), severity: 'error', found: split.found, expected: split.expected });
+    const p = at(split.col - 1, Math.max(1, split.found.length));
+    diags.push({ file, line: p.line, col: p.col, endCol: p.endCol, severity: 'error', found: split.found, expected: split.expected });
     notApplied.push({ host, line, result: r });
     return r;
   }
   const wh = world.hosts.get(host)!;
+  const wordAt = (cmd: SimpleCommand, i: number): Word => {
+    // One past the last word is the redirection target (echo 1 > /proc/sys/...).
+    if (i >= cmd.words.length && cmd.redirect) return cmd.redirect.target;
+    return cmd.words[Math.min(i, cmd.words.length - 1)] ?? { text: line.text, col: 1, endCol: 1 + line.text.length };
+  };
   let last: ToolResult = { exit: 0, stdout: '', stderr: '' };
   for (const cmd of split.commands) {
     last = runGuarded(wh, cmd, world.engine.now);
     for (const w of last.warnings ?? []) {
-      const word = cmd.words[Math.min(w.word, cmd.words.length - 1)];
-      diags.push({ file, line: line.line, col: word.col, endCol: word.endCol, severity: 'warning', found: word.text, expected: w.message });
+      const word = wordAt(cmd, w.word);
+      const p = at(word.col - 1, word.endCol - word.col);
+      diags.push({ file, line: p.line, col: p.col, endCol: p.endCol, severity: 'warning', found: word.text, expected: w.message });
+    }
+    if (last.fileErrors?.length) {
+      // Lines of a declared file the tool refused, each at its place (the rest of the file applied).
+      for (const e of last.fileErrors) {
+        const f = files.get(e.path);
+        const p = f?.exact && f.col !== undefined ? { line: f.line + e.line - 1, col: f.col + e.col - 1, endCol: f.col + e.endCol - 1 }
+          : f ? { line: f.line, col: f.col ?? 1, endCol: (f.col ?? 1) + 1 } : at(0, line.text.length);
+        diags.push({ file, line: p.line, col: p.col, endCol: Math.max(p.endCol, p.col + 1), severity: last.exit !== 0 ? 'error' : 'warning', found: e.found, expected: e.expected, tool: e.tool });
+      }
+      if (last.exit !== 0) break;
+      continue;
     }
     if (last.exit !== 0) {
-      const at = last.errorAt;
-      const w = cmd.words[Math.min(at?.word ?? 0, cmd.words.length - 1)] ?? { text: line.text, col: line.col, endCol: line.col + line.text.length };
-      diags.push({ file, line: line.line, col: w.col, endCol: w.endCol, severity: 'error', found: w.text, expected: at?.expected ?? 'a command that succeeds', tool: last.stderr.trim() || undefined });
+      const word = wordAt(cmd, last.errorAt?.word ?? 0);
+      const p = at(word.col - 1, word.endCol - word.col);
+      diags.push({ file, line: p.line, col: p.col, endCol: p.endCol, severity: 'error', found: word.text, expected: last.errorAt?.expected ?? 'a command that succeeds', tool: last.stderr.trim() || undefined });
       notApplied.push({ host, line, result: last });
       break;
     }

@@ -27,7 +27,7 @@ describe('twenty typical mistakes in one scenario', () => {
     ['port mapping in tunnel mode (accepted, the port is replaced)', 30, 41, '172.16.197.3:8080', /service port 9001, not 8080/, null],
     ['the same real server twice', 31, 41, '172.16.197.3', /not yet in/, /Destination already exists/],
     ['a lower threshold without an upper one', 32, 60, '5', /lower threshold/, /Numerical result out of range/],
-    ['echo into a misspelt /proc/sys file', 33, 12, '1', /\/proc\/sys file/, /ip_froward: No such file or directory/],
+    ['echo into a misspelt /proc/sys file', 33, 16, '/proc/sys/net/ipv4/ip_froward', /\/proc\/sys file/, /ip_froward: No such file or directory/],
     ['a misspelt module', 36, 16, 'ipipp', /module/, /Module ipipp not found/],
     ['a sysctl for a device that does not exist', 38, 17, 'net.ipv4.conf.tunl1.rp_filter=0', /existing key/, /conf\/tunl1\/rp_filter/],
     ['a gateway on no connected subnet', 39, 32, '10.9.9.9', /gateway on a connected subnet/, /Nexthop has invalid gateway/],
