@@ -184,6 +184,7 @@ function renderAll(force: boolean): void {
   if (tab === 'console') updateConsole(index);
   const st = app.stepAt[index] ?? 0;
   app.topo.focus(st, index);
+  app.topo.configAt(index);
   renderCaption(index === 0 && !playing ? 0 : st);
   if (st !== app.lastStep) { app.lastStep = st; renderLessonPane(); }
   if (index === 0 && !playing) { /* intro caption above */ }

@@ -14,6 +14,7 @@ import { IPPROTO_IPIP, type Ipv4, type Arp } from '../net/packet';
 import type { TraceRecord, Hook } from '../trace/record';
 import { HOOKS } from '../trace/record';
 import { type StepIndex, stepIndexOf } from '../trace/steps';
+import type { ChangeRecord } from '../trace/state';
 import { runScenarioText, type Run } from '../world/world';
 import { checkExpectations, type ExpectationResult } from '../world/expect';
 import { confirmFindings, doctorScenarioText, type Confirmation } from '../world/doctor';
@@ -88,6 +89,8 @@ export interface RunView {
   readonly findings: readonly Confirmation[];
   /** Host names, in the scenario's order (the console's host list). */
   readonly hostNames: readonly string[];
+  /** The run's configuration changes (trace/state.ts), for views drawn at a position. */
+  readonly changes: readonly ChangeRecord[];
 }
 
 export function packetKind(pkt: Ipv4 | Arp, vips: ReadonlySet<number>): PacketKind {
@@ -187,7 +190,7 @@ export function buildRunView(text: string, file: string, seed?: number): RunView
     vips: [...vipSet].map((v: Ip4) => formatIp4(v)), diagnostics: run.diagnostics,
     pt: presentationTimes(records), firstOfStep, steps, runMs, trafficSteps: run.scenario.traffic.length,
     lab: run.scenario.lab ?? null, expectations: checkExpectations(run), findings: doctorFindings(text, file, seed, records),
-    hostNames: [...run.scenario.hosts.keys()],
+    hostNames: [...run.scenario.hosts.keys()], changes: run.world.changes,
   };
 }
 

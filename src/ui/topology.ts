@@ -10,6 +10,7 @@ import { KIND_COLOR, DROP_COLOR, OKABE } from './palette';
 import type { TraceRecord } from '../trace/record';
 import { formatIp4 } from '../net/addr';
 import { explainDrop } from '../trace/explain';
+import { hostStateAt } from '../trace/state';
 
 interface Box { x: number; y: number; w: number; h: number; rows: Map<string, number> }
 interface Seg { x: number; y: number; w: number; h: number }
@@ -143,6 +144,8 @@ export interface TopologyView {
   focus(step: number, index: number): void;
   /** Extra animated packets for the stress benchmark. */
   stress(n: number): void;
+  /** Show each host's devices and addresses as they were at record `index`. */
+  configAt(index: number): void;
 }
 
 export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (recordIdx: number) => void): TopologyView {
@@ -219,6 +222,9 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
   const perRow = CHIPS.length / CHIP_ROWS;
   const chipW = (HOST_W - 12) / perRow;
   const hostSel = new Map<string, d3.Selection<SVGGElement, unknown, null, undefined>>();
+  /** The text rows of each device ("host/dev"), to rewrite with the state at a position. */
+  const devRows = new Map<string, { rows: Array<d3.Selection<SVGTextElement, unknown, null, undefined>>; x: number; kind: string }>();
+  const vipStrings = new Set(run.vips);
   for (const h of run.hosts) {
     const b = L.boxes.get(h.name)!;
     const g = gHosts.append('g').attr('class', `host role-${h.role}`).attr('data-host', h.name);
@@ -229,9 +235,12 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
     let ry = b.y + HEAD_H;
     for (const d of h.devs) {
       const addrs = d.addrs.length ? d.addrs : [null];
+      const rows: Array<d3.Selection<SVGTextElement, unknown, null, undefined>> = [];
+      devRows.set(`${h.name}/${d.name}`, { rows, x: b.x, kind: d.kind });
       addrs.forEach((a, k) => {
         const t = g.append('text').attr('class', `dev ${d.kind === 'ipip' ? 'dev-tun' : ''} ${a?.vip ? 'dev-vip' : ''}`)
           .attr('x', b.x + 10).attr('y', ry + ROW_H * k + 11);
+        rows.push(t);
         t.append('tspan').attr('class', 'dev-name').text(k === 0 ? d.name.padEnd(6, ' ') : '');
         t.append('tspan').attr('x', b.x + 56).text(a ? `${a.addr}/${a.prefixLen}` : (d.up ? '(no address)' : '(down)'));
         if (a?.vip) t.append('tspan').attr('class', 'vip-tag').text('  VIP');
@@ -369,7 +378,42 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
     stressTimer = requestAnimationFrame(loop);
   }
 
-  return { layout: L, frame, focus, stress };
+  /**
+   * The devices' rows as they were at record `index` (trace/state.ts folds the run's
+   * configuration changes): an address added by an exec step mid-run appears only from there.
+   * Rows are laid out for the end of the run; more addresses than rows end in "+N".
+   */
+  let lastConfigSeq = -1;
+  function configAt(index: number): void {
+    if (run.changes.length === 0) return;
+    const seq = records[index]?.seq ?? 0;
+    // Only redraw when a change lies between the last position drawn and this one.
+    if (lastConfigSeq >= 0 && !run.changes.some(c => (c.seq > Math.min(seq, lastConfigSeq) && c.seq <= Math.max(seq, lastConfigSeq)))) { lastConfigSeq = seq; return; }
+    lastConfigSeq = seq;
+    for (const h of run.hosts) {
+      const st = hostStateAt(run.changes, h.name, seq);
+      for (const d of h.devs) {
+        const view = devRows.get(`${h.name}/${d.name}`);
+        if (!view) continue;
+        const link = st.links.get(d.name);
+        const addrs = st.addrs.get(d.name) ?? [];
+        const up = link?.up ?? false;
+        view.rows.forEach((t, k) => {
+          const a = addrs[k];
+          const more = k === view.rows.length - 1 && addrs.length > view.rows.length ? `  +${addrs.length - view.rows.length}` : '';
+          const text = a ? `${formatIp4(a.addr)}/${a.prefixLen}${more}` : k === 0 ? (link ? (up ? '(no address)' : '(down)') : '(absent)') : '';
+          const vip = !!a && vipStrings.has(formatIp4(a.addr));
+          t.classed('dev-vip', vip).attr('data-addr', a ? `${formatIp4(a.addr)}/${a.prefixLen}` : null);
+          t.selectAll('tspan:not(.dev-name)').remove();
+          t.append('tspan').attr('x', view.x + 56).text(text);
+          if (vip) t.append('tspan').attr('class', 'vip-tag').text('  VIP');
+          if (k === 0 && !up && addrs.length) t.append('tspan').attr('class', 'down-tag').text('  down');
+        });
+      }
+    }
+  }
+
+  return { layout: L, frame, focus, stress, configAt };
 }
 
 function kindOfPkt(r: TraceRecord, run: RunView): PacketKind {

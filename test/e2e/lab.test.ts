@@ -63,4 +63,31 @@ describe('the misconfiguration lab', () => {
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('draws each host as it was at the player\'s position: an address added mid-run appears only from its exec step', async () => {
+    const page = await h.page();
+    await page.keyboard.press('e');
+    await page.waitForSelector('#editor:not([hidden])');
+    const text = await page.inputValue('.ed-text');
+    const edited = text.replace(/(  - \{ id: c1, [^\n]*\n)/, '$1  - { exec: "ip addr add 172.16.197.99/24 dev eth0", host: rs1 }\n');
+    expect(edited).not.toBe(text);
+    await page.fill('.ed-text', edited);
+    await page.click('.ed-run');
+    await page.keyboard.press('Escape');
+    const addrs = () => page.$$eval('#topo g.host[data-host="rs1"] text.dev[data-addr]', ts => ts.map(t => t.getAttribute('data-addr')));
+    await page.keyboard.press('Home');
+    await page.waitForFunction(() => document.body.dataset.index === '0');
+    expect(await addrs()).not.toContain('172.16.197.99/24');
+    await shot(page, 'state-01-before');
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => document.body.dataset.index !== '0');
+    await page.waitForFunction(() => [...document.querySelectorAll('#topo g.host[data-host="rs1"] text.dev[data-addr]')].some(t => t.getAttribute('data-addr') === '172.16.197.99/24'));
+    expect(await addrs()).toContain('172.16.197.3/24');
+    await shot(page, 'state-02-after');
+    // And back: stepping to the start removes it again.
+    await page.keyboard.press('Home');
+    await page.waitForFunction(() => document.body.dataset.index === '0');
+    expect(await addrs()).not.toContain('172.16.197.99/24');
+    await page.close();
+  }, 120_000);
 });
