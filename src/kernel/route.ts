@@ -136,7 +136,12 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
     if (!host.sysctl.devconf(dev.name, 'forwarding')) {
       return { kind: 'drop', reason: { code: 'forwarding_disabled', dev: dev.name, dst }, mib: 'IpInAddrErrors' };
     }
-    return { kind: 'drop', reason: { code: 'no_route', dst }, mib: 'IpInNoRoutes' };
+    return { kind: 'drop', reason: { code: 'no_route', dst }, mib: 'IpExtInNoRoutes' };
+  }
+  if (dev.kind === 'loopback' && route.type === 'local') {
+    // Looped back by this host's own output: the skb keeps the dst its output route gave it
+    // (ip_rcv_finish finds skb_valid_dst), so there is no source validation.
+    return entry.local ??= { kind: 'local', route };
   }
   if (route.type === 'local' || dev.kind === 'loopback') {
     const v = fibValidateSource(host, src, dev);

@@ -60,7 +60,10 @@ function request(n: number): Uint8Array {
   return filler.subarray(0, n);
 }
 
-/** Start a client; `done` fires once the step is over (hold: once the greeting is read). */
+/**
+ * Start a client; `done` fires once the step is over (hold: once the greeting is read).
+ * `connectTimeoutNs` is the program's socket timeout: connect and each read wait that long.
+ */
 export function startClient(host: Host, id: string, src: number, sport: number, dst: number, dport: number, mode: 'close' | 'hold', send: number, done: (r: ClientResult) => void, connectTimeoutNs = 0): ClientResult {
   const r: ClientResult = {
     id, host: host.name, src: '', dst: formatEndpoint(dst, dport), startedAt: host.engine.now, doneAt: null,
@@ -73,9 +76,11 @@ export function startClient(host: Host, id: string, src: number, sport: number, 
     r.doneAt = host.engine.now;
     done(r);
   };
+  let lastProgress = host.engine.now;
   const s = tcpConnect(host, src, sport, dst, dport, {
-    onConnected: () => { r.state = 'established'; },
+    onConnected: () => { r.state = 'established'; lastProgress = host.engine.now; },
     onData: (sock, data) => {
+      lastProgress = host.engine.now;
       const hadGreeting = r.greeting.endsWith('\n');
       r.reply += text(data);
       if (!hadGreeting) {
@@ -101,8 +106,18 @@ export function startClient(host: Host, id: string, src: number, sport: number, 
   r.sock = s;
   r.src = formatEndpoint(s.laddr, s.lport);
   if (connectTimeoutNs > 0) {
-    // An application-level connect timeout (socket.settimeout): give up while still in SYN_SENT.
-    host.engine.after(connectTimeoutNs, () => { if (r.state === 'connecting' && s.state === 'SYN_SENT') s.fail('ETIMEDOUT'); });
+    // The application's socket timeout (socket.settimeout): connect() and every later read give
+    // up after that long without progress; the program then reports ETIMEDOUT and closes.
+    const check = (): void => {
+      if (finished) return;
+      const idle = host.engine.now - lastProgress;
+      if (idle < connectTimeoutNs) { host.engine.after(connectTimeoutNs - idle, check); return; }
+      if (r.state === 'connecting' && s.state === 'SYN_SENT') { s.fail('ETIMEDOUT', false); return; }
+      r.ok = false; r.error = 'ETIMEDOUT'; r.state = 'failed';
+      s.close();
+      finish();
+    };
+    host.engine.after(connectTimeoutNs, check);
   }
   return r;
 }
