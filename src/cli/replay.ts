@@ -81,6 +81,7 @@ function textReport(v: Vector, r: ReplayResult): string {
     for (const [h, m] of Object.entries(o.route_mtu)) lines.push(`ip route get on ${h}: ${m === null ? 'no cached MTU' : `cache mtu ${m}`}`);
     lines.push('');
   }
+  for (const f of r.findings) lines.push(f.message, `  fix: ${f.fix}`, '');
   lines.push(r.diffs.length ? `${r.diffs.length} difference(s) from the kernel:\n${r.diffs.join('\n')}` : 'matches the kernel vector');
   return lines.join('\n') + '\n';
 }

@@ -19,6 +19,7 @@ import { ipipRcv } from './ipip';
 import { doRedirect, ipRtSendRedirect } from './redirect';
 import { tcpV4Rcv } from './tcp';
 import { udpRcv } from './udp';
+import { printk } from './klog';
 import { mcAcceptsMac, mcJoined, rawDeliver } from './mcast';
 
 // --- drops that answer -------------------------------------------------------------
@@ -63,8 +64,8 @@ function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: Ne
  */
 export function logMartianSource(host: Host, dev: NetDevice, daddr: Ip4, saddr: Ip4, llHeader?: string): void {
   if (!host.sysctl.confOr(dev.name, 'log_martians')) return;
-  host.log(`IPv4: martian source ${formatIp4(daddr)} from ${formatIp4(saddr)}, on dev ${dev.name}`);
-  if (dev.kind === 'ether' && llHeader) host.log(`ll header: 00000000: ${llHeader}`);
+  printk(host, 4, `IPv4: martian source ${formatIp4(daddr)} from ${formatIp4(saddr)}, on dev ${dev.name}`);
+  if (dev.kind === 'ether' && llHeader) printk(host, 4, `ll header: 00000000: ${llHeader}`);
 }
 
 /** The link-layer header as print_hex_dump shows it: destination, source, ethertype. */

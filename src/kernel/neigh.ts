@@ -175,8 +175,9 @@ export function arpRcv(host: Host, dev: NetDevice, arp: Arp, id: number, frame: 
         n = newEntry(host, dev, sip);
       }
       neighUpdate(host, dev, n, arp.sha, 'STALE', true);
-      rec('consumed', `who-has ${formatIp4(tip)} tell ${formatIp4(sip)}: replying ${dev.mac}`);
+      rec('consumed', `who-has ${formatIp4(tip)} tell ${formatIp4(sip)}: replying ${dev.mac}; entry ${formatIp4(sip)} -> ${n.mac} ${n.state}`);
       arpReply(host, dev, arp, id);
+      flushQueue(host, dev, n);
       return;
     }
     if (route.kind === 'drop' && route.reason.code !== 'forwarding_disabled' && route.reason.code !== 'no_route') {
@@ -219,6 +220,7 @@ function arpUpdateTables(host: Host, dev: NetDevice, arp: Arp, frame: ArpFrameIn
   rec('consumed', `${what}${garp ? ' (gratuitous)' : ''}: ${held
     ? `entry keeps ${before} (changed ${fmtMs(host.engine.now - n.updated)} ago, within locktime ${locktimeNs / 1e6} ms: the first answer wins)`
     : `entry ${formatIp4(sip)} -> ${n.mac} ${n.state}`}`);
+  flushQueue(host, dev, n);
 }
 
 function fmtMs(ns: number): string {
@@ -287,11 +289,14 @@ function neighUpdate(host: Host, dev: NetDevice, n: NeighEntry, mac: Mac, state:
   if (changed) n.updated = host.engine.now;
   n.mac = mac;
   n.state = next;
-  if (n.queue.length) {
-    const q = n.queue.splice(0);
-    for (const skb of q) sendFrame(host, dev, mac, skb);
-  }
   return changed;
+}
+
+/** The packets that waited for resolution leave now that the entry has an address. */
+function flushQueue(host: Host, dev: NetDevice, n: NeighEntry): void {
+  if (!n.queue.length || !n.mac) return;
+  const q = n.queue.splice(0);
+  for (const skb of q) sendFrame(host, dev, n.mac, skb);
 }
 
 // --- arping (iputils) --------------------------------------------------------------
@@ -318,6 +323,10 @@ export interface ArpingOptions {
   readonly src?: Ip4;
   /** -b: keep broadcasting (by default arping unicasts to the last replier once answered). */
   readonly broadcastOnly?: boolean;
+  /** -f: exit at the first reply. */
+  readonly stopAtReply?: boolean;
+  /** -c with -w: exit once `count` replies came (or at the deadline), not after `count` probes. */
+  readonly waitReplies?: boolean;
 }
 
 type ArpListener = (dev: NetDevice, arp: Arp) => void;
@@ -348,18 +357,25 @@ export function arping(host: Host, o: ArpingOptions, done: (r: ArpingResult) => 
     // recv_pack: an answer from the target to us (a reply, or a request from the target in -A mode).
     if (a.op !== 2 || a.spa !== o.target || a.tpa !== src) return;
     res.replies.push(a.sha);
-    res.lines!.push(`${dst === BROADCAST_MAC ? 'Unicast' : 'Unicast'} reply from ${formatIp4(a.spa)} [${a.sha.toUpperCase()}]  ${((host.engine.now - lastSent) / 1e6).toFixed(3)}ms`);
+    res.lines!.push(`Unicast reply from ${formatIp4(a.spa)} [${a.sha.toUpperCase()}]  ${((host.engine.now - lastSent) / 1e6).toFixed(3)}ms`);
     if (!o.broadcastOnly) dst = a.sha;
+    if (o.stopAtReply || (o.waitReplies && res.replies.length >= o.count)) stop();
   };
   listeners.add(listener);
+  let finished = false;
   const finish = () => {
+    if (finished) return;
+    finished = true;
     listeners.delete(listener);
     done(res);
   };
+  // An exit on a reply happens at once (the process leaves its receive loop).
+  const stop = () => { host.engine.after(0, finish); };
   const deadlineNs = o.deadlineS !== undefined ? o.deadlineS * 1e9 : Infinity;
   const send = () => {
+    if (finished) return;
     const now = host.engine.now;
-    if (now - t0 >= deadlineNs || (o.count > 0 && res.sent >= o.count)) { finish(); return; }
+    if (now - t0 >= deadlineNs || (!o.waitReplies && o.count > 0 && res.sent >= o.count)) { finish(); return; }
     const op = o.unsolicited === 'A' ? 2 : 1;
     const tha = o.unsolicited === 'A' ? dev.mac : dst === BROADCAST_MAC ? BROADCAST_MAC : dst;
     const arp: Arp = { proto: 'arp', op, sha: dev.mac, spa: src, tha: tha === BROADCAST_MAC ? ZERO_MAC : tha, tpa: o.target };

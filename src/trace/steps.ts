@@ -45,8 +45,12 @@ export interface StepDef {
 export interface StepList {
   readonly method: string;
   readonly steps: readonly StepDef[];
-  /** The step number of record `r`, or 0 when it belongs to none. */
-  label(r: TraceRecord, ctx: StepContext): number;
+  /**
+   * The step number of record `r`, or 0 when it belongs to none. `decapsulated`: whether this
+   * packet came out of a tunnel on this host before (a CIP -> VIP packet a real server got
+   * straight from its LAN, the director bypassed, is no step of the TUN flow).
+   */
+  label(r: TraceRecord, ctx: StepContext, decapsulated?: boolean): number;
 }
 
 export const TUN_STEPS: StepList = {
@@ -58,7 +62,7 @@ export const TUN_STEPS: StepList = {
     { n: 4, title: 'decapsulated on the real server' },
     { n: 5, title: 'reply straight to the client' },
   ],
-  label(r, ctx) {
+  label(r, ctx, decapsulated) {
     const p = r.packet.pkt;
     if (p.proto !== 'ipv4') return 0;
     if (p.protocol === IPPROTO_IPIP && p.payload.proto === 'ipv4' && ctx.vips.has(p.payload.dst)) {
@@ -67,7 +71,7 @@ export const TUN_STEPS: StepList = {
       return 3;
     }
     if (ctx.vips.has(p.dst) && p.payload.proto === 'tcp') {
-      if (ctx.realServers.has(r.host)) return 4;
+      if (ctx.realServers.has(r.host)) return decapsulated === false ? 0 : 4;
       if (ctx.directors.has(r.host) && r.point === 'ipvs') return r.verdict === 'encap' ? 3 : 2;
       return 1;
     }
@@ -142,8 +146,11 @@ export class StepIndex {
   constructor(records: readonly TraceRecord[], ctx: StepContext, readonly list: StepList = stepListFor(ctx)) {
     this.at = new Uint8Array(records.length);
     const first = new Array<number>(list.steps.length + 1).fill(-1);
+    const decap = new Set<string>();
     for (let i = 0; i < records.length; i++) {
-      const s = list.label(records[i]!, ctx);
+      const r = records[i]!;
+      if (r.verdict === 'decap') decap.add(`${r.host} ${r.packet.id}`);
+      const s = list.label(r, ctx, decap.has(`${r.host} ${r.packet.id}`));
       this.at[i] = s;
       if (s > 0 && first[s]! < 0) first[s] = i;
     }

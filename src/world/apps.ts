@@ -43,6 +43,11 @@ export interface ClientResult {
   sock: TcpSock | null;
   /** Called once the connection is closed or failed (a release step waits on it). */
   afterClose: (() => void) | null;
+  /** When the step finished: the server's byte count from its answer ("NAME bytes=N"), and the
+   *  socket's path MTU (IP_MTU) and MSS (tcpi_snd_mss). */
+  serverBytes: number | null;
+  pmtu: number | null;
+  sndMss: number | null;
 }
 
 const dec = new TextDecoder();
@@ -68,12 +73,16 @@ export function startClient(host: Host, id: string, src: number, sport: number, 
   const r: ClientResult = {
     id, host: host.name, src: '', dst: formatEndpoint(dst, dport), startedAt: host.engine.now, doneAt: null,
     ok: null, error: null, greeting: '', server: null, reply: '', state: 'connecting', sock: null, afterClose: null,
+    serverBytes: null, pmtu: null, sndMss: null,
   };
   let finished = false;
   const finish = () => {
     if (finished) return;
     finished = true;
     r.doneAt = host.engine.now;
+    const m = /\bbytes=(\d+)/.exec(r.reply.slice(r.greeting.length));
+    r.serverBytes = m ? Number(m[1]) : null;
+    if (r.sock) { r.pmtu = r.sock.pathMtu(); r.sndMss = r.sock.sendMss(); }
     done(r);
   };
   let lastProgress = host.engine.now;

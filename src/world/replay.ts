@@ -18,6 +18,8 @@ import { type ClientResult, releaseClient, startClient } from './apps';
 import { destKey } from '../ipvs/types';
 import { NS_PER_MS, NS_PER_S } from '../sim/engine';
 import { arping, type ArpingResult } from '../kernel/neigh';
+import { type RunFinding, findings } from './findings';
+import { klogLines } from '../kernel/klog';
 import { checkVector, type ArpingStep, type ConnectStep, type Counters, type Vector, type VectorProblem, type VectorStep } from './vector';
 
 export type { Vector, VectorStep, VectorProblem };
@@ -67,6 +69,8 @@ export interface ReplayResult {
   final: { 'ipvsadm-Ln': string; 'ipvsadm-Lnc': string; 'ipvsadm-stats': string };
   observe: ObserveOutcome | null;
   diffs: string[];
+  /** What went wrong across hosts that no single drop tells (the director bypassed ...). */
+  findings: RunFinding[];
   /** What the vector needs that lvsim does not model yet: nothing is compared when set. */
   notModelled: string[];
   diagnostics: Diagnostic[];
@@ -82,8 +86,12 @@ export function vectorError(v: unknown): string | null {
   return r.ok ? null : r.problems.map(p => `${p.path}: ${p.message}`).join('\n');
 }
 
-/** The vector as a scenario: one link per segment, setup lines as typed. */
-export function vectorScenario(v: Vector, file: string): Scenario {
+/**
+ * The vector as a scenario: one link per segment, setup lines as typed. `rotation` turns each
+ * segment's list of ends, which changes only the order a broadcast reaches them (who of two
+ * simultaneous answers arrives first), for vectors whose outcome was a race.
+ */
+export function vectorScenario(v: Vector, file: string, rotation = 0): Scenario {
   const hosts = new Map<string, HostSpec>();
   for (const [name, h] of Object.entries(v.hosts)) {
     const setup: SourceLine[] = h.setup.map((text, i) => ({ text, line: i + 1, col: 1 }));
@@ -91,7 +99,7 @@ export function vectorScenario(v: Vector, file: string): Scenario {
   }
   const links: LinkSpec[] = v.segments.map((seg, i) => ({
     name: `segment${i + 1}`,
-    ends: seg.map(e => { const [host, dev] = e.split(':'); return { host: host!, dev: dev!, pos: { line: 1, col: 1, endCol: 1 } }; }),
+    ends: [...seg.slice(rotation % seg.length), ...seg.slice(0, rotation % seg.length)].map(e => { const [host, dev] = e.split(':'); return { host: host!, dev: dev!, pos: { line: 1, col: 1, endCol: 1 } }; }),
     latencyNs: 50_000,
     pos: { line: 1, col: 1, endCol: 1 },
   }));
@@ -199,8 +207,25 @@ interface Ctx {
   zero: number;
 }
 
+/**
+ * Replay a vector. One marked `racy` had an outcome that depended on which of two simultaneous
+ * answers came first: it is replayed with each arrival order on the shared segments, and the
+ * order closest to the recording is the one reported (any outcome the race allows is faithful).
+ */
 export function replayVector(v: Vector, file: string, seed = 1): ReplayResult {
-  const sc = vectorScenario(v, file);
+  const first = replayOnce(v, file, seed, 0);
+  if (!v.racy || first.diffs.length === 0 || first.notModelled.length) return first;
+  const orders = Math.max(...v.segments.map(s => s.length));
+  let best = first;
+  for (let rot = 1; rot < orders && best.diffs.length; rot++) {
+    const r = replayOnce(v, file, seed, rot);
+    if (r.diffs.length < best.diffs.length) best = r;
+  }
+  return best;
+}
+
+function replayOnce(v: Vector, file: string, seed: number, rotation: number): ReplayResult {
+  const sc = vectorScenario(v, file, rotation);
   const built = buildWorld(sc, seed, new TraceLog());
   const { world, diagnostics } = built;
   const engine = world.engine;
@@ -243,7 +268,7 @@ export function replayVector(v: Vector, file: string, seed = 1): ReplayResult {
       diffs.push(...compareObserve(v, observe));
     }
   }
-  return { id: v.id, format: v2 ? 2 : 1, steps, final, observe, diffs, notModelled: missing, diagnostics, world };
+  return { id: v.id, format: v2 ? 2 : 1, steps, final, observe, diffs, findings: findings(world), notModelled: missing, diagnostics, world };
 }
 
 /** Run one step to its end, then let the network settle (10 ms, as the recorder's pause). */
@@ -261,10 +286,9 @@ function runStep(ctx: Ctx, st: VectorStep): StepOutcome {
       out.rs = r.ok ? rsOf(world, ctx.director, r, ctx.serverHost) : null;
       out.error = r.error;
       if (st.mode === 'send') {
-        const m = /\bbytes=(\d+)/.exec(r.reply.slice(r.greeting.length));
-        out.server_bytes = m ? Number(m[1]) : null;
-        out.pmtu = r.sock ? r.sock.pathMtu() : null;
-        out.snd_mss = r.sock ? r.sock.sendMss() : null;
+        out.server_bytes = r.serverBytes;
+        out.pmtu = r.pmtu;
+        out.snd_mss = r.sndMss;
       }
       return out;
     }
@@ -388,7 +412,8 @@ function observeWorld(ctx: Ctx, v: Vector): ObserveOutcome {
   const icmp = icmpOn(world.records, ob.sniffed ?? []);
   const martian: Record<string, number> = {};
   for (const h of Object.keys(ob.martian_source_logged ?? {})) {
-    martian[h] = world.hosts.get(h)?.host.klog.filter(l => l.msg.includes('martian source')).length ?? 0;
+    const wh = world.hosts.get(h);
+    martian[h] = wh ? klogLines(wh.host).filter(l => l.text.includes('martian source')).length : 0;
   }
   const routeMtu: Record<string, number | null> = {};
   for (const h of Object.keys(ob.route_mtu ?? {})) routeMtu[h] = cachedMtu(ctx, h);
