@@ -129,7 +129,7 @@ function ipRcvFinish(host: Host, skb: Skb): void {
   }
   const r = ipRouteInput(host, src, dst, dev);
   if (r.kind === 'drop') {
-    host.count(r.mib);
+    if (r.mib !== null) host.count(r.mib);
     if (r.reason.code === 'martian_source' || r.reason.code === 'rp_filter') logMartianSource(host, dev, dst, src, skb.frame ? llHeaderHex(skb.frame) : undefined);
     if (r.reason.code === 'no_route') dropIcmp(host, skb, 'routing', r.reason, 3, 0);
     else host.emit.drop(skb, 'routing', r.reason);
