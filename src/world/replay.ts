@@ -117,11 +117,6 @@ export function notModelled(v: Vector, world: World, notApplied: readonly string
     if (kinds.has(k)) out.push(`step kind '${k}' (keepalived as a process: its health checks and VRRP) is not modelled yet`);
   }
   for (const line of notApplied) out.push(`setup line not modelled: ${line}`);
-  for (const wh of world.hosts.values()) {
-    for (const svc of wh.ipvs.services) for (const d of svc.dests) {
-      if (d.fwd !== 'tunnel') out.push(`${wh.name}: ${formatIp4(d.addr)}:${d.port} uses ${d.fwd === 'route' ? 'direct routing (-g)' : 'masquerading (-m)'}; only tunnel mode (-i) forwards packets so far`);
-    }
-  }
   if (v.format === 'lvsim-oracle-vector/2' && v.observe?.iptables_counters) out.push('observe.iptables_counters: iptables rule counters are not modelled yet');
   return out;
 }
