@@ -4,7 +4,7 @@
  * JSON path (`steps[0].src`), what was found and what was expected, never as a TypeError
  * from deep inside the replay.
  */
-import { z } from 'zod';
+import { z } from '../config/schema';
 
 const counters = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative(), z.number().int().nonnegative()]);
 /** `after`: per real server `RIP:port`, [weight, ActiveConn, InActConn] as `ipvsadm -Ln` printed them. */
