@@ -457,7 +457,7 @@ function compareObserve(v: Vector, got: ObserveOutcome): string[] {
   return diffs;
 }
 
-/** The `--json` form FORMAT.md gives: one object, fields that do not apply left out. */
+/** The `--json` form of a replay (test/fixtures/oracle/README.md): one object, fields that do not apply left out. */
 export function replayJson(r: ReplayResult): unknown {
   const steps = r.steps.map(s => {
     const o: Record<string, unknown> = { n: s.n, ok: s.ok, rs: s.rs, error: s.error, after: s.after };

@@ -114,7 +114,7 @@ describe('kernel vectors replay exactly', () => {
     expect(new Set(r.observe!.icmp.map(i => `${i.at} ${i.dir} ${i.type}/${i.code} ${i.mtu}`))).toEqual(new Set(['client:c0 in 3/4 1480', 'director:eth0 out 3/4 1480']));
   });
 
-  it('--json has the fields FORMAT.md lists, per step and in observe', () => {
+  it('--json has the fields the vector format lists, per step and in observe', () => {
     const v = load(`${V2}/mtu-df.json`);
     const o = replayJson(replayVector(v, 'mtu-df.json')) as Record<string, any>;
     expect(Object.keys(o)).toEqual(['id', 'steps', 'final', 'observe']);
