@@ -142,8 +142,7 @@ let macCounter = 0;
 /** ip_rt_min_pmtu and ip_rt_mtu_expires (net/ipv4/route.c). */
 export const PMTU_MIN = 552;
 export const PMTU_EXPIRES_NS = 600_000_000_000;
-/** Lines kept in the kernel log (the ring buffer is bounded too). */
-const KLOG_MAX = 10_000;
+
 
 const P32 = 4294967296;
 
@@ -216,8 +215,6 @@ export class Host {
   readonly pmtu = new AddrMap<number>();
   /** When each learned path MTU expires (the route exception's rt_expires). */
   readonly pmtuExpires = new AddrMap<number>();
-  /** The kernel log, as dmesg prints it: virtual time and message. */
-  readonly klog: Array<{ readonly t: number; readonly msg: string }> = [];
 
   /** Where this host's packet path and configuration changes record (trace/emit.ts). */
   emit: Emitter;
@@ -235,7 +232,7 @@ export class Host {
     this.emit = new Emitter(sink, this.engine, this.name);
   }
 
-  // --- path MTU and kernel log ---------------------------------------------------------
+  // --- path MTU ---------------------------------------------------------------------
 
   /**
    * __ip_rt_update_pmtu (net/ipv4/route.c): remember a smaller path MTU towards `dst` for
@@ -260,11 +257,6 @@ export class Host {
       return null;
     }
     return m;
-  }
-
-  /** printk to the kernel ring buffer (dmesg). */
-  log(msg: string): void {
-    if (this.klog.length < KLOG_MAX) this.klog.push({ t: this.engine.now, msg });
   }
 
   // --- counters ----------------------------------------------------------------------

@@ -117,7 +117,6 @@ export function notModelled(v: Vector, world: World, notApplied: readonly string
     if (kinds.has(k)) out.push(`step kind '${k}' (keepalived as a process: its health checks and VRRP) is not modelled yet`);
   }
   for (const line of notApplied) out.push(`setup line not modelled: ${line}`);
-  if (v.format === 'lvsim-oracle-vector/2' && v.observe?.iptables_counters) out.push('observe.iptables_counters: iptables rule counters are not modelled yet');
   return out;
 }
 
