@@ -33,7 +33,8 @@ commands:
         say what will break and why before anything runs: each finding with its
         line, the kernel check it trips and the fix (exit 1 when an error is found)
   replay <vector.json> [--json]
-        replay a kernel-recorded vector and compare with what lvsim does
+        replay a kernel-recorded vector (format 1 or 2) and compare with what lvsim does;
+        exit 0 match, 1 differ (or needs what is not modelled yet), 2 bad input
   compare <scenario.yaml> --schedulers rr,wlc,sed,... [--seeds N|A..B] [--shard I/N --out FILE]
           [--mode flow|packet] [--json|--csv|--html] [--diff A,B]
         the same synthetic workload under each scheduler, side by side

@@ -1,10 +1,14 @@
 /**
- * cli/replay.ts: `lvsim replay <vector.json> [--json]`. Exit 0 when everything matches the
- * vector, 1 with a readable diff otherwise, 2 for a file it cannot read.
+ * cli/replay.ts: `lvsim replay <vector.json> [--json]`. Replays a kernel-recorded vector
+ * (version 1 or 2) and compares. Exit 0 when everything matches, 1 with a readable diff (or
+ * when the vector needs what lvsim does not model yet, said as such), 2 for a file it cannot
+ * read or a vector that is not well formed (each problem with its JSON path).
  */
 import { readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../config/diag';
-import { replayVector, vectorError, type Vector } from '../world/replay';
+import { checkVector, replayJson, replayVector, type ReplayResult, type Vector, type VectorStep } from '../world/replay';
+
+
 
 export function replayMain(argv: readonly string[]): number {
   const json = argv.includes('--json');
@@ -14,35 +18,70 @@ export function replayMain(argv: readonly string[]): number {
     process.stderr.write(`lvsim replay: usage: lvsim replay <vector.json> [--json]${unknown.length ? ` (unknown option ${unknown[0]})` : ''}\n`);
     return 2;
   }
-  let v: Vector;
+  const file = files[0]!;
+  let raw: unknown;
   try {
-    v = JSON.parse(readFileSync(files[0], 'utf8')) as Vector;
+    raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    process.stderr.write(`lvsim replay: cannot read ${files[0]}: ${(e as Error).message}\n`);
+    process.stderr.write(`lvsim replay: cannot read ${file}: ${(e as Error).message}\n`);
     return 2;
   }
-  const bad = vectorError(v);
-  if (bad) {
-    process.stderr.write(`lvsim replay: ${files[0]}: ${bad}\n`);
+  const checked = checkVector(raw);
+  if (!checked.ok) {
+    for (const p of checked.problems) process.stderr.write(`lvsim replay: ${file}: ${p.path}: ${p.message}\n`);
     return 2;
   }
-  const r = replayVector(v, files[0]);
+  const v = checked.vector;
+  const r = replayVector(v, file);
   for (const d of r.diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
-  if (json) {
-    const out = { id: r.id, steps: r.steps.map(s => ({ n: s.n, ok: s.ok, rs: s.rs, error: s.error, after: s.after })), final: r.final };
-    process.stdout.write(JSON.stringify(out) + '\n');
-  } else {
-    const lines: string[] = [`replay ${r.id}: ${v.steps.length} steps`];
-    for (const [i, s] of r.steps.entries()) {
-      const st = v.steps[i];
-      const what = st.do === 'connect' ? `connect ${st.src} (${st.mode ?? 'close'})` : st.do === 'release' ? `release ${st.id}` : `exec ${st.cmd ?? st.command}`;
-      const res = st.do === 'connect' ? (s.ok ? `-> ${s.rs}` : `failed ${s.error}`) : s.ok ? 'ok' : `failed ${s.error}`;
-      const after = Object.entries(s.after).map(([k, c]) => `${k} [${c.join(',')}]`).join('  ');
-      lines.push(`${String(s.n).padStart(3)} ${s.diffs.length ? 'DIFF' : 'ok  '} ${what.padEnd(42)} ${res.padEnd(18)} ${after}`);
-    }
-    lines.push('', r.final['ipvsadm-Ln'], '', r.final['ipvsadm-Lnc'], '', r.final['ipvsadm-stats'], '');
-    lines.push(r.diffs.length ? `${r.diffs.length} difference(s) from the kernel:\n${r.diffs.join('\n')}` : 'matches the kernel vector');
-    process.stdout.write(lines.join('\n') + '\n');
+  if (json) process.stdout.write(JSON.stringify(replayJson(r)) + '\n');
+  else process.stdout.write(textReport(v, r));
+  return r.notModelled.length || r.diffs.length ? 1 : 0;
+}
+
+function describeStep(st: VectorStep): string {
+  switch (st.do) {
+    case 'connect': return `connect ${st.src} (${st.mode ?? 'close'}${st.mode === 'send' ? ` ${st.bytes} bytes` : ''})`;
+    case 'release': return `release ${(st.ids ?? [st.id]).join(', ')}`;
+    case 'exec': return `${st.host ?? 'director'}: ${st.cmd ?? st.command}`;
+    case 'wait': return `wait ${st.ms ?? 0} ms`;
+    case 'arping': return `${st.host}: arping -I ${st.dev} -c ${st.count} ${st.target}`;
+    default: return st.do;
   }
-  return r.diffs.length ? 1 : 0;
+}
+
+function textReport(v: Vector, r: ReplayResult): string {
+  const lines: string[] = [`replay ${r.id} (format ${r.format}): ${v.steps.length} steps`];
+  if (r.notModelled.length) {
+    lines.push('', 'not replayed: this vector needs what lvsim does not model yet:', ...r.notModelled.map(m => `  - ${m}`));
+    return lines.join('\n') + '\n';
+  }
+  for (const [i, s] of r.steps.entries()) {
+    const st = v.steps[i]!;
+    let res: string;
+    if (st.do === 'connect') {
+      res = s.ok ? `-> ${s.rs}` : `failed ${s.error}`;
+      if (st.mode === 'send') res += ` server_bytes=${s.server_bytes ?? '-'} pmtu=${s.pmtu ?? '-'} snd_mss=${s.snd_mss ?? '-'}`;
+    } else if (st.do === 'arping') {
+      res = `replies [${(s.replies_from ?? []).join(', ')}], entry ${s.neigh_at_end ?? 'none'}`;
+    } else res = s.ok ? 'ok' : `failed ${s.error ?? ''}`;
+    const after = Object.entries(s.after).map(([k, c]) => `${k} [${c.join(',')}]`).join('  ');
+    lines.push(`${String(s.n).padStart(3)} ${s.diffs.length ? 'DIFF' : 'ok  '} ${describeStep(st).padEnd(44)} ${res.padEnd(18)} ${after}`);
+  }
+  lines.push('', r.final['ipvsadm-Ln'], '', r.final['ipvsadm-Lnc'], '');
+  if (r.observe) {
+    const o = r.observe;
+    for (const [h, cs] of Object.entries(o.nstat)) {
+      const nz = Object.entries(cs).filter(([, n]) => n !== 0).map(([k, n]) => `${k} ${n}`);
+      lines.push(`nstat ${h}: ${nz.length ? nz.join(', ') : 'all observed counters 0'}`);
+    }
+    const icmp = [...new Set(o.icmp.map(i => `${i.at} ${i.dir} ${i.src} > ${i.dst} ICMP ${i.type}/${i.code}${i.mtu !== undefined ? ` mtu ${i.mtu}` : ''}`))];
+    if (icmp.length) lines.push('ICMP errors on the captured interfaces:', ...icmp.map(x => `  ${x}`));
+    for (const [h, n] of Object.entries(o.martian_source_logged)) lines.push(`dmesg ${h}: ${n} martian source line(s)`);
+    for (const [h, m] of Object.entries(o.route_mtu)) lines.push(`ip route get on ${h}: ${m === null ? 'no cached MTU' : `cache mtu ${m}`}`);
+    lines.push('');
+  }
+  for (const f of r.findings) lines.push(f.message, `  fix: ${f.fix}`, '');
+  lines.push(r.diffs.length ? `${r.diffs.length} difference(s) from the kernel:\n${r.diffs.join('\n')}` : 'matches the kernel vector');
+  return lines.join('\n') + '\n';
 }

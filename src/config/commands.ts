@@ -17,6 +17,8 @@ import { systemctl, service } from './systemctl';
 import { nstat, netstat } from './nstat';
 import { kill, pkill, killall, pidof, ps, journalctl } from './proctools';
 import { iptables, iptablesSave, iptablesRestore, iptablesReadOnly, dmesg, conntrack } from './iptables';
+import { arping } from './arping';
+import { tcpdump } from './tcpdump';
 
 const noop: Tool = () => ({ exit: 0, stdout: '', stderr: '' });
 
@@ -33,6 +35,8 @@ const tools = new Map<string, Tool>([
   ['service', service],
   ['nstat', nstat],
   ['netstat', netstat],
+  ['arping', arping],
+  ['tcpdump', tcpdump],
   ['ipvsadm', ipvsadm],
   ['ipvsadm-save', ipvsadmSave],
   ['ipvsadm-restore', ipvsadmRestore],
@@ -111,7 +115,7 @@ function isReadOnlyName(name: string): boolean {
 /**
  * True when the command only prints state (lvsim exec runs only these): listings of ip,
  * ifconfig, route, sysctl reads, cat, lsmod, nstat, netstat, ipvsadm -L / ipvsadm-save,
- * systemctl status, and echo without redirection.
+ * systemctl status, dmesg, tcpdump, the arping probe, and echo without redirection.
  */
 export function isReadOnly(cmd: SimpleCommand): boolean {
   if (cmd.words.length === 0) return true;
@@ -129,6 +133,9 @@ export function isReadOnly(cmd: SimpleCommand): boolean {
     case 'iptables-save': case 'iptables-legacy-save': return true;
     case 'dmesg': return !args.some(a => a === '-C' || a === '--clear' || a === '-c');
     case 'conntrack': return args.length === 0 || args.some(a => a === '-L' || a === '--dump' || a === '-C' || a === '--count');
+    // Reading the capture; arping is a probe (like ping), it configures nothing.
+    case 'tcpdump': case 'arping':
+      return true;
     case 'ip': return ipReadOnly(args);
     case 'ifconfig': return args.filter(a => !a.startsWith('-')).length <= 1;
     case 'route': return !args.some(a => a === 'add' || a === 'del' || a === 'delete' || a === 'flush');

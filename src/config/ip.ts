@@ -978,7 +978,10 @@ class IpRun {
     const d = formatIp4(dst);
     if (o.local) return `local ${d} dev lo ${from !== null ? `src ${formatIp4(from)} ` : `src ${formatIp4(o.src)} `}uid 0 \n    cache <local> \n`;
     const via = o.route.gw !== null ? `via ${formatIp4(o.route.gw)} ` : '';
-    const mtu = o.route.mtu !== undefined ? `mtu ${o.route.mtu} ` : '';
+    // A learned path MTU is a route exception (fnhe) with its expiry, as rt_fill_info reports it.
+    const pmtu = this.host.pmtuOf(dst);
+    const left = pmtu !== null ? Math.max(0, Math.ceil(((this.host.pmtuExpires.get(dst) ?? 0) - this.host.engine.now) / 1e9) - 1) : 0;
+    const mtu = pmtu !== null ? `expires ${left}sec mtu ${Math.min(pmtu, o.route.mtu ?? pmtu)} ` : o.route.mtu !== undefined ? `mtu ${o.route.mtu} ` : '';
     return `${d} ${from !== null ? `from ${formatIp4(from)} ` : ''}${via}dev ${o.dev.name} src ${formatIp4(o.src)} uid 0 \n    cache ${mtu}\n`;
   }
 

@@ -65,7 +65,9 @@ export interface HostSpec {
 }
 
 export type TrafficSpec =
-  | { readonly kind: 'connect'; readonly id: string; readonly from: string; readonly src: Ip4 | null; readonly sport: number; readonly dst: Ip4; readonly dport: number; readonly mode: 'close' | 'hold'; readonly send: number; readonly atNs: number | null; readonly expect: Expectation | null; readonly pos: Pos }
+  | { readonly kind: 'connect'; readonly id: string; readonly from: string; readonly src: Ip4 | null; readonly sport: number; readonly dst: Ip4; readonly dport: number; readonly mode: 'close' | 'hold'; readonly send: number; readonly atNs: number | null; readonly expect: Expectation | null; readonly pos: Pos;
+      /** The client program's socket timeout (connect and each read), or null for the kernel's own SYN retries. */
+      readonly timeoutNs?: number | null }
   | { readonly kind: 'release'; readonly id: string; readonly atNs: number | null; readonly pos: Pos }
   | { readonly kind: 'exec'; readonly host: string; readonly command: SourceLine; readonly atNs: number | null; readonly pos: Pos };
 
@@ -300,7 +302,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
         atNs = d;
       }
       if (get(tn, 'connect')) {
-        checkKeys(tn, ['connect', 'from', 'src', 'at', 'mode', 'send', 'id', 'expect'], 'connect step');
+        checkKeys(tn, ['connect', 'from', 'src', 'at', 'mode', 'send', 'id', 'expect', 'timeout'], 'connect step');
         const cn = get(tn, 'connect')!;
         const ep = parseEndpoint(str(cn) ?? '');
         if (!ep || ep.port === 0) { err(posOf(cn), str(cn) ?? '?', 'the service address:port, such as 172.16.29.6:9001'); continue; }
@@ -327,13 +329,20 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
           if (!/^\d+$/.test(v) || Number(v) > 1e8) { err(posOf(sendN), v, 'a byte count for the request, such as 3000'); continue; }
           send = Number(v);
         }
+        const toN = get(tn, 'timeout');
+        let timeoutNs: number | null = null;
+        if (toN) {
+          const d = parseDuration(str(toN) ?? '');
+          if (d === null || d <= 0) { err(posOf(toN), str(toN) ?? '?', 'the client\'s timeout, such as 3s or 500ms'); continue; }
+          timeoutNs = d;
+        }
         const id = str(get(tn, 'id')) ?? `c${++auto}`;
         if (ids.has(id)) { err(posOf(get(tn, 'id') ?? tn), id, 'an id not used by an earlier step'); continue; }
         ids.add(id);
         const exN = get(tn, 'expect');
         const expect = exN ? parseExpect(exN, posOf, err) : null;
         if (exN && !expect) continue;
-        traffic.push({ kind: 'connect', id, from, src, sport, dst: ep.addr, dport: ep.port, mode, send, atNs, expect, pos: p });
+        traffic.push({ kind: 'connect', id, from, src, sport, dst: ep.addr, dport: ep.port, mode, send, atNs, expect, pos: p, timeoutNs });
       } else if (get(tn, 'release')) {
         checkKeys(tn, ['release', 'at'], 'release step');
         const rn = get(tn, 'release')!;

@@ -8,6 +8,7 @@ import type { Word } from './shell';
 import type { Host } from '../kernel/host';
 import type { Ns } from '../sim/engine';
 import type { IpvsCtl } from '../ipvs/ctl';
+import type { TraceRecord } from '../trace/record';
 
 export interface ToolContext {
   readonly host: Host;
@@ -19,6 +20,14 @@ export interface ToolContext {
   readonly files: ReadonlyMap<string, string>;
   /** Standard input (ipvsadm-restore). */
   readonly stdin?: string;
+  /** The trace so far (tcpdump reads what crossed a device); absent while the setup loads. */
+  readonly records?: readonly TraceRecord[];
+  /**
+   * Let virtual time pass while the command runs (arping waits a second between probes).
+   * Absent where the command runs inside the simulation (a scenario's setup or exec step):
+   * there a command that waits carries on in the background.
+   */
+  readonly advance?: (ns: Ns) => void;
 }
 
 export interface ToolResult {

@@ -232,7 +232,7 @@ function ipVsInIcmp(host: Host, ipvs: IpvsCtl, skb: Skb): NfVerdict {
   let relay: Icmp;
   if (icmp.type === 3 && icmp.code === 4) {
     const mtu = (icmp.mtu ?? 0) - 20;
-    host.pmtu.set(outer.dst, icmp.mtu ?? 0);
+    host.learnPmtu(outer.dst, icmp.mtu ?? 0);
     if (!inner.df || mtu <= 88) {
       host.emit.end(skb, 'ipvs', 'consumed', undefined, notePmtu, outer.dst, icmp.mtu ?? 0);
       return NF_STOLEN;

@@ -53,7 +53,8 @@ export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
     host.emit.pass(skb, 'ipvs', 'accept', undefined, noteLocalRs, cp.daddr);
     return { verdict: 'accept' };
   }
-  const mtu = rt.mtu - 20;
+  // dst_mtu of the route to the RIP includes a learned PMTU exception (frag-needed from a router).
+  const mtu = Math.min(rt.mtu, host.pmtuOf(cp.daddr) ?? rt.mtu) - 20;
   if (mtu < 68) {
     host.emit.drop(skb, 'ipvs', { code: 'ipvs_mtu_too_small', mtu });
     return NF_STOLEN;

@@ -73,7 +73,7 @@ export interface Route {
   readonly mtu?: number;
 }
 
-export type NeighState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT' | 'NOARP';
+export type NeighState = 'NONE' | 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT' | 'NOARP';
 
 export interface NeighEntry {
   readonly ip: Ip4;
@@ -138,6 +138,11 @@ export const KNOWN_MODULES = new Set([
 ]);
 
 let macCounter = 0;
+
+/** ip_rt_min_pmtu and ip_rt_mtu_expires (net/ipv4/route.c). */
+export const PMTU_MIN = 552;
+export const PMTU_EXPIRES_NS = 600_000_000_000;
+
 
 const P32 = 4294967296;
 
@@ -208,6 +213,8 @@ export class Host {
   ids = new PacketIds();
   /** Learned path MTUs (from ICMP fragmentation-needed), by destination. */
   readonly pmtu = new AddrMap<number>();
+  /** When each learned path MTU expires (the route exception's rt_expires). */
+  readonly pmtuExpires = new AddrMap<number>();
 
   /** Where this host's packet path and configuration changes record (trace/emit.ts). */
   emit: Emitter;
@@ -223,6 +230,33 @@ export class Host {
   /** Record into another sink from now on (a test counting one host's drops). */
   setTraceSink(sink: TraceSink): void {
     this.emit = new Emitter(sink, this.engine, this.name);
+  }
+
+  // --- path MTU ---------------------------------------------------------------------
+
+  /**
+   * __ip_rt_update_pmtu (net/ipv4/route.c): remember a smaller path MTU towards `dst` for
+   * ip_rt_mtu_expires (600 s); below min_pmtu (552) the MTU is raised to it.
+   */
+  learnPmtu(dst: Ip4, mtu: number): void {
+    const cur = this.pmtuOf(dst);
+    const m = Math.max(mtu, PMTU_MIN);
+    if (cur !== null && cur <= m) return;
+    this.pmtu.set(dst, m);
+    this.pmtuExpires.set(dst, this.engine.now + PMTU_EXPIRES_NS);
+  }
+
+  /** The cached path MTU towards `dst`, or null when none is held (or it expired). */
+  pmtuOf(dst: Ip4): number | null {
+    const m = this.pmtu.get(dst);
+    if (m === undefined) return null;
+    const exp = this.pmtuExpires.get(dst);
+    if (exp !== undefined && exp <= this.engine.now) {
+      this.pmtu.delete(dst);
+      this.pmtuExpires.delete(dst);
+      return null;
+    }
+    return m;
   }
 
   // --- counters ----------------------------------------------------------------------

@@ -93,8 +93,7 @@ export function icmpRcv(host: Host, skb: Skb): void {
     const q = icmp.quoted;
     if (icmp.type === 3 && icmp.code === 4 && icmp.mtu) {
       // ip_rt_update_pmtu: remember the smaller path MTU towards the quoted destination.
-      const cur = host.pmtu.get(q.dst);
-      if (cur === undefined || icmp.mtu < cur) host.pmtu.set(q.dst, Math.max(icmp.mtu, 552));
+      host.learnPmtu(q.dst, icmp.mtu);
     }
     const name = ICMP_NAMES[`${icmp.type}/${icmp.code}`] ?? `type ${icmp.type} code ${icmp.code}`;
     const handled = q.payload.proto === 'tcp' ? tcpV4Err(host, q, icmp) : false;

@@ -19,6 +19,7 @@ import { ipipRcv } from './ipip';
 import { doRedirect, ipRtSendRedirect } from './redirect';
 import { tcpV4Rcv } from './tcp';
 import { udpRcv } from './udp';
+import { printk } from './klog';
 import { mcAcceptsMac, mcJoined, rawDeliver } from './mcast';
 
 // --- drops that answer -------------------------------------------------------------
@@ -56,6 +57,24 @@ function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: Ne
   return false;
 }
 
+/**
+ * ip_handle_martian_source (net/ipv4/route.c): with log_martians (all or the device), the
+ * kernel logs "martian source DADDR from SADDR, on dev DEV" (destination first) and, for a
+ * device with a link-layer header, the header in hex.
+ */
+export function logMartianSource(host: Host, dev: NetDevice, daddr: Ip4, saddr: Ip4, llHeader?: string): void {
+  if (!host.sysctl.confOr(dev.name, 'log_martians')) return;
+  printk(host, 4, `IPv4: martian source ${formatIp4(daddr)} from ${formatIp4(saddr)}, on dev ${dev.name}`);
+  if (dev.kind === 'ether' && llHeader) printk(host, 4, `ll header: 00000000: ${llHeader}`);
+}
+
+/** The link-layer header as print_hex_dump shows it: destination, source, ethertype. */
+function llHeaderHex(frame: Ethernet): string {
+  const hex = (m: string) => m.split(':').join(' ');
+  const et = frame.ethertype.toString(16).padStart(4, '0');
+  return `${hex(frame.dst)} ${hex(frame.src)} ${et.slice(0, 2)} ${et.slice(2)}`;
+}
+
 // --- receive ------------------------------------------------------------------------
 
 /** A frame arrives on `dev` (netif_receive_skb -> eth_type_trans -> ip_rcv / arp_rcv). */
@@ -63,7 +82,7 @@ export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: nu
   const pkt = frame.payload;
   const len = pkt.proto === 'ipv4' ? ipv4TotalLength(pkt) + 14 : 42;
   // One skb from the frame on (an ARP message rides in it only as far as arp_rcv).
-  const skb = { id, pkt, dev, cause } as Skb;
+  const skb = { id, pkt, dev, cause, frame } as Skb;
   host.emit.device(skb, dev.name, 'rx', frame);
   if (!dev.up) {
     host.emit.drop(skb, devPoint(dev.name), { code: 'link_down', dev: dev.name });
@@ -78,7 +97,7 @@ export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: nu
     return;
   }
   if (pkt.proto === 'arp') {
-    arpRcv(host, dev, pkt, id);
+    arpRcv(host, dev, pkt, id, { broadcast: frame.dst === BROADCAST_MAC });
     return;
   }
   ipRcv(host, skb);
@@ -110,8 +129,8 @@ function ipRcvFinish(host: Host, skb: Skb): void {
   }
   const r = ipRouteInput(host, src, dst, dev);
   if (r.kind === 'drop') {
-    host.count(r.mib);
-    if (r.reason.code === 'rp_filter') host.count('IpExtInNoRoutes', 0);
+    if (r.mib !== null) host.count(r.mib);
+    if (r.reason.code === 'martian_source' || r.reason.code === 'rp_filter') logMartianSource(host, dev, dst, src, skb.frame ? llHeaderHex(skb.frame) : undefined);
     if (r.reason.code === 'no_route') dropIcmp(host, skb, 'routing', r.reason, 3, 0);
     else host.emit.drop(skb, 'routing', r.reason);
     return;

@@ -4,7 +4,7 @@
  * endpoints first, the fallback tunl0 last); ip_tunnel_rcv strips the outer header and the
  * inner packet re-enters ip_rcv with tunl0 as its input device, where rp_filter applies.
  */
-import { formatIp4 } from '../net/addr';
+import { formatIp4, inPrefix } from '../net/addr';
 import { type Ipv4, IPPROTO_IPIP, ipv4TotalLength } from '../net/packet';
 import type { Host, NetDevice } from './host';
 import type { Skb } from './skb';
@@ -12,7 +12,7 @@ import { dropIcmp, ipRcv } from './ip';
 import { nextId } from './icmp';
 import { SILENT, devPoint } from '../trace/record';
 import { neighOutput } from './neigh';
-import { ipRouteOutput } from './route';
+import { fibLookup, ipRouteOutput } from './route';
 import { nfResetCt } from './conntrack';
 
 /** ip_tunnel_lookup (net/ipv4/ip_tunnel.c): only devices that are UP match. */
@@ -76,7 +76,10 @@ export function ipipXmit(host: Host, skb: Skb, dev: NetDevice): void {
   const t = dev.tunnel;
   if (!t || t.remote === 0) {
     dev.stats.txErrors++;
-    host.emit.drop(skb, devPoint(dev.name), { code: 'no_route', dst: skb.pkt.dst }, SILENT, noteNoRemote, dev.name);
+    // Which route brought it here: a device address's prefix route is the usual culprit.
+    const r = fibLookup(host, skb.pkt.dst);
+    const a = r && r.proto === 'kernel' && r.dev === dev.name && r.gw === null ? dev.addrs.find(x => x.prefixLen === r.len && inPrefix(x.addr, r.dst, r.len)) : undefined;
+    host.emit.drop(skb, devPoint(dev.name), { code: 'no_route', dst: skb.pkt.dst, tunnel: dev.name, ...(a ? { connected: { addr: a.addr, prefixLen: a.prefixLen } } : {}) }, SILENT, noteNoRemote, dev.name);
     return;
   }
   const rt = ipRouteOutput(host, t.remote, t.local || null);

@@ -5,13 +5,13 @@
  * arp_announce's choice (arp_solicit); whether a request is answered is arp_ignore's
  * (arp_ignore) and arp_filter's. Both use max(conf.all, conf.<dev>).
  */
-import { type Ip4, type Mac, BROADCAST_MAC, ZERO_MAC, formatIp4, inPrefix, isMulticast } from '../net/addr';
+import { type Ip4, type Mac, BROADCAST_MAC, ZERO_MAC, formatIp4, inPrefix, isLoopback, isMulticast, LIMITED_BROADCAST } from '../net/addr';
 import { type Arp, type Ethernet, ETH_P_ARP, ETH_P_IP } from '../net/packet';
 import type { Host, NeighEntry, NetDevice } from './host';
 import type { Skb } from './skb';
-import { devXmit, dropIcmp, loopbackXmit } from './ip';
+import { devXmit, dropIcmp, logMartianSource, loopbackXmit } from './ip';
 import { type DropReason, SILENT } from '../trace/record';
-import { fibLookup, inetSelectAddr, ipRouteInput } from './route';
+import { fibLookup, inetSelectAddr, ipRouteInput, ipRouteOutput, isSubnetBroadcast } from './route';
 import { ipipXmit } from './ipip';
 import { mcMac } from './mcast';
 
@@ -71,10 +71,9 @@ function solicit(host: Host, dev: NetDevice, n: NeighEntry, pktSrc: Ip4): void {
     n.state = 'FAILED';
     const queued = n.queue.splice(0);
     for (const skb of queued) {
-      // ipv4_link_failure: host unreachable back to the sender of a forwarded packet.
-      const reason = { code: 'arp_unresolved', nexthop: n.ip, dev: dev.name } as const;
-      if (!host.isLocal(skb.pkt.src)) dropIcmp(host, skb, 'neigh', reason, 3, 1);
-      else host.emit.drop(skb, 'neigh', reason);
+      // arp_error_report -> ipv4_link_failure: host unreachable to the packet's sender, this
+      // host included (IPVS then relays one about its own tunnelled packet to the client).
+      dropIcmp(host, skb, 'neigh', { code: 'arp_unresolved', nexthop: n.ip, dev: dev.name }, 3, 1);
     }
   });
 }
@@ -117,79 +116,277 @@ export function arpIgnore(host: Host, dev: NetDevice, sip: Ip4, tip: Ip4): { ign
   }
 }
 
-/** arp_process for a frame received on `dev`. */
-export function arpRcv(host: Host, dev: NetDevice, arp: Arp, id: number): void {
-  const pkt = arp;
-  const p = { id, pkt };
-  const rec = (verdict: 'consumed' | 'drop', note: string, reason?: DropReason): void => {
+/** The frame an ARP message arrived in: its destination says whether it was broadcast. */
+export interface ArpFrameInfo {
+  readonly broadcast: boolean;
+}
+
+type ArpRec = (verdict: 'consumed' | 'drop', note: string, reason?: DropReason) => void;
+
+/**
+ * arp_process (net/ipv4/arp.c) for a message received on `dev`, in the kernel's order:
+ * a duplicate-address probe (sender 0.0.0.0) is answered for a local target; a request whose
+ * input route (ip_route_input_noref with the sender as source) says the target is local is
+ * answered unless arp_ignore or arp_filter say no, and nothing else is learned from it; every
+ * other message only updates the sender's entry under neigh_update's rules (locktime: the
+ * first of several replies wins), and creates one only with arp_accept.
+ */
+export function arpRcv(host: Host, dev: NetDevice, arp: Arp, id: number, frame: ArpFrameInfo = { broadcast: false }): void {
+  const p = { id, pkt: arp };
+  const rec: ArpRec = (verdict, note, reason) => {
     if (verdict === 'drop') host.emit.drop(p, 'arp', reason!, SILENT, note);
     else host.emit.end(p, 'arp', 'consumed', dev.name, note);
   };
   if (dev.noarp) { rec('consumed', 'device has NOARP'); return; }
-  const existing = host.neighLookup(dev.name, arp.spa);
-  if (arp.op === 1) {
-    const r = fibLookup(host, arp.tpa);
-    const forUs = r !== null && r.type === 'local';
-    if (!forUs) {
-      // Not ours: only refresh an entry we already have for the sender.
-      if (existing && arp.spa !== 0) updateNeigh(host, dev, existing, arp.sha, 'STALE');
-      rec('consumed', `who-has ${formatIp4(arp.tpa)}: not a local address`);
-      return;
-    }
-    // arp_process answers only when ip_route_input_noref(tip, sip, dev) accepts the sender as a
-    // source: a sender address this host has itself (a director asking from the VIP that a DR
-    // real server holds on lo) is a martian source, and rp_filter applies.
-    if (arp.spa !== 0) {
-      const v = ipRouteInput(host, arp.spa, arp.tpa, dev);
-      if (v.kind === 'drop') {
-        const reason = v.reason.code === 'martian_source' && v.reason.why === 'local' ? { code: 'arp_sender_local' as const, spa: arp.spa, tpa: arp.tpa, dev: dev.name } : v.reason;
-        rec('drop', `who-has ${formatIp4(arp.tpa)} tell ${formatIp4(arp.spa)}: sender refused by the input route check`, reason);
-        return;
-      }
-    }
-    const ig = arpIgnore(host, dev, arp.spa, arp.tpa);
-    if (ig.ignore) {
-      if (existing && arp.spa !== 0) updateNeigh(host, dev, existing, arp.sha, 'STALE');
-      rec('drop', `who-has ${formatIp4(arp.tpa)} tell ${formatIp4(arp.spa)}: not answered`, { code: 'arp_ignored', why: 'arp_ignore', tpa: arp.tpa, dev: dev.name, mode: ig.mode });
-      return;
-    }
-    if (host.sysctl.confOr(dev.name, 'arp_filter')) {
-      const back = fibLookup(host, arp.spa);
-      if (!back || back.dev !== dev.name) {
-        host.count('TcpExtArpFilter');
-        rec('drop', `arp_filter: reply to ${formatIp4(arp.spa)} would not leave via ${dev.name}`, { code: 'arp_ignored', why: 'arp_filter', tpa: arp.tpa, dev: dev.name });
-        return;
-      }
-    }
-    // The request creates or refreshes the sender's entry (neigh_event_ns), then we reply.
-    if (arp.spa !== 0) {
-      if (existing) updateNeigh(host, dev, existing, arp.sha, 'STALE');
-      else host.neigh.set(host.neighKey(dev.name, arp.spa), { ip: arp.spa, dev: dev.name, mac: arp.sha, state: 'STALE', probes: 0, queue: [], updated: host.engine.now });
-    }
-    rec('consumed', `who-has ${formatIp4(arp.tpa)} tell ${formatIp4(arp.spa)}: replying ${dev.mac}`);
-    const reply: Arp = { proto: 'arp', op: 2, sha: dev.mac, spa: arp.tpa, tha: arp.sha, tpa: arp.spa };
-    const rid = host.ids.next();
-    host.emit.pass({ id: rid, pkt: reply, cause: id }, 'arp', 'send', dev.name);
-    devXmit(host, dev, { proto: 'eth', src: dev.mac, dst: arp.sha, ethertype: ETH_P_ARP, payload: reply }, { id: rid, pkt: reply as never, dev: null, cause: id });
+  for (const l of arpListeners.get(host) ?? []) l(dev, arp);
+  const sip = arp.spa, tip = arp.tpa;
+  if (isMulticast(tip) || tip === LIMITED_BROADCAST || isLoopback(tip)) { rec('consumed', `who-has ${formatIp4(tip)}: not a unicast target`); return; }
+  if (arp.op === 1 && sip === 0) {
+    // RFC 2131 duplicate address detection: answered for a local target, subject to arp_ignore.
+    const r = fibLookup(host, tip);
+    if (r !== null && r.type === 'local' && !arpIgnore(host, dev, sip, tip).ignore) {
+      rec('consumed', `who-has ${formatIp4(tip)} tell 0.0.0.0 (duplicate address probe): replying ${dev.mac}`);
+      arpReply(host, dev, arp, id);
+    } else rec('consumed', `who-has ${formatIp4(tip)} tell 0.0.0.0 (duplicate address probe): not ours`);
     return;
   }
-  // Reply: complete a pending resolution (or refresh a known entry).
-  if (existing) {
-    updateNeigh(host, dev, existing, arp.sha, 'REACHABLE');
-    rec('consumed', `${formatIp4(arp.spa)} is-at ${arp.sha}`);
-  } else {
-    rec('consumed', `unsolicited reply from ${formatIp4(arp.spa)} ignored (arp_accept=0)`);
+  if (arp.op === 1) {
+    const route = ipRouteInput(host, sip, tip, dev);
+    if (route.kind === 'drop' && (route.reason.code === 'martian_source' || route.reason.code === 'rp_filter')) {
+      logMartianSource(host, dev, tip, sip, arpFrameHeader(dev, arp, frame));
+    }
+    if (route.kind === 'local') {
+      const ig = arpIgnore(host, dev, sip, tip);
+      if (ig.ignore) {
+        rec('drop', `who-has ${formatIp4(tip)} tell ${formatIp4(sip)}: not answered`, { code: 'arp_ignored', why: 'arp_ignore', tpa: tip, dev: dev.name, mode: ig.mode });
+        return;
+      }
+      if (host.sysctl.confOr(dev.name, 'arp_filter')) {
+        const back = fibLookup(host, sip);
+        if (!back || back.dev !== dev.name) {
+          host.count('TcpExtArpFilter');
+          rec('drop', `arp_filter: reply to ${formatIp4(sip)} would not leave via ${dev.name}`, { code: 'arp_ignored', why: 'arp_filter', tpa: tip, dev: dev.name });
+          return;
+        }
+      }
+      // neigh_event_ns: the asker's entry is created or overridden (STALE), then we reply.
+      let n = host.neighLookupDev(dev, sip);
+      if (!n) {
+        n = newEntry(host, dev, sip);
+      }
+      neighUpdate(host, dev, n, arp.sha, 'STALE', true);
+      rec('consumed', `who-has ${formatIp4(tip)} tell ${formatIp4(sip)}: replying ${dev.mac}; entry ${formatIp4(sip)} -> ${n.mac} ${n.state}`);
+      arpReply(host, dev, arp, id);
+      flushQueue(host, dev, n);
+      return;
+    }
+    if (route.kind === 'drop' && route.reason.code !== 'forwarding_disabled' && route.reason.code !== 'no_route') {
+      // The sender is refused as a source (a martian: an address this host has itself, such as a
+      // director asking from the VIP a real server holds on lo or tunl0; or rp_filter). The kernel
+      // falls through to the table update, which finds no entry for one of its own addresses.
+      const r = fibLookup(host, tip);
+      if (r !== null && r.type === 'local') {
+        const reason: DropReason = route.reason.code === 'martian_source' && route.reason.why === 'local' ? { code: 'arp_sender_local', spa: sip, tpa: tip, dev: dev.name } : route.reason;
+        rec('drop', `who-has ${formatIp4(tip)} tell ${formatIp4(sip)}: sender refused by the input route check`, reason);
+        return;
+      }
+    }
+  }
+  arpUpdateTables(host, dev, arp, frame, rec);
+}
+
+/** The "Update our ARP tables" half of arp_process. */
+function arpUpdateTables(host: Host, dev: NetDevice, arp: Arp, frame: ArpFrameInfo, rec: ArpRec): void {
+  const sip = arp.spa, tip = arp.tpa;
+  const what = arp.op === 1 ? `who-has ${formatIp4(tip)} tell ${formatIp4(sip)}` : `${formatIp4(sip)} is-at ${arp.sha}`;
+  let n = host.neighLookupDev(dev, sip);
+  const accept = arpAccept(host, dev, sip);
+  const garp = (n !== undefined || accept) && isGarp(host, dev, arp);
+  if (!n && accept && sip !== 0 && (garp || (arp.op === 2 && unicastOn(host, dev, sip)))) n = newEntry(host, dev, sip);
+  if (!n) {
+    rec('consumed', arp.op === 2 ? `${what}: no entry for ${formatIp4(sip)} and arp_accept=${host.sysctl.confMax(dev.name, 'arp_accept')}: not learned` : `${what}: not for us`);
+    return;
+  }
+  // If several different replies follow back to back, use the first (arp_process): a change
+  // of address is taken only once locktime has passed since the entry last changed, or from a
+  // gratuitous ARP.
+  const locktimeNs = host.sysctl.neigh(dev.name, 'locktime') * 10_000_000;
+  const override = host.engine.now > n.updated + locktimeNs || garp;
+  // Broadcast replies and requests do not assert reachability.
+  const state = arp.op !== 2 || frame.broadcast ? 'STALE' : 'REACHABLE';
+  const before = n.mac;
+  const changed = neighUpdate(host, dev, n, arp.sha, state, override);
+  const held = before && before !== arp.sha && !changed;
+  rec('consumed', `${what}${garp ? ' (gratuitous)' : ''}: ${held
+    ? `entry keeps ${before} (changed ${fmtMs(host.engine.now - n.updated)} ago, within locktime ${locktimeNs / 1e6} ms: the first answer wins)`
+    : `entry ${formatIp4(sip)} -> ${n.mac} ${n.state}`}`);
+  flushQueue(host, dev, n);
+}
+
+function fmtMs(ns: number): string {
+  return `${(ns / 1e6).toFixed(1)} ms`;
+}
+
+function newEntry(host: Host, dev: NetDevice, ip: Ip4): NeighEntry {
+  const n: NeighEntry = { ip, dev: dev.name, mac: null, state: 'NONE' as NeighEntry['state'], probes: 0, queue: [], updated: host.engine.now };
+  host.neigh.set(host.neighKey(dev.name, ip), n);
+  return n;
+}
+
+/** arp_accept (include/linux/inetdevice.h, max of all and dev): 1 learns any sender, 2 only senders in a subnet of dev. */
+function arpAccept(host: Host, dev: NetDevice, sip: Ip4): boolean {
+  switch (host.sysctl.confMax(dev.name, 'arp_accept')) {
+    case 0: return false;
+    case 1: return true;
+    case 2: return dev.addrs.some(a => inPrefix(sip, a.addr, a.prefixLen));
+    default: return false;
   }
 }
 
-function updateNeigh(host: Host, dev: NetDevice, n: NeighEntry, mac: Mac, state: 'STALE' | 'REACHABLE'): void {
-  if (n.state === 'PERMANENT') return;
-  const wasIncomplete = n.state === 'INCOMPLETE' || n.state === 'FAILED';
-  n.mac = mac;
-  n.state = wasIncomplete || state === 'REACHABLE' ? 'REACHABLE' : (n.mac === mac ? n.state : 'STALE');
-  n.updated = host.engine.now;
-  if (n.queue.length) {
-    const q = n.queue.splice(0);
-    for (const skb of q) sendFrame(host, dev, mac, skb);
+/** arp_is_garp: sender and target the same unicast address (and for a reply, tha = sha). */
+function isGarp(host: Host, dev: NetDevice, arp: Arp): boolean {
+  if (arp.spa !== arp.tpa) return false;
+  if (arp.op === 2 && arp.tha !== arp.sha) return false;
+  return unicastOn(host, dev, arp.spa);
+}
+
+/** inet_addr_type_dev_table(dev, ip) == RTN_UNICAST. */
+function unicastOn(host: Host, _dev: NetDevice, ip: Ip4): boolean {
+  if (ip === 0 || isMulticast(ip) || ip === LIMITED_BROADCAST || isSubnetBroadcast(host, ip)) return false;
+  const r = fibLookup(host, ip);
+  return r === null || r.type === 'unicast';
+}
+
+function arpReply(host: Host, dev: NetDevice, arp: Arp, id: number): void {
+  const reply: Arp = { proto: 'arp', op: 2, sha: dev.mac, spa: arp.tpa, tha: arp.sha, tpa: arp.spa };
+  const rid = host.ids.next();
+  host.emit.pass({ id: rid, pkt: reply, cause: id }, 'arp', 'send', dev.name);
+  devXmit(host, dev, { proto: 'eth', src: dev.mac, dst: arp.sha, ethertype: ETH_P_ARP, payload: reply }, { id: rid, pkt: reply as never, dev: null, cause: id });
+}
+
+/** The link-layer header ip_handle_martian_source dumps: dst, src, ethertype. */
+function arpFrameHeader(dev: NetDevice, arp: Arp, frame: ArpFrameInfo): string {
+  const hex = (m: string) => m.split(':').join(' ');
+  return `${hex(frame.broadcast ? BROADCAST_MAC : dev.mac)} ${hex(arp.sha)} 08 06`;
+}
+
+/**
+ * neigh_update (net/core/neighbour.c) from ARP (not administrative): PERMANENT and NOARP
+ * entries never change; a valid entry keeps its address unless `override`, and keeps its state
+ * when told STALE about the address it has. `updated` moves only on a real change. Packets
+ * waiting for resolution leave once the entry has an address. Returns whether it changed.
+ */
+function neighUpdate(host: Host, dev: NetDevice, n: NeighEntry, mac: Mac, state: 'STALE' | 'REACHABLE', override: boolean): boolean {
+  const old = n.state;
+  if (old === 'PERMANENT' || old === 'NOARP') return false;
+  const valid = old === 'REACHABLE' || old === 'STALE' || old === 'DELAY' || old === 'PROBE';
+  let next: NeighEntry['state'] = state;
+  if (valid) {
+    if (n.mac !== mac && !override) return false;
+    if (n.mac === mac && state === 'STALE') next = old;
   }
+  const changed = next !== old || n.mac !== mac;
+  if (changed) n.updated = host.engine.now;
+  n.mac = mac;
+  n.state = next;
+  return changed;
+}
+
+/** The packets that waited for resolution leave now that the entry has an address. */
+function flushQueue(host: Host, dev: NetDevice, n: NeighEntry): void {
+  if (!n.queue.length || !n.mac) return;
+  const q = n.queue.splice(0);
+  for (const skb of q) sendFrame(host, dev, n.mac, skb);
+}
+
+// --- arping (iputils) --------------------------------------------------------------
+
+/** What an arping run saw: the MAC in each reply, in arrival order. */
+export interface ArpingResult {
+  sent: number;
+  broadcasts?: number;
+  replies: Array<Mac | null>;
+  lines?: string[];
+  error?: string;
+}
+
+export interface ArpingOptions {
+  readonly dev: string;
+  readonly target: Ip4;
+  /** -c: probes to send (0: until the deadline). */
+  readonly count: number;
+  /** -w: seconds before arping exits whatever it received. */
+  readonly deadlineS?: number;
+  /** -U: unsolicited (gratuitous) requests; -A: gratuitous replies. No answers expected. */
+  readonly unsolicited?: 'U' | 'A';
+  /** -s: source address (default: what a UDP connect() to the target would pick). */
+  readonly src?: Ip4;
+  /** -b: keep broadcasting (by default arping unicasts to the last replier once answered). */
+  readonly broadcastOnly?: boolean;
+  /** -f: exit at the first reply. */
+  readonly stopAtReply?: boolean;
+  /** -c with -w: exit once `count` replies came (or at the deadline), not after `count` probes. */
+  readonly waitReplies?: boolean;
+}
+
+type ArpListener = (dev: NetDevice, arp: Arp) => void;
+const arpListeners = new WeakMap<Host, Set<ArpListener>>();
+
+/**
+ * iputils arping on `host`: a request for `target` out of `dev` every second, through a packet
+ * socket (the kernel's own ARP table is not asked and learns only what arp_process lets it).
+ * After the first reply it unicasts to the last replier's MAC unless -b. -U and -A send
+ * gratuitous ARP (sender and target both `target`) and expect no answer. `done` is called when
+ * it exits. Returns an error message (arping's words) or null.
+ */
+export function arping(host: Host, o: ArpingOptions, done: (r: ArpingResult) => void): string | null {
+  const dev = host.devices.get(o.dev);
+  if (!dev) return `arping: Device ${o.dev} not available.`;
+  if (!dev.up) return `arping: Interface "${o.dev}" is down`;
+  if (dev.noarp) return `arping: Interface "${o.dev}" is not ARPable`;
+  const src = o.unsolicited ? o.target : o.src ?? (ipRouteOutput(host, o.target)?.src ?? inetSelectAddr(host, dev, o.target));
+  if (src === null || src === undefined) return `arping: no source address in not-DAD mode`;
+  const res: ArpingResult = { sent: 0, broadcasts: 0, replies: [], lines: [] };
+  let dst: Mac = BROADCAST_MAC;
+  const t0 = host.engine.now;
+  let lastSent = t0;
+  const listeners = arpListeners.get(host) ?? new Set<ArpListener>();
+  arpListeners.set(host, listeners);
+  const listener: ArpListener = (d, a) => {
+    if (d !== dev || o.unsolicited) return;
+    // recv_pack: an answer from the target to us (a reply, or a request from the target in -A mode).
+    if (a.op !== 2 || a.spa !== o.target || a.tpa !== src) return;
+    res.replies.push(a.sha);
+    res.lines!.push(`Unicast reply from ${formatIp4(a.spa)} [${a.sha.toUpperCase()}]  ${((host.engine.now - lastSent) / 1e6).toFixed(3)}ms`);
+    if (!o.broadcastOnly) dst = a.sha;
+    if (o.stopAtReply || (o.waitReplies && res.replies.length >= o.count)) stop();
+  };
+  listeners.add(listener);
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    listeners.delete(listener);
+    done(res);
+  };
+  // An exit on a reply happens at once (the process leaves its receive loop).
+  const stop = () => { host.engine.after(0, finish); };
+  const deadlineNs = o.deadlineS !== undefined ? o.deadlineS * 1e9 : Infinity;
+  const send = () => {
+    if (finished) return;
+    const now = host.engine.now;
+    if (now - t0 >= deadlineNs || (!o.waitReplies && o.count > 0 && res.sent >= o.count)) { finish(); return; }
+    const op = o.unsolicited === 'A' ? 2 : 1;
+    const tha = o.unsolicited === 'A' ? dev.mac : dst === BROADCAST_MAC ? BROADCAST_MAC : dst;
+    const arp: Arp = { proto: 'arp', op, sha: dev.mac, spa: src, tha: tha === BROADCAST_MAC ? ZERO_MAC : tha, tpa: o.target };
+    const skb = { id: host.ids.next(), pkt: arp as never, dev: null } as Skb;
+    host.emit.pass(skb, 'arp', 'send', dev.name, `arping: ${op === 1 ? `who-has ${formatIp4(o.target)} tell ${formatIp4(src)}` : `${formatIp4(src)} is-at ${dev.mac}`}${o.unsolicited ? ' (gratuitous)' : ''}`);
+    res.sent++;
+    if (dst === BROADCAST_MAC) res.broadcasts!++;
+    lastSent = now;
+    devXmit(host, dev, { proto: 'eth', src: dev.mac, dst, ethertype: ETH_P_ARP, payload: arp }, skb);
+    host.engine.after(ARP_RETRANS_NS, send);
+  };
+  send();
+  return null;
 }

@@ -114,7 +114,11 @@ function isSubnetBroadcast(host: Host, a: Ip4): boolean {
 export type InputRoute =
   | { kind: 'local'; route: Route }
   | { kind: 'forward'; route: Route }
-  | { kind: 'drop'; reason: DropReason; mib: string };
+  /**
+   * `mib`: the counter ip_rcv_finish_core or ip_error moves, null for none: a martian source
+   * (-EINVAL from ip_route_input_slow) moves no IP MIB, only the route cache's in_martian_src.
+   */
+  | { kind: 'drop'; reason: DropReason; mib: string | null };
 
 /**
  * ip_route_input_slow for a unicast IPv4 packet received on `dev`.
@@ -123,11 +127,11 @@ export type InputRoute =
  */
 export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): InputRoute {
   if (isMulticast(src) || src === LIMITED_BROADCAST) {
-    return { kind: 'drop', reason: { code: 'martian_source', dev: dev.name, src, why: isMulticast(src) ? 'multicast' : 'broadcast' }, mib: 'IpInAddrErrors' };
+    return { kind: 'drop', reason: { code: 'martian_source', dev: dev.name, src, why: isMulticast(src) ? 'multicast' : 'broadcast' }, mib: null };
   }
-  if (isZeronet(src)) return { kind: 'drop', reason: { code: 'martian_source', dev: dev.name, src, why: 'zeronet' }, mib: 'IpInAddrErrors' };
+  if (isZeronet(src)) return { kind: 'drop', reason: { code: 'martian_source', dev: dev.name, src, why: 'zeronet' }, mib: null };
   if (isLoopback(src) && dev.kind !== 'loopback' && !host.sysctl.confOr(dev.name, 'route_localnet')) {
-    return { kind: 'drop', reason: { code: 'martian_source', dev: dev.name, src, why: 'loopback' }, mib: 'IpInAddrErrors' };
+    return { kind: 'drop', reason: { code: 'martian_source', dev: dev.name, src, why: 'loopback' }, mib: null };
   }
   const entry = fibEntry(host, dst);
   const route = entry.route;
@@ -136,11 +140,16 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
     if (!host.sysctl.devconf(dev.name, 'forwarding')) {
       return { kind: 'drop', reason: { code: 'forwarding_disabled', dev: dev.name, dst }, mib: 'IpInAddrErrors' };
     }
-    return { kind: 'drop', reason: { code: 'no_route', dst }, mib: 'IpInNoRoutes' };
+    return { kind: 'drop', reason: { code: 'no_route', dst }, mib: 'IpExtInNoRoutes' };
+  }
+  if (dev.kind === 'loopback' && route.type === 'local') {
+    // Looped back by this host's own output: the skb keeps the dst its output route gave it
+    // (ip_rcv_finish finds skb_valid_dst), so there is no source validation.
+    return entry.local ??= { kind: 'local', route };
   }
   if (route.type === 'local' || dev.kind === 'loopback') {
     const v = fibValidateSource(host, src, dev);
-    if (v) return { kind: 'drop', reason: v, mib: v.code === 'rp_filter' ? 'TcpExtIPReversePathFilter' : 'IpInAddrErrors' };
+    if (v) return { kind: 'drop', reason: v, mib: v.code === 'rp_filter' ? 'TcpExtIPReversePathFilter' : null };
     return entry.local ??= { kind: 'local', route };
   }
   // Not local: forwarding is decided by the input device's own flag (IN_DEV_FORWARD).
@@ -148,7 +157,7 @@ export function ipRouteInput(host: Host, src: Ip4, dst: Ip4, dev: NetDevice): In
     return { kind: 'drop', reason: { code: 'forwarding_disabled', dev: dev.name, dst }, mib: 'IpInAddrErrors' };
   }
   const v = fibValidateSource(host, src, dev);
-  if (v) return { kind: 'drop', reason: v, mib: v.code === 'rp_filter' ? 'TcpExtIPReversePathFilter' : 'IpInAddrErrors' };
+  if (v) return { kind: 'drop', reason: v, mib: v.code === 'rp_filter' ? 'TcpExtIPReversePathFilter' : null };
   return entry.forward ??= { kind: 'forward', route };
 }
 

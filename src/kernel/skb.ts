@@ -3,7 +3,7 @@
  * IP-in-IP encapsulation on the director and decapsulation on the real server (the kernel
  * reuses the same sk_buff), so a view can follow one request end to end.
  */
-import type { Ipv4 } from '../net/packet';
+import type { Ethernet, Ipv4 } from '../net/packet';
 import type { NetDevice } from './host';
 
 export interface Skb {
@@ -15,6 +15,8 @@ export interface Skb {
   ipvsProperty?: boolean;
   /** skb->ignore_df: set by IPVS on tunnelled packets. */
   ignoreDf?: boolean;
+  /** The frame it arrived in (its link-layer header, for the martian log). */
+  frame?: Ethernet;
   /** The packet this one answers or was cloned from. */
   cause?: number;
   /** skb->_nfct: the connection tracking entry (kernel/conntrack.ts), null when untracked or invalid. */

@@ -132,6 +132,14 @@ export const SYSCTL_RANGES: Readonly<Record<string, readonly [number, number]>> 
   'net.ipv4.icmp_echo_ignore_all': [0, 1],
 };
 
+/**
+ * net.ipv4.neigh.<dev>.* (neigh_sysctl_register, net/core/neighbour.c), copied from
+ * neigh.default when a device appears. locktime is in USER_HZ (1/100 s): 100 is one second.
+ */
+export const NEIGH_DEFAULTS: Readonly<Record<string, number>> = {
+  locktime: 100,
+};
+
 const EMPTY_CONF: Readonly<Record<string, number>> = Object.freeze({});
 
 export type SysctlError = { code: 'ENOENT'; message: string } | { code: 'EINVAL'; message: string };
@@ -152,6 +160,13 @@ export class Sysctls {
   constructor() {
     for (const [k, v] of Object.entries(GLOBAL_DEFAULTS)) this.values.set(k, v);
     for (const d of ['all', 'default']) this.addConf(d, DEVCONF_DEFAULTS);
+    for (const [k, v] of Object.entries(NEIGH_DEFAULTS)) this.values.set(`net.ipv4.neigh.default.${k}`, String(v));
+  }
+
+  /** net.ipv4.neigh.<dev>.<knob> as a number (the default table's value for unknown devices). */
+  neigh(dev: string, knob: string): number {
+    const v = this.values.get(`net.ipv4.neigh.${dev}.${knob}`) ?? this.values.get(`net.ipv4.neigh.default.${knob}`);
+    return v === undefined ? NEIGH_DEFAULTS[knob] ?? 0 : parseInt(v, 10) || 0;
   }
 
   /** A device appeared: its conf is a copy of conf.default (devinet_init_net / inetdev_init). */
@@ -159,6 +174,7 @@ export class Sysctls {
     if (this.devs.has(dev)) return;
     this.devs.add(dev);
     this.addConf(dev, this.conf.get('default')!);
+    for (const k of Object.keys(NEIGH_DEFAULTS)) this.values.set(`net.ipv4.neigh.${dev}.${k}`, this.values.get(`net.ipv4.neigh.default.${k}`)!);
   }
 
   removeDevice(dev: string): void {
@@ -166,6 +182,7 @@ export class Sysctls {
     this.gen++;
     this.conf.delete(dev);
     for (const k of Object.keys(DEVCONF_DEFAULTS)) this.values.delete(`net.ipv4.conf.${dev}.${k}`);
+    for (const k of Object.keys(NEIGH_DEFAULTS)) this.values.delete(`net.ipv4.neigh.${dev}.${k}`);
   }
 
   loadIpvs(): void {

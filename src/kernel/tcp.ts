@@ -190,10 +190,10 @@ export class TcpSock implements EventReceiver {
 
   /** Path MTU towards the peer: learned PMTU, else the route's MTU. */
   pathMtu(): number {
-    const learned = this.host.pmtu.get(this.raddr);
+    const learned = this.host.pmtuOf(this.raddr);
     const rt = this.route();
     const m = rt ? rt.mtu : 1500;
-    return learned !== undefined ? Math.min(learned, m) : m;
+    return learned !== null ? Math.min(learned, m) : m;
   }
 
   /** Payload bytes per segment: min(peer MSS, PMTU - 40) less the 12-byte timestamp option. */
@@ -307,10 +307,14 @@ export class TcpSock implements EventReceiver {
     this.armRto();
   }
 
-  /** A hard error: report to the application and drop the socket (tcp_done). */
-  fail(err: TcpErrno): void {
+  /**
+   * A hard error: report to the application and drop the socket (tcp_done). `attemptFails`
+   * false when the attempt ends without tcp_done's count: the program closing a socket still in
+   * SYN_SENT (tcp_close), or an ICMP error aborting it (recorded kernels show TcpAttemptFails 0).
+   */
+  fail(err: TcpErrno, attemptFails = true): void {
     if (this.state === 'CLOSED') return;
-    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECV') this.host.count('TcpAttemptFails');
+    if (this.state === 'SYN_SENT' || this.state === 'SYN_RECV') { if (attemptFails) this.host.count('TcpAttemptFails'); }
     else if (this.state === 'ESTABLISHED' || this.state === 'CLOSE_WAIT') this.host.count('TcpEstabResets');
     this.err = err;
     this.destroy();
@@ -639,7 +643,7 @@ export function tcpV4Err(host: Host, quoted: Ipv4, icmp: Icmp): boolean {
     const err: TcpErrno | null = icmp.type === 3
       ? icmp.code === 3 ? 'ECONNREFUSED' : icmp.code === 2 ? 'ENOPROTOOPT' : icmp.code === 0 ? 'ENETUNREACH' : 'EHOSTUNREACH'
       : icmp.type === 11 ? 'EHOSTUNREACH' : null;
-    if (err) s.fail(err);
+    if (err) s.fail(err, false);
   }
   return true;
 }

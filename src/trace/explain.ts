@@ -2,7 +2,7 @@
  * kernel/explain.ts: what a drop means and what fixes it, for each DropReason. The switch is
  * exhaustive: a new reason does not compile until it has its message and its fix.
  */
-import { formatIp4 } from '../net/addr';
+import { formatIp4, networkOf } from '../net/addr';
 import type { DropReason } from './record';
 
 export interface Explanation {
@@ -44,6 +44,18 @@ export function explainDrop(r: DropReason): Explanation {
         fix: `If this host should accept it, add the address (for a real server: ip addr add ${formatIp4(r.dst)}/32 dev tunl0); if it should route it, sysctl -w net.ipv4.ip_forward=1`,
       };
     case 'no_route':
+      if (r.tunnel && r.connected) {
+        const a = `${formatIp4(r.connected.addr)}/${r.connected.prefixLen}`;
+        const net = `${formatIp4(networkOf(r.connected.addr, r.connected.prefixLen))}/${r.connected.prefixLen}`;
+        return {
+          check: 'ip_tunnel_xmit (fallback tunnel, no remote endpoint)',
+          message: `${formatIp4(r.dst)} is routed into ${r.tunnel} by ${net} dev ${r.tunnel}, the connected route the netmask of ${a} on ${r.tunnel} created; ${r.tunnel} has no remote endpoint, so the reply is dropped there.`,
+          fix: `Give the VIP on ${r.tunnel} a /32 netmask: ip addr del ${a} dev ${r.tunnel}; ip addr add ${formatIp4(r.connected.addr)}/32 dev ${r.tunnel} (or ifconfig ${r.tunnel} ${formatIp4(r.connected.addr)} netmask 255.255.255.255)`,
+        };
+      }
+      if (r.tunnel) {
+        return { check: 'ip_tunnel_xmit (fallback tunnel, no remote endpoint)', message: `${formatIp4(r.dst)} is routed into ${r.tunnel}, which has no remote endpoint: dropped there.`, fix: `Remove the route through ${r.tunnel} (ip route show dev ${r.tunnel}); replies must leave by the real server's own interface.` };
+      }
       return { check: 'fib_lookup', message: `No route to ${formatIp4(r.dst)}.`, fix: `ip route add ${formatIp4(r.dst)}/32 via GATEWAY (or a default route)` };
     case 'protocol_unreachable':
       return {

@@ -159,14 +159,17 @@ export class PcapngWriter {
  * Every frame that crossed a device in `records`, in trace order: records with verdict rx
  * or tx. Those with `frame` go to an Ethernet interface named "host:dev"; rx/tx records on a
  * device without a frame (tunl0, which has no link-layer header) go to a raw-IP interface of
- * the same name, as tcpdump -i tunl0 captures them.
+ * the same name, as tcpdump -i tunl0 captures them; a packet decapsulated onto tunl0 is
+ * captured there as received. `only`: the "host:dev" interfaces to write (one capture per
+ * interface, as tcpdump -i DEV -w FILE on that host); all of them when absent.
  */
-export function traceToPcapng(records: readonly TraceRecord[]): Uint8Array {
+export function traceToPcapng(records: readonly TraceRecord[], only?: ReadonlySet<string>): Uint8Array {
   const w = new PcapngWriter();
   const ids = new Map<string, number>();
   for (const r of records) {
-    if (r.verdict !== 'rx' && r.verdict !== 'tx') continue;
+    if (r.verdict !== 'rx' && r.verdict !== 'tx' && !(r.verdict === 'decap' && r.dev === r.point)) continue;
     const name = `${r.host}:${r.dev ?? r.point}`;
+    if (only && !only.has(name)) continue;
     let bytes: Uint8Array;
     let linktype: number;
     if (r.frame) {
@@ -182,7 +185,7 @@ export function traceToPcapng(records: readonly TraceRecord[]): Uint8Array {
       id = w.interface(name, linktype);
       ids.set(key, id);
     }
-    w.packet(id, r.t, bytes, r.verdict === 'rx' ? 'in' : 'out');
+    w.packet(id, r.t, bytes, r.verdict === 'tx' ? 'out' : 'in');
   }
   return w.finish();
 }

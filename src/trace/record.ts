@@ -71,8 +71,13 @@ export type DropReason =
   | { code: 'martian_source'; dev: string; src: Ip4; why: 'local' | 'zeronet' | 'loopback' | 'multicast' | 'broadcast' }
   /** Input route: not local and forwarding is off on the input device (IpInAddrErrors). */
   | { code: 'forwarding_disabled'; dev: string; dst: Ip4 }
-  /** No route to the destination (ENETUNREACH on output, host unreachable when forwarding). */
-  | { code: 'no_route'; dst: Ip4 }
+  /**
+   * No route to the destination (ENETUNREACH on output, host unreachable when forwarding).
+   * `tunnel`: the route led into an ipip device without a remote endpoint (ip_tunnel_xmit's
+   * NBMA case loops back into it); `connected` when that route is the prefix route of an
+   * address on the device (a VIP given a netmask instead of /32).
+   */
+  | { code: 'no_route'; dst: Ip4; tunnel?: string; connected?: { addr: Ip4; prefixLen: number } }
   /** ip_protocol_deliver_rcu: no handler for the protocol (ipip not loaded): ICMP 3/2. */
   | { code: 'protocol_unreachable'; protocol: number }
   /** tunnel4_rcv: ipip loaded but no tunnel device up matches (tunl0 down): ICMP 3/3. */

@@ -58,8 +58,12 @@ export interface StepList {
   readonly steps: readonly StepDef[];
   /** What the hops before the first step are called. */
   readonly onTheWay: string;
-  /** The step number of record `r`, ON_THE_WAY, or 0 when it belongs to none. */
-  label(r: TraceRecord, ctx: StepContext): number;
+  /**
+   * The step number of record `r`, ON_THE_WAY, or 0 when it belongs to none. `decapsulated`:
+   * whether this packet came out of a tunnel on this host before (a CIP -> VIP packet a real
+   * server got straight from its LAN, the director bypassed, is no step of the TUN flow).
+   */
+  label(r: TraceRecord, ctx: StepContext, decapsulated?: boolean): number;
 }
 
 export const TUN_STEPS: StepList = {
@@ -82,7 +86,7 @@ export const TUN_STEPS: StepList = {
       text: 'The real server sees its own address, strips the outer header, finds the inner destination is the VIP on its lo/tunl0 interface, handles the request, and the reply leaves by eth0 with source VIP, destination CIP, never through the director.',
       kernel: 'The outer packet climbs PREROUTING and INPUT to the ipip handler, which gives the inner packet to tunl0; it re-enters ip_rcv as if received on tunl0, so rp_filter is checked on tunl0 and the VIP must be a local address there. The reply is routed by the real server\'s own table.' },
   ],
-  label(r, ctx) {
+  label(r, ctx, decapsulated) {
     const p = r.packet.pkt;
     if (p.proto !== 'ipv4') return 0;
     const director = ctx.directors.has(r.host);
@@ -93,7 +97,7 @@ export const TUN_STEPS: StepList = {
       return 4;
     }
     if (ctx.vips.has(p.dst) && p.payload.proto === 'tcp') {
-      if (ctx.realServers.has(r.host) && !director) return 5;
+      if (ctx.realServers.has(r.host) && !director) return decapsulated === false ? 0 : 5;
       if (director) {
         if (r.point === 'ipvs') return 3;
         if (r.point === 'INPUT' || r.point === 'routing') return 2;
@@ -203,8 +207,11 @@ export class StepIndex {
   constructor(records: readonly TraceRecord[], ctx: StepContext, readonly list: StepList = stepListFor(ctx)) {
     this.at = new Int8Array(records.length);
     const first = new Array<number>(list.steps.length + 1).fill(-1);
+    const decap = new Set<string>();
     for (let i = 0; i < records.length; i++) {
-      const s = list.label(records[i]!, ctx);
+      const r = records[i]!;
+      if (r.verdict === 'decap') decap.add(`${r.host} ${r.packet.id}`);
+      const s = list.label(r, ctx, decap.has(`${r.host} ${r.packet.id}`));
       this.at[i] = s;
       if (s > 0 && first[s]! < 0) first[s] = i;
     }

@@ -43,6 +43,11 @@ export interface ClientResult {
   sock: TcpSock | null;
   /** Called once the connection is closed or failed (a release step waits on it). */
   afterClose: (() => void) | null;
+  /** When the step finished: the server's byte count from its answer ("NAME bytes=N"), and the
+   *  socket's path MTU (IP_MTU) and MSS (tcpi_snd_mss). */
+  serverBytes: number | null;
+  pmtu: number | null;
+  sndMss: number | null;
 }
 
 const dec = new TextDecoder();
@@ -60,22 +65,31 @@ function request(n: number): Uint8Array {
   return filler.subarray(0, n);
 }
 
-/** Start a client; `done` fires once the step is over (hold: once the greeting is read). */
+/**
+ * Start a client; `done` fires once the step is over (hold: once the greeting is read).
+ * `connectTimeoutNs` is the program's socket timeout: connect and each read wait that long.
+ */
 export function startClient(host: Host, id: string, src: number, sport: number, dst: number, dport: number, mode: 'close' | 'hold', send: number, done: (r: ClientResult) => void, connectTimeoutNs = 0): ClientResult {
   const r: ClientResult = {
     id, host: host.name, src: '', dst: formatEndpoint(dst, dport), startedAt: host.engine.now, doneAt: null,
     ok: null, error: null, greeting: '', server: null, reply: '', state: 'connecting', sock: null, afterClose: null,
+    serverBytes: null, pmtu: null, sndMss: null,
   };
   let finished = false;
   const finish = () => {
     if (finished) return;
     finished = true;
     r.doneAt = host.engine.now;
+    const m = /\bbytes=(\d+)/.exec(r.reply.slice(r.greeting.length));
+    r.serverBytes = m ? Number(m[1]) : null;
+    if (r.sock) { r.pmtu = r.sock.pathMtu(); r.sndMss = r.sock.sendMss(); }
     done(r);
   };
+  let lastProgress = host.engine.now;
   const s = tcpConnect(host, src, sport, dst, dport, {
-    onConnected: () => { r.state = 'established'; },
+    onConnected: () => { r.state = 'established'; lastProgress = host.engine.now; },
     onData: (sock, data) => {
+      lastProgress = host.engine.now;
       const hadGreeting = r.greeting.endsWith('\n');
       r.reply += text(data);
       if (!hadGreeting) {
@@ -101,8 +115,18 @@ export function startClient(host: Host, id: string, src: number, sport: number, 
   r.sock = s;
   r.src = formatEndpoint(s.laddr, s.lport);
   if (connectTimeoutNs > 0) {
-    // An application-level connect timeout (socket.settimeout): give up while still in SYN_SENT.
-    host.engine.after(connectTimeoutNs, () => { if (r.state === 'connecting' && s.state === 'SYN_SENT') s.fail('ETIMEDOUT'); });
+    // The application's socket timeout (socket.settimeout): connect() and every later read give
+    // up after that long without progress; the program then reports ETIMEDOUT and closes.
+    const check = (): void => {
+      if (finished) return;
+      const idle = host.engine.now - lastProgress;
+      if (idle < connectTimeoutNs) { host.engine.after(connectTimeoutNs - idle, check); return; }
+      if (r.state === 'connecting' && s.state === 'SYN_SENT') { s.fail('ETIMEDOUT', false); return; }
+      r.ok = false; r.error = 'ETIMEDOUT'; r.state = 'failed';
+      s.close();
+      finish();
+    };
+    host.engine.after(connectTimeoutNs, check);
   }
   return r;
 }

@@ -21,7 +21,7 @@ import type { Scenario, SourceLine, TrafficSpec } from '../config/scenario';
 import { parseScenario, sourcePos } from '../config/scenario';
 import { splitLine, type SimpleCommand, type Word } from '../config/shell';
 import { runCommand } from '../config/commands';
-import type { ToolResult } from '../config/tool';
+import type { ToolContext, ToolResult } from '../config/tool';
 import { type ClientResult, releaseClient, startClient } from './apps';
 import type { StepContext } from '../trace/steps';
 import { EMPTY_STATE, type HostState, diffHostState } from '../trace/state';
@@ -32,6 +32,7 @@ import { isCrashed } from '../kernel/panic';
 import { installKeepalived } from '../daemons/keepalived';
 
 installKeepalived();
+import { type RunFinding, findings } from './findings';
 
 export interface WorldHost {
   readonly name: string;
@@ -200,8 +201,9 @@ export class World {
     let out = '';
     let err = '';
     let last: ToolResult = { exit: 0, stdout: '', stderr: '' };
+    const live = { records: this.records, advance: (ns: Ns) => { this.engine.run(this.engine.now + ns); } };
     for (const cmd of split.commands) {
-      last = runGuarded(wh, cmd, this.engine.now, stdin);
+      last = runGuarded(wh, cmd, this.engine.now, stdin, live);
       out += last.stdout;
       err += last.stderr;
       if (last.exit !== 0) break;
@@ -250,6 +252,8 @@ export interface Run {
   readonly clients: ClientResult[];
   /** Output of exec steps, in order. */
   readonly execs: Array<{ host: string; command: string; at: Ns; result: ToolResult }>;
+  /** What went wrong across hosts that no single drop tells (world/findings.ts). */
+  readonly findings: RunFinding[];
 }
 
 /** Gap between sequential traffic steps (each starts after the previous one finished). */
@@ -285,10 +289,10 @@ function guessRole(name: string): string {
 }
 
 /** Run one simple command on a host. A tool must never throw; if one does, the line is reported, not the run lost. */
-function runGuarded(wh: WorldHost, cmd: SimpleCommand, now: Ns, stdin?: string): ToolResult {
+function runGuarded(wh: WorldHost, cmd: SimpleCommand, now: Ns, stdin?: string, live?: Pick<ToolContext, 'records' | 'advance'>): ToolResult {
   if (isCrashed(wh.host)) return { exit: 255, stdout: '', stderr: `lvsim: ${wh.name} has crashed (kernel panic): it runs nothing (booting again is not modelled)\n`, errorAt: { word: 0, expected: 'a host that is running' } };
   try {
-    return runCommand(cmd, { host: wh.host, ipvs: wh.ipvs, now, files: wh.files, stdin });
+    return runCommand(cmd, { host: wh.host, ipvs: wh.ipvs, now, files: wh.files, stdin, ...live });
   } catch (e) {
     return { exit: 70, stdout: '', stderr: `internal error: ${(e as Error).message}\n`, errorAt: { word: 0, expected: 'a command lvsim can run (this is a bug in lvsim)' } };
   }
@@ -386,14 +390,14 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}, parseDiags: Dia
     // Run until nothing is left, but not past DEFAULT_TAIL_NS after the last step started.
     while (engine.pending > 0 && engine.peekTime() <= lastStepAt + DEFAULT_TAIL_NS) engine.step();
   }
-  return { scenario: sc, world, diagnostics: diags, notApplied, clients: [...world.clients.values()], execs };
+  return { scenario: sc, world, diagnostics: diags, notApplied, clients: [...world.clients.values()], execs, findings: findings(world) };
 }
 
 function runStep(world: World, st: TrafficSpec, file: string, diags: Diagnostic[], notApplied: NotApplied[], execs: Run['execs'], done: () => void): void {
   switch (st.kind) {
     case 'connect': {
       const h = world.hosts.get(st.from)!.host;
-      const r = startClient(h, st.id, st.src ?? 0, st.sport, st.dst, st.dport, st.mode, st.send, () => done());
+      const r = startClient(h, st.id, st.src ?? 0, st.sport, st.dst, st.dport, st.mode, st.send, () => done(), st.timeoutNs ?? 0);
       world.clients.set(st.id, r);
       return;
     }

@@ -62,9 +62,9 @@ describe('runCommand', () => {
   });
 
   test('knownCommands lists every tool', () => {
-    expect(knownCommands()).toEqual(['cat', 'conntrack', 'dmesg', 'echo', 'ifconfig', 'ip', 'iptables', 'iptables-legacy', 'iptables-legacy-restore',
+    expect(knownCommands()).toEqual(['arping', 'cat', 'conntrack', 'dmesg', 'echo', 'ifconfig', 'ip', 'iptables', 'iptables-legacy', 'iptables-legacy-restore',
       'iptables-legacy-save', 'iptables-restore', 'iptables-save', 'ipvsadm', 'ipvsadm-restore', 'ipvsadm-save', 'journalctl', 'kill', 'killall',
-      'lsmod', 'modprobe', 'netstat', 'nstat', 'pidof', 'pkill', 'ps', 'rmmod', 'route', 'service', 'sysctl', 'systemctl', 'true']);
+      'lsmod', 'modprobe', 'netstat', 'nstat', 'pidof', 'pkill', 'ps', 'rmmod', 'route', 'service', 'sysctl', 'systemctl', 'tcpdump', 'true']);
   });
 
   test('paths and sudo find the same tool; true and : do nothing', () => {

@@ -12,7 +12,7 @@ import { internetChecksum, transportChecksum } from '../../src/net/checksum';
 import { IPPROTO_IPIP, type Ipv4, type Tcp } from '../../src/net/packet';
 import type { TraceRecord } from '../../src/trace/record';
 import { explainDrop } from '../../src/trace/explain';
-import { replayVector, type Vector } from '../../src/world/replay';
+import { checkVector, replayVector, type Vector } from '../../src/world/replay';
 import { runSteps } from '../../src/cli/format';
 import { CIP, REF, VIP, runFile } from '../world/helpers';
 
@@ -231,10 +231,11 @@ describe('step lists of the forwarding methods (trace/steps.ts)', () => {
   });
 });
 
-/** The v1 runner on main runs connect/close steps; a `send` step needs replay v2. */
+/** A recorded vector of the forwarding-method group, checked against the vector schema. */
 function replayable(file: string): Vector {
-  const v = JSON.parse(readFileSync(`test/fixtures/oracle/v2/${file}`, 'utf8')) as Omit<Vector, 'steps'> & { steps: Array<Vector['steps'][number] | { mode: 'send' }> };
-  return { ...v, format: 'lvsim-oracle-vector/1', steps: v.steps.filter((s): s is Vector['steps'][number] => s.mode !== 'send') };
+  const c = checkVector(JSON.parse(readFileSync(`test/fixtures/oracle/v2/${file}`, 'utf8')));
+  if (!c.ok) throw new Error(`${file}: ${c.problems.map(p => `${p.path}: ${p.message}`).join('; ')}`);
+  return c.vector;
 }
 
 describe('kernel vectors of the forwarding methods', () => {
@@ -258,11 +259,14 @@ describe('kernel vectors of the forwarding methods', () => {
     const v = replayable('nat-rs-gw-dip.json');
     const r = replayVector(v, 'nat-rs-gw-dip.json');
     expect(r.diagnostics).toEqual([]);
-    expect(r.steps.map(s => s.rs)).toEqual(['172.16.69.20', '172.16.69.20', '172.16.69.20']);
+    expect(r.diffs).toEqual([]);
+    expect(r.steps.map(s => s.rs)).toEqual(['172.16.69.20', '172.16.69.20', '172.16.69.20', '172.16.69.20']);
+    // The send step: 20000 bytes through the NAT director, path MTU 1500 (MSS 1448).
+    expect(r.steps[3]).toMatchObject({ server_bytes: 20000, pmtu: 1500, snd_mss: 1448 });
     const rows = r.final['ipvsadm-Lnc'].split('\n').slice(2);
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(4);
     for (const row of rows) expect(row).toMatch(/^TCP 01:5\d  TIME_WAIT   203\.0\.113\.1\d:4100\d 172\.16\.29\.6:9001   172\.16\.69\.20:9001$/);
-    expect(r.final['ipvsadm-Ln']).toContain('  -> 172.16.69.20:9001            Masq    1      0          3         ');
+    expect(r.final['ipvsadm-Ln']).toContain('  -> 172.16.69.20:9001            Masq    1      0          4         ');
     // observe.icmp: redirects 5/1 from 172.16.69.15 to 172.16.69.20, out of director:eth0 and into dip6:eth0.
     const seen = (host: string, verdict: 'tx' | 'rx') => r.world.records.some(x => x.host === host && x.dev === 'eth0' && x.verdict === verdict
       && x.packet.pkt.proto === 'ipv4' && ipOf(x).payload.proto === 'icmp' && (ipOf(x).payload as { type: number }).type === 5

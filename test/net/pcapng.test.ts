@@ -128,4 +128,13 @@ describe('traceToPcapng', () => {
   it('is byte-for-byte the same for the same trace', () => {
     expect(traceToPcapng(recs)).toEqual(traceToPcapng(recs));
   });
+
+  it('writes one interface alone when asked (a capture per interface), and a packet decapsulated onto tunl0 as received there', () => {
+    const one = blocks(traceToPcapng(recs, new Set(['director:eth0'])));
+    expect(one.filter(b => b.type === 1).map(b => text(options(b.body, 8).get(2)))).toEqual(['director:eth0']);
+    expect(one.filter(b => b.type === 6)).toHaveLength(2);
+    const decap: TraceRecord = { seq: 5, t: 500, host: 'rs', point: devPoint('tunl0'), dev: 'tunl0', verdict: 'decap', ...base };
+    const tun = blocks(traceToPcapng([decap], new Set(['rs:tunl0'])));
+    expect(tun.filter(b => b.type === 6).map(b => b.body.getUint32(12, true))).toEqual([60]);
+  });
 });

@@ -108,8 +108,8 @@ function replay(file: string): number {
       const d = conns.get(step.id!)!;
       d.activeconns--;
       d.inactconns++;
-    } else {
-      const [saddr, sport] = hostPort(step.src!);
+    } else if (step.do === 'connect') {
+      const [saddr, sport] = hostPort(step.src);
       const p = { saddr: ip4(saddr), sport, daddr: svc.addr, dport: svc.port, protocol: 6 };
       let d: Dest | null;
       const tpl = (svc.flags & IP_VS_SVC_F_PERSISTENT) !== 0 ? templates.get(p.saddr) : undefined;
