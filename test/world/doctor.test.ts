@@ -166,7 +166,8 @@ describe('every shipped scenario: the doctor and the run agree', () => {
         if (c.finding.severity !== 'error' || c.finding.proof === null) continue;
         expect(c.record, `${c.finding.code}@${c.finding.host} not confirmed`).not.toBeNull();
       }
-      const failed = run.clients.filter(c => c.ok === false);
+      // A connection still retrying when the run ends has not completed either.
+      const failed = run.clients.filter(c => c.ok !== true);
       if (failed.length) expect(errors(findings).length, `${failed.length} failed connection(s), no error finding`).toBeGreaterThan(0);
       else expect(errors(findings)).toEqual([]);
     });
