@@ -112,6 +112,8 @@ function select(i: number | null): void {
   if (!app) return;
   app.selected = i;
   inspector.show(i === null ? null : app.run.records[i] ?? null, runTimeUnit(app.run.records), app.run.steps);
+  // The topology marks the selected packet: redraw it with the new pick.
+  scheduleRender();
   updateHashSoon();
   if (i !== null && document.activeElement?.closest('.tbody') === null) { /* keep focus */ }
 }

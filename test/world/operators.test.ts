@@ -56,11 +56,11 @@ describe('a real server on the VIP LAN with arp_ignore=0', () => {
     expect(direct.length).toBeGreaterThan(0);
     const steps = new StepIndex(r.world.records, r.world.stepContext());
     expect(direct.every(x => steps.of(x.seq) === 0)).toBe(true);
-    // while the tunnelled ones of the reference setup still are (step 4 on the real server).
+    // while the tunnelled ones of the reference setup still are (step 5 on the real server: decapsulation and delivery).
     const ref = replayVector(vec(raw('baseline.json')), 'baseline.json');
     const refSteps = new StepIndex(ref.world.records, ref.world.stepContext());
-    expect(ref.world.records.some(x => x.host === 'rs1' && x.verdict === 'decap' && refSteps.of(x.seq) === 4)).toBe(true);
-    expect(ref.world.records.some(x => x.host === 'rs1' && x.point === 'socket' && refSteps.of(x.seq) === 4)).toBe(true);
+    expect(ref.world.records.some(x => x.host === 'rs1' && x.verdict === 'decap' && refSteps.of(x.seq) === 5)).toBe(true);
+    expect(ref.world.records.some(x => x.host === 'rs1' && x.point === 'socket' && refSteps.of(x.seq) === 5)).toBe(true);
   });
 
   it('with the reference settings (arp_ignore=1, arp_announce=2) there is no bypass', () => {

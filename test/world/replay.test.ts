@@ -5,8 +5,8 @@
  * counters and connection table after every step, ipvsadm -Ln byte for byte, -Lnc as a set,
  * and the observations (nstat as zero or not zero, ICMP errors on the captured interfaces as a
  * set, martian-source log lines, cached route MTUs), the direct-routing and NAT ones included.
- * Vectors that need what lvsim does not model yet (iptables, keepalived) are read and refused
- * with the reason.
+ * The firewall ones replay through iptables; the keepalived ones are read and refused by this
+ * command with the reason (test/daemons drives them through the daemons at their at_ms).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ const load = (path: string): Vector => {
   if (!c.ok) throw new Error(`${path}: ${c.problems.map(p => `${p.path}: ${p.message}`).join('; ')}`);
   return c.vector;
 };
-/** The groups whose replay needs iptables and keepalived (not modelled yet). */
+/** The group `lvsim replay` does not drive yet: keepalived's (start, kill, check at at_ms). */
 const NOT_YET = /^ka-/;
 
 /**
