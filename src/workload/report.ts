@@ -7,7 +7,7 @@
 import { z } from '../config/schema';
 import { formatTable, summarize, type SummaryRow } from './compare';
 import { summaryCsv } from './metrics';
-import { jsonPath, PART_FORMAT, REPORT_FORMAT, runSchema, seedCount, SweepError, sweepShape, type Sweep, type SweepRun } from './sweep';
+import { jsonPath, parseJsonFile, PART_FORMAT, REPORT_FORMAT, runSchema, seedCount, SweepError, sweepShape, type Sweep, type SweepRun } from './sweep';
 
 export type ReportFormat = 'text' | 'json' | 'csv' | 'html';
 
@@ -32,12 +32,7 @@ const reportSchema = z.object({ format: z.literal(REPORT_FORMAT), ...sweepShape,
  * page opens one). Throws SweepError naming the file and the JSON path of the first problem.
  */
 export function parseReport(textOf: string, file: string): { sweep: Sweep; runs: SweepRun[] } {
-  let v: unknown;
-  try {
-    v = JSON.parse(textOf);
-  } catch (e) {
-    throw new SweepError(`${file}: not JSON (${(e as Error).message})`);
-  }
+  const v = parseJsonFile(textOf, file);
   const fmt = (v as { format?: unknown } | null)?.format;
   if (fmt === PART_FORMAT) throw new SweepError(`${file}: one part of a sharded sweep; merge the parts first: lvsim merge part-*.json --json > report.json`);
   if (typeof v !== 'object' || v === null || fmt !== REPORT_FORMAT) {

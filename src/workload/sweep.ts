@@ -123,17 +123,21 @@ export function jsonPath(path: ReadonlyArray<PropertyKey>): string {
   return s || '(the top level)';
 }
 
+/** JSON.parse, its error said with the file's name (a part, a report). */
+export function parseJsonFile(textOf: string, file: string): unknown {
+  try {
+    return JSON.parse(textOf);
+  } catch (e) {
+    throw new SweepError(`${file}: not JSON (${(e as Error).message})`);
+  }
+}
+
 /**
  * Read a part file's JSON text. Throws SweepError naming the file and the JSON path of the
  * first problem, or saying the file is not a compare part at all.
  */
 export function parsePart(textOf: string, file: string): Part {
-  let v: unknown;
-  try {
-    v = JSON.parse(textOf);
-  } catch (e) {
-    throw new SweepError(`${file}: not JSON (${(e as Error).message})`);
-  }
+  const v = parseJsonFile(textOf, file);
   const fmt = (v as { format?: unknown } | null)?.format;
   if (typeof v !== 'object' || v === null || fmt !== PART_FORMAT) {
     throw new SweepError(`${file}: not a part of a compare sweep (expected "format": "${PART_FORMAT}", as written by lvsim compare --out${typeof fmt === 'string' ? `; found "${fmt}"` : ''})`);
