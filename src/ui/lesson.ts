@@ -5,7 +5,7 @@
  * index computed from the records), the lesson moves to that step.
  */
 import { assign, createActor, setup, type ActorRefFrom } from 'xstate';
-import { TUN_STEPS } from '../trace/steps';
+import { TUN_STEPS, type StepList } from '../trace/steps';
 
 export interface LessonStep {
   readonly n: 1 | 2 | 3 | 4 | 5;
@@ -18,12 +18,17 @@ export interface LessonStep {
 
 const FOCUS: Record<number, LessonStep['focus']> = { 1: 'director', 2: 'director', 3: 'ipvs', 4: 'tunnel', 5: 'realserver' };
 
-export const LESSON: readonly LessonStep[] = TUN_STEPS.steps.map(s => ({
-  n: s.n as LessonStep['n'],
-  title: s.title.charAt(0).toUpperCase() + s.title.slice(1),
-  text: `${s.text} ${s.kernel}`,
-  focus: FOCUS[s.n]!,
-}));
+/** The lesson of a forwarding method's step list (trace/steps.ts): TUN, DR or NAT. */
+export function lessonFor(list: StepList): LessonStep[] {
+  return list.steps.map(s => ({
+    n: s.n as LessonStep['n'],
+    title: s.title.charAt(0).toUpperCase() + s.title.slice(1),
+    text: [s.text, s.kernel].filter(Boolean).join(' '),
+    focus: FOCUS[s.n]!,
+  }));
+}
+
+export const LESSON: readonly LessonStep[] = lessonFor(TUN_STEPS);
 
 export interface LessonContext {
   step: number;

@@ -8,7 +8,7 @@
 import './style.css';
 import { buildRunView, indexAtTime, type RunView } from './model';
 import { createPlayer, SPEEDS, type PlayerActor } from './player';
-import { createLesson, LESSON, type LessonActor } from './lesson';
+import { createLesson, lessonFor, type LessonActor } from './lesson';
 import { drawTopology, dropSentence, type TopologyView } from './topology';
 import { createTable, esc, fmtTime, runTimeUnit, type TableView } from './table';
 import { createInspector } from './inspector';
@@ -234,11 +234,11 @@ function renderCaption(st: number): void {
   }
   delete c.dataset.empty;
   if (!st) {
-    c.innerHTML = `<b>${esc(app!.run.name)}</b> <button type="button" id="cta" class="cta" aria-label="Send a request: play the scenario (Space)">▶ Send a request</button> or press <kbd>Space</kbd> to watch a connection cross the five steps of LVS-TUN.`;
+    c.innerHTML = `<b>${esc(app!.run.name)}</b> <button type="button" id="cta" class="cta" aria-label="Send a request: play the scenario (Space)">▶ Send a request</button> or press <kbd>Space</kbd> to watch a connection cross the five steps of LVS-${esc(app!.run.steps.list.method.toUpperCase())}.`;
     c.querySelector('#cta')!.addEventListener('click', () => { app?.player.send({ type: 'PLAY' }); $('#player [data-a=play]').focus(); });
     return;
   }
-  const s = LESSON[st - 1];
+  const s = lessonFor(app!.run.steps.list)[st - 1];
   c.innerHTML = `<span class="step-num" aria-label="Step ${st} of 5">Step ${st} of 5</span> <b>${esc(s.title)}.</b> ${esc(s.text)}`;
 }
 
@@ -248,7 +248,7 @@ function renderLessonPane(): void {
   const pane = $('#pane-lesson');
   // An exercise's panel already says what the user sees; its description would say it twice.
   pane.innerHTML = `${app.run.lab ? '' : `<p class="intro">${esc(app.run.description || app.run.name)}</p>`}
-    <ol class="lesson">${LESSON.map(s => `<li class="${s.n === st ? 'current' : ''} ${app!.run.firstOfStep[s.n] < 0 ? 'never' : ''}" ${s.n === st ? 'aria-current="step"' : ''}>
+    <ol class="lesson">${lessonFor(app.run.steps.list).map(s => `<li class="${s.n === st ? 'current' : ''} ${app!.run.firstOfStep[s.n] < 0 ? 'never' : ''}" ${s.n === st ? 'aria-current="step"' : ''}>
       <button type="button" data-step="${s.n}" aria-label="Go to step ${s.n}: ${esc(s.title)}" ${app!.run.firstOfStep[s.n] < 0 ? 'disabled' : ''}><span class="n">${s.n}</span> ${esc(s.title)}</button>
       <p>${esc(s.text)}</p></li>`).join('')}</ol>
     <div class="lesson-nav"><button type="button" data-nav="-1" aria-label="Previous step (P)">◀ Previous step</button> <button type="button" data-nav="1" aria-label="Next step (N)">Next step ▶</button></div>

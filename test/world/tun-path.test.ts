@@ -160,3 +160,17 @@ describe('reference setup: two connections through the five steps', () => {
     expect(a === b).toBe(true);
   });
 });
+
+describe('each forwarding method has its own lesson', () => {
+  it('DR and NAT steps say what the kernel does for them, not the tunnel\'s text', async () => {
+    const { lessonFor } = await import('../../src/ui/lesson');
+    const { DR_STEPS, NAT_STEPS } = await import('../../src/trace/steps');
+    const dr = lessonFor(DR_STEPS);
+    const nat = lessonFor(NAT_STEPS);
+    expect(dr.map(l => l.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(dr[2]!.text).toMatch(/ip_vs_dr_xmit .*KNOWN_NH/);
+    expect(nat[2]!.text).toMatch(/ip_vs_nat_xmit/);
+    expect(nat[4]!.text).toMatch(/ip_vs_out_hook at FORWARD/);
+    for (const l of [...dr, ...nat]) expect(l.text).not.toMatch(/tunl0|IPIP/);
+  });
+});
