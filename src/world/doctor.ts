@@ -20,7 +20,7 @@ import { parseKeepalivedConf } from '../config/keepalived';
 import type { Diagnostic } from '../config/diag';
 import { buildWorld, type World, type WorldHost } from './world';
 import { xtDryRun } from '../kernel/xtables';
-import { type Ipv4, IPPROTO_IPIP, IPPROTO_TCP, TCP_ACK, TCP_SYN } from '../net/packet';
+import { type Ipv4, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, TCP_ACK, TCP_SYN } from '../net/packet';
 
 export type Severity = 'error' | 'warn' | 'info';
 
@@ -50,7 +50,9 @@ export type FindingCode =
   | 'ttl_exhausted'
   | 'rs_not_in_scenario'
   | 'firewall_drops'
-  | 'health_check_blind_to_vip';
+  | 'health_check_blind_to_vip'
+  | 'ipip_blocked'
+  | 'pmtu_blackhole';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -327,7 +329,7 @@ class Doctor {
     const R = formatIp4(dest.addr);
     // The outer packet DIP -> RIP, hop by hop.
     const outer = walk(this.world, dir, dip, dest.addr, { pkt: ipipPkt(dip, dest.addr, synPkt(flows[0]?.cip ?? 0, svc.addr, svc.port)), ctinfo: 2 });
-    if (this.firewall(outer, `IPIP packets ${formatIp4(dip)} -> ${R}`)) return;
+    if (this.firewall(outer, `IPIP packets ${formatIp4(dip)} -> ${R}`, 'ipip_blocked')) return;
     if (outer.kind !== 'local' || outer.host !== rs.host) {
       this.pathBroken('path_to_rs_broken', outer, `IPIP packets ${formatIp4(dip)} -> ${R}`);
       return;
@@ -498,7 +500,9 @@ class Doctor {
     }
     this.announce(dir, rs, svc.addr, back.dev, back.nexthop);
     const end = walk(this.world, rs, src, f.cip, { pkt: synAckPkt(src, f.cip, svc.port), ctinfo: 3 });
-    if (this.firewall(end, `the reply ${V}:${svc.port} -> ${C} from ${rs.name}`)) return;
+    // A rule that stops a packet from the VIP arriving from the real server's side is
+    // anti-spoofing in effect, whatever it is called where it runs.
+    if (this.firewall(end, `the reply ${V}:${svc.port} -> ${C} from ${rs.name}`, end.kind === 'drop' && end.host !== rs.host ? 'reply_dropped_by_antispoof' : 'firewall_drops')) return;
     if (end.kind === 'local' && end.host === f.client.host) return;
     if (end.kind === 'drop' && end.reason.code === 'rp_filter') {
       const wh = this.byHost(end.host);
@@ -600,13 +604,34 @@ class Doctor {
         const cout = ipRouteOutputAnySrc(f.client.host, svc.addr);
         // The client's segments follow the real server's SYN-ACK MSS (its route MTU - 40).
         const rsMtu = ipRouteOutputAnySrc(rs.host, f.cip)?.mtu ?? 1500;
-        const seg = Math.min(cout?.mtu ?? 1500, rsMtu);
+        // A TCPMSS rule on the real server lowers the MSS its SYN-ACK announces (xt_TCPMSS).
+        const clamp = /--set-mss (\d+)/.exec(this.world.exec(rs.name, 'iptables-save -t mangle').stdout);
+        const seg = Math.min(cout?.mtu ?? 1500, rsMtu, clamp ? Number(clamp[1]) + 40 : Infinity);
         if (seg + 20 > out.mtu) { tight.push({ rs, seg, mtu: out.mtu }); break; }
       }
     }
     if (tight.length === 0) return;
     const t = tight[0]!;
     const names = [...new Set(tight.map(x => x.rs.name))].sort().join(', ');
+    // The director's "fragmentation needed" goes from the VIP to the client: a rule that stops
+    // it on the way leaves large requests hanging (the path-MTU black hole).
+    for (const f of flows) {
+      const frag: Ipv4 = { proto: 'ipv4', src: svc.addr, dst: f.cip, protocol: IPPROTO_ICMP, ttl: 64, tos: 0, id: 0, df: false,
+        payload: { proto: 'icmp', type: 3, code: 4, mtu: t.mtu - 20, quoted: synPkt(f.cip, svc.addr, svc.port) } };
+      const end = walk(this.world, dir, svc.addr, f.cip, { pkt: frag, ctinfo: 1 /* IP_CT_RELATED */ });
+      if (end.kind !== 'drop' || end.reason.code !== 'iptables') continue;
+      const wh = this.byHost(end.host);
+      const r = end.reason;
+      this.add({
+        code: 'pmtu_blackhole', severity: 'error', host: wh.name,
+        at: this.lineOf(wh.name, new RegExp(`-[AI]\\s+${esc(r.chain)}\\b.*icmp`)) ?? this.lineOf(wh.name, /iptables/) ?? this.hostPos(wh.name),
+        check: `ensure_mtu_is_adequate sends ICMP fragmentation needed (3/4, mtu ${t.mtu - 20}) from ${formatIp4(svc.addr)}; ${wh.name}'s ${r.table} ${r.chain} rule ${r.rule} drops it, so the client never lowers its path MTU`,
+        message: `Path-MTU black hole: full-size requests from ${formatIp4(f.cip)} need ${t.seg + 20} bytes in the tunnel, and the "fragmentation needed" that would tell the client is dropped by ${wh.name}'s firewall: small requests work, large ones hang.`,
+        fix: `let ICMP type 3 code 4 through on ${wh.name} (iptables -I ${r.chain} -p icmp --icmp-type fragmentation-needed -j ACCEPT), or clamp the MSS on ${names}: iptables -t mangle -A OUTPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -j TCPMSS --set-mss ${t.mtu - 20 - 40}`,
+        proof: { host: wh.name, drops: ['iptables'] },
+      });
+      break;
+    }
     this.add({
       code: 'tunnel_mtu_no_headroom', severity: 'warn', host: dir.name,
       at: this.lineOf(dir.name, new RegExp(`ipvsadm\\s.*(-A|--add-service)\\b.*${esc(formatIp4(svc.addr))}`)),
@@ -634,14 +659,14 @@ class Doctor {
   }
 
   /** An iptables rule or policy on the path: the finding names the rule, at the line that made it. */
-  private firewall(end: WalkEnd, what: string): boolean {
+  private firewall(end: WalkEnd, what: string, code: 'firewall_drops' | 'ipip_blocked' | 'reply_dropped_by_antispoof' = 'firewall_drops'): boolean {
     if (end.kind !== 'drop' || end.reason.code !== 'iptables') return false;
     const r = end.reason;
     const wh = this.byHost(end.host);
     const ex = explainDrop(r);
     const chainRe = r.rule === 0 ? new RegExp(`-P\\s+${esc(r.chain)}\\b|^:${esc(r.chain)}\\s+DROP`) : new RegExp(`-[AI]\\s+${esc(r.chain)}\\b`);
     this.add({
-      code: 'firewall_drops', severity: 'error', host: wh.name,
+      code, severity: 'error', host: wh.name,
       at: this.lineOf(wh.name, chainRe) ?? this.lineOf(wh.name, /iptables/) ?? this.hostPos(wh.name),
       check: ex.check,
       message: `${what[0]!.toUpperCase()}${what.slice(1)} ${/^the reply/.test(what) ? 'is' : 'are'} ${r.target === 'REJECT' ? 'rejected' : 'dropped'} by ${wh.name}'s firewall: ${ex.message}`,

@@ -169,7 +169,9 @@ describe('every shipped scenario: the doctor and the run agree', () => {
       // A connection still retrying when the run ends has not completed either.
       const failed = run.clients.filter(c => c.ok !== true);
       if (failed.length) expect(errors(findings).length, `${failed.length} failed connection(s), no error finding`).toBeGreaterThan(0);
-      else expect(errors(findings)).toEqual([]);
+      // Where every connection completed (a hung transfer after the greeting still counts as
+      // completed), an error must be one a drop of the run confirmed above.
+      else expect(findings.filter(f => f.severity === 'error' && f.proof === null).map(f => `${f.code}@${f.host}`)).toEqual([]);
     });
   }
 });

@@ -163,16 +163,17 @@ describe('LOG and connection tracking on a real server', () => {
 });
 
 describe('lvsim doctor reads the rule sets on the path (xtDryRun)', () => {
-  for (const [file, host, rule] of [
-    ['fw-ipip-blocked', 'router', 'iptables -A FORWARD -p 4 -j DROP'],
-    ['fw-antispoof-vip-reply', 'router', 'iptables -A FORWARD -i eth3 ! -s 172.16.197.0/24 -j DROP'],
-    ['fw-rs-input-reject', 'rs1', 'iptables -A INPUT -p tcp --dport 9001 -j REJECT'],
+  for (const [file, host, rule, code] of [
+    ['fw-ipip-blocked', 'router', 'iptables -A FORWARD -p 4 -j DROP', 'ipip_blocked'],
+    ['fw-antispoof-vip-reply', 'router', 'iptables -A FORWARD -i eth3 ! -s 172.16.197.0/24 -j DROP', 'reply_dropped_by_antispoof'],
+    ['fw-rs-input-reject', 'rs1', 'iptables -A INPUT -p tcp --dport 9001 -j REJECT', 'firewall_drops'],
+    ['fw-pmtu-blackhole', 'router', 'iptables -A FORWARD -p icmp --icmp-type fragmentation-needed -j DROP', 'pmtu_blackhole'],
   ] as const) {
-    it(`${file}: names the rule's line on ${host}, and the run's drop confirms it`, () => {
+    it(`${file}: ${code} names the rule's line on ${host}, and the run's drop confirms it`, () => {
       const path = `scenarios/${file}.yaml`;
       const text = readFileSync(path, 'utf8');
       const { findings } = doctorScenarioText(text, path);
-      const fw = findings.filter(f => f.code === 'firewall_drops');
+      const fw = findings.filter(f => f.code === code);
       expect(fw).toHaveLength(1);
       expect(fw[0]).toMatchObject({ severity: 'error', host });
       expect(text.split('\n')[fw[0].line - 1].trim()).toBe(rule);
@@ -182,6 +183,6 @@ describe('lvsim doctor reads the rule sets on the path (xtDryRun)', () => {
   }
   it('a stateful rule set that lets the service through raises nothing', () => {
     const path = 'scenarios/fw-pmtu-fix-icmp-allowed.yaml';
-    expect(doctorScenarioText(readFileSync(path, 'utf8'), path).findings.filter(f => f.code === 'firewall_drops')).toEqual([]);
+    expect(doctorScenarioText(readFileSync(path, 'utf8'), path).findings.filter(f => f.severity === 'error')).toEqual([]);
   });
 });
