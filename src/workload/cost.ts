@@ -12,8 +12,12 @@ import { distMean } from './generator';
  * each fit; the shipped comparison needs about 240 thousand.
  */
 export const MAX_FLOW_PACKETS = 20_000_000;
-/** Packets a packet-mode run may model: every one crosses the kernel model of each host it visits. */
-export const MAX_PACKET_PACKETS = 2_000_000;
+/**
+ * Packets a packet-mode run may model: every one crosses the kernel model of each host it
+ * visits (about 8k connections a second). `npm run bench`'s comparison workload, 1e5
+ * connections or about 5e6 packets, must fit.
+ */
+export const MAX_PACKET_PACKETS = 10_000_000;
 /** Metric samples a run may keep (each holds a counter per real server). */
 export const MAX_SAMPLES = 100_000;
 
