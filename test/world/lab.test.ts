@@ -28,6 +28,7 @@ const EXERCISES: Record<string, { cause: string; fix: Array<[string | RegExp, st
   'port-mapping-tun': { cause: 'no_listener_on_vip@rs1', fix: [['-r 172.16.197.3:8080 -i', '-r 172.16.197.3:9001 -i'], ['port: 8080', 'port: 9001']] },
   'gateway-missing': { cause: 'reply_path_broken@rs1', fix: [['via 172.16.197.254', 'via 172.16.197.1']] },
   'no-listener': { cause: 'no_listener_on_vip@rs1', fix: [[', addr: 172.16.197.3 }', ' }']] },
+  'ipip-filtered': { cause: 'ipip_blocked@router', fix: [['      iptables -A FORWARD -p 4 -j DROP\n', '']] },
   'forgotten-i': { cause: 'fwd_method_needs_l2@director', fix: [[/-r 172\.16\.197\.3:9001$/m, '-r 172.16.197.3:9001 -i']] },
   'nat-across-subnets': { cause: 'nat_reply_bypasses_director@rs1', fix: [['-r 172.16.197.3:9001 -m', '-r 172.16.197.3:9001 -i'], ['-r 192.168.134.5:9001 -m', '-r 192.168.134.5:9001 -i']] },
 };
