@@ -116,13 +116,18 @@ const isTcp = (r: TraceRecord): boolean => r.packet.pkt.proto === 'ipv4' && r.pa
 const afterXmit = (r: TraceRecord): boolean =>
   r.point === 'OUTPUT' || r.point === 'POSTROUTING' || r.point === 'neigh' || r.verdict === 'tx' || (r.point === 'routing' && r.verdict === 'output');
 
+/** Step 1 of DR and NAT: the same arrival at the director as TUN's steps 1 and 2 together. */
+const DIRECTOR_RECEIVES: StepDef = {
+  n: 1, title: 'request reaches the director',
+  text: 'The client\'s request CIP -> VIP reaches the director, whose VIP is a local address: PREROUTING, then routing says local and the packet goes to INPUT.',
+  kernel: 'The VIP must be local on the director (ip_route_input_slow finds it in the local table) or IPVS at LOCAL_IN never sees the packet.',
+};
+
 export const DR_STEPS: StepList = {
   method: 'dr',
   onTheWay: '',
   steps: [
-    { n: 1, title: 'request reaches the director',
-      text: 'The client\'s request CIP -> VIP reaches the director, whose VIP is a local address: PREROUTING, then routing says local and the packet goes to INPUT.',
-      kernel: 'The VIP must be local on the director (ip_route_input_slow finds it in the local table) or IPVS at LOCAL_IN never sees the packet.' },
+    DIRECTOR_RECEIVES,
     { n: 2, title: 'IPVS schedules',
       text: 'IPVS at INPUT finds the service, picks a real server and creates the connection entry with the direct-routing transmitter.',
       kernel: 'ip_vs_in_hook at LOCAL_IN priority 99; for DR and TUN the table only sees the input half, so its states are the input-only ones (ip_vs_proto_tcp.c tcp_states_dos).' },
@@ -156,9 +161,7 @@ export const NAT_STEPS: StepList = {
   method: 'nat',
   onTheWay: '',
   steps: [
-    { n: 1, title: 'request reaches the director',
-      text: 'The client\'s request CIP -> VIP reaches the director, whose VIP is a local address: PREROUTING, then routing says local and the packet goes to INPUT.',
-      kernel: 'The VIP must be local on the director (ip_route_input_slow finds it in the local table) or IPVS at LOCAL_IN never sees the packet.' },
+    DIRECTOR_RECEIVES,
     { n: 2, title: 'IPVS schedules',
       text: 'IPVS at INPUT finds the service, picks a real server and creates the connection entry with the NAT transmitter.',
       kernel: 'ip_vs_in_hook at LOCAL_IN priority 99; NAT sees both directions, so the entry moves through the full TCP state table (ESTABLISHED, FIN_WAIT, TIME_WAIT) unlike TUN and DR.' },

@@ -16,7 +16,7 @@ import type { DropReason, TraceRecord } from '../trace/record';
 import { explainDrop } from '../trace/explain';
 import type { Dest, Service } from '../ipvs/types';
 import { parseScenario, type HostSpec, type Scenario } from '../config/scenario';
-import { parseKeepalivedConf } from '../config/keepalived';
+import { parseKeepalivedConf, type KaConfig } from '../config/keepalived';
 import type { Diagnostic } from '../config/diag';
 import { buildWorld, type World, type WorldHost } from './world';
 import { xtDryRun } from '../kernel/xtables';
@@ -107,11 +107,9 @@ class Doctor {
    * A real server whose VIP path is broken still passes them, and stays in the pool.
    */
   private keepalivedChecks(dir: WorldHost): void {
-    const hs = this.sc.hosts.get(dir.name);
-    const conf = hs && [...hs.files].find(([path]) => /keepalived\.conf$/.test(path));
-    if (!conf) return;
-    const [path, f] = conf;
-    const { config } = parseKeepalivedConf(f.text, path);
+    const ka = this.keepalivedConf(dir.name);
+    if (!ka) return;
+    const { config, line: fileLine } = ka;
     const BROKEN = new Set<FindingCode>(['vip_missing_on_rs', 'rp_filter_strict_on_decap', 'ipip_unavailable', 'tunl0_down', 'vip_not_host_route', 'no_listener_on_vip', 'firewall_drops']);
     for (const vs of config.virtualServers) {
       if (vs.lbKind === 'NAT') continue;
@@ -128,7 +126,7 @@ class Doctor {
           if (!listens) continue;
           this.add({
             code: 'health_check_blind_to_vip', severity: 'error', host: dir.name,
-            at: { line: f.line + ck.line - 1, col: this.colOf(f.line + ck.line - 1, ck.kind) },
+            at: { line: fileLine + ck.line - 1, col: this.colOf(fileLine + ck.line - 1, ck.kind) },
             check: `keepalived ${ck.kind} (check_tcp.c tcp_connect_thread): a TCP connection from ${dir.name} to ${formatIp4(ip)}:${port}, not through the tunnel and not to the VIP ${formatIp4(vs.addr)}`,
             message: `keepalived's ${ck.kind} for ${formatIp4(rsConf.addr)}:${rsConf.port} succeeds (${rs.name} answers on ${formatIp4(ip)}:${port}) while client traffic to the VIP fails there (${broken.code}): the pool keeps a dead real server.`,
             fix: `fix ${rs.name} first (${broken.fix}); and make the check follow the clients' path, e.g. a MISC_CHECK that connects to the VIP through the tunnel, or check a URL only the VIP serves`,
@@ -141,12 +139,20 @@ class Doctor {
 
   /** The host's keepalived.conf has a vrrp_instance that holds `vip` (as master or backup). */
   private vrrpManages(host: string, vip: Ip4): boolean {
-    const hs = this.sc.hosts.get(host);
-    const conf = hs && [...hs.files].find(([path]) => /keepalived\.conf$/.test(path));
-    if (!conf) return false;
-    const { config } = parseKeepalivedConf(conf[1].text, conf[0]);
-    return config.vrrpInstances.some(v => v.vips.some(x => x.addr === vip));
+    return this.keepalivedConf(host)?.config.vrrpInstances.some(v => v.vips.some(x => x.addr === vip)) ?? false;
   }
+
+  /** A host's keepalived.conf, parsed once, with the scenario line its text starts at. */
+  private keepalivedConf(host: string): { config: KaConfig; line: number } | null {
+    let c = this.kaConfs.get(host);
+    if (c === undefined) {
+      const conf = [...this.sc.hosts.get(host)?.files ?? []].find(([path]) => /keepalived\.conf$/.test(path));
+      c = conf ? { config: parseKeepalivedConf(conf[1].text, conf[0]).config, line: conf[1].line } : null;
+      this.kaConfs.set(host, c);
+    }
+    return c;
+  }
+  private readonly kaConfs = new Map<string, { config: KaConfig; line: number } | null>();
 
   private colOf(line: number, word: string): number {
     const raw = this.src[line - 1] ?? '';
@@ -600,12 +606,12 @@ class Doctor {
       const rs = [...this.world.hosts.values()].find(h => h !== dir && h.host.hasAddr(dest.addr));
       const out = ipRouteOutputAnySrc(dir.host, dest.addr);
       if (!rs || !out) continue;
+      // A TCPMSS rule on the real server lowers the MSS its SYN-ACK announces (xt_TCPMSS).
+      const clamp = /--set-mss (\d+)/.exec(this.world.exec(rs.name, 'iptables-save -t mangle').stdout);
       for (const f of flows) {
         const cout = ipRouteOutputAnySrc(f.client.host, svc.addr);
         // The client's segments follow the real server's SYN-ACK MSS (its route MTU - 40).
         const rsMtu = ipRouteOutputAnySrc(rs.host, f.cip)?.mtu ?? 1500;
-        // A TCPMSS rule on the real server lowers the MSS its SYN-ACK announces (xt_TCPMSS).
-        const clamp = /--set-mss (\d+)/.exec(this.world.exec(rs.name, 'iptables-save -t mangle').stdout);
         const seg = Math.min(cout?.mtu ?? 1500, rsMtu, clamp ? Number(clamp[1]) + 40 : Infinity);
         if (seg + 20 > out.mtu) { tight.push({ rs, seg, mtu: out.mtu }); break; }
       }

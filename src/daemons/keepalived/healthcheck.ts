@@ -26,13 +26,8 @@ export const BOOTSTRAP_DELAY_NS = 1 * NS_PER_S;
 const DEFAULT_DELAY_BEFORE_RETRY_NS = 1 * NS_PER_S;
 const DEFAULT_RETRY = 1;
 
-interface Server {
-  readonly addr: Ip4;
-  readonly port: number;
-  readonly fwd: FwdMethod;
-  readonly weight: number;
-  readonly uThreshold: number;
-  readonly lThreshold: number;
+/** A real server as keepalived keeps it: what it programs (the ipvsadm -a fields) and its check state. */
+interface Server extends DestSpec {
   inhibit: boolean;
   /** ISALIVE(rs). */
   alive: boolean;
