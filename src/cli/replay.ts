@@ -44,10 +44,17 @@ function describeStep(st: VectorStep): string {
     case 'connect': return `connect ${st.src} (${st.mode ?? 'close'}${st.mode === 'send' ? ` ${st.bytes} bytes` : ''})`;
     case 'release': return `release ${(st.ids ?? [st.id]).join(', ')}`;
     case 'exec': return `${st.host ?? 'director'}: ${st.cmd ?? st.command}`;
-    case 'wait': return `wait ${st.ms ?? 0} ms`;
+    case 'wait': return st.ms !== undefined ? `wait ${st.ms} ms` : 'read the tables';
     case 'arping': return `${st.host}: arping -I ${st.dev} -c ${st.count} ${st.target}`;
-    default: return st.do;
+    case 'start': return st.listen ? `${st.host}: start ${st.listen.name} on tcp ${st.listen.port}` : `${st.host}: ${st.cmd ?? `${st.daemon} -f ${st.config}`}`;
+    case 'kill': return `${st.host}: pkill -${st.signal.replace(/^SIG/, '')} ${st.process}`;
+    case 'check': return 'who holds the VIP';
   }
+}
+
+/** When the step ran, for steps run at their recorded time ("@   2400 ms"). */
+function stepHead(st: VectorStep): string {
+  return st.at_ms !== undefined ? `@${String(st.at_ms).padStart(6)} ms  ` : '';
 }
 
 function textReport(v: Vector, r: ReplayResult): string {
@@ -64,11 +71,15 @@ function textReport(v: Vector, r: ReplayResult): string {
       if (st.mode === 'send') res += ` server_bytes=${s.server_bytes ?? '-'} pmtu=${s.pmtu ?? '-'} snd_mss=${s.snd_mss ?? '-'}`;
     } else if (st.do === 'arping') {
       res = `replies [${(s.replies_from ?? []).join(', ')}], entry ${s.neigh_at_end ?? 'none'}`;
+    } else if (st.do === 'check') {
+      res = `VIP on [${(s.vip_on ?? []).join(', ')}], router's entry ${s.router_neigh_vip ?? 'none'}`;
     } else res = s.ok ? 'ok' : `failed ${s.error ?? ''}`;
-    const after = Object.entries(s.after).map(([k, c]) => `${k} [${c.join(',')}]`).join('  ');
-    lines.push(`${String(s.n).padStart(3)} ${s.diffs.length ? 'DIFF' : 'ok  '} ${describeStep(st).padEnd(44)} ${res.padEnd(18)} ${after}`);
+    const table = (a: Record<string, readonly number[]>) => Object.entries(a).map(([k, c]) => `${k} [${c.join(',')}]`).join('  ');
+    const after = table(s.after) + (s.director2 ? `  | director2: ${table(s.director2.after) || '(empty)'}` : '');
+    lines.push(`${String(s.n).padStart(3)} ${s.diffs.length ? 'DIFF' : 'ok  '} ${stepHead(st)}${describeStep(st).padEnd(44)} ${res.padEnd(18)} ${after}`);
   }
   lines.push('', r.final['ipvsadm-Ln'], '', r.final['ipvsadm-Lnc'], '');
+  if (r.final_director2) lines.push('director2:', r.final_director2['ipvsadm-Ln'], '', r.final_director2['ipvsadm-Lnc'], '');
   if (r.observe) {
     const o = r.observe;
     for (const [h, cs] of Object.entries(o.nstat)) {
@@ -79,8 +90,21 @@ function textReport(v: Vector, r: ReplayResult): string {
     if (icmp.length) lines.push('ICMP errors on the captured interfaces:', ...icmp.map(x => `  ${x}`));
     for (const [h, n] of Object.entries(o.martian_source_logged)) lines.push(`dmesg ${h}: ${n} martian source line(s)`);
     for (const [h, m] of Object.entries(o.route_mtu)) lines.push(`ip route get on ${h}: ${m === null ? 'no cached MTU' : `cache mtu ${m}`}`);
+    for (const [h, rows] of Object.entries(o.iptables_counters ?? {})) {
+      lines.push(`iptables-save -c on ${h}:${rows.length ? '' : ' no rules'}`, ...rows.map(([t, c, spec, n]) => `  [${n}] ${t} -A ${c} ${spec}`));
+    }
+    for (const [h, log] of Object.entries(o.log ?? {})) {
+      lines.push(`keepalived on ${h}:`, ...log.map(l => `  ${String(l.at_ms).padStart(6)} ms  ${l.msg}`));
+    }
+    for (const a of o.vrrp ?? []) lines.push(`VRRP adverts from ${a.from} (${a.src}) vrid ${a.vrid} prio ${a.prio}: ${a.count}, ${a.first_ms} to ${a.last_ms} ms`);
+    if (o.garp) {
+      const by = new Map<string, number[]>();
+      for (const g of o.garp) by.set(`${g.from} for ${g.ip}`, [...(by.get(`${g.from} for ${g.ip}`) ?? []), g.at_ms]);
+      for (const [k, ts] of by) lines.push(`gratuitous ARPs from ${k}: ${ts.length} (${ts[0]} to ${ts[ts.length - 1]} ms)`);
+    }
     lines.push('');
   }
+  if (r.race) lines.push(`racy vector, the outcome shown is one the race allows: ${r.race}`, '');
   for (const f of r.findings) lines.push(f.message, `  fix: ${f.fix}`, '');
   lines.push(r.diffs.length ? `${r.diffs.length} difference(s) from the kernel:\n${r.diffs.join('\n')}` : 'matches the kernel vector');
   return lines.join('\n') + '\n';

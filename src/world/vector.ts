@@ -21,6 +21,8 @@ const common = {
   after: after.optional(),
   table: table.optional(),
   at_ms: z.number().nonnegative().optional(),
+  /** With a second director: its counters and table at the same moment. */
+  director2: z.looseObject({ after: after.optional(), table: table.optional() }).optional(),
 };
 
 const connect = z.looseObject({
@@ -72,15 +74,36 @@ const arping = z.looseObject({
   }).optional(),
 });
 
-/** Steps of the keepalived group: read, refused at replay as not modelled yet. */
-const start = z.looseObject({ ...common, do: z.literal('start'), host: z.string() });
-const kill = z.looseObject({ ...common, do: z.literal('kill'), host: z.string() });
-const check = z.looseObject({ ...common, do: z.literal('check') });
+const listen = z.looseObject({ proto: z.string(), port: z.number().int().min(1).max(65535), name: z.string().min(1) });
+
+/**
+ * Steps of the keepalived group. `start`: a daemon (`daemon`, its `config` and the command line
+ * `cmd`) or a TCP server (`listen`) on `host`; `kill`: every `process` of that name dies by
+ * `signal`; `check`: who holds the VIP and whose MAC the router's entry for it holds.
+ */
+const start = z.looseObject({
+  ...common,
+  do: z.literal('start'),
+  host: z.string(),
+  daemon: z.string().optional(),
+  config: z.string().optional(),
+  cmd: z.string().optional(),
+  listen: listen.optional(),
+}).refine(s => (s.daemon !== undefined) !== (s.listen !== undefined), { message: 'a start step names either a daemon or a listen', path: ['daemon'] })
+  .refine(s => s.daemon === undefined || s.cmd !== undefined || s.config !== undefined, { message: 'a daemon start step needs cmd or config', path: ['cmd'] });
+const kill = z.looseObject({ ...common, do: z.literal('kill'), host: z.string(), process: z.string().min(1), signal: z.string().min(1) });
+const check = z.looseObject({
+  ...common,
+  do: z.literal('check'),
+  expect: z.looseObject({
+    vip_on: z.array(hostIf).optional(),
+    router_neigh_vip: z.union([hostIf, z.null()]).optional(),
+  }).optional(),
+});
 
 const stepV1 = z.discriminatedUnion('do', [connect, release, exec]);
 const stepV2 = z.discriminatedUnion('do', [connect, release, exec, wait, arping, start, kill, check]);
 
-const listen = z.looseObject({ proto: z.string(), port: z.number().int().min(1).max(65535), name: z.string().min(1) });
 const hostSpec = z.looseObject({
   setup: z.array(z.string()),
   listen: z.array(listen).optional(),
@@ -100,6 +123,13 @@ const observe = z.looseObject({
   martian_source_logged: z.record(z.string(), z.number().int().nonnegative()).optional(),
   route_mtu: z.record(z.string(), z.union([z.number().int().positive(), z.null()])).optional(),
   iptables_counters: z.record(z.string(), z.array(z.tuple([z.string(), z.string(), z.string(), z.number()]))).optional(),
+  /** keepalived's own log lines per host, the VRRP adverts and gratuitous ARPs seen on the router. */
+  log: z.record(z.string(), z.array(z.looseObject({ at_ms: z.number(), msg: z.string() }))).optional(),
+  vrrp: z.array(z.looseObject({
+    from: hostIf, src: ipv4.optional(), vrid: z.number().int(), prio: z.number().int(),
+    count: z.number().int().nonnegative(), first_ms: z.number().optional(), last_ms: z.number().optional(),
+  })).optional(),
+  garp: z.array(z.looseObject({ at_ms: z.number(), from: hostIf, ip: ipv4 })).optional(),
 });
 
 const base = {
@@ -112,13 +142,19 @@ const base = {
 };
 
 export const vectorV1 = z.looseObject({ ...base, format: z.literal('lvsim-oracle-vector/1'), steps: z.array(stepV1) });
-export const vectorV2 = z.looseObject({ ...base, format: z.literal('lvsim-oracle-vector/2'), steps: z.array(stepV2), observe: observe.optional() });
+export const vectorV2 = z.looseObject({
+  ...base, format: z.literal('lvsim-oracle-vector/2'), steps: z.array(stepV2), observe: observe.optional(),
+  final_director2: final.optional(), keepalived: z.string().optional(),
+});
 export const vectorSchema = z.discriminatedUnion('format', [vectorV1, vectorV2]);
 
 export type Vector = z.infer<typeof vectorSchema>;
 export type VectorStep = Vector['steps'][number];
 export type ConnectStep = z.infer<typeof connect>;
 export type ArpingStep = z.infer<typeof arping>;
+export type StartStep = z.infer<typeof start>;
+export type KillStep = z.infer<typeof kill>;
+export type CheckStep = z.infer<typeof check>;
 export type Observe = z.infer<typeof observe>;
 export type Counters = z.infer<typeof counters>;
 
@@ -201,4 +237,63 @@ export function checkVector(v: unknown): { ok: true; vector: Vector } | { ok: fa
   });
   if (problems.length) return { ok: false, problems };
   return { ok: true, vector: vec };
+}
+
+/** The fields each part of a vector may have: what the format defines and the replay models. */
+const STEP_COMMON = ['n', 'do', 'at_ms', 'after', 'table', 'director2'];
+const KNOWN_STEP: Record<string, { fields: string[]; expect?: string[] }> = {
+  connect: { fields: ['id', 'src', 'mode', 'timeout_ms', 'bytes', 'expect'], expect: ['ok', 'rs', 'error', 'server_bytes', 'pmtu', 'snd_mss'] },
+  release: { fields: ['id', 'ids', 'expect'], expect: ['ok', 'error', 'answer'] },
+  exec: { fields: ['host', 'cmd', 'command'] },
+  wait: { fields: ['ms'] },
+  arping: { fields: ['host', 'dev', 'target', 'count', 'expect'], expect: ['replies_from', 'neigh_at_end'] },
+  start: { fields: ['host', 'daemon', 'config', 'cmd', 'listen'] },
+  kill: { fields: ['host', 'process', 'signal'] },
+  check: { fields: ['expect'], expect: ['vip_on', 'router_neigh_vip'] },
+};
+const KNOWN: Record<string, readonly string[]> = {
+  top: ['format', 'id', 'kernel', 'description', 'verdict', 'segments', 'hosts', 'steps', 'final', 'observe', 'racy', 'keepalived', 'final_director2'],
+  host: ['setup', 'listen', 'files'],
+  listen: ['proto', 'port', 'name'],
+  final: ['ipvsadm-Ln', 'ipvsadm-Lnc', 'ipvsadm-stats'],
+  director2: ['after', 'table'],
+  observe: ['nstat', 'sniffed', 'icmp', 'martian_source_logged', 'route_mtu', 'iptables_counters', 'log', 'vrrp', 'garp'],
+  icmp: ['at', 'dir', 'src', 'dst', 'type', 'code', 'mtu'],
+  log: ['at_ms', 'msg'],
+  vrrp: ['from', 'src', 'vrid', 'prio', 'count', 'first_ms', 'last_ms'],
+  garp: ['at_ms', 'from', 'ip'],
+};
+
+/**
+ * Every field of the vector that the format does not define, as its JSON path: the replay
+ * refuses them rather than run without what they ask (a field it cannot read is a question it
+ * would leave unanswered).
+ */
+export function unknownFields(v: Vector): string[] {
+  const out: string[] = [];
+  const keys = (o: unknown): string[] => (o !== null && typeof o === 'object' && !Array.isArray(o) ? Object.keys(o) : []);
+  const check = (o: unknown, known: readonly string[], path: PropertyKey[]) => {
+    for (const k of keys(o)) if (!known.includes(k)) out.push(jsonPath([...path, k]));
+  };
+  check(v, KNOWN.top!, []);
+  for (const [h, spec] of Object.entries(v.hosts)) {
+    check(spec, KNOWN.host!, ['hosts', h]);
+    (spec.listen ?? []).forEach((l, i) => check(l, KNOWN.listen!, ['hosts', h, 'listen', i]));
+  }
+  check(v.final, KNOWN.final!, ['final']);
+  if (v.format === 'lvsim-oracle-vector/2') {
+    check(v.final_director2, KNOWN.final!, ['final_director2']);
+    const ob = v.observe;
+    check(ob, KNOWN.observe!, ['observe']);
+    for (const part of ['icmp', 'vrrp', 'garp'] as const) (ob?.[part] ?? []).forEach((x, i) => check(x, KNOWN[part]!, ['observe', part, i]));
+    for (const [h, lines] of Object.entries(ob?.log ?? {})) lines.forEach((x, i) => check(x, KNOWN.log!, ['observe', 'log', h, i]));
+  }
+  v.steps.forEach((st, i) => {
+    const k = KNOWN_STEP[st.do]!;
+    check(st, [...STEP_COMMON, ...k.fields], ['steps', i]);
+    if (k.expect) check((st as { expect?: unknown }).expect, k.expect, ['steps', i, 'expect']);
+    check((st as { director2?: unknown }).director2, KNOWN.director2!, ['steps', i, 'director2']);
+    if (st.do === 'start') check(st.listen, KNOWN.listen!, ['steps', i, 'listen']);
+  });
+  return out;
 }

@@ -1,133 +1,53 @@
 /**
  * The keepalived vectors recorded with keepalived 2.2.7 on a real kernel (test/fixtures/oracle/v2,
- * ids ka-*), driven step by step at their at_ms: `start` runs the recorded command line on the host
- * (keepalived -f ..., or a listener), `connect` and `wait` as in the other vectors. keepalived's
- * random checker warmup makes check times vary by up to delay_loop from run to run: the vector
- * marks that as racy, so snapshots inside those windows are not compared, and log lines are
- * compared per real server, in order and word for word.
+ * ids ka-*), through the one replay engine (`lvsim replay`): `start` runs the recorded command
+ * line on the host (keepalived -f ..., or a listener), `kill` is pkill, `check` reads who holds
+ * the VIP and the router's entry, every step at its at_ms. keepalived's random checker warmup is
+ * taken from the recorded run's log (when each checker first reported), so the snapshots the
+ * vector calls racy come out as recorded; log lines match word for word, in order per checker and
+ * for VRRP, within a second (a checker's within its warmup window).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { buildWorld } from '../../src/world/world';
-import { vectorScenario, type Vector } from '../../src/world/replay';
-import { startService } from '../../src/world/services';
-import { type ClientResult, releaseClient, startClient } from '../../src/world/apps';
-import { parseEndpoint } from '../../src/config/scenario';
-import type { HostSpec } from '../../src/config/scenario';
+import { checkVector, replayJson, replayVector, type Vector } from '../../src/world/replay';
 import { procs } from '../../src/kernel/proc';
-import { TraceLog } from '../../src/trace/sink';
-import { destKey } from '../../src/ipvs/types';
-import { formatIp4, ip4 } from '../../src/net/addr';
 
-interface KaStep {
-  n: number; at_ms: number; do: string; host?: string; cmd?: string; src?: string; id?: string; mode?: 'hold' | 'close';
-  listen?: { proto: string; port: number; name: string };
-  process?: string; signal?: string; ids?: string[];
-  expect?: { ok?: boolean; rs?: string; error?: string; vip_on?: string[]; router_neigh_vip?: string | null };
-  after?: Record<string, [number, number, number]>;
-  table?: string[][];
-}
-interface KaVector {
-  id: string; segments: string[][]; steps: KaStep[];
-  hosts: Record<string, { setup: string[]; files?: Record<string, string>; listen?: Array<{ proto: string; port: number; name: string }> }>;
-  final: { 'ipvsadm-Ln': string };
-  final_director2?: { 'ipvsadm-Ln': string };
-  observe: {
-    log: Record<string, Array<{ at_ms: number; msg: string }>>;
-    vrrp?: Array<{ from: string; src: string; vrid: number; prio: number; count: number; first_ms: number; last_ms: number }>;
-    garp?: Array<{ at_ms: number; from: string; ip: string }>;
-  };
-}
-
-function drive(v: KaVector, seed = 1) {
-  const sc = vectorScenario(v as unknown as Vector, v.id);
-  const hosts = new Map<string, HostSpec>();
-  for (const [name, h] of sc.hosts) {
-    const files = new Map(Object.entries(v.hosts[name].files ?? {}).map(([p, text]) => [p, { text, line: 1 }]));
-    hosts.set(name, { ...h, files });
-  }
-  const { world, diagnostics } = buildWorld({ ...sc, hosts }, seed, new TraceLog());
-  expect(diagnostics.filter(d => d.severity === 'error')).toEqual([]);
-  const engine = world.engine;
-  const clients = new Map<string, ClientResult>();
-  const snapshots = new Map<number, { after: Record<string, [number, number, number]>; table: string[][]; vipOn: string[]; routerNeigh: string | null; released?: ClientResult }>();
-  const VIP = ip4('172.16.29.6');
-  /** Which host:interface owns a MAC (for the router's neighbour entry). */
-  const macOwner = (mac: string | null): string | null => {
-    if (!mac) return null;
-    for (const [hn, wh] of world.hosts) for (const d of wh.host.devices.values()) if (d.mac === mac) return `${hn}:${d.name}`;
-    return mac;
-  };
-  for (const st of v.steps) {
-    engine.run(st.at_ms * 1e6);
-    if (st.do === 'start' && st.cmd) expect(world.exec(st.host!, st.cmd).exit).toBe(0);
-    else if (st.do === 'start' && st.listen) startService(world.hosts.get(st.host!)!.host, { proto: 'tcp', port: st.listen.port, name: st.listen.name, addr: 0 });
-    else if (st.do === 'connect') {
-      const ep = parseEndpoint(st.src!)!;
-      let done = false;
-      const r = startClient(world.hosts.get('client')!.host, st.id!, ep.addr, ep.port, ip4('172.16.29.6'), 9001, st.mode ?? 'close', 0, () => { done = true; }, 3e9);
-      while (!done && engine.step()) { /* until the client is done */ }
-      clients.set(st.id!, r);
-    } else if (st.do === 'kill') {
-      expect(world.exec(st.host!, `pkill -${st.signal} ${st.process}`).exit).toBe(0);
-    } else if (st.do === 'release') {
-      for (const id of st.ids ?? []) {
-        const r = clients.get(id)!;
-        let done = false;
-        releaseClient(r, () => { done = true; });
-        while (!done && engine.step()) { /* until closed or reset */ }
-      }
-    }
-    const ipvs = world.hosts.get('director')!.ipvs;
-    const after: Record<string, [number, number, number]> = {};
-    for (const s of ipvs.services) for (const d of s.dests) after[destKey(d)] = [d.weight, d.activeconns, d.inactconns];
-    const table = ipvs.connections().filter(c => !c.template).map(c => [c.protocol, c.state, `${formatIp4(c.caddr)}:${c.cport}`, `${formatIp4(c.vaddr)}:${c.vport}`, `${formatIp4(c.daddr)}:${c.dport}`]);
-    const vipOn: string[] = [];
-    for (const [hn, wh] of world.hosts) for (const d of wh.host.devices.values()) if (d.kind === 'ether' && d.addrs.some(a => a.addr === VIP && a.prefixLen === 32)) vipOn.push(`${hn}:${d.name}`);
-    const router = world.hosts.get('router')?.host;
-    const n = router ? [...router.neigh.values()].find(e => e.ip === VIP && e.mac) : undefined;
-    snapshots.set(st.n, { after, table, vipOn: vipOn.sort(), routerNeigh: macOwner(n?.mac ?? null), released: st.do === 'release' ? clients.get(st.ids![0]) : undefined });
-  }
-  return { world, clients, snapshots };
-}
-
-const load = (id: string): KaVector => JSON.parse(readFileSync(`test/fixtures/oracle/v2/${id}.json`, 'utf8'));
-const sortRows = (t: string[][]) => t.map(r => r.join(' ')).sort();
+const load = (id: string): Vector => {
+  const c = checkVector(JSON.parse(readFileSync(`test/fixtures/oracle/v2/${id}.json`, 'utf8')));
+  if (!c.ok) throw new Error(c.problems.map(p => `${p.path}: ${p.message}`).join('; '));
+  return c.vector;
+};
+const clone = (v: Vector): Vector => JSON.parse(JSON.stringify(v));
 
 describe('ka-tcpcheck-rs-down: TCP_CHECK takes a server with no service out and puts it back', () => {
   const v = load('ka-tcpcheck-rs-down');
-  // The windows the vector calls racy: RS2's first check (1 s + warmup up to 3 s after start)
-  // and its first check after its server started (up to delay_loop later).
-  const RACY = new Set([3, 4, 10]);
 
-  test.each([1, 2, 3])('seed %i: snapshots, clients, final table and log lines match', (seed) => {
-    const { world, clients, snapshots } = drive(v, seed);
-    for (const st of v.steps) {
-      if (st.expect?.rs) expect([st.n, clients.get(st.id!)?.ok, formatIp4(ip4(st.expect.rs))]).toEqual([st.n, true, st.expect.rs]);
-      if (RACY.has(st.n)) continue;
-      if (st.after) expect([st.n, snapshots.get(st.n)!.after]).toEqual([st.n, st.after]);
-      if (st.table) expect([st.n, sortRows(snapshots.get(st.n)!.table)]).toEqual([st.n, sortRows(st.table)]);
-    }
-    const rsOf = (r: ClientResult) => (r.server === 'RS1' ? '172.16.197.3' : r.server === 'RS2' ? '192.168.134.5' : null);
-    expect(v.steps.filter(s => s.do === 'connect').map(s => rsOf(clients.get(s.id!)!))).toEqual(v.steps.filter(s => s.do === 'connect').map(s => s.expect!.rs));
-    expect(world.exec('director', 'ipvsadm -Ln').stdout.replace(/\n$/, '')).toBe(v.final['ipvsadm-Ln']);
+  test.each([1, 2, 3])('seed %i: every step, the final table and the log as recorded', (seed) => {
+    const r = replayVector(v, v.id, seed);
+    expect(r.notModelled).toEqual([]);
+    expect(r.diffs).toEqual([]);
+    // RS2 out while its server is down, back after it started: the snapshots say so.
+    const rs2 = (n: number) => r.steps.find(s => s.n === n)!.after['192.168.134.5:9001'];
+    expect([rs2(3), rs2(4), rs2(6), rs2(10)]).toEqual([[1, 0, 0], undefined, undefined, [1, 0, 0]]);
+    expect(r.steps.filter(s => s.rs !== null).map(s => s.rs)).toEqual(['172.16.197.3', '172.16.197.3', '192.168.134.5', '172.16.197.3']);
+    // The log lines the vector keeps are keepalived's words, in the recorded order here.
+    expect(r.observe!.log!.director!.map(l => l.msg)).toEqual(v.format === 'lvsim-oracle-vector/2' ? v.observe!.log!.director!.map(l => l.msg) : []);
+    // The process's own lines (starting, activating checkers) are in the journal but not compared.
+    const journal = procs(r.world.hosts.get('director')!.host).journal.map(e => e.msg);
+    expect(journal.some(m => m.startsWith('Activating healthchecker'))).toBe(true);
+    expect(r.observe!.log!.director!.some(l => l.msg.startsWith('Activating'))).toBe(false);
+  });
 
-    // Log lines: what the recording kept (checks, pool and quorum changes), per real server in order.
-    const kept = (m: string) => !m.startsWith('Activating healthchecker') && m !== 'Initializing ipvs';
-    const ours = procs(world.hosts.get('director')!.host).journal.filter(e => e.ident === 'Keepalived_healthcheckers' && kept(e.msg));
-    const want = v.observe.log.director;
-    for (const rip of ['172.16.197.3', '192.168.134.5']) {
-      expect(ours.filter(e => e.msg.includes(`[${rip}]`)).map(e => e.msg)).toEqual(want.filter(e => e.msg.includes(`[${rip}]`)).map(e => e.msg));
-    }
-    expect(ours.map(e => e.msg).sort()).toEqual(want.map(e => e.msg).sort());
-    // Timing: quorum as keepalived comes up (within a second); RS2 back within delay_loop + a check after its server started.
-    const at = (list: Array<{ t: number; msg: string }>, p: string) => list.find(e => e.msg.startsWith(p))!.t;
-    const wantT = want.map(e => ({ t: e.at_ms, msg: e.msg }));
-    const ourT = ours.map(e => ({ t: e.t / 1e6, msg: e.msg }));
-    expect(Math.abs(at(ourT, 'Gained quorum') - at(wantT, 'Gained quorum'))).toBeLessThan(1000);
-    const started = v.steps.find(s => s.do === 'start' && s.listen)!.at_ms;
-    expect(at(ourT, 'Adding service')).toBeGreaterThan(started);
-    expect(at(ourT, 'Adding service') - started).toBeLessThan(3100);
+  test('a log line other than keepalived writes is reported as a line diff', () => {
+    const w = clone(v);
+    if (w.format !== 'lvsim-oracle-vector/2') throw new Error('v2');
+    // What inhibit_on_failure would have logged, for a server configured without it.
+    const line = w.observe!.log!.director!.find(l => l.msg.startsWith('Removing service'))!;
+    line.msg = 'Disabling service [192.168.134.5]:tcp:9001 of VS [172.16.29.6]:tcp:9001';
+    const r = replayVector(w, w.id);
+    expect(r.diffs.join('\n')).toContain('observe.log director (check [192.168.134.5]:tcp:9001) differ (- kernel only, + lvsim only):');
+    expect(r.diffs.join('\n')).toContain('  - Disabling service [192.168.134.5]:tcp:9001 of VS [172.16.29.6]:tcp:9001');
+    expect(r.diffs.join('\n')).toContain('  + Removing service [192.168.134.5]:tcp:9001 from VS [172.16.29.6]:tcp:9001');
   });
 });
 
@@ -135,36 +55,78 @@ describe('ka-vrrp-failover: two directors, VRRP, the master crashes', () => {
   const v = load('ka-vrrp-failover');
 
   test.each([1, 2])('seed %i: VIP and router follow VRRP, the held connection is reset, new ones go through the backup', (seed) => {
-    const { world, clients, snapshots } = drive(v, seed);
-    for (const st of v.steps) {
-      const got = snapshots.get(st.n)!;
-      if (st.do === 'check') expect([st.n, got.vipOn, got.routerNeigh]).toEqual([st.n, [...st.expect!.vip_on!].sort(), st.expect!.router_neigh_vip]);
-      if (st.do === 'connect') expect([st.n, clients.get(st.id!)!.ok, clients.get(st.id!)!.server]).toEqual([st.n, true, st.expect!.rs === '172.16.197.3' ? 'RS1' : 'RS2']);
-      if (st.do === 'release' && st.expect) expect([st.n, got.released!.error]).toEqual([st.n, st.expect.error]);
-      if (st.after) expect([st.n, got.after]).toEqual([st.n, st.after]);
-      if (st.table) expect([st.n, sortRows(got.table)]).toEqual([st.n, sortRows(st.table)]);
-    }
-    expect(world.exec('director', 'ipvsadm -Ln').stdout.replace(/\n$/, '')).toBe(v.final['ipvsadm-Ln']);
-    expect(world.exec('director2', 'ipvsadm -Ln').stdout.replace(/\n$/, '')).toBe(v.final_director2!['ipvsadm-Ln']);
+    const r = replayVector(v, v.id, seed);
+    expect(r.notModelled).toEqual([]);
+    expect(r.diffs).toEqual([]);
+    const at = (n: number) => r.steps.find(s => s.n === n)!;
+    expect([at(4).vip_on, at(4).router_neigh_vip]).toEqual([['director:eth1'], null]);
+    expect([at(12).vip_on, at(12).router_neigh_vip]).toEqual([['director2:eth1', 'director:eth1'], 'director2:eth1']);
+    expect([at(13).ok, at(13).error]).toEqual([false, 'ECONNRESET']);
+    expect(at(16).director2!.table.map(t => t[2]).sort()).toEqual(['203.0.113.11:41002', '203.0.113.12:41003']);
+    expect(r.final_director2!['ipvsadm-Ln']).toBe(v.format === 'lvsim-oracle-vector/2' ? v.final_director2!['ipvsadm-Ln'] : '');
+    // Adverts: dir until the kill, then dir2; ten gratuitous ARPs each (five, and five more 5 s later).
+    expect(r.observe!.vrrp!.map(a => [a.from, a.src, a.vrid, a.prio])).toEqual([['director:eth1', '172.16.29.5', 51, 150], ['director2:eth1', '172.16.29.4', 51, 100]]);
+    expect(r.observe!.vrrp![0]!.last_ms).toBeLessThan(11190 + 50);
+    expect(r.observe!.garp!.filter(g => g.from === 'director2:eth1').length).toBe(10);
+  });
 
-    // keepalived's VRRP log lines, in order and word for word, times within a second.
-    for (const h of ['director', 'director2']) {
-      const want = v.observe.log[h].filter(e => e.msg.startsWith('(VI_1)') || e.msg.startsWith('Sending gratuitous'));
-      const ours = procs(world.hosts.get(h)!.host).journal.filter(e => e.ident === 'Keepalived_vrrp');
-      expect(ours.map(e => e.msg)).toEqual(want.map(e => e.msg));
-      ours.forEach((e, i) => expect([h, e.msg, Math.abs(e.t / 1e6 - want[i].at_ms) < 1000]).toEqual([h, e.msg, true]));
-    }
+  test('--json carries the keepalived fields: vip_on, router_neigh_vip, director2, final_director2, log, vrrp, garp', () => {
+    const o = replayJson(replayVector(v, v.id)) as Record<string, any>;
+    expect(Object.keys(o)).toEqual(['id', 'steps', 'final', 'final_director2', 'observe']);
+    expect(o.steps[3]).toEqual(expect.objectContaining({ n: 4, vip_on: ['director:eth1'], router_neigh_vip: null }));
+    expect(o.steps[2].director2).toEqual({ after: { '172.16.197.3:9001': [1, 0, 0], '192.168.134.5:9001': [1, 0, 0] }, table: [] });
+    expect(o.steps[12]).toEqual(expect.objectContaining({ n: 13, ok: false, error: 'ECONNRESET' }));
+    expect(Object.keys(o.observe)).toEqual(['nstat', 'icmp', 'martian_source_logged', 'route_mtu', 'log', 'vrrp', 'garp']);
+    expect(o.observe.vrrp[0]).toEqual(expect.objectContaining({ from: 'director:eth1', vrid: 51, prio: 150, count: 8 }));
+  });
 
-    // Adverts and gratuitous ARPs seen on the router's VIP-side port.
-    const routerDev = 'br29';
-    const rx = world.records.filter(x => x.host === 'router' && x.point === routerDev && x.verdict === 'rx');
-    const adverts = rx.filter(x => x.packet.pkt.proto === 'ipv4' && x.packet.pkt.protocol === 112);
-    for (const w of v.observe.vrrp!) {
-      const mine = adverts.filter(x => x.packet.pkt.proto === 'ipv4' && formatIp4(x.packet.pkt.src) === w.src);
-      expect([w.src, mine.length]).toEqual([w.src, w.count]);
-      expect(Math.abs(mine[0].t / 1e6 - w.first_ms)).toBeLessThan(1000);
-    }
-    const garps = rx.filter(x => x.packet.pkt.proto === 'arp' && x.packet.pkt.spa === x.packet.pkt.tpa);
-    expect(garps.length).toBe(v.observe.garp!.length);
+  test('a check that disagrees, a failover at another time and a missing advert sender are reported', () => {
+    const w = clone(v);
+    if (w.format !== 'lvsim-oracle-vector/2') throw new Error('v2');
+    const check = w.steps.find(s => s.n === 10)!;
+    if (check.do !== 'check') throw new Error('check');
+    check.expect = { vip_on: ['director2:eth1', 'director:eth1'], router_neigh_vip: 'director2:eth1' };
+    for (const l of w.observe!.log!.director2!) if (l.at_ms > 14000) l.at_ms -= 2500;
+    w.observe!.vrrp!.push({ from: 'router:br29', src: '172.16.29.1', vrid: 51, prio: 200, count: 3, first_ms: 5000, last_ms: 7000 });
+    const r = replayVector(w, w.id);
+    expect(r.diffs).toContain("step 10: expected the VIP on [director2:eth1, director:eth1], it is on [director:eth1]");
+    expect(r.diffs).toContain("step 10: expected the router's neighbour entry for the VIP to hold director2:eth1's MAC, it holds director:eth1");
+    expect(r.diffs.some(d => /^observe\.log director2 \(vrrp\): \d+ more than 1000 ms from the kernel's time, first "\(VI_1\) Receive advertisement timeout" at 12138 ms, lvsim 146\d\d ms$/.test(d))).toBe(true);
+    expect(r.diffs).toContain('observe.vrrp: the kernel saw 3 adverts from router:br29 (172.16.29.1) vrid 51 prio 200, lvsim none');
+  });
+});
+
+describe('what the replay does not model is refused, naming the field', () => {
+  const v = load('ka-vrrp-failover');
+
+  test('an unknown field, another daemon, a signal lvsim does not deliver, a UDP listener', () => {
+    const w = clone(v) as any;
+    w.steps[0].namespace = 'ns1';
+    w.steps[1].daemon = 'conntrackd';
+    w.steps.find((s: any) => s.do === 'kill').signal = 'STOP';
+    w.observe.vrrp[0].auth = 'pass';
+    w.hosts.rs1.listen.push({ proto: 'udp', port: 53, name: 'DNS' });
+    const c = checkVector(w);
+    if (!c.ok) throw new Error('still well formed');
+    const r = replayVector(c.vector, w.id);
+    expect(r.steps).toEqual([]);
+    expect(r.diffs).toEqual([]);
+    expect(r.notModelled).toEqual([
+      'observe.vrrp[0].auth: a field lvsim does not know, so cannot answer',
+      'steps[0].namespace: a field lvsim does not know, so cannot answer',
+      'hosts.rs1.listen[1].proto: "udp" servers are not modelled (tcp is)',
+      'steps[1].daemon: "conntrackd" is not modelled (keepalived is)',
+      'steps[7].signal: "STOP" is not modelled (lvsim delivers HUP, INT, QUIT, KILL, USR1, USR2, TERM)',
+    ]);
+  });
+
+  test('a malformed keepalived step is a vector error with its path', () => {
+    const w = clone(v) as any;
+    delete w.steps[7].process;
+    w.steps[0].listen = { proto: 'tcp', port: 1, name: 'X' };
+    const c = checkVector(w);
+    expect(c.ok).toBe(false);
+    if (c.ok) return;
+    expect(c.problems.map(p => p.path)).toEqual(expect.arrayContaining(['steps[7].process', 'steps[0].daemon']));
   });
 });

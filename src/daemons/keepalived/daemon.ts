@@ -217,3 +217,18 @@ export const keepalivedUnit: DaemonUnit = {
     return head + (j.length ? '\n' + j.map(e => `${ctx.host.name} ${e.ident}[${e.pid}]: ${e.msg}`).join('\n') + '\n' : '');
   },
 };
+
+/**
+ * The log lines about what keepalived did to the pool and the VIP (checks, IPVS changes, quorum,
+ * VRRP states, VIPs, gratuitous ARPs), as opposed to the process's own life (starting, reading
+ * the file, forking, activating a checker, stopping): what an operator greps the log for.
+ */
+const STATE_LINE = [
+  /^\([^)]+\) /, /^Sending gratuitous ARP /,
+  /^TCP connection to /, /^TCP_CHECK on service /, /^HTTP_CHECK on service /, /^Remote Web server /,
+  /^(Adding|Removing|Enabling|Disabling) (service|sorry server|alive servers) /, /^(Gained|Lost) quorum /,
+  /^Starting with quorum down /, /^Shutting down /, /^IPVS cmd /,
+];
+export function isStateLine(msg: string): boolean {
+  return STATE_LINE.some(re => re.test(msg));
+}

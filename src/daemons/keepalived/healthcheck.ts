@@ -60,6 +60,16 @@ export interface HealthcheckEnv {
   readonly log: (msg: string) => void;
 }
 
+/**
+ * Warmups taken instead of drawn, per host: a replay of a recorded run gives that run's (its
+ * log has when each checker first reported). `plan(chk, i)` for the i-th checker, whose target is
+ * `chk` ("[RIP]:tcp:port"), returns ns or null to draw as keepalived does.
+ */
+const warmupPlans = new WeakMap<Host, (chk: string, i: number) => Ns | null>();
+export function planWarmups(host: Host, plan: ((chk: string, i: number) => Ns | null) | null): void {
+  if (plan) warmupPlans.set(host, plan); else warmupPlans.delete(host);
+}
+
 export class Healthchecker {
   private readonly engine: Engine;
   private readonly vss: Vs[] = [];
@@ -102,12 +112,15 @@ export class Healthchecker {
     for (const vs of this.vss) vs.quorumStateUp = this.liveWeight(vs) >= vs.conf.quorum + vs.conf.hysteresis;
     for (const c of this.checkers) if (c.retry > 0) c.retryIt = c.retry;
     for (const vs of this.vss) this.initServiceVs(vs);
-    for (const c of this.checkers) {
+    const plan = warmupPlans.get(this.env.host);
+    this.checkers.forEach((c, i) => {
       this.env.log(`Activating healthchecker for service ${c.rsName} for VS ${c.vsName}`);
       // warmup * random() / RAND_MAX
-      const warmup = c.warmupNs ? Math.floor(c.warmupNs * this.env.rng.next()) : 0;
+      const drawn = c.warmupNs ? Math.floor(c.warmupNs * this.env.rng.next()) : 0;
+      const planned = plan?.(c.chkName, i) ?? null;
+      const warmup = planned === null ? drawn : Math.min(Math.max(0, Math.round(planned)), c.warmupNs);
       this.after(BOOTSTRAP_DELAY_NS + warmup, () => c.run());
-    }
+    });
   }
 
   /**

@@ -7,7 +7,8 @@ import { registerTool } from '../../config/commands';
 import { keepalivedUnit } from './daemon';
 import { keepalivedTool } from './tool';
 
-export { keepalivedOn, startKeepalived, KEEPALIVED_VERSION, KA_STARTUP_NS } from './daemon';
+export { planWarmups, BOOTSTRAP_DELAY_NS } from './healthcheck';
+export { keepalivedOn, startKeepalived, isStateLine, KEEPALIVED_VERSION, KA_STARTUP_NS } from './daemon';
 
 export function installKeepalived(): void {
   registerUnit('keepalived', keepalivedUnit);
