@@ -96,9 +96,20 @@ export class Emitter {
     return this.full ? new ExplainCollector() : undefined;
   }
 
-  /** A configuration change on this host (address, route, link, sysctl, module, IPVS table). */
-  change(c: ConfigChange): void {
-    if (this.full) this.sink.change({ t: this.clock.now, host: this.host, change: c });
+  /** A configuration change on this host (address, route, link, sysctl, module, IPVS table); `by` a daemon that made it. */
+  change(c: ConfigChange, by?: string): void {
+    if (this.full) this.sink.change({ t: this.clock.now, host: this.host, change: c, ...(by !== undefined ? { by } : {}) });
+  }
+
+  /**
+   * Whoever records the host's configuration (world/world.ts): told when a daemon changed it
+   * outside any command, so the change is recorded when it happens, attributed to the daemon.
+   */
+  onConfig: ((by: string) => void) | null = null;
+
+  /** A daemon (`by`) changed the host's configuration (an IPVS destination, an address ...). */
+  configChanged(by: string): void {
+    if (this.full) this.onConfig?.(by);
   }
 }
 

@@ -75,7 +75,7 @@ export interface HostState {
   readonly sysctl: ReadonlyMap<string, string>;
   readonly modules: ReadonlySet<string>;
   readonly services: ReadonlyMap<string, ServiceState>;
-  /** Per service key, its destinations in list order. */
+  /** Per service key, its destinations in the kernel's list order (a new one at the head). */
   readonly dests: ReadonlyMap<string, ReadonlyMap<string, DestState>>;
 }
 
@@ -99,6 +99,13 @@ export interface ChangeRecord {
   readonly t: number;
   readonly host: string;
   readonly change: ConfigChange;
+  /**
+   * Who made it when not the scenario's own commands (setup lines, exec steps): a daemon, as
+   * "keepalived (Keepalived_healthcheckers)". The change itself is the one the equivalent command
+   * makes (a real server the checker removes is the `ipvsadm -d` record, a VIP VRRP adds the
+   * `ip addr add` one).
+   */
+  readonly by?: string;
 }
 
 export const EMPTY_STATE: HostState = Object.freeze({
@@ -157,9 +164,11 @@ export function diffHostState(prev: HostState, next: HostState): ConfigChange[] 
     for (const [k] of pd) if (!ds.has(k)) out.push({ kind: 'dest', op: 'del', service: svc, key: k });
     for (const [k, d] of ds) {
       const p = pd.get(k);
-      if (!p) out.push({ kind: 'dest', op: 'add', service: svc, dest: d });
-      else if (!sameDest(p, d)) out.push({ kind: 'dest', op: 'edit', service: svc, dest: d });
+      if (p && !sameDest(p, d)) out.push({ kind: 'dest', op: 'edit', service: svc, dest: d });
     }
+    // A new destination goes to the head of the list (__ip_vs_update_dest's list_add_rcu):
+    // added last-first, they fold back into the list's order.
+    for (const [k, d] of [...ds].reverse()) if (!pd.has(k)) out.push({ kind: 'dest', op: 'add', service: svc, dest: d });
   }
   for (const [svc, pd] of prev.dests) {
     if (next.dests.has(svc) || !next.services.has(svc)) continue;
@@ -216,7 +225,13 @@ function apply(s: Mutable, c: ConfigChange): void {
       return;
     case 'dest': {
       const ds = s.dests.get(c.service) ?? new Map<string, DestState>();
-      if (c.op === 'del') ds.delete(c.key); else ds.set(c.dest.key, c.dest);
+      if (c.op === 'del') ds.delete(c.key);
+      else if (c.op === 'edit' || ds.has(c.dest.key)) ds.set(c.dest.key, c.dest);
+      else {
+        // Added at the head of the service's list, as the kernel adds it.
+        s.dests.set(c.service, new Map([[c.dest.key, c.dest], ...ds]));
+        return;
+      }
       s.dests.set(c.service, ds);
       return;
     }

@@ -153,15 +153,15 @@ export class World {
 
   /**
    * Record what changed in a host's configuration since the last call (all hosts when none is
-   * named), as configuration-change records at the current time and trace position. Only a
-   * full trace keeps them, so a counting run takes no snapshots.
+   * named), as configuration-change records at the current time and trace position, made `by`
+   * a daemon when one is named. Only a full trace keeps them, so a counting run takes no snapshots.
    */
-  recordConfig(hostName?: string): void {
+  recordConfig(hostName?: string, by?: string): void {
     if (!this.trace.full) return;
     for (const wh of hostName === undefined ? this.hosts.values() : [this.hosts.get(hostName)]) {
       if (!wh) continue;
       const now = snapshotHost(wh);
-      for (const c of diffHostState(this.recorded.get(wh.name) ?? EMPTY_STATE, now)) wh.host.emit.change(c);
+      for (const c of diffHostState(this.recorded.get(wh.name) ?? EMPTY_STATE, now)) wh.host.emit.change(c, by);
       this.recorded.set(wh.name, now);
     }
   }
@@ -173,6 +173,8 @@ export class World {
     registerIpvsHooks(host, ipvs);
     const wh: WorldHost = { name, host, ipvs, role, files };
     this.hosts.set(name, wh);
+    // A daemon's change (keepalived's IPVS and VIP changes) is recorded when it happens, as its own.
+    host.emit.onConfig = (by) => this.recordConfig(name, by);
     return wh;
   }
 

@@ -20,6 +20,9 @@ import { IpvsError, type DestSpec, type IpvsCtl, type ServiceSpec } from '../../
 import type { FwdMethod } from '../../ipvs/types';
 import type { KaChecker, KaConfig, KaRealServer, KaVirtualServer } from '../../config/keepalived';
 
+/** Who the changes the checker process makes are recorded as. */
+export const HEALTHCHECKERS = 'keepalived (Keepalived_healthcheckers)';
+
 /** BOOTSTRAP_DELAY (check_api.c): every checker starts 1 s plus its random warmup after registration. */
 export const BOOTSTRAP_DELAY_NS = 1 * NS_PER_S;
 /** Default delay_before_retry and retry of a checker (check_api.c `queue_checker`). */
@@ -288,6 +291,8 @@ export class Healthchecker {
         else if (op === 'EDIT_DEST') this.env.ipvs.editDest(key, d);
         else this.env.ipvs.delDest(key, { addr: d.addr, port: d.port });
       }
+      // The table changed as the ipvsadm line would change it: recorded now, as the checker's.
+      this.env.host.emit.configChanged(HEALTHCHECKERS);
       return true;
     } catch (e) {
       if (!(e instanceof IpvsError)) throw e;

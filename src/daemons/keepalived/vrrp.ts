@@ -26,6 +26,8 @@ import { mcJoin, mcLeave, mcSend, rawSocket } from '../../kernel/mcast';
 import type { KaConfig, KaVrrpInstance } from '../../config/keepalived';
 
 export const VRRP_GROUP = ip4('224.0.0.18');
+/** Who the changes the VRRP process makes are recorded as. */
+export const VRRP_PROCESS = 'keepalived (Keepalived_vrrp)';
 export const IPPROTO_VRRP = 112;
 const VRRP_PRIO_OWNER = 255;
 const DOWN_TIMER_ADVERTS = 3;
@@ -248,6 +250,8 @@ class Instance {
         if (!(e instanceof KernelError)) throw e; // EEXIST on add, EADDRNOTAVAIL on delete: nothing to do
       }
     }
+    // Recorded now, as `ip addr add|del` would be, made by the VRRP process.
+    h.emit.configChanged(VRRP_PROCESS);
   }
 
   /** vrrp_send_link_update: garp_master_repeat gratuitous ARPs for each VIP. */
