@@ -31,7 +31,7 @@ import { BOOTSTRAP_DELAY_NS, isStateLine, KA_STARTUP_NS, planWarmups } from '../
 import { decodeAdvert, IPPROTO_VRRP } from '../daemons/keepalived/vrrp';
 import { startService } from './services';
 import {
-  checkVector, unknownFields, type ArpingStep, type CheckStep, type ConnectStep, type Counters, type StartStep, type Vector, type VectorProblem, type VectorStep,
+  checkVector, unknownFields, type ArpingStep, type ConnectStep, type Counters, type StartStep, type Vector, type VectorProblem, type VectorStep,
 } from './vector';
 
 export type { Vector, VectorStep, VectorProblem };
