@@ -1,7 +1,8 @@
 /**
  * trace/state.ts: configuration over time. A host's configuration (links, addresses, routes,
  * sysctls, modules, the IPVS table) changes during a run (an exec step, a workload event, a
- * tool), and every change is a record with its host, virtual time and position in the trace.
+ * tool, a daemon such as keepalived's checkers and VRRP), and every change is a record with its
+ * host, virtual time, position in the trace and, for a daemon's, who made it.
  * `hostStateAt` folds them into the state a host had at any trace position, so a view drawn at
  * record N shows what was true then, not what is true at the end of the run. Pure data: no
  * kernel, no IPVS; world/ takes the snapshots these changes are the differences of.

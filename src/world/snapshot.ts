@@ -1,7 +1,8 @@
 /**
  * world/snapshot.ts: a host's configuration as trace/state.ts describes it, read from the
- * kernel model and its IPVS table. The world takes one after the setup and after every
- * command that may change a host (an exec step, a workload event), and records the
+ * kernel model and its IPVS table. The world takes one after the setup, after every
+ * command that may change a host (an exec step, a workload event) and whenever a daemon says it
+ * changed one (keepalived: trace/emit.ts `configChanged`), and records the
  * difference as configuration-change records, so views rebuild the state at any position
  * from the trace alone.
  */
