@@ -39,7 +39,7 @@ export { checkVector };
 
 /** The daemons a `start` step may name. */
 const DAEMONS = ['keepalived'];
-/** Times of keepalived's log lines, adverts and gratuitous ARPs match to within this (FORMAT: "within a second"). */
+/** Times of keepalived's log lines, adverts and gratuitous ARPs match to within this (test/fixtures/oracle/README.md). */
 const TIME_TOLERANCE_MS = 1000;
 
 /** The counters a version-2 vector's `observe.nstat` lists, as nstat names them. */
