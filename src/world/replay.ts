@@ -304,7 +304,8 @@ function planRecordedWarmups(ctx: Ctx, host: string, startMs: number): void {
   if (ctx.v.format !== 'lvsim-oracle-vector/2') return;
   const lines = ctx.v.observe?.log?.[host];
   if (!lines) return;
-  const first = firstChecks(lines);
+  // A keepalived started again later: its checkers' first reports are those after this start.
+  const first = firstChecks(lines.filter(l => l.at_ms >= startMs));
   planWarmups(ctx.world.hosts.get(host)!.host, (chk) => {
     const t = first.get(chk);
     if (t === undefined) return null;
