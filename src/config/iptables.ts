@@ -1051,11 +1051,12 @@ function doCommand(p: Parsed, host: Host, opts: { restore?: boolean } = {}): str
     }
     case 'L':
       out += listEntries(t, p);
-      if (p.zero) zero(t, p, () => undefined);
+      // -L -Z: listed, then zeroed and committed (iptc_zero_entries, iptc_commit).
+      if (p.zero) { zero(t, p, () => undefined); xt.commit(); }
       return out;
     case 'S':
       out += listRules(t, p);
-      if (p.zero) zero(t, p, () => undefined);
+      if (p.zero) { zero(t, p, () => undefined); xt.commit(); }
       return out;
   }
   if (!opts.restore) commit(xt, t, before, host);

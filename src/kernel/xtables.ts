@@ -21,7 +21,7 @@
 import { type Ipv4, type Tcp, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ipv4TotalLength } from '../net/packet';
 import type { Host, NetDevice } from './host';
 import type { Skb } from './skb';
-import { type DropReason, type Hook, RST } from '../trace/record';
+import { type DropReason, type Hook, type RuleHit, RST } from '../trace/record';
 import { icmp } from '../trace/emit';
 import { NF_ACCEPT, NF_STOLEN, type NfHookState, type NfVerdict } from './netfilter';
 import { ipLocalOut } from './ip';
@@ -143,6 +143,8 @@ export class XtState {
   readonly tables = new Map<TableName, Table>();
   /** Rules using conntrack matches hold a reference on nf_conntrack (nf_ct_netns_get). */
   ctUsers = 0;
+  /** Commits and table loads so far: the trace records the tables again when it moves (trace/state.ts). */
+  commits = 0;
   private readonly stackChain: Chain[] = new Array(MAX_JUMP_DEPTH);
   private readonly stackIdx: number[] = new Array(MAX_JUMP_DEPTH).fill(0);
   /** Table names, newest first: the order of /proc/net/ip_tables_names (xt_register_table adds at the head). */
@@ -161,6 +163,7 @@ export class XtState {
     t = { name, chains: TABLE_HOOKS[name].map(h => ({ name: h, hook: h, policy: 'ACCEPT' as const, pcnt: 0, bcnt: 0, rules: [] })) };
     this.tables.set(name, t);
     this.order.unshift(name);
+    this.commits++;
     this.host.modules.add('ip_tables');
     this.host.modules.add(`iptable_${name}`);
     const table = t;
@@ -177,6 +180,7 @@ export class XtState {
 
   /** Re-resolve jump targets and the conntrack reference after a change (a libiptc commit). */
   commit(): void {
+    this.commits++;
     let ct = 0;
     for (const t of this.tables.values()) {
       for (const c of t.chains) {
@@ -197,7 +201,7 @@ export class XtState {
    */
   doTable(t: Table, start: Chain, skb: Skb, state: NfHookState): NfVerdict {
     const host = this.host;
-    const p = skb.pkt;
+    let p = skb.pkt;
     const inName = state.in ? state.in.name : '';
     const outName = state.out ? state.out.name : '';
     let chain = start;
@@ -213,7 +217,7 @@ export class XtState {
           start.pcnt++;
           start.bcnt += len;
           if (start.policy === 'ACCEPT') {
-            host.emit.pass(skb, state.hook, 'accept', undefined, notePolicy, t.name, start.name);
+            host.emit.rule(skb, state.hook, 'accept', len, hitOf, t, start, -1);
             return NF_ACCEPT;
           }
           return this.verdictDrop(t, start, 0, null, skb, state);
@@ -229,15 +233,20 @@ export class XtState {
       r.pcnt++;
       r.bcnt += len;
       const tg = r.target;
+      // The trace names every rule that counts the packet; DROP and REJECT name theirs in the drop.
       switch (tg.kind) {
-        case 'none': i++; continue;
+        case 'none':
+          host.emit.rule(skb, state.hook, 'match', len, hitOf, t, chain, i);
+          i++;
+          continue;
         case 'verdict':
           if (tg.verdict === 'ACCEPT') {
-            host.emit.pass(skb, state.hook, 'accept', undefined, noteRule, t.name, chain, i);
+            host.emit.rule(skb, state.hook, 'accept', len, hitOf, t, chain, i);
             return NF_ACCEPT;
           }
           if (tg.verdict === 'DROP') return this.verdictDrop(t, chain, i + 1, r, skb, state);
-          // RETURN
+          host.emit.rule(skb, state.hook, 'match', len, hitOf, t, chain, i);
+          // RETURN: in a built-in chain (or with nothing to return to) the policy decides.
           if (sp === 0) { i = rules.length; chain = start; continue; }
           sp--;
           chain = this.stackChain[sp];
@@ -245,9 +254,10 @@ export class XtState {
           continue;
         case 'jump': {
           const to = r.jumpTo;
+          if (to !== null && !tg.goto && sp >= MAX_JUMP_DEPTH) return this.verdictDrop(t, chain, i + 1, r, skb, state);
+          host.emit.rule(skb, state.hook, 'match', len, hitOf, t, chain, i);
           if (to === null) { i++; continue; }
           if (!tg.goto) {
-            if (sp >= MAX_JUMP_DEPTH) return this.verdictDrop(t, chain, i + 1, r, skb, state);
             this.stackChain[sp] = chain;
             this.stackIdx[sp] = i + 1;
             sp++;
@@ -257,16 +267,20 @@ export class XtState {
           continue;
         }
         case 'LOG':
+          host.emit.rule(skb, state.hook, 'match', len, hitOf, t, chain, i);
           nfLogPacket(host, tg.prefix, tg.level, skb.pkt, state.in, state.out, skb, tg.flags);
           i++;
           continue;
         case 'TCPMSS':
-          tcpmssTg(host, skb, state, tg.mss);
+          host.emit.rule(skb, state.hook, 'match', len, hitOf, t, chain, i);
+          // A new MSS option lengthens the packet: later rules count the new length (skb->len).
+          if (tcpmssTg(host, skb, state, tg.mss)) { p = skb.pkt; len = -1; }
           i++;
           continue;
         case 'REJECT':
           return this.reject(t, chain, i + 1, r, tg.with, skb, state);
         case 'CT':
+          host.emit.rule(skb, state.hook, 'match', len, hitOf, t, chain, i);
           // xt_ct_target: the untracked template; nf_conntrack_in then leaves the packet alone.
           if (tg.notrack) { skb.ct = null; skb.ctinfo = IP_CT_UNTRACKED; }
           i++;
@@ -304,8 +318,10 @@ export class XtState {
   }
 }
 
-const notePolicy = (table: string, chain: string): string => `${table} ${chain}: policy ACCEPT`;
-const noteRule = (table: string, chain: Chain, i: number): string => `${table} ${chain.name}: rule ${i + 1} ACCEPT (${saveRule(chain.name, chain.rules[i])})`;
+/** The rule `i` of a chain (-1: its policy) as the trace names it. */
+const hitOf = (t: Table, chain: Chain, i: number): Omit<RuleHit, 'bytes'> => i < 0
+  ? { table: t.name, chain: chain.name, rule: 0, text: `-P ${chain.name} ${chain.policy}` }
+  : { table: t.name, chain: chain.name, rule: i + 1, text: saveRule(chain.name, chain.rules[i]) };
 const noteMss = (old: number | undefined, mss: number): string => `TCPMSS: MSS ${old ?? 'absent'} -> ${mss}`;
 
 /** "type/code" of an ICMP packet (for the explanation of a drop), else null. */
@@ -391,9 +407,9 @@ function multiportMatch(ports: readonly number[], pflags: readonly boolean[], fl
  * value or to the path MTU minus 40 (the smaller of the output route's and the reverse
  * route's MTU); never raise it. A SYN without the option gets one (at most 536, RFC 879).
  */
-function tcpmssTg(host: Host, skb: Skb, state: NfHookState, mss: number | null): void {
+function tcpmssTg(host: Host, skb: Skb, state: NfHookState, mss: number | null): boolean {
   const p = skb.pkt;
-  if (p.payload.proto !== 'tcp' || !(p.payload.flags & TCP_SYN)) return;
+  if (p.payload.proto !== 'tcp' || !(p.payload.flags & TCP_SYN)) return false;
   const tcp = p.payload;
   let newmss: number;
   if (mss === null) {
@@ -405,10 +421,11 @@ function tcpmssTg(host: Host, skb: Skb, state: NfHookState, mss: number | null):
   } else newmss = mss;
   const old = tcp.options?.mss;
   if (old === undefined) newmss = Math.min(newmss, 536);
-  else if (old <= newmss) return;
+  else if (old <= newmss) return false;
   const t: Tcp = { ...tcp, options: { ...tcp.options, mss: newmss } };
   skb.pkt = { ...p, payload: t };
   host.emit.pass(skb, state.hook, 'accept', undefined, noteMss, old, newmss);
+  return old === undefined;
 }
 
 /**

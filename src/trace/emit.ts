@@ -9,12 +9,14 @@
  *   emit.device(skb, 'eth0', 'rx', frame)                              a frame crossing a device
  *   emit.end(skb, 'socket', 'deliver', undefined, note)                the packet ends well
  *   emit.drop(skb, 'FORWARD', reason, icmp(11, 0))                    the packet is dropped, and what was sent back
+ *   emit.rule(skb, 'INPUT', 'accept', len, hitOf, table, chain, i)    an iptables rule (or policy) matched
  */
 import type { Arp, Ethernet, Ipv4 } from '../net/packet';
 import {
   type DevPoint, type Disposition, type DropReason, type EndVerdict, type Hook, type PassVerdict, type Point,
-  type SchedCandidate, type SchedExplain, type Stage, SILENT, isDevPoint,
+  type RuleHit, type SchedCandidate, type SchedExplain, type Stage, SILENT, isDevPoint,
 } from './record';
+import { ruleHitText } from './firewall';
 import type { TraceSink } from './sink';
 import type { ConfigChange } from './state';
 
@@ -50,6 +52,21 @@ export class Emitter {
     this.sink.record({
       t: this.clock.now, host: this.host, point, verdict, packet: { id: p.id, pkt: p.pkt }, dev,
       note: typeof note === 'function' ? note(a as A, b as B, c as C) : note, cause: p.cause,
+    });
+  }
+
+  /**
+   * An iptables rule or a built-in chain's policy matched at `hook` (ipt_do_table counted it):
+   * `accept` when it let the packet through, `match` when the walk goes on (jump, RETURN, LOG,
+   * TCPMSS, no target). `which` names the rule from the kernel's objects, called only when the
+   * trace keeps records; the note is the rule as `iptables -S` prints it.
+   */
+  rule<A, B, C>(p: Traced, hook: Hook, verdict: 'accept' | 'match', bytes: number, which: (a: A, b: B, c: C) => Omit<RuleHit, 'bytes'>, a: A, b: B, c: C): void {
+    if (!this.full) return;
+    const w = which(a, b, c);
+    const rule: RuleHit = { table: w.table, chain: w.chain, rule: w.rule, text: w.text, bytes };
+    this.sink.record({
+      t: this.clock.now, host: this.host, point: hook, verdict, packet: { id: p.id, pkt: p.pkt }, rule, note: ruleHitText(rule), cause: p.cause,
     });
   }
 

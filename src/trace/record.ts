@@ -48,13 +48,15 @@ export const isDevPoint = (p: Point): p is DevPoint => !NAMED.has(p);
  * - dnat / snat: IPVS NAT rewrote the destination to RIP:port (ip_vs_nat_xmit) or the
  *   reply's source back to VIP:port (handle_response).
  * - queued: waiting in the neighbour queue for ARP.   - send: a socket emitted it.
+ * - match: an iptables rule matched and the chain walk went on (a jump, RETURN, LOG, TCPMSS,
+ *   a rule without -j); the record's `rule` says which.
  * Terminal (exactly one per packet): deliver, consumed, drop.
  */
 export type Verdict = PassVerdict | EndVerdict | 'drop';
 /** The verdicts of a packet that goes on. */
 export type PassVerdict =
   | 'rx' | 'tx' | 'accept' | 'local' | 'forward' | 'output'
-  | 'schedule' | 'hit' | 'encap' | 'decap' | 'xmit' | 'dnat' | 'snat' | 'queued' | 'send';
+  | 'schedule' | 'hit' | 'encap' | 'decap' | 'xmit' | 'dnat' | 'snat' | 'queued' | 'send' | 'match';
 /** A packet that ends well: delivered to a socket, or consumed by the stack (ARP, ICMP). */
 export type EndVerdict = 'deliver' | 'consumed';
 
@@ -168,6 +170,20 @@ export interface SchedExplain {
   readonly summary: string;
 }
 
+/**
+ * An iptables rule, or a built-in chain's policy (rule 0), that matched a packet in
+ * ipt_do_table: its counters went up by one packet and `bytes` before its target ran.
+ */
+export interface RuleHit {
+  readonly table: string;
+  readonly chain: string;
+  /** 1-based position in the chain; 0 for the policy. */
+  readonly rule: number;
+  /** As `iptables -S` prints it: "-A INPUT -p tcp -m tcp --dport 9001 -j ACCEPT", "-P INPUT ACCEPT". */
+  readonly text: string;
+  readonly bytes: number;
+}
+
 /** The packet a record is about: the same id follows an skb through encapsulation. */
 export interface TracePacket {
   readonly id: number;
@@ -193,6 +209,8 @@ export interface TraceRecord {
   readonly disposition?: Disposition;
   /** One line of detail: the route chosen, the socket, the state change. */
   readonly note?: string;
+  /** At a hook: the iptables rule or policy that matched (an iptables drop names it in `reason`). */
+  readonly rule?: RuleHit;
   /** At IPVS schedule (and a refusal): the scheduler's inputs and costs. */
   readonly sched?: SchedExplain;
   /** Packet this one was made from or answers (ICMP error, RST, clone of a broadcast). */

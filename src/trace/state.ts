@@ -1,8 +1,8 @@
 /**
  * trace/state.ts: configuration over time. A host's configuration (links, addresses, routes,
- * sysctls, modules, the IPVS table) changes during a run (an exec step, a workload event, a
- * tool, a daemon such as keepalived's checkers and VRRP), and every change is a record with its
- * host, virtual time, position in the trace and, for a daemon's, who made it.
+ * sysctls, modules, the IPVS table, the iptables rules) changes during a run (an exec step, a
+ * workload event, a tool, a daemon such as keepalived's checkers and VRRP), and every change is a
+ * record with its host, virtual time, position in the trace and, for a daemon's, who made it.
  * `hostStateAt` folds them into the state a host had at any trace position, so a view drawn at
  * record N shows what was true then, not what is true at the end of the run. Pure data: no
  * kernel, no IPVS; world/ takes the snapshots these changes are the differences of.
@@ -67,6 +67,40 @@ export interface DestState {
   readonly lThreshold: number;
 }
 
+/** An iptables rule as `iptables -S` prints it, with its counters when the state was taken. */
+export interface XtRuleState {
+  readonly text: string;
+  readonly pcnt: number;
+  readonly bcnt: number;
+}
+
+/** A chain: a built-in one has a policy and the policy's counters; a user chain has neither (null). */
+export interface XtChainState {
+  readonly name: string;
+  readonly policy: 'ACCEPT' | 'DROP' | null;
+  readonly pcnt: number;
+  readonly bcnt: number;
+  readonly rules: readonly XtRuleState[];
+}
+
+export interface XtTableState {
+  readonly name: string;
+  /** In listing order: built-in chains, then user chains by name. */
+  readonly chains: readonly XtChainState[];
+}
+
+/**
+ * The host's iptables tables as iptables-save orders them. `commits` counts the changes made
+ * to them (every iptables or iptables-restore commit, a table's module loading); between two
+ * commits only packets move the counters, and the trace records each rule they match.
+ */
+export interface XtablesState {
+  readonly commits: number;
+  readonly tables: readonly XtTableState[];
+}
+
+export const NO_XTABLES: XtablesState = Object.freeze({ commits: 0, tables: [] });
+
 /** One host's configuration at one moment. */
 export interface HostState {
   readonly links: ReadonlyMap<string, LinkState>;
@@ -78,6 +112,8 @@ export interface HostState {
   readonly services: ReadonlyMap<string, ServiceState>;
   /** Per service key, its destinations in the kernel's list order (a new one at the head). */
   readonly dests: ReadonlyMap<string, ReadonlyMap<string, DestState>>;
+  /** iptables: the rule sets and their counters as at the last commit. */
+  readonly xtables: XtablesState;
 }
 
 /** What changed, as a closed union: one kind per part of the configuration. */
@@ -91,7 +127,9 @@ export type ConfigChange =
   | { readonly kind: 'service'; readonly op: 'add' | 'edit'; readonly service: ServiceState }
   | { readonly kind: 'service'; readonly op: 'del'; readonly key: string }
   | { readonly kind: 'dest'; readonly op: 'add' | 'edit'; readonly service: string; readonly dest: DestState }
-  | { readonly kind: 'dest'; readonly op: 'del'; readonly service: string; readonly key: string };
+  | { readonly kind: 'dest'; readonly op: 'del'; readonly service: string; readonly key: string }
+  /** The iptables tables after a commit, whole (rules and counters: `iptables -Z` and `-c` set counters too). */
+  | { readonly kind: 'iptables'; readonly xtables: XtablesState };
 
 /** A change as the trace keeps it: on which host, when, and before which packet record. */
 export interface ChangeRecord {
@@ -112,6 +150,7 @@ export interface ChangeRecord {
 export const EMPTY_STATE: HostState = Object.freeze({
   links: new Map<string, LinkState>(), addrs: new Map<string, AddrState[]>(), routes: [], sysctl: new Map<string, string>(),
   modules: new Set<string>(), services: new Map<string, ServiceState>(), dests: new Map<string, Map<string, DestState>>(),
+  xtables: NO_XTABLES,
 });
 
 const routeKey = (r: RouteState): string => `${r.table} ${r.type} ${r.dst}/${r.len} ${r.gw} ${r.dev} ${r.src} ${r.metric} ${r.proto} ${r.scope} ${r.mtu ?? ''}`;
@@ -126,8 +165,9 @@ const sameDest = (a: DestState, b: DestState): boolean =>
 
 /**
  * The changes that turn `prev` into `next`, in a fixed order (modules, links, addresses,
- * routes, sysctls, services, destinations), so the same runs give the same records.
- * Applying them to `prev` with applyChange gives a state equal to `next`.
+ * routes, sysctls, services, destinations, iptables), so the same runs give the same records.
+ * Applying them to `prev` with applyChange gives a state equal to `next` (iptables counters:
+ * as at the last commit; trace/firewall.ts adds the packets counted since).
  */
 export function diffHostState(prev: HostState, next: HostState): ConfigChange[] {
   const out: ConfigChange[] = [];
@@ -175,7 +215,20 @@ export function diffHostState(prev: HostState, next: HostState): ConfigChange[] 
     if (next.dests.has(svc) || !next.services.has(svc)) continue;
     for (const [k] of pd) out.push({ kind: 'dest', op: 'del', service: svc, key: k });
   }
+  if (!sameXtables(prev.xtables, next.xtables)) out.push({ kind: 'iptables', xtables: next.xtables });
   return out;
+}
+
+/** Same commit count and the same tables, chains, policies and rules (counters aside: packets move them between commits). */
+function sameXtables(a: XtablesState, b: XtablesState): boolean {
+  if (a.commits !== b.commits || a.tables.length !== b.tables.length) return false;
+  return a.tables.every((t, i) => {
+    const u = b.tables[i]!;
+    return t.name === u.name && t.chains.length === u.chains.length && t.chains.every((c, j) => {
+      const d = u.chains[j]!;
+      return c.name === d.name && c.policy === d.policy && c.rules.length === d.rules.length && c.rules.every((r, k) => r.text === d.rules[k]!.text);
+    });
+  });
 }
 
 interface Mutable {
@@ -186,13 +239,14 @@ interface Mutable {
   modules: Set<string>;
   services: Map<string, ServiceState>;
   dests: Map<string, Map<string, DestState>>;
+  xtables: XtablesState;
 }
 
 function copy(s: HostState): Mutable {
   return {
     links: new Map(s.links), addrs: new Map([...s.addrs].map(([k, v]) => [k, [...v]])), routes: [...s.routes],
     sysctl: new Map(s.sysctl), modules: new Set(s.modules), services: new Map(s.services),
-    dests: new Map([...s.dests].map(([k, v]) => [k, new Map(v)])),
+    dests: new Map([...s.dests].map(([k, v]) => [k, new Map(v)])), xtables: s.xtables,
   };
 }
 
@@ -236,6 +290,9 @@ function apply(s: Mutable, c: ConfigChange): void {
       s.dests.set(c.service, ds);
       return;
     }
+    case 'iptables':
+      s.xtables = c.xtables;
+      return;
     default: {
       const never: never = c;
       throw new Error(`unknown change ${(never as { kind: string }).kind}`);
@@ -280,6 +337,13 @@ export function describeChange(c: ConfigChange, fmtIp: (a: Ip4) => string): stri
       return c.op === 'del' ? `IPVS service ${c.key} deleted` : `IPVS service ${c.service.key} ${c.op === 'add' ? 'added' : 'edited'} (${c.service.scheduler})`;
     case 'dest':
       return c.op === 'del' ? `IPVS ${c.service}: real server ${c.key} deleted` : `IPVS ${c.service}: real server ${c.dest.key} ${c.op === 'add' ? 'added' : 'edited'} (${c.dest.fwd}, weight ${c.dest.weight})`;
+    case 'iptables': {
+      const tables = c.xtables.tables.map(t => {
+        const n = t.chains.reduce((k, ch) => k + ch.rules.length, 0);
+        return `${t.name} ${n} rule${n === 1 ? '' : 's'}`;
+      });
+      return `iptables: ${tables.length ? tables.join(', ') : 'no table'}`;
+    }
     default: {
       const never: never = c;
       return String(never);

@@ -2,6 +2,8 @@
  * ui/inspector.ts: one packet, every layer and every field (outer IPv4, inner IPv4, TCP ...),
  * and the bytes of its wire encoding with the selected field highlighted (net/wire fieldRanges).
  * Where the record has no frame (points inside the kernel), the IP datagram is shown alone.
+ * Above the layers: every iptables rule (or policy) the packet matched, host by host and hook by
+ * hook, as the trace names them; those after the selected record are marked as later.
  */
 import type { TraceRecord } from '../trace/record';
 import { packetJson, type JsonValue } from '../net/json';
@@ -9,6 +11,7 @@ import { encodeFrame, fieldRanges, type FieldRange } from '../net/wire';
 import { ETH_P_ARP, ETH_P_IP, type Ethernet } from '../net/packet';
 import { ZERO_MAC } from '../net/addr';
 import { explainDrop } from '../trace/explain';
+import { ruleHitOf, ruleHitText } from '../trace/firewall';
 import type { StepIndex } from '../trace/steps';
 import { esc, fmtTime } from './table';
 import type { TimeUnit } from '../trace/time';
@@ -16,8 +19,8 @@ import type { TimeUnit } from '../trace/time';
 const LAYER_TITLE: Record<string, string> = { eth: 'Ethernet', arp: 'ARP', tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', raw: 'Payload' };
 
 export interface InspectorView {
-  /** The record's packet; its time in `unit`, the unit of the run's other views. */
-  show(r: TraceRecord | null, unit: TimeUnit, steps?: StepIndex): void;
+  /** The record's packet; its time in `unit`, the unit of the run's other views; `records` the whole trace (for the rules the packet matched). */
+  show(r: TraceRecord | null, unit: TimeUnit, steps?: StepIndex, records?: readonly TraceRecord[]): void;
   selectField(layer: number, field: string): void;
 }
 
@@ -38,7 +41,7 @@ export function createInspector(root: HTMLElement): InspectorView {
     if (desc) desc.textContent = `${r.layerName}.${r.field}: bytes ${r.start - skip}–${r.end - 1 - skip}`;
   }
 
-  function show(r: TraceRecord | null, unit: TimeUnit, steps?: StepIndex): void {
+  function show(r: TraceRecord | null, unit: TimeUnit, steps?: StepIndex, records?: readonly TraceRecord[]): void {
     if (!r) { root.innerHTML = '<p class="hint">Click a packet on the map or a row of the trace to inspect it.</p>'; return; }
     const pkt = r.packet.pkt;
     const frame: Ethernet = r.frame ?? { proto: 'eth', src: ZERO_MAC, dst: ZERO_MAC, ethertype: pkt.proto === 'arp' ? ETH_P_ARP : ETH_P_IP, payload: pkt };
@@ -65,6 +68,7 @@ export function createInspector(root: HTMLElement): InspectorView {
     }
     if (r.note) html += `<div class="note">${esc(r.note)}</div>`;
     if (r.sched) html += `<div class="note">scheduler: ${esc(r.sched.summary)}</div>`;
+    if (records) html += rulesMatched(records, r);
     html += '<div class="layers">';
     for (const li of layerIdx) {
       if (skip && li === 0) continue;
@@ -146,4 +150,19 @@ function fieldValue(layer: string, f: string, v: JsonValue | undefined, rg: Fiel
 
 function hex(b: Uint8Array): string {
   return Array.from(b, x => x.toString(16).padStart(2, '0')).join(' ');
+}
+
+/** The iptables rules the record's packet matched, in trace order: host, hook, and the rule or policy. */
+function rulesMatched(records: readonly TraceRecord[], sel: TraceRecord): string {
+  const id = sel.packet.id;
+  let items = '';
+  for (const r of records) {
+    if (r.packet.id !== id) continue;
+    const h = ruleHitOf(r);
+    if (!h) continue;
+    const mark = r.verdict === 'drop' ? '✕' : r.verdict === 'accept' ? '✓' : '·';
+    const later = r.seq > sel.seq;
+    items += `<li class="${later ? 'later' : ''}${r.seq === sel.seq ? ' now' : ''}"><span class="fw-mark" aria-hidden="true">${mark}</span> <b>${esc(r.host)} ${esc(String(r.point))}</b> ${esc(ruleHitText(h))}${later ? ' <i>(later)</i>' : ''}</li>`;
+  }
+  return items ? `<section class="fw-insp" aria-label="iptables rules this packet matched"><h4>iptables rules matched</h4><ol>${items}</ol></section>` : '';
 }

@@ -13,6 +13,7 @@ import { drawTopology, dropSentence, type TopologyView } from './topology';
 import { createTable, esc, fmtTime, runTimeUnit, type TableView } from './table';
 import { createInspector } from './inspector';
 import { createKernelView, type KernelView } from './kernel';
+import { createFirewallView, type FirewallView } from './firewall';
 import { createEditor } from './editor';
 import { createConsole } from './console';
 import { renderLab } from './lab';
@@ -39,6 +40,7 @@ interface AppState {
   lesson: LessonActor;
   topo: TopologyView;
   kernel: KernelView;
+  firewall: FirewallView;
   stepAt: Int8Array;
   selected: number | null;
   lastIndex: number;
@@ -72,7 +74,8 @@ function load(text: string, file: string, scenario: string | null, seed?: number
   for (let i = 0; i < run.records.length; i++) { s = run.steps.of(i) || s; stepAt[i] = s; }
   const topo = drawTopology($('#topo') as unknown as SVGSVGElement, run, i => { showPacket(i); });
   const kernel = createKernelView($('#pane-kernel'), run, i => seek(i));
-  app = { run, scenario, edited, player, lesson, topo, kernel, stepAt, selected: null, lastIndex: -1, lastStep: -1 };
+  const firewall = createFirewallView($('#pane-firewall'), run, i => seek(i));
+  app = { run, scenario, edited, player, lesson, topo, kernel, firewall, stepAt, selected: null, lastIndex: -1, lastStep: -1 };
   table.setRecords(run.records, run.steps);
   $('#scenario').querySelector<HTMLOptionElement>(`option[value="${scenario ?? ''}"]`)!.selected = true;
   syncModeSwitch($<HTMLSelectElement>('#mode'), text);
@@ -111,7 +114,8 @@ function step(delta: number): void { app?.player.send({ type: 'STEP', delta }); 
 function select(i: number | null): void {
   if (!app) return;
   app.selected = i;
-  inspector.show(i === null ? null : app.run.records[i] ?? null, runTimeUnit(app.run.records), app.run.steps);
+  inspector.show(i === null ? null : app.run.records[i] ?? null, runTimeUnit(app.run.records), app.run.steps, app.run.records);
+  if (tab === 'firewall') app.firewall.update(app.player.getSnapshot().context.index, i);
   // The topology marks the selected packet: redraw it with the new pick.
   scheduleRender();
   updateHashSoon();
@@ -184,6 +188,7 @@ function renderAll(force: boolean): void {
   table.update(index);
   app.kernel.update(index);
   if (tab === 'console') updateConsole(index);
+  if (tab === 'firewall') app.firewall.update(index, app.selected);
   const st = app.stepAt[index] ?? 0;
   app.topo.focus(st, index);
   app.topo.configAt(index);
@@ -351,14 +356,15 @@ export function jumpTo(s: string): boolean {
 
 // ---------------------------------------------------------------- tabs, help, keyboard
 
-type Tab = 'lesson' | 'kernel' | 'packet' | 'console';
-const TABS: readonly Tab[] = ['lesson', 'kernel', 'packet', 'console'];
+type Tab = 'lesson' | 'kernel' | 'packet' | 'console' | 'firewall';
+const TABS: readonly Tab[] = ['lesson', 'kernel', 'packet', 'console', 'firewall'];
 let tab: Tab = 'lesson';
 /** Show a side tab; `reveal` scrolls it into view where the layout puts it below the fold. */
 function setTab(t: Tab, reveal = false): void {
   tab = t;
   updateHashSoon();
   if (t === 'console' && app) { updateConsole(app.player.getSnapshot().context.index); }
+  if (t === 'firewall' && app) app.firewall.update(app.player.getSnapshot().context.index, app.selected);
   for (const k of TABS) {
     $(`#tab-${k}`).setAttribute('aria-selected', String(k === t));
     $(`#pane-${k}`).hidden = k !== t;
@@ -377,7 +383,7 @@ const HELP: ReadonlyArray<[string, string]> = [
   ['Space', 'play / pause'], ['→ / ←', 'step forward / back one event'], ['Shift + → / ←', 'ten events'],
   ['N / P', 'next / previous lesson step'], ['Home / End', 'first / last event'], ['D / Shift+D', 'next / previous drop'],
   ['+ / −', 'faster / slower'], ['G', 'jump to an event (#42) or a time (1.5ms)'], ['E', 'open / close the editor'],
-  ['1 / 2 / 3 / 4', 'Lesson / Kernel / Packet / Console tab'], ['I or Enter', 'inspect the packet of the current event'], ['S', 'copy a link to this view'], ['?', 'this help'], ['Esc', 'close'],
+  ['1 / 2 / 3 / 4 / 5', 'Lesson / Kernel / Packet / Console / Firewall tab'], ['I or Enter', 'inspect the packet of the current event'], ['S', 'copy a link to this view'], ['?', 'this help'], ['Esc', 'close'],
 ];
 function toggleHelp(show?: boolean): void {
   const h = $('#help');
@@ -429,6 +435,7 @@ document.addEventListener('keydown', e => {
       case '2': setTab('kernel', true); return true;
       case '3': setTab('packet', true); return true;
       case '4': setTab('console', true); shell.focus(); return true;
+      case '5': setTab('firewall', true); return true;
       case 's': case 'S': void share(); return true;
       case 'i': case 'I': case 'Enter': if (k === 'Enter' && tgt.tagName === 'BUTTON') return false; showPacket(app?.player.getSnapshot().context.index ?? 0); revealSide(); return true;
       case '?': toggleHelp(); return true;

@@ -12,7 +12,7 @@ export interface ViewState {
   readonly index?: number;
   /** The record open in the packet inspector, and the side tab, when not the defaults. */
   readonly pick?: number;
-  readonly tab?: 'lesson' | 'kernel' | 'packet' | 'console';
+  readonly tab?: 'lesson' | 'kernel' | 'packet' | 'console' | 'firewall';
   /** When the link's text is damaged or too large: what is wrong (see DecodedText). */
   readonly damage?: string;
   readonly tooLarge?: boolean;
@@ -154,6 +154,6 @@ export async function fromHash(hash: string): Promise<ViewState> {
   const tab = p.get('tab');
   return {
     scenario: p.get('s') ?? undefined, text, damage, tooLarge, seed: num('seed'), index: num('at'), pick: num('pick'),
-    tab: tab === 'kernel' || tab === 'packet' || tab === 'console' ? tab : undefined,
+    tab: tab === 'kernel' || tab === 'packet' || tab === 'console' || tab === 'firewall' ? tab : undefined,
   };
 }

@@ -7,7 +7,10 @@
  * from the trace alone.
  */
 import { formatEndpoint } from '../net/addr';
-import type { HostState, LinkState, AddrState, RouteState, ServiceState, DestState } from '../trace/state';
+import { type HostState, type LinkState, type AddrState, type RouteState, type ServiceState, type DestState, type XtablesState, NO_XTABLES } from '../trace/state';
+import { xtIfLoaded } from '../kernel/xtables';
+import { saveRule } from '../kernel/xtables_save';
+import type { Host } from '../kernel/host';
 import type { WorldHost } from './world';
 
 export function snapshotHost(wh: WorldHost): HostState {
@@ -39,5 +42,21 @@ export function snapshotHost(wh: WorldHost): HostState {
     }
     dests.set(key, ds);
   }
-  return { links, addrs, routes, sysctl, modules: new Set(h.modules), services, dests };
+  return { links, addrs, routes, sysctl, modules: new Set(h.modules), services, dests, xtables: snapshotXtables(h) };
+}
+
+/** The loaded tables as iptables-save orders them, each rule as `iptables -S` prints it, with its counters. */
+function snapshotXtables(h: Host): XtablesState {
+  const xt = xtIfLoaded(h);
+  if (!xt) return NO_XTABLES;
+  return {
+    commits: xt.commits,
+    tables: xt.loadOrder().map(t => ({
+      name: t.name,
+      chains: t.chains.map(c => ({
+        name: c.name, policy: c.hook !== null ? c.policy : null, pcnt: c.pcnt, bcnt: c.bcnt,
+        rules: c.rules.map(r => ({ text: saveRule(c.name, r), pcnt: r.pcnt, bcnt: r.bcnt })),
+      })),
+    })),
+  };
 }
