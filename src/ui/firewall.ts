@@ -60,10 +60,10 @@ export function createFirewallView(root: HTMLElement, run: RunView, onSeek: (i: 
     const nowKey = nowHit ? keyOf(nowHit.table, nowHit.chain, nowHit.rule) : '';
     const { hits, pid } = matchesOf(host, index, selected);
     let html = `<div class="k-head"><label>host <select class="fw-host" aria-label="Firewall of host">` +
-      `<option value="">follow the packet</option>${run.hostNames.map(h => `<option value="${esc(h)}" ${pinned === h ? 'selected' : ''}>${esc(h)}${withRules.has(h) ? ' (rules)' : ''}</option>`).join('')}</select></label>` +
+      `<option value="">follow the packet</option>${run.hostNames.map(h => `<option value="${esc(h)}" ${pinned === h ? 'selected' : ''}>${esc(h)}${withRules.has(h) ? ' (iptables)' : ''}</option>`).join('')}</select></label>` +
       ` <b>${esc(host)}</b> <span class="hint">counters at event #${index}</span></div>`;
     if (xt.tables.length === 0) {
-      html += `<p class="hint">${esc(host)} has no iptables table loaded at this point of the run: no rule sees its packets, every hook lets them through.${withRules.size ? ` Hosts with rules: ${[...withRules].map(esc).join(', ')}.` : ''}</p>`;
+      html += `<p class="hint">${esc(host)} has no iptables table loaded at this point of the run: no rule sees its packets, every hook lets them through.${withRules.size ? ` Hosts with iptables tables: ${[...withRules].map(esc).join(', ')}.` : ''}</p>`;
       root.innerHTML = html;
       bind();
       return;

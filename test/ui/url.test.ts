@@ -22,6 +22,10 @@ describe('share link text', () => {
     expect((await decodeText(await encodeText('a: ü\n'))).text).toBe('a: ü\n');
   });
 
+  it('keeps the Firewall tab in a link', async () => {
+    expect(await fromHash(await toHash({ scenario: 'fw-ipip-blocked', seed: 1, index: 12, tab: 'firewall' }))).toMatchObject({ scenario: 'fw-ipip-blocked', index: 12, tab: 'firewall' });
+  });
+
   it('stops inflating at the limit and says so, however large the text would be', async () => {
     const line = '#' + 'x'.repeat(79) + '\n';
     const link = z(line.repeat(300_000)); // 24 MB of text in a link of about 110 KB
