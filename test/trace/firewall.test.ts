@@ -12,6 +12,7 @@ import { HostConsole } from '../../src/world/console';
 import { ruleHitOf, ruleHitText, xtablesAt } from '../../src/trace/firewall';
 import type { TraceRecord } from '../../src/trace/record';
 import { CountingSink } from '../../src/trace/sink';
+import { recordJson } from '../../src/trace/json';
 import { ipv4TotalLength } from '../../src/net/packet';
 import type { XtablesState } from '../../src/trace/state';
 
@@ -100,6 +101,11 @@ describe('ipt_do_table in the trace: which rule matched', () => {
       expect(listed.has(r.rule!.text), r.rule!.text).toBe(true);
       expect(r.rule!.bytes).toBe(ipv4TotalLength(r.packet.pkt as never));
     }
+  });
+
+  it('lvsim run --json carries the rule of each match', () => {
+    const r = rs.find(x => x.rule && x.rule.rule > 0)!;
+    expect(recordJson(r).rule).toEqual(r.rule);
   });
 
   it('a host without tables has no rule records, and the client passes its hooks without one', () => {

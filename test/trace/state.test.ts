@@ -15,6 +15,8 @@ const plain = (s: HostState) => ({
   links: [...s.links.values()], addrs: [...s.addrs.entries()].filter(([, v]) => v.length > 0).sort(([a], [b]) => a.localeCompare(b)), routes: [...s.routes].map(r => JSON.stringify(r)).sort(),
   sysctl: [...s.sysctl.entries()].sort(), modules: [...s.modules].sort(), services: [...s.services.values()],
   dests: [...s.dests.entries()].map(([k, v]) => [k, [...v.values()]]),
+  // The rule sets (counters are as at the last commit here: trace/firewall.ts adds the packets since).
+  xtables: s.xtables.tables.map(t => [t.name, t.chains.map(c => [c.name, c.policy, c.rules.map(r => r.text)])]),
 });
 
 describe('hostStateAt', () => {
