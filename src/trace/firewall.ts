@@ -31,18 +31,25 @@ function isHit(r: TraceRecord, host: string): boolean {
   return r.host === host && (r.rule !== undefined || (r.reason !== undefined && r.reason.code === 'iptables'));
 }
 
+/** The last iptables change of `host` in force at record `position` (the commit the rule set is from), or null. */
+export function xtablesChangeAt(changes: readonly ChangeRecord[], host: string, position: number): ChangeRecord | null {
+  let last: ChangeRecord | null = null;
+  for (const c of changes) {
+    if (c.seq > position) break;
+    if (c.host === host && c.change.kind === 'iptables') last = c;
+  }
+  return last;
+}
+
 /**
  * `host`'s iptables tables with every counter as it stood once record `position` was written
  * (a packet recorded later is not counted yet). Position Infinity gives the end of the run.
  */
 export function xtablesAt(records: readonly TraceRecord[], changes: readonly ChangeRecord[], host: string, position: number): XtablesState {
-  let base: XtablesState = NO_XTABLES;
-  let from = 0;
-  for (const c of changes) {
-    if (c.seq > position) break;
-    if (c.host === host && c.change.kind === 'iptables') { base = c.change.xtables; from = c.seq; }
-  }
-  if (base.tables.length === 0) return base;
+  const last = xtablesChangeAt(changes, host, position);
+  if (!last || last.change.kind !== 'iptables' || last.change.xtables.tables.length === 0) return NO_XTABLES;
+  const base = last.change.xtables;
+  const from = last.seq;
   const pcnt = new Map<string, number>();
   const bcnt = new Map<string, number>();
   const end = Math.min(position, records.length - 1);

@@ -8,7 +8,7 @@
  * outlined.
  */
 import type { TraceRecord } from '../trace/record';
-import { ruleHitOf, xtablesAt } from '../trace/firewall';
+import { ruleHitOf, xtablesAt, xtablesChangeAt } from '../trace/firewall';
 import type { XtChainState } from '../trace/state';
 import type { RunView } from './model';
 import { esc } from './table';
@@ -67,6 +67,13 @@ export function createFirewallView(root: HTMLElement, run: RunView, onSeek: (i: 
       root.innerHTML = html;
       bind();
       return;
+    }
+    // A rule set changed during the run (an exec step): say from which event it holds.
+    const since = xtablesChangeAt(run.changes, host, index);
+    const first = run.changes.find(c => c.host === host && c.change.kind === 'iptables');
+    if (since && first && since !== first) {
+      const at = Math.min(since.seq, run.records.length - 1);
+      html += `<p class="hint fw-since">Rules as an iptables command changed them during the run, just before event <button type="button" class="fw-go" data-seek="${at}" aria-label="Go to event ${at}">#${since.seq}</button>: counters as that command left them, plus every packet since.</p>`;
     }
     html += pid !== null
       ? `<p class="fw-legend hint"><span class="fw-swatch match"></span> matched packet #${pid} here${hits.size ? '' : ' (none yet)'} · <b>bold</b>: decided its fate · <span class="fw-swatch now"></span> counted at this event</p>`

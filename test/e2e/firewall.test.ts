@@ -11,6 +11,8 @@ import type { Page } from 'playwright-core';
 import { jump, shot, startHarness, type Harness } from './harness';
 import { runScenarioText } from '../../src/world/world';
 import { type Ipv4, ipv4TotalLength } from '../../src/net/packet';
+import { xtablesAt } from '../../src/trace/firewall';
+import { toHash } from '../../src/ui/url';
 
 const FILE = 'scenarios/fw-rs-input-reject.yaml';
 const REJECT = '-p tcp -m tcp --dport 9001 -j REJECT --reject-with icmp-port-unreachable';
@@ -101,6 +103,47 @@ describe('the Firewall tab', () => {
     const overflow = await page.evaluate(() => { const p = document.querySelector('#pane-firewall')!; return p.scrollWidth - p.clientWidth; });
     expect(overflow).toBeLessThanOrEqual(0);
     await shot(page, 'firewall-04-narrow');
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+  }, 120_000);
+
+  it('follows iptables -Z and -I run mid-run: the counters zero at the command\'s event and the inserted rule shows from there', async () => {
+    const text = readFileSync(FILE, 'utf8').replace(/\ntraffic:[\s\S]*$/, '\n') + [
+      'traffic:',
+      '  - { id: c1, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:40001 }',
+      '  - { id: c2, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:40002 }',
+      '  - { exec: "iptables -Z INPUT", host: rs1 }',
+      '  - { exec: "iptables -I INPUT -d 172.16.29.6 -p tcp --dport 9001 -j ACCEPT", host: rs1 }',
+      '  - { id: c3, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:40003 }',
+      '  - { id: c4, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:40004 }',
+      '',
+    ].join('\n');
+    const run = runScenarioText(text, 'edited.yaml');
+    const rs = run.world.records;
+    const changes = run.world.changes.filter(c => c.host === 'rs1' && c.change.kind === 'iptables');
+    expect(changes.length).toBeGreaterThan(2);
+    const zeroed = changes[changes.length - 2]!.seq;
+    const inserted = changes[changes.length - 1]!.seq;
+    const page = await h.page(await toHash({ text, seed: 1 }));
+    await page.keyboard.press('5');
+    await page.selectOption('#pane-firewall .fw-host', 'rs1');
+    // Just before the commands: rule 1 is the REJECT, and it has counted c2's SYN.
+    await jump(page, zeroed - 1);
+    expect(await page.locator('#pane-firewall tr[data-rule="filter INPUT 1"] code').textContent()).toBe(REJECT);
+    expect(await counters(page, 'filter INPUT 1')).toEqual([1, ipv4TotalLength(rs.find(r => r.host === 'rs1' && r.reason?.code === 'iptables')!.packet.pkt as Ipv4)]);
+    // From the insert on: rule 1 is the ACCEPT, the REJECT is rule 2 with its counters zeroed.
+    await jump(page, inserted);
+    expect(await page.locator('#pane-firewall tr[data-rule="filter INPUT 1"] code').textContent()).toBe('-d 172.16.29.6/32 -p tcp -m tcp --dport 9001 -j ACCEPT');
+    expect(await page.locator('#pane-firewall tr[data-rule="filter INPUT 2"] code').textContent()).toBe(REJECT);
+    expect(await counters(page, 'filter INPUT 2')).toEqual([0, 0]);
+    expect(await page.locator('#pane-firewall .fw-since').textContent()).toMatch(/changed them during the run/);
+    // At the end, every row is what the trace's counters say there.
+    await page.keyboard.press('End');
+    await page.waitForSelector(`body[data-index="${rs.length - 1}"]`);
+    const input = xtablesAt(rs, run.world.changes, 'rs1', rs.length - 1).tables.find(t => t.name === 'filter')!.chains.find(c => c.name === 'INPUT')!;
+    expect(input.rules[0]!.pcnt).toBeGreaterThan(0);
+    for (const [i, r] of input.rules.entries()) expect(await counters(page, `filter INPUT ${i + 1}`)).toEqual([r.pcnt, r.bcnt]);
+    expect(await counters(page, 'filter INPUT 0')).toEqual([input.pcnt, input.bcnt]);
+    await shot(page, 'firewall-05-midrun');
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
   }, 120_000);
 });
