@@ -13,7 +13,7 @@
  * Not modelled: IP_VS_CONN_F_NO_CPORT entries (sync/FTP) and the `cport = 0` retry lookup.
  */
 import type { Ip4 } from '../net/addr';
-import { Timer, type Engine, type EventReceiver, type Ns } from '../sim/engine';
+import { TimerBase, type Engine, type Ns } from '../sim/engine';
 import { IP_VS_CONN_F_TEMPLATE, type Conn } from './ctl';
 import type { Dest } from './types';
 import { NEW_CONN_TIMEOUT_NS } from './proto_tcp';
@@ -28,16 +28,24 @@ const protoClass = (p: number): number => (p === 6 ? 0 : p === 17 ? 1 : 2);
 export const connKey = (protocol: number, addr: Ip4, port: number): number =>
   protoClass(protocol) * P48 + (addr >>> 0) * P16 + port;
 
-/** struct ip_vs_conn. */
-export class ConnEntry implements Conn, EventReceiver {
-  cport: number;
-  vport: number;
-  dport: number;
+/**
+ * struct ip_vs_conn. The entry is its own timer (cp->timer): one object per entry, not two.
+ * Entries may be recycled by their table (ConnTable.recycle), so the fields that the kernel
+ * fixes at ip_vs_conn_new are set by `init`, not by the constructor.
+ */
+export class ConnEntry extends TimerBase implements Conn {
+  id = 0;
+  protocol = 0;
+  caddr: Ip4 = 0;
+  cport = 0;
+  vaddr: Ip4 = 0;
+  vport = 0;
+  daddr: Ip4 = 0;
+  dport = 0;
   dest: Dest | null = null;
   state = 0;
-  flags: number;
+  flags = 0;
   timeout: Ns = NEW_CONN_TIMEOUT_NS;
-  expires: Ns = -1;
   control: Conn | null = null;
   nControl = 0;
   inPkts = 0;
@@ -52,33 +60,41 @@ export class ConnEntry implements Conn, EventReceiver {
   anext: ConnEntry | null = null;
   /** On that list (not yet freed). */
   listed = false;
-  readonly timer: Timer;
-  /** What the table does when the timer fires (one function per table, shared by its entries). */
-  private readonly onTimer: (cp: ConnEntry) => void;
 
   constructor(
-    readonly id: number,
-    readonly protocol: number,
-    readonly caddr: Ip4,
-    cport: number,
-    readonly vaddr: Ip4,
-    vport: number,
-    readonly daddr: Ip4,
-    dport: number,
-    flags: number,
     engine: Engine,
-    onTimer: (cp: ConnEntry) => void,
+    /** What the table does when the timer fires (one function per table, shared by its entries). */
+    private readonly onTimer: (cp: ConnEntry) => void,
   ) {
-    this.cport = cport;
-    this.vport = vport;
-    this.dport = dport;
-    this.flags = flags;
-    this.onTimer = onTimer;
-    this.timer = new Timer(engine, this);
+    super(engine);
   }
 
-  /** The timer's expiry (the entry is the timer's receiver: no closure per entry). */
-  onEvent(): void {
+  /** ip_vs_conn_new's fields: a fresh entry, state NONE, timeout 3 s, unbound, timer not armed. */
+  init(id: number, protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number, daddr: Ip4, dport: number, flags: number): this {
+    this.id = id;
+    this.protocol = protocol;
+    this.caddr = caddr;
+    this.cport = cport;
+    this.vaddr = vaddr;
+    this.vport = vport;
+    this.daddr = daddr;
+    this.dport = dport;
+    this.flags = flags;
+    this.dest = null;
+    this.state = 0;
+    this.timeout = NEW_CONN_TIMEOUT_NS;
+    this.control = null;
+    this.nControl = 0;
+    this.inPkts = 0;
+    return this;
+  }
+
+  get expires(): Ns {
+    return this.expiry;
+  }
+
+  /** The timer's expiry (ip_vs_conn_expire, through the table). */
+  protected expire(): void {
     this.onTimer(this);
   }
 
@@ -90,8 +106,8 @@ export class ConnEntry implements Conn, EventReceiver {
 /**
  * One hash table (connections or templates): an array of chain heads, indexed by a 32-bit
  * mix of <protocol, addr, port> like ip_vs_conn_hashkey (whose jhash seed is random; this one
- * is fixed, which only changes bucket order, never a lookup). It doubles when it holds more
- * than two entries per bucket on average. No Map and no key object: the hot path allocates
+ * is fixed, which only changes bucket order, never a lookup). It doubles when it is half
+ * full, so a lookup mostly reads one entry (the kernel's fixed 4096 buckets only change speed). No Map and no key object: the hot path allocates
  * nothing.
  */
 class Chains {
@@ -107,7 +123,7 @@ class Chains {
   }
 
   insert(cp: ConnEntry, protocol: number, addr: Ip4, port: number): void {
-    if (this.count >= this.heads.length * 2) this.grow();
+    if (this.count * 2 >= this.heads.length) this.grow();
     const i = Chains.hash(protocol, addr, port) & this.mask;
     cp.key = i;
     cp.hnext = this.heads[i]!;
@@ -229,6 +245,26 @@ export class ConnTable {
   private readonly templates = new Chains();
   /** Every entry not yet freed (hashed or not), in creation order. */
   readonly all = new ConnList();
+  /**
+   * Reuse freed entries for new ones (as the kernel's ip_vs_conn_cachep slab does), for a
+   * caller that keeps no entry past its expiry: flow mode, whose million-entry runs would
+   * otherwise be mostly garbage collection. Off by default: packet mode's views may hold an
+   * entry after it is freed.
+   */
+  recycle = false;
+  private readonly spare: ConnEntry[] = [];
+
+  constructor(private readonly engine: Engine, private readonly onTimer: (cp: ConnEntry) => void) {}
+
+  /** kmem_cache_alloc for ip_vs_conn_new: a spare entry when recycling, else a new one. */
+  alloc(): ConnEntry {
+    return this.spare.pop() ?? new ConnEntry(this.engine, this.onTimer);
+  }
+
+  /** The entry is freed (ip_vs_conn_rcu_free): kept for reuse when recycling. */
+  free(cp: ConnEntry): void {
+    if (this.recycle) this.spare.push(cp);
+  }
 
   get size(): number {
     return this.all.size;

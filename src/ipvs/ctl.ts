@@ -87,8 +87,8 @@ export interface Conn {
   flags: number;
   /** Timeout of the current state, ns; the timer is re-armed to now + timeout by connPut. */
   timeout: Ns;
-  /** Absolute expiry time, ns (for -Lnc's countdown). */
-  expires: Ns;
+  /** Absolute expiry of the entry's timer, ns (-1 when not armed; for -Lnc's countdown). */
+  readonly expires: Ns;
   /** Template controlling this connection (persistence), if any. */
   control: Conn | null;
   /** Connections this template controls. */

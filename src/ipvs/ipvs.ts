@@ -199,10 +199,10 @@ export class Ipvs implements IpvsCtl {
   /** ipvs->tot_stats. */
   readonly totals: EstStats;
   /** The connection table (`conns.size` = entries incl. templates). */
-  readonly table = new ConnTable();
+  readonly table: ConnTable;
   /** pd->timeout_table for TCP and UDP. */
   readonly proto = new ProtoTimeouts();
-  /** Traces entry expiry; may be replaced at any time. */
+  /** Traces entry expiry; may be replaced at any time. With `table.recycle` the entry must not be kept past the call. */
   onExpire: ((cp: Conn, dest: Dest | null) => void) | undefined;
 
   private readonly svcMap = new Map<number, ServiceEntry>();
@@ -229,6 +229,7 @@ export class Ipvs implements IpvsCtl {
     this.isUnicastOrLocal = opts.isUnicastOrLocal;
     this.estPhase = opts.estPhase ?? engine.now;
     this.onExpire = opts.onExpire;
+    this.table = new ConnTable(engine, this.onConnTimer);
     this.totals = new EstStats(this.estTick());
     this.trashTimer = new Timer(engine, () => this.destTrashExpire());
     this.ctx = {
@@ -271,6 +272,19 @@ export class Ipvs implements IpvsCtl {
   }
   private readonly vsCache = new Map<string, number>();
   private vsGen = -1;
+
+  /** secure_tcp's defense level 3 (tcp_states_dos), read per TCP packet: cached per sysctl generation. */
+  private secureTcpDefense(): boolean {
+    const gen = this.sysctl.gen;
+    if (gen === undefined || gen !== this.secureGen) {
+      this.secureOn = this.vs('secure_tcp', 0) === 3;
+      this.secureGen = gen ?? -1;
+    }
+    return this.secureOn;
+  }
+
+  private secureGen = -1;
+  private secureOn = false;
 
   private estTick(): number {
     return estIndex(this.engine.now, this.estPhase);
@@ -549,7 +563,7 @@ export class Ipvs implements IpvsCtl {
         vport: cp.vport,
         daddr: cp.daddr,
         dport: cp.dport,
-        expiresIn: cp.timer.armed ? Math.max(0, cp.timer.expiry - now) : cp.timeout,
+        expiresIn: cp.armed ? Math.max(0, cp.expiry - now) : cp.timeout,
         template: cp.isTemplate,
       });
     }
@@ -736,10 +750,7 @@ export class Ipvs implements IpvsCtl {
     protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number,
     dest: DestEntry, dport: number, flags: number,
   ): ConnEntry {
-    const cp = new ConnEntry(
-      this.nextConnId++, protocol, caddr >>> 0, cport, vaddr >>> 0, vport, dest.addr, dport, flags,
-      this.engine, this.onConnTimer,
-    );
+    const cp = this.table.alloc().init(this.nextConnId++, protocol, caddr >>> 0, cport, vaddr >>> 0, vport, dest.addr, dport, flags);
     this.bindDest(cp, dest);
     if ((cp.flags & IP_VS_CONN_F_ONE_PACKET) === 0) {
       this.table.hash(cp);
@@ -824,7 +835,7 @@ export class Ipvs implements IpvsCtl {
       if (off === TCP_DIR_OUTPUT) cp.flags &= ~IP_VS_CONN_F_NOOUTPUT;
       else off = TCP_DIR_INPUT_ONLY;
     }
-    const newState = tcpNextState(cp.state, flags, off, this.vs('secure_tcp', 0) === 3);
+    const newState = tcpNextState(cp.state, flags, off, this.secureTcpDefense());
     if (newState !== cp.state) {
       const dest = cp.dest;
       if (dest !== null) {
@@ -872,12 +883,11 @@ export class Ipvs implements IpvsCtl {
   /** ip_vs_conn_put: re-arm to now + timeout; a one-packet entry expires at once. */
   connPut(conn: Conn): void {
     const cp = conn as ConnEntry;
-    if (cp.flags & IP_VS_CONN_F_ONE_PACKET && !cp.timer.armed) {
+    if (cp.flags & IP_VS_CONN_F_ONE_PACKET && !cp.armed) {
       this.connExpire(cp);
       return;
     }
-    cp.expires = this.engine.now + cp.timeout;
-    cp.timer.mod(cp.expires);
+    cp.modAfter(cp.timeout);
   }
 
   /**
@@ -887,16 +897,13 @@ export class Ipvs implements IpvsCtl {
   expireNow(conn: Conn): void {
     const cp = conn as ConnEntry;
     const now = this.engine.now;
-    if (cp.timer.armed && cp.timer.expiry > now) {
-      cp.expires = now;
-      cp.timer.mod(now);
-    }
+    if (cp.armed && cp.expiry > now) cp.mod(now);
   }
 
   /** ip_vs_conn_del: if the timer was pending, expire now (synchronously). */
   private connDel(cp: ConnEntry): void {
-    if (!cp.timer.armed) return;
-    cp.timer.del();
+    if (!cp.armed) return;
+    cp.del();
     this.connExpire(cp);
   }
 
@@ -904,13 +911,12 @@ export class Ipvs implements IpvsCtl {
   private connExpire(cp: ConnEntry): void {
     if (cp.nControl > 0) {
       cp.timeout = EXPIRE_LATER_NS;
-      cp.expires = this.engine.now + EXPIRE_LATER_NS;
-      cp.timer.mod(cp.expires);
+      cp.mod(this.engine.now + EXPIRE_LATER_NS);
       return;
     }
     this.table.unhash(cp);
     this.table.all.delete(cp);
-    cp.timer.del();
+    cp.del();
     const ct = cp.control;
     if (ct !== null) {
       cp.control = null; // ip_vs_control_del
@@ -918,6 +924,7 @@ export class Ipvs implements IpvsCtl {
     }
     const dest = this.unbindDest(cp);
     this.onExpire?.(cp, dest);
+    this.table.free(cp);
   }
 
   /** is_new_conn_expected with conn_reuse_mode: TIME_WAIT/CLOSE (and FIN_WAIT+NOOUTPUT with bit 2), uncontrolled TCP only. */

@@ -40,6 +40,18 @@ export interface EventReceiver {
 /** Ticket of a coded event, for `cancelCode`; valid while the event is pending. */
 export type Ticket = number;
 
+/**
+ * The refusals of the scheduling calls, out of line: hot callers (a timer re-armed per packet)
+ * stay small enough for the compiler to inline them.
+ */
+function pastTime(what: string, at: Ns, now: Ns): never {
+  throw new RangeError(`cannot ${what} at ${at} ns: now is ${now} ns`);
+}
+
+function badCode(code: number): never {
+  throw new RangeError(`event code must be a 31-bit non-negative integer, got ${code}`);
+}
+
 /** Queue codes below zero are the engine's own: a closure event, or a cancelled coded one. */
 const CLOSURE = -1;
 const DEAD = -2;
@@ -54,6 +66,78 @@ class ClosureEvent implements EventHandle {
 
 type Item = ClosureEvent | EventReceiver;
 
+/**
+ * A lane: coded events posted a fixed `delay` after the moment they are posted. Virtual time
+ * never goes back, so a lane is already in (time, sequence) order: a ring buffer, O(1) each
+ * way, where the calendar queue would sort. Long runs post most of their events at a handful
+ * of fixed delays (a round trip on one path, a connection timeout), so most events skip the
+ * sort. Records carry sequence numbers from the queue's own counter, so the engine runs
+ * events in exactly the order one queue would.
+ */
+export class Lane {
+  time = new Float64Array(64);
+  seq = new Float64Array(64);
+  code = new Int32Array(64);
+  item: (EventReceiver | undefined)[] = new Array<EventReceiver | undefined>(64).fill(undefined);
+  /** Ring slot of the first record, records held, and the absolute position of the first. */
+  head = 0;
+  count = 0;
+  first = 0;
+  private mask = 63;
+
+  constructor(readonly delay: Ns) {}
+
+  /** Append; returns the record's absolute position (for `kill`). */
+  push(t: Ns, seq: number, receiver: EventReceiver, code: number): number {
+    if (this.count > this.mask) this.grow();
+    const i = (this.head + this.count) & this.mask;
+    this.time[i] = t;
+    this.seq[i] = seq;
+    this.code[i] = code;
+    this.item[i] = receiver;
+    return this.first + this.count++;
+  }
+
+  /** Drop the first record. */
+  shift(): void {
+    this.item[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.count--;
+    this.first++;
+  }
+
+  /** Mark the record at absolute position `pos` dead, if it is still held. */
+  kill(pos: number): void {
+    const k = pos - this.first;
+    if (k < 0 || k >= this.count) return;
+    const i = (this.head + k) & this.mask;
+    this.code[i] = DEAD;
+    this.item[i] = undefined;
+  }
+
+  private grow(): void {
+    const n = (this.mask + 1) * 2;
+    const time = new Float64Array(n), seq = new Float64Array(n), code = new Int32Array(n);
+    const item = new Array<EventReceiver | undefined>(n).fill(undefined);
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.head + k) & this.mask;
+      time[k] = this.time[i]!;
+      seq[k] = this.seq[i]!;
+      code[k] = this.code[i]!;
+      item[k] = this.item[i];
+    }
+    this.time = time;
+    this.seq = seq;
+    this.code = code;
+    this.item = item;
+    this.head = 0;
+    this.mask = n - 1;
+  }
+}
+
+/** Lanes an engine keeps at most; callers with more distinct delays fall back to the queue. */
+const MAX_LANES = 32;
+
 export class Engine {
   /** Current virtual time. Advances only in step() and run(). */
   now: Ns = 0;
@@ -61,6 +145,8 @@ export class Engine {
   processed = 0;
   private readonly queue = new EventQueue<Item>();
   private readonly streams: RngStreams;
+  private readonly lanes: Lane[] = [];
+  private readonly laneByDelay = new Map<Ns, Lane>();
 
   constructor(readonly seed: number = 1) {
     this.streams = new RngStreams(seed);
@@ -94,8 +180,8 @@ export class Engine {
 
   /** What atCode and postCode refuse: a time in the past, a code that is not 31-bit. Returns `at`. */
   private checkCoded(at: Ns, code: number): Ns {
-    if (!(at >= this.now)) throw new RangeError(`cannot schedule at ${at} ns: now is ${this.now} ns`);
-    if (!(code >= 0 && code <= 0x7fffffff && (code | 0) === code)) throw new RangeError(`event code must be a 31-bit non-negative integer, got ${code}`);
+    if (!(at >= this.now)) pastTime('schedule', at, this.now);
+    if (!(code >= 0 && code <= 0x7fffffff && (code | 0) === code)) badCode(code);
     return at;
   }
 
@@ -112,6 +198,91 @@ export class Engine {
     return this.atCode(this.now + delay, receiver, code);
   }
 
+  /**
+   * The lane for events `delay` after their posting, or null when the engine already keeps
+   * its most lanes (then post to the queue). For callers whose delays take few values.
+   */
+  lane(delay: Ns): Lane | null {
+    let l = this.laneByDelay.get(delay);
+    if (l !== undefined) return l;
+    if (this.lanes.length >= MAX_LANES || !(delay >= 0)) return null;
+    l = new Lane(delay);
+    this.lanes.push(l);
+    this.laneByDelay.set(delay, l);
+    return l;
+  }
+
+  /** `postCode(lane.delay, receiver, code)` through the lane; returns its position for `cancelLane`. */
+  postLane(lane: Lane, receiver: EventReceiver, code: number): number {
+    const at = this.checkCoded(this.now + lane.delay, code);
+    const pos = lane.push(at, this.queue.takeSeq(), receiver, code);
+    // A record at the front of an empty lane may come before the earliest lane's first.
+    if (lane.count === 1 && this.earlyKnown && (this.early === null || at < this.early.time[this.early.head]!)) this.early = lane;
+    return pos;
+  }
+
+  /** Cancel a lane event by its position; one that already ran is ignored. */
+  cancelLane(lane: Lane, pos: number): void {
+    lane.kill(pos);
+    this.earlyKnown = false;
+  }
+
+  /** The lane with the earliest first live record, or null when all are empty (valid while earlyKnown). */
+  private early: Lane | null = null;
+  private earlyKnown = true;
+
+  /**
+   * The lane whose first live record comes before every other pending event, or null (the
+   * queue's comes first, or nothing is pending). Drops dead records at the fronts.
+   */
+  private firstLane(): Lane | null {
+    if (!this.earlyKnown) {
+      let best: Lane | null = null;
+      let bt = Infinity;
+      let bs = 0;
+      for (const l of this.lanes) {
+        while (l.count !== 0 && l.code[l.head]! === DEAD) l.shift();
+        if (l.count === 0) continue;
+        const t = l.time[l.head]!;
+        if (t < bt || (t === bt && l.seq[l.head]! < bs)) {
+          best = l;
+          bt = t;
+          bs = l.seq[l.head]!;
+        }
+      }
+      this.early = best;
+      this.earlyKnown = true;
+    }
+    const best = this.early;
+    if (best === null) return null;
+    const bt = best.time[best.head]!;
+    const bs = best.seq[best.head]!;
+    const q = this.queue;
+    for (;;) {
+      const s = q.peekSlot();
+      if (s === NIL) return best;
+      if (this.isDead(s)) {
+        q.release(q.discardFront());
+        continue;
+      }
+      const t = q.time[s]!;
+      return t < bt || (t === bt && q.seq[s]! < bs) ? null : best;
+    }
+  }
+
+  /** Run the first record of `l` (live: firstLane dropped the dead ones). */
+  private dispatchLane(l: Lane): void {
+    const i = l.head;
+    const at = l.time[i]!;
+    const code = l.code[i]!;
+    const item = l.item[i]!;
+    l.shift();
+    this.earlyKnown = false;
+    this.now = at;
+    this.processed++;
+    item.onEvent(code, at);
+  }
+
   /** Cancel a pending coded event; a ticket whose event already ran (or was cancelled) is ignored. */
   cancelCode(ticket: Ticket): void {
     const q = this.queue;
@@ -123,11 +294,17 @@ export class Engine {
 
   /** Pending events, including cancelled ones not yet popped. */
   get pending(): number {
-    return this.queue.size;
+    let n = this.queue.size;
+    for (const l of this.lanes) n += l.count;
+    return n;
   }
 
   /** Time of the next event that will run, or Infinity. Drops cancelled events at the front. */
   peekTime(): Ns {
+    if (this.lanes.length !== 0) {
+      const l = this.firstLane();
+      if (l !== null) return l.time[l.head]!;
+    }
     const q = this.queue;
     for (;;) {
       const s = q.peekSlot();
@@ -147,6 +324,13 @@ export class Engine {
   step(): boolean {
     const q = this.queue;
     for (;;) {
+      if (this.lanes.length !== 0) {
+        const l = this.firstLane();
+        if (l !== null) {
+          this.dispatchLane(l);
+          return true;
+        }
+      }
       const slot = q.popSlot();
       if (slot === NIL) return false;
       if (this.dispatch(slot)) return true;
@@ -158,13 +342,21 @@ export class Engine {
     const q = this.queue;
     if (until === Infinity) {
       for (;;) {
+        // Lanes appear as events first post to them.
+        if (this.lanes.length !== 0) {
+          const l = this.firstLane();
+          if (l !== null) {
+            this.dispatchLane(l);
+            continue;
+          }
+        }
         const slot = q.popSlot();
-        if (slot === NIL) break;
+        if (slot === NIL) break; // and every lane is empty: firstLane found no live record
         this.dispatch(slot);
       }
       return;
     }
-    while (this.peekTime() <= until) this.dispatch(q.popSlot());
+    while (this.peekTime() <= until) this.step();
     if (until > this.now) this.now = until;
   }
 
@@ -200,61 +392,107 @@ export class Engine {
  * A re-armable timer with the kernel's mod_timer() semantics: re-arming later than the
  * pending expiry only moves a deadline (no queue work); the pending event notices and
  * re-queues itself. IPVS re-arms a connection's timer on every packet, so this matters.
- * Uses coded events, so arming allocates nothing.
+ * Uses coded events, so arming allocates nothing. A subclass says what expiry does, so an
+ * object with a timer of its own (a connection entry) can be the timer: one object, not two.
  */
-export class Timer implements EventReceiver {
-  private expires: Ns = -1;
-  /** Ticket of the queued event (-1: none) and the time it is queued for. */
+export abstract class TimerBase implements EventReceiver {
+  private deadline: Ns = -1;
+  /** Where the event is queued: a queue ticket, or a lane and a position in it (none: -1, null). */
   private ticket: Ticket = -1;
+  private lane: Lane | null = null;
+  private lanePos = 0;
   private queuedAt: Ns = -1;
 
-  /**
-   * `fire` is a callback, or a receiver that gets `onEvent(code, now)`: an object with many
-   * timers (a connection entry, a socket) then needs no closure per timer.
-   */
-  constructor(private readonly engine: Engine, private readonly fire: ((now: Ns) => void) | EventReceiver, private readonly code = 0) {}
+  constructor(protected readonly engine: Engine) {}
+
+  /** The deadline has come (the timer is already disarmed). */
+  protected abstract expire(now: Ns): void;
 
   get armed(): boolean {
-    return this.expires >= 0;
+    return this.deadline >= 0;
   }
 
   get expiry(): Ns {
-    return this.expires;
+    return this.deadline;
   }
 
   /** Arm (or re-arm) to fire at absolute time `at`. */
   mod(at: Ns): void {
-    if (!(at >= this.engine.now)) throw new RangeError(`cannot arm a timer at ${at} ns: now is ${this.engine.now} ns`);
-    this.expires = at;
-    if (this.ticket >= 0) {
+    if (!(at >= this.engine.now)) pastTime('arm a timer', at, this.engine.now);
+    this.deadline = at;
+    if (this.ticket >= 0 || this.lane !== null) {
       if (this.queuedAt <= at) return;
-      this.engine.cancelCode(this.ticket);
+      this.unqueue();
     }
     this.queue(at);
   }
 
+  /**
+   * mod(now + delay), for a timer whose delays take few values (a connection's state
+   * timeouts): when it must be queued, it goes in the engine's lane for that delay.
+   */
+  modAfter(delay: Ns): void {
+    const e = this.engine;
+    const at = e.now + delay;
+    this.deadline = at;
+    if (this.ticket >= 0 || this.lane !== null) {
+      if (this.queuedAt <= at) return;
+      this.unqueue();
+    }
+    const lane = e.lane(delay);
+    if (lane === null) {
+      this.queue(at);
+      return;
+    }
+    this.lanePos = e.postLane(lane, this, 0);
+    this.lane = lane;
+    this.queuedAt = at;
+  }
+
   del(): void {
-    this.expires = -1;
+    this.deadline = -1;
+    this.unqueue();
+  }
+
+  private unqueue(): void {
     if (this.ticket >= 0) this.engine.cancelCode(this.ticket);
+    else if (this.lane !== null) this.engine.cancelLane(this.lane, this.lanePos);
     this.ticket = -1;
+    this.lane = null;
   }
 
   /** The queued event: fire, or re-queue at the deadline if it moved later. */
   onEvent(_code: number, now: Ns): void {
     this.ticket = -1;
-    if (this.expires < 0) return;
-    if (this.expires > now) {
-      this.queue(this.expires);
+    this.lane = null;
+    if (this.deadline < 0) return;
+    if (this.deadline > now) {
+      this.queue(this.deadline);
       return;
     }
-    this.expires = -1;
-    const f = this.fire;
-    if (typeof f === 'function') f(now);
-    else f.onEvent(this.code, now);
+    this.deadline = -1;
+    this.expire(now);
   }
 
   private queue(at: Ns): void {
     this.ticket = this.engine.atCode(at, this, 0);
     this.queuedAt = at;
+  }
+}
+
+/** A timer that calls a function, or a receiver's `onEvent(code, now)`, when it expires. */
+export class Timer extends TimerBase {
+  /**
+   * `fire` is a callback, or a receiver that gets `onEvent(code, now)`: an object with many
+   * timers (a socket) then needs no closure per timer.
+   */
+  constructor(engine: Engine, private readonly fire: ((now: Ns) => void) | EventReceiver, private readonly code = 0) {
+    super(engine);
+  }
+
+  protected expire(now: Ns): void {
+    const f = this.fire;
+    if (typeof f === 'function') f(now);
+    else f.onEvent(this.code, now);
   }
 }

@@ -113,6 +113,11 @@ export class EventQueue<T> {
 
   // ------------------------------------------------------------------ public API
 
+  /** Take the next insertion sequence number (for events held outside the queue, in lanes). */
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
   /** Add `item` at time `key`; returns its slot (valid until popped). */
   push(key: number, item: T, code = 0): number {
     const slot = this.alloc();

@@ -6,15 +6,16 @@
 
 /** One stream of 32-bit draws. */
 export class Rng {
+  /** The state as a signed 32-bit integer (same bits as mulberry32's uint32; stays a small integer). */
   private a: number;
 
   constructor(seed: number) {
-    this.a = seed >>> 0;
+    this.a = seed | 0;
   }
 
   /** Next unsigned 32-bit integer (mulberry32). */
   nextU32(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
+    this.a = (this.a + 0x6d2b79f5) | 0;
     let t = this.a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);

@@ -180,6 +180,8 @@ class FlowDriver implements EventReceiver {
     this.pkt.daddr = p.svc.addr;
     this.pkt.dport = p.svc.port;
     this.sysctl = p.director.host.sysctl;
+    // Flow mode keeps no entry past its expiry: let the table reuse them.
+    p.ipvs.table.recycle = true;
     this.arrivals = { onEvent: () => this.arrive() };
     const fromName = p.spec.from ?? [...p.world.hosts.values()].find(h => h.role === 'client')?.name;
     const from = fromName !== undefined ? p.world.hosts.get(fromName) : undefined;
@@ -374,7 +376,7 @@ class FlowDriver implements EventReceiver {
     const di = this.dest[s]!;
     const loop = cp.dest !== null && di >= 0 ? this.loopOf(cp.dest, di, this.group[s]!) : this.spec.rttNs;
     this.loop[s] = loop;
-    this.engine.atCode(this.engine.now + loop, this, s * 8 + P_ACK);
+    this.after(loop, s * 8 + P_ACK);
   }
 
   /** A non-SYN client packet through ip_vs_in: it needs its entry (else the connection is reset). */
@@ -394,6 +396,17 @@ class FlowDriver implements EventReceiver {
     this.release(s);
   }
 
+  /**
+   * The event `code` one loop R from now. R takes one value per real server and client group,
+   * so these go through the engine's lane for R (no sorting; same order as the queue).
+   */
+  private after(delay: Ns, code: number): void {
+    const e = this.engine;
+    const lane = e.lane(delay);
+    if (lane !== null) e.postLane(lane, this, code);
+    else e.postCode(delay, this, code);
+  }
+
   /** Coded events: slot * 8 + phase. */
   onEvent(code: number, now: Ns): void {
     const s = code >>> 3;
@@ -405,7 +418,7 @@ class FlowDriver implements EventReceiver {
       case P_ACK:
         // The handshake ACK; the server greets when it arrives there.
         if (!this.packet(s, TCP_ACK, ACK_BYTES)) { this.fail(s); return; }
-        e.atCode(now + this.loop[s]!, this, s * 8 + P_REQ);
+        this.after(this.loop[s]!, s * 8 + P_REQ);
         return;
       case P_REQ: {
         // The client read the greeting: it ACKs it, sends every request at once, and holds.
@@ -422,7 +435,7 @@ class FlowDriver implements EventReceiver {
       }
       case P_FIN:
         if (!this.packet(s, TCP_FIN | TCP_ACK, ACK_BYTES)) { this.closeBroken(s); return; }
-        e.atCode(now + this.loop[s]!, this, s * 8 + P_LAST);
+        this.after(this.loop[s]!, s * 8 + P_LAST);
         return;
       case P_LAST:
         // The client ACKs the server's last data ("NAME bytes=N") and its FIN.

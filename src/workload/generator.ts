@@ -79,6 +79,21 @@ export interface ConnSpec {
 const PORT_LO = 32768;
 const PORT_HI = 60999;
 
+/** Dense address indexes by group (see ConnGenerator.slotBase), or null when groups share addresses or hold too many. */
+function denseSlots(groups: WorkloadSpec['clients']): number[] | null {
+  const spans = groups.map(g => [g.base >>> 0, (g.base >>> 0) + (g.nat ? 1 : g.size)] as const);
+  let n = 0;
+  for (const [lo, hi] of spans) n += hi - lo;
+  if (n > 1 << 22) return null;
+  for (let i = 0; i < spans.length; i++) {
+    for (let j = i + 1; j < spans.length; j++) if (spans[i]![0] < spans[j]![1] && spans[j]![0] < spans[i]![1]) return null;
+  }
+  const base: number[] = [];
+  n = 0;
+  for (const [lo, hi] of spans) { base.push(n); n += hi - lo; }
+  return base;
+}
+
 export class ConnGenerator {
   private readonly rArr: Rng;
   private readonly rCli: Rng;
@@ -90,9 +105,16 @@ export class ConnGenerator {
   private readonly maxRate: number;
   private t = 0;
   private n = 0;
-  /** Next ephemeral port per client address. */
-  private readonly nextPort = new Map<number, number>();
-  /** (addr, port) -> end of the connection that holds it; pruned as time passes. */
+  /**
+   * Client addresses get dense indexes: group g's addresses are slotBase[g] + their offset in
+   * the group when no two groups share an address (the usual case), else a map hands them out
+   * on first use. The port state below is kept by index, so the hot path hashes no address.
+   */
+  private readonly slotBase: number[] | null;
+  private readonly slotOf = new Map<number, number>();
+  /** Next ephemeral port per client address index (0: not used yet). */
+  private nextPort: Int32Array;
+  /** (address index, port) -> end of the connection that holds it; pruned as time passes. */
   private readonly busy = new Map<number, number>();
   private sincePrune = 0;
   readonly cur: ConnSpec = { index: -1, t: 0, caddr: 0, cport: 0, group: 0, holdNs: 0, requests: 1, responseBytes: 0, keepalive: false };
@@ -107,6 +129,26 @@ export class ConnGenerator {
     let acc = 0;
     this.cum = spec.clients.map(g => (acc += g.share));
     this.maxRate = maxRate(spec.arrivals);
+    this.slotBase = denseSlots(spec.clients);
+    const total = this.slotBase ? spec.clients.reduce((n, g) => n + (g.nat ? 1 : g.size), 0) : 1024;
+    this.nextPort = new Int32Array(total);
+  }
+
+  /** The dense index of client `client`'s address in group `g`. */
+  private slot(g: number, addr: number): number {
+    const grp = this.spec.clients[g]!;
+    if (this.slotBase !== null) return this.slotBase[g]! + (grp.nat ? 0 : (addr - grp.base) >>> 0);
+    let i = this.slotOf.get(addr);
+    if (i === undefined) {
+      i = this.slotOf.size;
+      this.slotOf.set(addr, i);
+      if (i >= this.nextPort.length) {
+        const b = new Int32Array(this.nextPort.length * 2);
+        b.set(this.nextPort);
+        this.nextPort = b;
+      }
+    }
+    return i;
   }
 
   /** Connections generated so far. */
@@ -157,35 +199,42 @@ export class ConnGenerator {
     for (let i = 0; i < c.requests; i++) bytes += Math.round(draw(s.response, this.rResp));
     c.responseBytes = bytes;
     // One client per address: its own ports wrap only after 28232 connections, so no busy check.
+    const slot = this.slot(g, c.caddr);
     c.cport = grp.nat || grp.size < grp.count
-      ? this.allocPort(c.caddr, t, t + c.holdNs + 2 * s.rttNs + s.onewayNs)
-      : this.nextPortOf(c.caddr);
+      ? this.allocPort(slot, c.caddr, t, t + c.holdNs + 2 * s.rttNs + s.onewayNs)
+      : this.nextPortOf(slot, c.caddr);
     return true;
   }
 
-  private nextPortOf(addr: number): number {
-    const p = this.nextPort.get(addr) ?? PORT_LO + (Math.imul(addr, 0x9e3779b1) >>> 0) % (PORT_HI - PORT_LO + 1);
-    this.nextPort.set(addr, p >= PORT_HI ? PORT_LO : p + 1);
+  /** The address's next ephemeral port; the first one is spread by a hash of the address. */
+  private firstPort(slot: number, addr: number): number {
+    const p = this.nextPort[slot]!;
+    return p !== 0 ? p : PORT_LO + (Math.imul(addr, 0x9e3779b1) >>> 0) % (PORT_HI - PORT_LO + 1);
+  }
+
+  private nextPortOf(slot: number, addr: number): number {
+    const p = this.firstPort(slot, addr);
+    this.nextPort[slot] = p >= PORT_HI ? PORT_LO : p + 1;
     return p;
   }
 
   /** The next free ephemeral port of a shared address (a NAT never hands out a port still in use). */
-  private allocPort(addr: number, now: Ns, end: Ns): number {
-    let p = this.nextPort.get(addr) ?? PORT_LO + (Math.imul(addr, 0x9e3779b1) >>> 0) % (PORT_HI - PORT_LO + 1);
+  private allocPort(slot: number, addr: number, now: Ns, end: Ns): number {
+    let p = this.firstPort(slot, addr);
     for (let tries = 0; tries <= PORT_HI - PORT_LO; tries++) {
-      const key = addr * 65536 + p;
+      const key = slot * 65536 + p;
       const busyUntil = this.busy.get(key);
       const cand = p;
       p = p >= PORT_HI ? PORT_LO : p + 1;
       if (busyUntil === undefined || busyUntil <= now) {
-        this.nextPort.set(addr, p);
+        this.nextPort[slot] = p;
         this.busy.set(key, end);
         if (++this.sincePrune >= 65536) this.prune(now);
         return cand;
       }
     }
     // Every port of this address is in use: reuse the next one anyway (the kernel entry decides).
-    this.nextPort.set(addr, p);
+    this.nextPort[slot] = p;
     return p;
   }
 

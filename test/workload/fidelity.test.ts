@@ -85,7 +85,8 @@ function entryTimeline(kind: 'flow' | 'packet', text: string, n: number): string
     if (cp.state !== before) byConn.get(cp)?.push(`${p.world.engine.now} ${TCP_STATE_NAMES[cp.state]}`);
   };
   const onExpire = ipvs.onExpire;
-  ipvs.onExpire = (cp, d) => { byConn.get(cp)?.push(`${p.world.engine.now} expired`); onExpire?.(cp, d); };
+  // Flow mode's table reuses a freed entry for a later connection: forget it when it expires.
+  ipvs.onExpire = (cp, d) => { byConn.get(cp)?.push(`${p.world.engine.now} expired`); byConn.delete(cp); onExpire?.(cp, d); };
   if (kind === 'flow') runFlow(p, { record: n });
   else runPacket(p, p.world.trace as ScheduleSink, { connections: n });
   return out;
