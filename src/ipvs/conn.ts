@@ -7,13 +7,16 @@
  * the hash table, but __ip_vs_conn_in_get never matches them (cport 0 without NO_CPORT).
  *
  * Buckets are a plain array of chain heads indexed by a 32-bit hash; the chain is an intrusive
- * `hnext` link on the entry, so a lookup builds no string and allocates nothing.
- * Every entry is also in `all`, an insertion-ordered Set: `ipvsadm -Lnc` lists in creation
- * order (the kernel's bucket order depends on a boot-time random seed; the recorded vectors compare sets).
+ * `hnext` link on the entry, so a lookup builds no string and allocates nothing. `all` lists
+ * the live entries in creation order, as `ipvsadm -Lnc` shows them (the kernel's bucket order
+ * depends on a boot-time random seed; the recorded vectors compare sets).
+ *
+ * Each entry's timer (cp->timer) lives in the table's TimerSet under the entry's index, so
+ * that a packet's re-arm and a timer's early firing touch half a cache line, not the entry.
  * Not modelled: IP_VS_CONN_F_NO_CPORT entries (sync/FTP) and the `cport = 0` retry lookup.
  */
 import type { Ip4 } from '../net/addr';
-import { TimerBase, type Engine, type Ns } from '../sim/engine';
+import { TimerSet, type Engine, type Ns } from '../sim/engine';
 import { IP_VS_CONN_F_TEMPLATE, type Conn } from './ctl';
 import type { Dest } from './types';
 import { NEW_CONN_TIMEOUT_NS } from './proto_tcp';
@@ -29,48 +32,39 @@ export const connKey = (protocol: number, addr: Ip4, port: number): number =>
   protoClass(protocol) * P48 + (addr >>> 0) * P16 + port;
 
 /**
- * struct ip_vs_conn. The entry is its own timer (cp->timer): one object per entry, not two.
- * Entries may be recycled by their table (ConnTable.recycle), so the fields that the kernel
- * fixes at ip_vs_conn_new are set by `init`, not by the constructor.
+ * struct ip_vs_conn. Entries may be recycled by their table (ConnTable.recycle), so the
+ * fields that the kernel fixes at ip_vs_conn_new are set by `init`, not by the constructor.
  */
-export class ConnEntry extends TimerBase implements Conn {
+export class ConnEntry implements Conn {
   id = 0;
+  cport = 0;
   protocol = 0;
   caddr: Ip4 = 0;
-  cport = 0;
-  vaddr: Ip4 = 0;
   vport = 0;
-  daddr: Ip4 = 0;
+  vaddr: Ip4 = 0;
   dport = 0;
-  dest: Dest | null = null;
+  daddr: Ip4 = 0;
   state = 0;
   flags = 0;
+  dest: Dest | null = null;
   timeout: Ns = NEW_CONN_TIMEOUT_NS;
   control: Conn | null = null;
   nControl = 0;
   inPkts = 0;
   /** Next entry in the same hash chain. */
   hnext: ConnEntry | null = null;
-  /** In the hash table (IP_VS_CONN_F_HASHED). */
+  /** In the hash table (IP_VS_CONN_F_HASHED), hence listed. */
   hashed = false;
   /** Bucket it is hashed in. */
   key = 0;
-  /** Neighbours in the table's creation-order list. */
-  aprev: ConnEntry | null = null;
-  anext: ConnEntry | null = null;
-  /** On that list (not yet freed). */
-  listed = false;
+  /** Its timer's index in the table's TimerSet; -1 once the entry is freed. */
+  ix = -1;
 
-  constructor(
-    engine: Engine,
-    /** What the table does when the timer fires (one function per table, shared by its entries). */
-    private readonly onTimer: (cp: ConnEntry) => void,
-  ) {
-    super(engine);
-  }
+  constructor(private readonly timers: TimerSet) {}
 
   /** ip_vs_conn_new's fields: a fresh entry, state NONE, timeout 3 s, unbound, timer not armed. */
-  init(id: number, protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number, daddr: Ip4, dport: number, flags: number): this {
+  init(ix: number, id: number, protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number, daddr: Ip4, dport: number, flags: number): this {
+    this.ix = ix;
     this.id = id;
     this.protocol = protocol;
     this.caddr = caddr;
@@ -89,13 +83,29 @@ export class ConnEntry extends TimerBase implements Conn {
     return this;
   }
 
-  get expires(): Ns {
-    return this.expiry;
+  /** The timer is pending (timer_pending). */
+  get armed(): boolean {
+    return this.ix >= 0 && this.timers.armed(this.ix);
   }
 
-  /** The timer's expiry (ip_vs_conn_expire, through the table). */
-  protected expire(): void {
-    this.onTimer(this);
+  /** Absolute expiry of the timer, -1 when not armed. */
+  get expires(): Ns {
+    return this.ix >= 0 ? this.timers.expiry(this.ix) : -1;
+  }
+
+  /** mod_timer(&cp->timer, at). */
+  mod(at: Ns): void {
+    this.timers.mod(this.ix, at);
+  }
+
+  /** mod_timer(&cp->timer, jiffies + delay), through the engine's lane for the delay. */
+  modAfter(delay: Ns): void {
+    this.timers.modAfter(this.ix, delay);
+  }
+
+  /** del_timer. */
+  del(): void {
+    if (this.ix >= 0) this.timers.del(this.ix);
   }
 
   get isTemplate(): boolean {
@@ -153,7 +163,7 @@ class Chains {
   find(protocol: number, addr: Ip4, port: number, vaddr: Ip4, vport: number, template: boolean): ConnEntry | null {
     let p: ConnEntry | null = this.heads[Chains.hash(protocol, addr, port) & this.mask]!;
     while (p !== null) {
-      if (p.caddr === addr && p.vport === vport && p.vaddr === vaddr && p.protocol === protocol && (template || p.cport === port)) return p;
+      if ((template || p.cport === port) && p.caddr === addr && p.vport === vport && p.protocol === protocol && p.vaddr === vaddr) return p;
       p = p.hnext;
     }
     return null;
@@ -170,6 +180,11 @@ class Chains {
       p = p.hnext;
     }
     return null;
+  }
+
+  /** Every entry, in bucket order. */
+  gather(out: ConnEntry[]): void {
+    for (const h of this.heads) for (let p = h; p !== null; p = p.hnext) out.push(p);
   }
 
   /** Double the bucket array, keeping each chain's relative order (newest first). */
@@ -195,56 +210,39 @@ class Chains {
   }
 }
 
-/** Every live entry in creation order: an intrusive doubly-linked list (O(1) add and delete). */
+/** Every live entry (hashed), in creation order: gathered from the chains when asked. */
 export class ConnList implements Iterable<ConnEntry> {
-  private head: ConnEntry | null = null;
-  private tail: ConnEntry | null = null;
   size = 0;
 
-  add(cp: ConnEntry): void {
-    if (cp.listed) return;
-    cp.listed = true;
-    cp.aprev = this.tail;
-    cp.anext = null;
-    if (this.tail === null) this.head = cp;
-    else this.tail.anext = cp;
-    this.tail = cp;
-    this.size++;
-  }
-
-  delete(cp: ConnEntry): boolean {
-    if (!cp.listed) return false;
-    cp.listed = false;
-    if (cp.aprev === null) this.head = cp.anext;
-    else cp.aprev.anext = cp.anext;
-    if (cp.anext === null) this.tail = cp.aprev;
-    else cp.anext.aprev = cp.aprev;
-    cp.aprev = cp.anext = null;
-    this.size--;
-    return true;
-  }
+  constructor(private readonly gather: (out: ConnEntry[]) => void) {}
 
   has(cp: Conn): boolean {
-    return cp instanceof ConnEntry && cp.listed;
+    return cp instanceof ConnEntry && cp.hashed;
   }
 
-  /** Creation order. Deleting the entry just yielded is fine; to delete others, iterate a copy. */
+  /** Creation order (by id). A snapshot: the table may change while it is walked. */
   *[Symbol.iterator](): Iterator<ConnEntry> {
-    let p = this.head;
-    while (p !== null) {
-      const next: ConnEntry | null = p.anext;
-      yield p;
-      p = next;
-    }
+    const out: ConnEntry[] = [];
+    this.gather(out);
+    out.sort((a, b) => a.id - b.id);
+    yield* out;
   }
 }
 
-/** The table: connections, templates, and every live entry in creation order. */
+/** The table: connections, templates, every live entry in creation order, and their timers. */
 export class ConnTable {
   private readonly conns = new Chains();
   private readonly templates = new Chains();
-  /** Every entry not yet freed (hashed or not), in creation order. */
-  readonly all = new ConnList();
+  /** Every entry not yet freed, in creation order. */
+  readonly all = new ConnList((out) => {
+    this.conns.gather(out);
+    this.templates.gather(out);
+  });
+  /** cp->timer of every entry, by the entry's index. */
+  private readonly timers: TimerSet;
+  /** Timer indexes free for new entries, and the next never used. */
+  private readonly freeIx: number[] = [];
+  private nextIx = 0;
   /**
    * Reuse freed entries for new ones (as the kernel's ip_vs_conn_cachep slab does), for a
    * caller that keeps no entry past its expiry: flow mode, whose million-entry runs would
@@ -254,30 +252,52 @@ export class ConnTable {
   recycle = false;
   private readonly spare: ConnEntry[] = [];
 
-  constructor(private readonly engine: Engine, private readonly onTimer: (cp: ConnEntry) => void) {}
-
-  /** kmem_cache_alloc for ip_vs_conn_new: a spare entry when recycling, else a new one. */
-  alloc(): ConnEntry {
-    return this.spare.pop() ?? new ConnEntry(this.engine, this.onTimer);
+  constructor(engine: Engine, onTimer: (cp: ConnEntry) => void) {
+    const byIx: ConnEntry[] = [];
+    this.byIx = byIx;
+    this.timers = new TimerSet(engine, (ix) => onTimer(byIx[ix]!));
   }
 
-  /** The entry is freed (ip_vs_conn_rcu_free): kept for reuse when recycling. */
-  free(cp: ConnEntry): void {
-    if (this.recycle) this.spare.push(cp);
-  }
+  /** The live entry holding each timer index. */
+  private readonly byIx: ConnEntry[];
 
   get size(): number {
     return this.all.size;
   }
 
-  /** ip_vs_conn_hash: connections by <proto, caddr, cport>, templates by <proto, caddr, vport>. */
+  /** kmem_cache_alloc + ip_vs_conn_new's fields: a spare entry when recycling, else a new one, with a timer index. */
+  alloc(id: number, protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number, daddr: Ip4, dport: number, flags: number): ConnEntry {
+    let ix = this.freeIx.pop();
+    if (ix === undefined) {
+      ix = this.nextIx++;
+      this.timers.reserve(this.nextIx);
+    }
+    const cp = (this.spare.pop() ?? new ConnEntry(this.timers)).init(ix, id, protocol, caddr, cport, vaddr, vport, daddr, dport, flags);
+    this.byIx[ix] = cp;
+    return cp;
+  }
+
+  /** The entry is freed (ip_vs_conn_rcu_free): its timer index is released, the entry kept for reuse when recycling. */
+  free(cp: ConnEntry): void {
+    if (cp.ix < 0) return;
+    this.timers.del(cp.ix);
+    this.freeIx.push(cp.ix);
+    this.byIx[cp.ix] = undefined!;
+    cp.ix = -1;
+    if (this.recycle) this.spare.push(cp);
+  }
+
+  /** ip_vs_conn_hash: connections by <proto, caddr, cport>, templates by <proto, caddr, vport>; listed from now on. */
   hash(cp: ConnEntry): void {
     if (cp.isTemplate) this.templates.insert(cp, cp.protocol, cp.caddr, cp.vport);
     else this.conns.insert(cp, cp.protocol, cp.caddr, cp.cport);
+    this.all.size++;
   }
 
   unhash(cp: ConnEntry): boolean {
-    return cp.isTemplate ? this.templates.remove(cp) : this.conns.remove(cp);
+    const done = cp.isTemplate ? this.templates.remove(cp) : this.conns.remove(cp);
+    if (done) this.all.size--;
+    return done;
   }
 
   /** __ip_vs_conn_in_get. */

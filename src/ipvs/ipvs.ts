@@ -498,7 +498,7 @@ export class Ipvs implements IpvsCtl {
   /** ip_vs_expire_nodest_conn_flush: expire the entries of deleted dests now. */
   private expireNodestConnFlush(): void {
     for (const cp of [...this.table.all]) {
-      if (!cp.listed) continue;
+      if (!cp.hashed) continue;
       const dest = cp.dest;
       if (dest === null || (dest.flags & IP_VS_DEST_F_AVAILABLE) !== 0) continue;
       if (cp.nControl > 0) continue;
@@ -563,7 +563,7 @@ export class Ipvs implements IpvsCtl {
         vport: cp.vport,
         daddr: cp.daddr,
         dport: cp.dport,
-        expiresIn: cp.armed ? Math.max(0, cp.expiry - now) : cp.timeout,
+        expiresIn: cp.armed ? Math.max(0, cp.expires - now) : cp.timeout,
         template: cp.isTemplate,
       });
     }
@@ -750,11 +750,10 @@ export class Ipvs implements IpvsCtl {
     protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number,
     dest: DestEntry, dport: number, flags: number,
   ): ConnEntry {
-    const cp = this.table.alloc().init(this.nextConnId++, protocol, caddr >>> 0, cport, vaddr >>> 0, vport, dest.addr, dport, flags);
+    const cp = this.table.alloc(this.nextConnId++, protocol, caddr >>> 0, cport, vaddr >>> 0, vport, dest.addr, dport, flags);
     this.bindDest(cp, dest);
     if ((cp.flags & IP_VS_CONN_F_ONE_PACKET) === 0) {
       this.table.hash(cp);
-      this.table.all.add(cp);
     }
     return cp;
   }
@@ -897,7 +896,7 @@ export class Ipvs implements IpvsCtl {
   expireNow(conn: Conn): void {
     const cp = conn as ConnEntry;
     const now = this.engine.now;
-    if (cp.armed && cp.expiry > now) cp.mod(now);
+    if (cp.armed && cp.expires > now) cp.mod(now);
   }
 
   /** ip_vs_conn_del: if the timer was pending, expire now (synchronously). */
@@ -915,7 +914,6 @@ export class Ipvs implements IpvsCtl {
       return;
     }
     this.table.unhash(cp);
-    this.table.all.delete(cp);
     cp.del();
     const ct = cp.control;
     if (ct !== null) {

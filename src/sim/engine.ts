@@ -85,7 +85,7 @@ export class Lane {
   first = 0;
   private mask = 63;
 
-  constructor(readonly delay: Ns) {}
+  constructor(readonly delay: Ns, readonly id: number) {}
 
   /** Append; returns the record's absolute position (for `kill`). */
   push(t: Ns, seq: number, receiver: EventReceiver, code: number): number {
@@ -206,7 +206,7 @@ export class Engine {
     let l = this.laneByDelay.get(delay);
     if (l !== undefined) return l;
     if (this.lanes.length >= MAX_LANES || !(delay >= 0)) return null;
-    l = new Lane(delay);
+    l = new Lane(delay, this.lanes.length);
     this.lanes.push(l);
     this.laneByDelay.set(delay, l);
     return l;
@@ -221,9 +221,9 @@ export class Engine {
     return pos;
   }
 
-  /** Cancel a lane event by its position; one that already ran is ignored. */
-  cancelLane(lane: Lane, pos: number): void {
-    lane.kill(pos);
+  /** Cancel an event of lane `id` by its position; one that already ran is ignored. */
+  cancelLane(id: number, pos: number): void {
+    this.lanes[id]!.kill(pos);
     this.earlyKnown = false;
   }
 
@@ -391,87 +391,58 @@ export class Engine {
 /**
  * A re-armable timer with the kernel's mod_timer() semantics: re-arming later than the
  * pending expiry only moves a deadline (no queue work); the pending event notices and
- * re-queues itself. IPVS re-arms a connection's timer on every packet, so this matters.
- * Uses coded events, so arming allocates nothing. A subclass says what expiry does, so an
- * object with a timer of its own (a connection entry) can be the timer: one object, not two.
+ * re-queues itself. Uses coded events, so arming allocates nothing. (TimerSet is the same
+ * timer for many owners at once, kept in arrays.)
  */
-export abstract class TimerBase implements EventReceiver {
-  private deadline: Ns = -1;
-  /** Where the event is queued: a queue ticket, or a lane and a position in it (none: -1, null). */
+export class Timer implements EventReceiver {
+  private expires: Ns = -1;
+  /** Ticket of the queued event (-1: none) and the time it is queued for. */
   private ticket: Ticket = -1;
-  private lane: Lane | null = null;
-  private lanePos = 0;
   private queuedAt: Ns = -1;
 
-  constructor(protected readonly engine: Engine) {}
-
-  /** The deadline has come (the timer is already disarmed). */
-  protected abstract expire(now: Ns): void;
+  /**
+   * `fire` is a callback, or a receiver that gets `onEvent(code, now)`: an object with many
+   * timers (a socket) then needs no closure per timer.
+   */
+  constructor(private readonly engine: Engine, private readonly fire: ((now: Ns) => void) | EventReceiver, private readonly code = 0) {}
 
   get armed(): boolean {
-    return this.deadline >= 0;
+    return this.expires >= 0;
   }
 
   get expiry(): Ns {
-    return this.deadline;
+    return this.expires;
   }
 
   /** Arm (or re-arm) to fire at absolute time `at`. */
   mod(at: Ns): void {
     if (!(at >= this.engine.now)) pastTime('arm a timer', at, this.engine.now);
-    this.deadline = at;
-    if (this.ticket >= 0 || this.lane !== null) {
+    this.expires = at;
+    if (this.ticket >= 0) {
       if (this.queuedAt <= at) return;
-      this.unqueue();
+      this.engine.cancelCode(this.ticket);
     }
     this.queue(at);
   }
 
-  /**
-   * mod(now + delay), for a timer whose delays take few values (a connection's state
-   * timeouts): when it must be queued, it goes in the engine's lane for that delay.
-   */
-  modAfter(delay: Ns): void {
-    const e = this.engine;
-    const at = e.now + delay;
-    this.deadline = at;
-    if (this.ticket >= 0 || this.lane !== null) {
-      if (this.queuedAt <= at) return;
-      this.unqueue();
-    }
-    const lane = e.lane(delay);
-    if (lane === null) {
-      this.queue(at);
-      return;
-    }
-    this.lanePos = e.postLane(lane, this, 0);
-    this.lane = lane;
-    this.queuedAt = at;
-  }
-
   del(): void {
-    this.deadline = -1;
-    this.unqueue();
-  }
-
-  private unqueue(): void {
+    this.expires = -1;
     if (this.ticket >= 0) this.engine.cancelCode(this.ticket);
-    else if (this.lane !== null) this.engine.cancelLane(this.lane, this.lanePos);
     this.ticket = -1;
-    this.lane = null;
   }
 
   /** The queued event: fire, or re-queue at the deadline if it moved later. */
   onEvent(_code: number, now: Ns): void {
     this.ticket = -1;
-    this.lane = null;
-    if (this.deadline < 0) return;
-    if (this.deadline > now) {
-      this.queue(this.deadline);
+    if (this.expires < 0) return;
+    if (this.expires > now) {
+      this.queue(this.expires);
       return;
     }
-    this.deadline = -1;
-    this.expire(now);
+    this.expires = -1;
+    const f = this.fire;
+    if (typeof f === 'function') f(now);
+    else f.onEvent(this.code, now);
   }
 
   private queue(at: Ns): void {
@@ -480,19 +451,115 @@ export abstract class TimerBase implements EventReceiver {
   }
 }
 
-/** A timer that calls a function, or a receiver's `onEvent(code, now)`, when it expires. */
-export class Timer extends TimerBase {
-  /**
-   * `fire` is a callback, or a receiver that gets `onEvent(code, now)`: an object with many
-   * timers (a socket) then needs no closure per timer.
-   */
-  constructor(engine: Engine, private readonly fire: ((now: Ns) => void) | EventReceiver, private readonly code = 0) {
-    super(engine);
+/** TimerSet's columns, per timer: deadline, time queued for, queue ticket or lane position. */
+const T_DEADLINE = 0;
+const T_QUEUED_AT = 1;
+const T_WHERE = 2;
+/** The engine's lane id it is queued in, or -1 (the queue). */
+const T_LANE = 3;
+const T_STRIDE = 4;
+
+/**
+ * Many timers with Timer's semantics (mod_timer, lazy re-arm), named by a small index and
+ * kept side by side in one array: a connection table arms one per entry on every packet, and
+ * a million entries' deadlines in their own objects would cost a cache miss each (a timer's
+ * whole state is half a cache line here). `fire(index, now)` runs at expiry. `modAfter`
+ * queues through the engine's lane for the delay, for delays that take few values.
+ */
+export class TimerSet implements EventReceiver {
+  private t = new Float64Array(64 * T_STRIDE).fill(-1);
+  private cap = 64;
+
+  constructor(private readonly engine: Engine, private readonly fire: (index: number, now: Ns) => void) {}
+
+  /** Make room for timers 0..n-1 (new ones disarmed). */
+  reserve(n: number): void {
+    if (n <= this.cap) return;
+    let c = this.cap;
+    while (c < n) c *= 2;
+    const t = new Float64Array(c * T_STRIDE).fill(-1);
+    t.set(this.t);
+    this.t = t;
+    this.cap = c;
   }
 
-  protected expire(now: Ns): void {
-    const f = this.fire;
-    if (typeof f === 'function') f(now);
-    else f.onEvent(this.code, now);
+  armed(i: number): boolean {
+    return this.t[i * T_STRIDE + T_DEADLINE]! >= 0;
+  }
+
+  expiry(i: number): Ns {
+    return this.t[i * T_STRIDE + T_DEADLINE]!;
+  }
+
+  /** Arm (or re-arm) timer `i` to fire at absolute time `at`. */
+  mod(i: number, at: Ns): void {
+    if (!(at >= this.engine.now)) pastTime('arm a timer', at, this.engine.now);
+    const t = this.t;
+    const o = i * T_STRIDE;
+    t[o + T_DEADLINE] = at;
+    if (t[o + T_WHERE]! >= 0) {
+      if (t[o + T_QUEUED_AT]! <= at) return;
+      this.unqueue(i);
+    }
+    this.queue(i, at);
+  }
+
+  /** mod(i, now + delay), queued (when it must be) in the engine's lane for `delay`. */
+  modAfter(i: number, delay: Ns): void {
+    const e = this.engine;
+    const at = e.now + delay;
+    const t = this.t;
+    const o = i * T_STRIDE;
+    t[o + T_DEADLINE] = at;
+    if (t[o + T_WHERE]! >= 0) {
+      if (t[o + T_QUEUED_AT]! <= at) return;
+      this.unqueue(i);
+    }
+    const lane = delay >= 0 ? e.lane(delay) : null;
+    if (lane === null) {
+      this.queue(i, at);
+      return;
+    }
+    t[o + T_WHERE] = e.postLane(lane, this, i);
+    t[o + T_QUEUED_AT] = at;
+    t[o + T_LANE] = lane.id;
+  }
+
+  del(i: number): void {
+    this.t[i * T_STRIDE + T_DEADLINE] = -1;
+    this.unqueue(i);
+  }
+
+  private unqueue(i: number): void {
+    const o = i * T_STRIDE;
+    const where = this.t[o + T_WHERE]!;
+    if (where < 0) return;
+    const lane = this.t[o + T_LANE]!;
+    if (lane >= 0) this.engine.cancelLane(lane, where);
+    else this.engine.cancelCode(where);
+    this.t[o + T_WHERE] = -1;
+    this.t[o + T_LANE] = -1;
+  }
+
+  /** Timer `i`'s queued event: fire, or re-queue at the deadline if it moved later. */
+  onEvent(i: number, now: Ns): void {
+    const t = this.t;
+    const o = i * T_STRIDE;
+    t[o + T_WHERE] = -1;
+    t[o + T_LANE] = -1;
+    const d = t[o + T_DEADLINE]!;
+    if (d < 0) return;
+    if (d > now) {
+      this.queue(i, d);
+      return;
+    }
+    t[o + T_DEADLINE] = -1;
+    this.fire(i, now);
+  }
+
+  private queue(i: number, at: Ns): void {
+    const o = i * T_STRIDE;
+    this.t[o + T_WHERE] = this.engine.atCode(at, this, i);
+    this.t[o + T_QUEUED_AT] = at;
   }
 }
