@@ -1,8 +1,11 @@
 /**
  * cli/benchFlow.ts: the workload part of `npm run bench`:
  * - flow mode: 1e5 and 1e6 connections of scenarios/compare-schedulers.yaml's workload (at a
- *   higher arrival rate, so the director's table holds hundreds of thousands of entries) through
- *   the full IPVS connection table, TCP state timers and wlc; wall time and peak memory;
+ *   higher arrival rate, so the director's table holds over a hundred thousand entries) through
+ *   the full IPVS connection table, TCP state timers and wlc; wall time, peak memory, and the
+ *   speed against the engine's own lb-abstract events/s measured in the same process (a ratio
+ *   that travels between machines); with --flat N, the heap after GC through an N-connection
+ *   run (entries expire as in the kernel, so it stays flat);
  * - packet mode: connections per second through the full five-step path with the trace off
  *   (counting sink), and the heap over a long run (entries expire as in the kernel, so it stays
  *   flat): the reference scenario's connection at 1e5 and 1e6, and the comparison workload's.
@@ -20,10 +23,11 @@ import { runPacket, ScheduleSink } from '../workload/packet';
 import type { WorkloadSpec } from '../workload/spec';
 import { SWITCH, UsageError, count, countValue, get, parseCommand, text, type CommandSpec, type Opt, type Parsed } from './args';
 import { iptablesRestoreText } from '../config/iptables';
+import { runBench } from './bench';
 
 const MiB = 1024 * 1024;
 
-interface FlowFigure { connections: number; rate: number; wallS: number; connPerS: number; events: number; peakTable: number; peakRssMiB: number; peakHeapMiB: number }
+interface FlowFigure { connections: number; rate: number; wallS: number; connPerS: number; events: number; peakTable: number; peakRssMiB: number; peakHeapMiB: number; heapMiBAt: number[] }
 interface PacketFigure { kind: PacketKind; scheduler: string; connections: number; wallS: number; connPerS: number; delivered: number; dropped: number; heapMiBAt: number[]; rssMiBEnd: number }
 
 function gcIfExposed(): void {
@@ -31,26 +35,38 @@ function gcIfExposed(): void {
   if (g) g();
 }
 
-export function flowFigure(text: string, file: string, connections: number, rate: number): FlowFigure {
+/** Flow mode on the comparison workload; `flat` takes the heap after a GC at each quarter (outside the timing). */
+export function flowFigure(text: string, file: string, connections: number, rate: number, flat = false): FlowFigure {
   gcIfExposed();
   const p = prepare(text, file, { scheduler: 'wlc' });
   const spec: WorkloadSpec = { ...p.spec, connections, durationNs: 1e18, events: [], arrivals: { process: 'poisson', rate } };
   (p as { spec: WorkloadSpec }).spec = spec;
   let peakRss = process.memoryUsage.rss();
   let peakHeap = process.memoryUsage().heapUsed;
+  const heap: number[] = [];
+  let nextMark = 0.25;
+  let measuring = 0;
   const t0 = performance.now();
   const r = runFlow(p, {
-    onProgress: () => {
+    onProgress: f => {
       const rss = process.memoryUsage.rss();
       if (rss > peakRss) peakRss = rss;
       const h = process.memoryUsage().heapUsed;
       if (h > peakHeap) peakHeap = h;
+      if (flat && f >= nextMark) {
+        const g0 = performance.now();
+        gcIfExposed();
+        heap.push(process.memoryUsage().heapUsed / MiB);
+        measuring += performance.now() - g0;
+        nextMark += 0.25;
+      }
     },
   });
-  const wall = (performance.now() - t0) / 1000;
+  const wall = (performance.now() - t0 - measuring) / 1000;
+  if (flat) { gcIfExposed(); heap.push(process.memoryUsage().heapUsed / MiB); }
   return {
     connections: r.result.connections, rate, wallS: wall, connPerS: r.result.connections / wall, events: r.result.events,
-    peakTable: r.result.peakTable, peakRssMiB: peakRss / MiB, peakHeapMiB: peakHeap / MiB,
+    peakTable: r.result.peakTable, peakRssMiB: peakRss / MiB, peakHeapMiB: peakHeap / MiB, heapMiBAt: heap,
   };
 }
 
@@ -150,9 +166,9 @@ const counts: Opt<number[]> = {
 
 const BENCH_FLOW: CommandSpec = {
   name: 'bench-flow', positional: { min: 0, max: 0, what: 'file' },
-  usage: 'usage: lvsim bench-flow [--scenario FILE] [--reference FILE] [--flow 1e5,1e6] [--rate 1000] [--packet 1e5,1e6] [--packet-workload 1e5] [--firewall 1e5] [--json]',
+  usage: 'usage: lvsim bench-flow [--scenario FILE] [--reference FILE] [--flow 1e5,1e6] [--rate 1000] [--flat 1e7] [--packet 1e5,1e6] [--packet-workload 1e5] [--firewall 1e5] [--json]',
   options: {
-    scenario: text('FILE'), reference: text('FILE'), flow: counts, rate: count(1, 1e9, '1e9'),
+    scenario: text('FILE'), reference: text('FILE'), flow: counts, rate: count(1, 1e9, '1e9'), flat: count(0, 1e9, '1e9'),
     packet: counts, 'packet-workload': count(0, 1e9, '1e9'), firewall: count(0, 1e9, '1e9'), json: SWITCH,
   },
 };
@@ -184,13 +200,27 @@ export async function flowSuiteMain(argv: readonly string[]): Promise<number> {
   const text = read(file);
   const refText = packets.length || firewall ? read(refFile) : '';
   if (text === null || refText === null) return 2;
-  const out: { flow: FlowFigure[]; packet: PacketFigure[] } = { flow: [], packet: [] };
+  const flat = get<number>(a, 'flat') ?? 0;
+  const out: { flow: FlowFigure[]; packet: PacketFigure[]; lbAbstractEventsPerS?: number; flat?: FlowFigure } = { flow: [], packet: [] };
   try {
     const say = (line: string): void => { if (!json) process.stdout.write(line + '\n'); };
     for (const n of flows) {
       const f = flowFigure(text, file, n, rate);
       out.flow.push(f);
-      say(`flow   wlc  ${String(f.connections).padStart(8)} conns  ${f.wallS.toFixed(2).padStart(6)} s  ${Math.round(f.connPerS).toString().padStart(8)} conn/s  table peak ${f.peakTable}  RSS peak ${f.peakRssMiB.toFixed(0)} MiB  heap peak ${f.peakHeapMiB.toFixed(0)} MiB  (targets: 1e6 < 10 s, < 500 MiB)`);
+      say(`flow   wlc  ${String(f.connections).padStart(8)} conns  ${f.wallS.toFixed(2).padStart(6)} s  ${Math.round(f.connPerS).toString().padStart(8)} conn/s  ${(f.events / f.connections).toFixed(1)} events/conn  table peak ${f.peakTable}  RSS peak ${f.peakRssMiB.toFixed(0)} MiB  heap peak ${f.peakHeapMiB.toFixed(0)} MiB  (targets: 1e6 < 3 s, < 300 MiB)`);
+    }
+    if (flows.length > 0) {
+      // The engine's own speed here and now: lb-abstract wlc at 1e6 (docs/bench.md), median of 3.
+      const lb = [0, 1, 2].map(() => { const b = runBench({ workload: 'lb-abstract', connections: 1e6, seed: 42, scheduler: 'wlc', json: false }); return b.result.events / (b.wallMs / 1000); }).sort((a, b) => a - b)[1]!;
+      out.lbAbstractEventsPerS = lb;
+      for (const f of out.flow) {
+        say(`flow   wlc  ${String(f.connections).padStart(8)} conns: ${Math.round(f.connPerS)} conn/s is 1/${(lb / f.connPerS).toFixed(0)} of lb-abstract's ${(lb / 1e6).toFixed(2)}M events/s in this process; flow events ${(f.events / f.wallS / lb).toFixed(2)}x its rate`);
+      }
+    }
+    if (flat > 0) {
+      const f = flowFigure(text, file, flat, rate, true);
+      out.flat = f;
+      say(`flow   wlc  ${String(f.connections).padStart(8)} conns  ${f.wallS.toFixed(2).padStart(6)} s  ${Math.round(f.connPerS).toString().padStart(8)} conn/s  heap after GC at 25/50/75% and at the end (every entry expired): ${f.heapMiBAt.map(x => x.toFixed(0)).join('/')} MiB  table peak ${f.peakTable}  RSS peak ${f.peakRssMiB.toFixed(0)} MiB (memory stays flat: entries expire as in the kernel)`);
     }
     const runs: Array<[PacketKind, string, number]> = [
       ...packets.map((n): [PacketKind, string, number] => ['five-step', refFile, n]),
