@@ -30,8 +30,8 @@ export function connStateName(cp: Conn): string {
   return cp.protocol === IPPROTO_UDP ? 'UDP' : TCP_STATE_NAMES[cp.state] ?? String(cp.state);
 }
 
-/** The INPUT record of a packet IPVS takes: the handlers before priority 99 (the filter table) passed it. */
-const noteTaken = (): string => `filter passed it; ip_vs_in_hook (LOCAL_IN priority ${IP_VS_IN_HOOK_PRIORITY}) takes it`;
+/** The INPUT record of a packet IPVS takes (the filter table's own records say what it did). */
+const noteTaken = (): string => `ip_vs_in_hook (LOCAL_IN priority ${IP_VS_IN_HOOK_PRIORITY}) takes it`;
 
 const noteNoDest = (scheduler: string, service: string): string => `IPVS: ${scheduler}: ${service} - no destination available`;
 const noteScheduled = (ip: Ipv4, scheduler: string, out: InOutcome): string => {
