@@ -17,7 +17,7 @@ import type { Conn } from './ctl';
 import type { Dest } from './types';
 import { ipVsXmitCt } from '../kernel/conntrack';
 
-/** dest->dest_dst: the cached route and the source address chosen for it. */
+/** dest->dest_dst: the source address chosen for the cached route, and the routes' generation it was chosen in. */
 const destDst = new WeakMap<Dest, { saddr: number; generation: number }>();
 
 /** Drop the cached route of a destination (__ip_vs_update_dest resets it on edit/re-add). */
@@ -40,9 +40,13 @@ export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
   const dest = cp.dest!;
   // __ip_vs_get_out_rt with IP_VS_RT_MODE_CONNECT: look up with saddr 0, then bind the chosen saddr.
   let rt: OutputRoute | null;
+  // The cache holds while the host's routes are the ones it was made from: a route or address
+  // change bumps the generation (rt_genid_bump_ipv4), dst_check then fails, and
+  // __ip_vs_get_out_rt looks the route up again and binds the source it now chooses.
   const cached = destDst.get(dest);
-  rt = ipRouteOutput(host, cp.daddr, cached ? cached.saddr : null);
-  if (rt && !cached) destDst.set(dest, { saddr: rt.src, generation: 0 });
+  const valid = cached !== undefined && cached.generation === host.routeGen;
+  rt = ipRouteOutput(host, cp.daddr, valid ? cached.saddr : null);
+  if (rt && !valid) destDst.set(dest, { saddr: rt.src, generation: host.routeGen });
   if (!rt) {
     host.count('IpOutNoRoutes');
     host.emit.drop(skb, 'ipvs', { code: 'no_route', dst: cp.daddr }, SILENT, noteNoRoute, cp.daddr);

@@ -2,7 +2,9 @@
  * The destination's cached route (dest->dest_dst) and the source address bound to it: set by
  * the first ip_vs_tunnel_xmit through __ip_vs_get_out_rt, and reset by __ip_vs_update_dest
  * (net/netfilter/ipvs/ip_vs_ctl.c) when `ipvsadm -e` or `-a` changes the destination, so the
- * next packet routes afresh and picks the source the routing table now gives.
+ * next packet routes afresh and picks the source the routing table now gives. A route change
+ * makes the cached route obsolete too (fib_table_insert -> rt_cache_flush bumps the routes'
+ * generation; dst_check fails in __ip_vs_get_out_rt, which looks up again).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -48,5 +50,22 @@ describe('__ip_vs_update_dest resets the destination\'s cached route', () => {
     expect(syns[0]).toEqual({ src: '172.16.69.15', route: `${RS} via 172.16.69.1 dev eth0 src 172.16.69.15` });
     expect(syns.at(-1)).toEqual({ src: '172.16.69.16', route: `${RS} via 172.16.69.1 dev eth0 src 172.16.69.16` });
     expect(run.clients.map(c => c.ok)).toEqual([true, true]);
+  });
+});
+
+describe('a route change makes the cached route obsolete (rt_genid)', () => {
+  it('without ipvsadm -e, the next packet after ip route add follows the new route and its source', () => {
+    const run = runWith(NEW_SRC);
+    expect(run.notApplied).toEqual([]);
+    const syns = tunnelledSyns(run);
+    expect(syns[0]).toEqual({ src: '172.16.69.15', route: `${RS} via 172.16.69.1 dev eth0 src 172.16.69.15` });
+    expect(syns.at(-1)).toEqual({ src: '172.16.69.16', route: `${RS} via 172.16.69.1 dev eth0 src 172.16.69.16` });
+    expect(run.clients.map(c => c.ok)).toEqual([true, true]);
+  });
+
+  it('with no route change between connections, the source bound by the first packet stays', () => {
+    const run = runWith([]);
+    const srcs = new Set(tunnelledSyns(run).map(s => s.src));
+    expect([...srcs]).toEqual(['172.16.69.15']);
   });
 });
