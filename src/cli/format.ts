@@ -52,7 +52,7 @@ export function formatRunText(run: Run, opts: { quiet?: boolean } = {}): string 
   out.push('');
   out.push('connections:');
   for (const c of run.clients) {
-    const res = c.ok ? `ok, answered by ${c.server}${c.greeting ? `: ${c.greeting.trim()}` : ''}` : c.ok === false ? `failed: ${c.error}` : `still ${c.state}`;
+    const res = c.ok ? `ok, answered by ${c.server}${c.greeting ? `: ${c.greeting.trim()}` : ''}` : c.ok === false ? `failed: ${c.error}${c.server ? ` after ${c.server}'s greeting: the exchange never completed` : ''}` : `still ${c.state}`;
     out.push(`  ${c.id} ${c.src || '?'} -> ${c.dst}: ${res}`);
   }
   for (const e of run.execs) {

@@ -104,7 +104,10 @@ export function startClient(host: Host, id: string, src: number, sport: number, 
       }
     },
     onPeerClosed: (sock) => { sock.close(); },
-    onError: (_s, err) => { if (r.ok === null) r.ok = false; r.error = err; r.state = 'failed'; finish(); },
+    // A close-mode step is over only when the exchange is: a reset or a timeout after the
+    // greeting (a large request lost in a path-MTU black hole) fails it. A held connection's
+    // step ended at the greeting; what befalls it later is the release's to tell.
+    onError: (_s, err) => { if (r.ok === null || !finished) r.ok = false; r.error = err; r.state = 'failed'; finish(); },
     onClosed: () => { if (r.state !== 'failed') r.state = 'closed'; finish(); r.afterClose?.(); r.afterClose = null; },
   });
   if (typeof s === 'string') {

@@ -24,7 +24,7 @@ export function checkExpectations(run: Run): ExpectationResult[] {
     const e = t.expect;
     if (!c) { out.push({ id: t.id, expect: e, pass: false, got: 'never started' }); continue; }
     const host = c.server === null ? null : serverHost(sc, c.server);
-    const got = c.ok === true ? `ok, answered by ${host ?? c.server}` : c.ok === false ? `failed: ${c.error}` : `still ${c.state}`;
+    const got = c.ok === true ? `ok, answered by ${host ?? c.server}` : c.ok === false ? `failed: ${c.error}${c.server ? ` after ${host ?? c.server}'s greeting` : ''}` : `still ${c.state}`;
     let pass = c.ok === e.ok;
     if (pass && e.ok && e.rs !== null) pass = host === e.rs || c.server === e.rs || rsAddrs(run, host).includes(e.rs);
     if (pass && !e.ok && e.error !== null) pass = c.error === e.error;
