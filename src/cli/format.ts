@@ -10,6 +10,8 @@ import { type StepIndex, stepIndexOf } from '../trace/steps';
 import { timeUnitFor } from '../trace/time';
 import { formatDiagnostic } from '../config/diag';
 import type { Run } from '../world/world';
+import { describeEvent } from '../trace/events';
+import { TraceLog } from '../trace/sink';
 
 /** The step index of a run's trace. */
 export function runSteps(run: Run): StepIndex {
@@ -25,7 +27,8 @@ export function formatDiagnostics(run: Run): string[] {
 
 /**
  * What `lvsim run` prints: the header, the diagnostics, one line per record with the step
- * banners, then what became of each client connection, the scenario's exec steps with their
+ * banners, then what became of each client connection, the run's timeline (crashes, boots,
+ * faults, health-check verdicts, pool and VRRP changes), the scenario's exec steps with their
  * output, and a count of the drops by reason.
  * The golden traces under test/golden are this text.
  */
@@ -54,6 +57,12 @@ export function formatRunText(run: Run, opts: { quiet?: boolean } = {}): string 
   for (const c of run.clients) {
     const res = c.ok ? `ok, answered by ${c.server}${c.greeting ? `: ${c.greeting.trim()}` : ''}` : c.ok === false ? `failed: ${c.error}${c.server ? ` after ${c.server}'s greeting: the exchange never completed` : ''}` : `still ${c.state}`;
     out.push(`  ${c.id} ${c.src || '?'} -> ${c.dst}: ${res}`);
+  }
+  const events = run.world.trace instanceof TraceLog ? run.world.trace.events : [];
+  if (events.length) {
+    out.push('');
+    out.push('timeline:');
+    for (const e of events) out.push(`  ${(e.t / 1e9).toFixed(6)} ${e.host}: ${describeEvent(e.event)}`);
   }
   for (const e of run.execs) {
     // The scenario's own exec steps (ipvsadm -Lnc during a run, ...), with what they printed.

@@ -9,6 +9,7 @@ import { isMap, isSeq, isScalar, type Node, type Pair, type YAMLMap } from 'yaml
 import { readYaml, type LineIndex as LineCounter, type Pos } from './yaml';
 import { type Diagnostic, tidyDiagnostics } from './diag';
 import { type Ip4, parseIp4 } from '../net/addr';
+import { FAULT_KINDS, type FaultKind } from '../trace/record';
 
 export type { Pos };
 
@@ -69,7 +70,26 @@ export type TrafficSpec =
       /** The client program's socket timeout (connect and each read), or null for the kernel's own SYN retries. */
       readonly timeoutNs?: number | null }
   | { readonly kind: 'release'; readonly id: string; readonly atNs: number | null; readonly pos: Pos }
-  | { readonly kind: 'exec'; readonly host: string; readonly command: SourceLine; readonly atNs: number | null; readonly pos: Pos };
+  | { readonly kind: 'exec'; readonly host: string; readonly command: SourceLine; readonly atNs: number | null; readonly pos: Pos }
+  | FaultSpec;
+
+/**
+ * A declared fault (`fault: KIND`): the host crashes, boots (a crashed host) or reboots (a running
+ * one); one of its services (a `listen:` unit or name, or keepalived) stops or starts; a link loses
+ * or regains carrier: `link: NAME` on every end of the segment, `host: H, dev: D` at that end only
+ * (its cable). world/faults.ts applies it.
+ */
+export interface FaultSpec {
+  readonly kind: 'fault';
+  readonly fault: FaultKind;
+  /** The host (null for a whole link). */
+  readonly host: string | null;
+  readonly service?: string;
+  readonly link?: string;
+  readonly dev?: string;
+  readonly atNs: number | null;
+  readonly pos: Pos;
+}
 
 /**
  * What a connect step says should happen (`expect: ok`, `expect: { rs: rs1 }`,
@@ -287,7 +307,7 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
   // traffic
   const traffic: TrafficSpec[] = [];
   const trN = get(root, 'traffic');
-  if (trN && !isSeq(trN)) err(posOf(trN), 'not a list', 'traffic: a list of connect:/release:/exec: steps');
+  if (trN && !isSeq(trN)) err(posOf(trN), 'not a list', 'traffic: a list of connect:/release:/exec:/fault: steps');
   else if (trN && isSeq(trN)) {
     let auto = 0;
     const ids = new Set<string>();
@@ -360,8 +380,11 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
         const pieces = isScalar(en) && typeof en.value === 'string' ? joinContinuations(scalarPieces(en, text, lc)) : [];
         const command: SourceLine = pieces.length === 1 ? pieces[0]! : { text: str(en) ?? '', line: ep2.line, col: ep2.col + (isQuoted(en) ? 1 : 0) };
         traffic.push({ kind: 'exec', host: h, command, atNs, pos: p });
+      } else if (get(tn, 'fault')) {
+        const f = parseFault(tn, atNs, p, hosts, links, str, get, posOf, err, checkKeys);
+        if (f) traffic.push(f);
       } else {
-        err(p, 'a step without connect:, release: or exec:', 'connect: ADDR:PORT (from: HOST), release: ID, or exec: COMMAND (host: HOST)');
+        err(p, 'a step without connect:, release:, exec: or fault:', 'connect: ADDR:PORT (from: HOST), release: ID, exec: COMMAND (host: HOST), or fault: KIND (host: HOST)');
       }
     }
   }
@@ -377,6 +400,67 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
     }
   }
   return { scenario: { file, name, description, seed, links, hosts, traffic, untilNs, ...(lab ? { lab } : {}) }, diagnostics: tidyDiagnostics(diags) };
+}
+
+/**
+ * The services a fault step may stop or start on a host: its `listen:` servers (by unit, or by
+ * name when they have none) and keepalived when it has a keepalived.conf. `aliases` adds the
+ * names of servers that have a unit (a step may name either).
+ */
+export function faultServices(h: HostSpec, aliases = false): string[] {
+  const out = new Set<string>();
+  for (const l of h.listen) { out.add(l.unit ?? l.name); if (aliases) out.add(l.name); }
+  if (h.files.has('/etc/keepalived/keepalived.conf')) out.add('keepalived');
+  return [...out];
+}
+
+/** `fault: KIND` with its target (host:, service:, link:, dev:), checked against the hosts and links declared. */
+function parseFault(
+  tn: YAMLMap, atNs: number | null, p: Pos, hosts: ReadonlyMap<string, HostSpec>, links: readonly LinkSpec[],
+  str: (n: unknown) => string | null, get: (m: YAMLMap, k: string) => Node | null, posOf: (n: Node) => Pos,
+  err: (p: Pos, found: string, expected: string) => void, checkKeys: (m: YAMLMap, allowed: string[], where: string) => void,
+): FaultSpec | null {
+  const fn = get(tn, 'fault')!;
+  const kind = str(fn) ?? '';
+  if (!(FAULT_KINDS as readonly string[]).includes(kind)) { err(posOf(fn), kind || describeNode(fn), `a fault: ${FAULT_KINDS.join(', ')}${suggest(kind, FAULT_KINDS)}`); return null; }
+  const fault = kind as FaultKind;
+  const onLink = fault === 'link-down' || fault === 'link-up';
+  const onService = fault === 'service-stop' || fault === 'service-start';
+  checkKeys(tn, onLink ? ['fault', 'link', 'host', 'dev', 'at'] : onService ? ['fault', 'host', 'service', 'at'] : ['fault', 'host', 'at'], `${fault} step`);
+  const hn = get(tn, 'host');
+  const host = str(hn);
+  const base = { kind: 'fault' as const, fault, atNs, pos: p };
+  const needHost = (): HostSpec | null => {
+    if (!host || !hosts.has(host)) { err(posOf(hn ?? tn), host ?? 'no host:', `host: a host declared under hosts:${suggest(host ?? '', [...hosts.keys()])}`); return null; }
+    return hosts.get(host)!;
+  };
+  if (onLink) {
+    const ln = get(tn, 'link');
+    const dn = get(tn, 'dev');
+    if (ln) {
+      const name = str(ln) ?? '';
+      if (hn || dn) { err(posOf(hn ?? dn!), str(hn ?? dn) ?? '?', 'link: NAME alone (every end loses carrier), or host: and dev: (that end only)'); return null; }
+      if (!links.some(l => l.name === name)) { err(posOf(ln), name || describeNode(ln), `link: a link declared under links:${suggest(name, links.map(l => l.name))}`); return null; }
+      return { ...base, host: null, link: name };
+    }
+    if (!hn && !dn) { err(posOf(fn), kind, `${kind} with link: NAME, or with host: and dev: (the device at one end of a link)`); return null; }
+    const h = needHost();
+    if (!h) return null;
+    const devs = links.flatMap(l => l.ends.filter(e => e.host === h.name).map(e => e.dev));
+    const dev = str(dn);
+    if (!dev || !devs.includes(dev)) { err(posOf(dn ?? tn), dev ?? 'no dev:', `dev: a device of ${h.name} on a link (${devs.join(', ') || 'none'})${suggest(dev ?? '', devs)}`); return null; }
+    return { ...base, host: h.name, dev };
+  }
+  const h = needHost();
+  if (!h) return null;
+  if (onService) {
+    const sn = get(tn, 'service');
+    const svc = str(sn);
+    const known = faultServices(h, true);
+    if (!svc || !known.includes(svc)) { err(posOf(sn ?? tn), svc ?? 'no service:', `service: one of ${h.name}'s services (${known.join(', ') || 'none: declare a listen: or a keepalived.conf'})${suggest(svc ?? '', known)}`); return null; }
+    return { ...base, host: h.name, service: svc };
+  }
+  return { ...base, host: h.name };
 }
 
 /** expect: ok | fail | {ok: BOOL, rs: HOST, error: ERRNO}. */

@@ -218,6 +218,8 @@ export class Host {
 
   /** Where this host's packet path and configuration changes record (trace/emit.ts). */
   emit: Emitter;
+  /** The kernel has panicked or halted (kernel/panic.ts): nothing runs any more. */
+  crashed = false;
 
   constructor(readonly name: string, readonly engine: Engine, trace: TraceSink, readonly macBase = ++macCounter) {
     this.emit = new Emitter(trace, engine, name);

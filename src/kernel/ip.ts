@@ -21,6 +21,7 @@ import { tcpV4Rcv } from './tcp';
 import { udpRcv } from './udp';
 import { printk } from './klog';
 import { mcAcceptsMac, mcJoined, rawDeliver } from './mcast';
+import { isCrashed } from './panic';
 
 // --- drops that answer -------------------------------------------------------------
 
@@ -84,7 +85,12 @@ export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: nu
   // One skb from the frame on (an ARP message rides in it only as far as arp_rcv).
   const skb = { id, pkt, dev, cause, frame } as Skb;
   host.emit.device(skb, dev.name, 'rx', frame);
-  if (!dev.up) {
+  if (isCrashed(host)) {
+    // A panicked kernel: the NIC has carrier, but no interrupt handler runs (kernel/panic.ts).
+    host.emit.drop(skb, devPoint(dev.name), { code: 'host_crashed', host: host.name, dev: dev.name });
+    return;
+  }
+  if (!dev.up || !dev.carrier) {
     host.emit.drop(skb, devPoint(dev.name), { code: 'link_down', dev: dev.name });
     dev.stats.rxDropped++;
     return;
@@ -250,6 +256,11 @@ function ipOutput(host: Host, skb: Skb, rt: CachedOutput): void {
 /** dev_queue_xmit: the frame leaves the device onto its segment. */
 export function devXmit(host: Host, dev: NetDevice, frame: Ethernet, skb: Skb): void {
   const pkt = frame.payload;
+  if (isCrashed(host)) {
+    // A timer of the frozen kernel fired: nothing leaves a panicked host.
+    host.emit.drop({ id: skb.id, pkt, cause: skb.cause }, devPoint(dev.name), { code: 'host_crashed', host: host.name, dev: dev.name });
+    return;
+  }
   if (!dev.up || !dev.carrier || !dev.xmit) {
     dev.stats.txDropped++;
     host.emit.drop({ id: skb.id, pkt, cause: skb.cause }, devPoint(dev.name), { code: 'link_down', dev: dev.name });

@@ -13,7 +13,7 @@
  */
 import type { Arp, Ethernet, Ipv4 } from '../net/packet';
 import {
-  type DevPoint, type Disposition, type DropReason, type EndVerdict, type Hook, type PassVerdict, type Point,
+  type DaemonEvent, type DevPoint, type Disposition, type DropReason, type EndVerdict, type Hook, type PassVerdict, type Point,
   type RuleHit, type SchedCandidate, type SchedExplain, type Stage, SILENT, isDevPoint,
 } from './record';
 import { ruleHitText } from './firewall';
@@ -127,6 +127,11 @@ export class Emitter {
   /** A daemon (`by`) changed the host's configuration (an IPVS destination, an address ...). */
   configChanged(by: string): void {
     if (this.full) this.onConfig?.(by);
+  }
+
+  /** A host or daemon event on this host (a crash, a boot, a health check's verdict, a VRRP transition). */
+  event(e: DaemonEvent): void {
+    if (this.full) this.sink.event({ t: this.clock.now, host: this.host, event: e });
   }
 }
 

@@ -99,6 +99,8 @@ export function explainDrop(r: DropReason): Explanation {
       return { check: 'ip_rcv_core (PACKET_OTHERHOST)', message: `The frame on ${r.dev} was addressed to another host's MAC.` };
     case 'link_down':
       return { check: 'dev_queue_xmit / netif_receive_skb', message: `${r.dev} is down or not attached to any link.`, fix: `ip link set ${r.dev} up` };
+    case 'host_crashed':
+      return { check: 'panic (sysrq_handle_crash)', message: `This host's kernel has panicked: ${r.dev} still has carrier, but nothing runs to receive or send a frame; its neighbours' ARP for it goes unanswered.`, fix: `boot it again: a traffic step { fault: boot, host: ${r.host}, at: TIME }` };
     case 'ipvs_no_dest':
       return {
         check: 'ip_vs_schedule -> ip_vs_leave',

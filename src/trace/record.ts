@@ -98,6 +98,11 @@ export type DropReason =
   | { code: 'otherhost'; dev: string }
   /** The device is down or has no link. */
   | { code: 'link_down'; dev: string }
+  /**
+   * The host's kernel has panicked: its NIC still has carrier and takes frames off the wire, but
+   * no kernel code runs to receive them (and nothing it still holds is sent).
+   */
+  | { code: 'host_crashed'; host: string; dev: string }
   /** IPVS: the scheduler found no destination: ICMP port unreachable to the client. */
   | { code: 'ipvs_no_dest'; scheduler: string; service: string }
   /** IPVS: the connection's destination was deleted and expire_nodest_conn is 0. */
@@ -215,4 +220,36 @@ export interface TraceRecord {
   readonly sched?: SchedExplain;
   /** Packet this one was made from or answers (ICMP error, RST, clone of a broadcast). */
   readonly cause?: number;
+}
+
+/** The faults a scenario can declare (a traffic step `fault: KIND`) and the browser can inject. */
+export const FAULT_KINDS = ['crash', 'boot', 'reboot', 'service-stop', 'service-start', 'link-down', 'link-up'] as const;
+export type FaultKind = typeof FAULT_KINDS[number];
+
+/**
+ * Something on a host that is not a packet, for the views that show a run over time (the
+ * timeline): the host crashed or booted, a declared fault was injected, a keepalived health
+ * check changed its verdict, keepalived took a real server out of the pool or put it back, a VRRP
+ * instance changed state. Recorded where it happens (kernel/panic.ts, world/, the daemons), beside
+ * the log line it matches; addresses and pool entries the daemons change are configuration
+ * changes (trace/state.ts), not these.
+ */
+export type DaemonEvent =
+  /** A declared fault (service or link); a crash or a boot is a `host` event. */
+  | { readonly kind: 'fault'; readonly fault: FaultKind; readonly target: string }
+  /** The kernel panicked, or a fresh kernel booted (`reboot`: after an orderly shutdown). */
+  | { readonly kind: 'host'; readonly op: 'crash' | 'boot' | 'reboot' }
+  /** A keepalived checker's verdict changed (update_svr_checker_state): `rs` and `vs` as keepalived names them. */
+  | { readonly kind: 'check'; readonly ok: boolean; readonly checker: string; readonly rs: string; readonly vs: string }
+  /** keepalived changed the pool (perform_svr_state): removed or added, or with inhibit_on_failure weight 0 or back. */
+  | { readonly kind: 'pool'; readonly op: 'remove' | 'add' | 'disable' | 'enable'; readonly rs: string; readonly vs: string }
+  /** A VRRP instance changed state; `vips` are the addresses it holds as MASTER. */
+  | { readonly kind: 'vrrp'; readonly instance: string; readonly from: string; readonly to: string; readonly vips: readonly Ip4[] };
+
+/** A DaemonEvent as the trace keeps it: `seq` is the number of packet records before it. */
+export interface EventRecord {
+  readonly seq: number;
+  readonly t: number;
+  readonly host: string;
+  readonly event: DaemonEvent;
 }

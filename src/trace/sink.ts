@@ -4,7 +4,7 @@
  * runs with the trace off. The emitter (trace/emit.ts) asks `full` once and decides for the
  * whole packet path, so the path itself never checks.
  */
-import type { TraceRecord } from './record';
+import type { EventRecord, TraceRecord } from './record';
 import type { ChangeRecord } from './state';
 
 export type NewRecord = Omit<TraceRecord, 'seq'>;
@@ -17,6 +17,8 @@ export interface TraceSink {
   tally(verdict: 'deliver' | 'consumed'): void;
   /** A configuration change on a host (only called when full). */
   change(c: Omit<ChangeRecord, 'seq'>): void;
+  /** A host or daemon event (record.ts DaemonEvent; only called when full). */
+  event(e: Omit<EventRecord, 'seq'>): void;
 }
 
 /** Keeps every record and every configuration change in memory; the default for CLI runs and the browser. */
@@ -32,6 +34,11 @@ export class TraceLog implements TraceSink {
   tally(): void { /* a full log records deliver and consumed */ }
   change(c: Omit<ChangeRecord, 'seq'>): void {
     this.changes.push({ ...c, seq: this.records.length });
+  }
+  /** Host and daemon events; each one's `seq` is the number of packet records before it. */
+  readonly events: EventRecord[] = [];
+  event(e: Omit<EventRecord, 'seq'>): void {
+    this.events.push({ ...e, seq: this.records.length });
   }
 }
 
@@ -56,4 +63,5 @@ export class CountingSink implements TraceSink {
     }
   }
   change(_c: Omit<ChangeRecord, 'seq'>): void { /* configuration history is part of a full trace only */ }
+  event(_e: Omit<EventRecord, 'seq'>): void { /* so are host and daemon events */ }
 }

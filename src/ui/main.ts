@@ -22,6 +22,8 @@ import { StepIndex } from '../trace/steps';
 import { KIND_COLOR, KIND_LABEL, DROP_COLOR } from './palette';
 import { attachModeSwitch, syncModeSwitch } from './modes';
 import type { PacketKind } from './model';
+import { createTimeline, type FaultRequest, type TimelineView } from './timeline';
+import { faultStepText, insertTrafficStep } from '../config/scenario_edit';
 
 const SCENARIOS = import.meta.glob(['/scenarios/*.yaml', '/scenarios/lab/*.yaml'], { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 const DEFAULT = 'tun-different-subnets';
@@ -41,6 +43,7 @@ interface AppState {
   topo: TopologyView;
   kernel: KernelView;
   firewall: FirewallView;
+  timeline: TimelineView;
   stepAt: Int8Array;
   selected: number | null;
   lastIndex: number;
@@ -75,7 +78,8 @@ function load(text: string, file: string, scenario: string | null, seed?: number
   const topo = drawTopology($('#topo') as unknown as SVGSVGElement, run, i => { showPacket(i); });
   const kernel = createKernelView($('#pane-kernel'), run, i => seek(i));
   const firewall = createFirewallView($('#pane-firewall'), run, i => seek(i));
-  app = { run, scenario, edited, player, lesson, topo, kernel, firewall, stepAt, selected: null, lastIndex: -1, lastStep: -1 };
+  const timeline = createTimeline($('#timeline'), run, i => seek(i), injectFault);
+  app = { run, scenario, edited, player, lesson, topo, kernel, firewall, timeline, stepAt, selected: null, lastIndex: -1, lastStep: -1 };
   table.setRecords(run.records, run.steps);
   $('#scenario').querySelector<HTMLOptionElement>(`option[value="${scenario ?? ''}"]`)!.selected = true;
   syncModeSwitch($<HTMLSelectElement>('#mode'), text);
@@ -187,6 +191,8 @@ function renderAll(force: boolean): void {
   } else app.lesson.send({ type: 'JUMPED', step: app.stepAt[index] ?? 0 });
   table.update(index);
   app.kernel.update(index);
+  const crashed = app.timeline.update(index);
+  for (const g of Array.from(document.querySelectorAll<SVGGElement>('#topo g.host[data-host]'))) g.classList.toggle('crashed', crashed.has(g.dataset.host!));
   if (tab === 'console') updateConsole(index);
   if (tab === 'firewall') app.firewall.update(index, app.selected);
   const st = app.stepAt[index] ?? 0;
@@ -464,6 +470,19 @@ function validateSoon(text: string): void {
       editor.showDiagnostics([{ file: 'edited.yaml', line: 1, col: 1, endCol: 2, severity: 'error', found: '', expected: `a scenario lvsim can run (${(err as Error).message})` }]);
     }
   }, 300);
+}
+
+/**
+ * A fault from the faults panel: added to the scenario text as a declared step at the player's
+ * time (so the run is shareable and nothing is lost), run again, the player kept at that time.
+ */
+function injectFault(f: FaultRequest): void {
+  if (!app) return;
+  const atNs = app.run.records[app.player.getSnapshot().context.index]?.t ?? 0;
+  const text = insertTrafficStep(app.run.text, faultStepText({ ...f, atNs }), atNs);
+  keepHash = false;
+  load(text, 'edited.yaml', null, app.run.seed, 0, true);
+  if (app) seek(indexAtTime(app.run.records, atNs));
 }
 
 function runEdited(): void {

@@ -11,14 +11,15 @@
  */
 import { formatIp4, networkOf, formatPrefix, type Ip4 } from '../net/addr';
 import { IPPROTO_IPIP, type Ipv4, type Arp } from '../net/packet';
-import type { TraceRecord, Hook } from '../trace/record';
+import type { EventRecord, TraceRecord, Hook } from '../trace/record';
 import { HOOKS } from '../trace/record';
 import { type StepIndex, stepIndexOf } from '../trace/steps';
 import type { ChangeRecord } from '../trace/state';
 import { runScenarioText, type Run } from '../world/world';
 import { checkExpectations, type ExpectationResult } from '../world/expect';
 import { confirmFindings, doctorScenarioText, type Confirmation } from '../world/doctor';
-import type { Lab } from '../config/scenario';
+import { type Lab, faultServices } from '../config/scenario';
+import { TraceLog } from '../trace/sink';
 import type { Diagnostic } from '../config/diag';
 
 export interface DevView {
@@ -91,6 +92,17 @@ export interface RunView {
   readonly hostNames: readonly string[];
   /** The run's configuration changes (trace/state.ts), for views drawn at a position. */
   readonly changes: readonly ChangeRecord[];
+  /** The run's host and daemon events (crashes, boots, faults, health checks, VRRP), for the timeline. */
+  readonly events: readonly EventRecord[];
+  /** What the scenario declares that a fault can hit: hosts, their services, links. */
+  readonly faultTargets: FaultTargets;
+}
+
+/** The scenario's hosts, services (per host) and links, as the faults panel offers them. */
+export interface FaultTargets {
+  readonly hosts: readonly string[];
+  readonly services: ReadonlyArray<{ readonly host: string; readonly service: string }>;
+  readonly links: readonly string[];
 }
 
 export function packetKind(pkt: Ipv4 | Arp, vips: ReadonlySet<number>): PacketKind {
@@ -191,6 +203,12 @@ export function buildRunView(text: string, file: string, seed?: number): RunView
     pt: presentationTimes(records), firstOfStep, steps, runMs, trafficSteps: run.scenario.traffic.length,
     lab: run.scenario.lab ?? null, expectations: checkExpectations(run), findings: doctorFindings(text, file, seed, records),
     hostNames: [...run.scenario.hosts.keys()], changes: run.world.changes,
+    events: run.world.trace instanceof TraceLog ? run.world.trace.events : [],
+    faultTargets: {
+      hosts: [...run.scenario.hosts.keys()],
+      services: [...run.scenario.hosts.values()].flatMap(h => faultServices(h).map(service => ({ host: h.name, service }))),
+      links: run.scenario.links.map(l => l.name),
+    },
   };
 }
 

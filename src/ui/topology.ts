@@ -408,6 +408,8 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
           t.append('tspan').attr('x', view.x + 56).text(text);
           if (vip) t.append('tspan').attr('class', 'vip-tag').text('  VIP');
           if (k === 0 && !up && addrs.length) t.append('tspan').attr('class', 'down-tag').text('  down');
+          // A link fault: up, but no carrier (the cable is out).
+          else if (k === 0 && up && link && !link.carrier) t.append('tspan').attr('class', 'down-tag').text('  no carrier');
         });
       }
     }

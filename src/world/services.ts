@@ -69,6 +69,20 @@ export function startService(host: Host, spec: ListenSpec): Process {
   return proc;
 }
 
+/** Stop one of the host's servers (SIGTERM to its process); false when it was not running. */
+export function stopService(host: Host, spec: ListenSpec): boolean {
+  const svc = services.get(host)?.find(x => x.spec === spec);
+  if (!svc?.proc || !procs(host).procs.has(svc.proc.pid)) return false;
+  procs(host).kill(svc.proc.pid, 'TERM');
+  return true;
+}
+
+/** Is one of the host's servers running? */
+export function serviceRunning(host: Host, spec: ListenSpec): boolean {
+  const p = services.get(host)?.find(x => x.spec === spec)?.proc;
+  return !!p && procs(host).procs.has(p.pid);
+}
+
 function unitFor(host: Host, name: string): Service | null {
   return services.get(host)?.find(s => s.spec.unit === name) ?? null;
 }

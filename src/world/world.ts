@@ -30,6 +30,7 @@ import { devPoint } from '../trace/record';
 import { startService } from './services';
 import { isCrashed } from '../kernel/panic';
 import { installKeepalived } from '../daemons/keepalived';
+import { applyFault } from './faults';
 
 installKeepalived();
 import { type RunFinding, findings } from './findings';
@@ -134,6 +135,8 @@ export class World {
   readonly hosts = new Map<string, WorldHost>();
   readonly links: Link[] = [];
   readonly clients = new Map<string, ClientResult>();
+  /** The scenario the world was built from: a host's setup lines are its boot configuration (world/faults.ts). */
+  scenario: Scenario | null = null;
 
   constructor(seed: number, readonly trace: TraceSink = new TraceLog()) {
     this.engine = new Engine(seed);
@@ -266,6 +269,7 @@ export const DEFAULT_TAIL_NS = 300 * NS_PER_S;
 /** Build the world of a parsed scenario: hosts, links, setup lines, listeners. */
 export function buildWorld(sc: Scenario, seed: number, trace?: TraceSink): { world: World; diagnostics: Diagnostic[]; notApplied: NotApplied[] } {
   const world = new World(seed, trace ?? new TraceLog());
+  world.scenario = sc;
   const diagnostics: Diagnostic[] = [];
   const notApplied: NotApplied[] = [];
   for (const hs of sc.hosts.values()) {
@@ -292,7 +296,7 @@ function guessRole(name: string): string {
 
 /** Run one simple command on a host. A tool must never throw; if one does, the line is reported, not the run lost. */
 function runGuarded(wh: WorldHost, cmd: SimpleCommand, now: Ns, stdin?: string, live?: Pick<ToolContext, 'records' | 'advance'>): ToolResult {
-  if (isCrashed(wh.host)) return { exit: 255, stdout: '', stderr: `lvsim: ${wh.name} has crashed (kernel panic): it runs nothing (booting again is not modelled)\n`, errorAt: { word: 0, expected: 'a host that is running' } };
+  if (isCrashed(wh.host)) return { exit: 255, stdout: '', stderr: `lvsim: ${wh.name} has crashed (kernel panic): it runs nothing until it boots again ({ fault: boot, host: ${wh.name} })\n`, errorAt: { word: 0, expected: 'a host that is running' } };
   try {
     return runCommand(cmd, { host: wh.host, ipvs: wh.ipvs, now, files: wh.files, stdin, ...live });
   } catch (e) {
@@ -304,7 +308,7 @@ function runGuarded(wh: WorldHost, cmd: SimpleCommand, now: Ns, stdin?: string, 
 type FilePositions = ReadonlyMap<string, { readonly line: number; readonly col?: number; readonly exact?: boolean }>;
 
 /** Apply one command line; a failure becomes a diagnostic at the offending word. */
-function applyLine(world: World, host: string, line: SourceLine, file: string, diags: Diagnostic[], notApplied: NotApplied[], files: FilePositions = new Map()): ToolResult {
+export function applyLine(world: World, host: string, line: SourceLine, file: string, diags: Diagnostic[], notApplied: NotApplied[], files: FilePositions = new Map()): ToolResult {
   // Words are split from the line's own text; sourcePos maps their offsets back to the file
   // (a continued or folded line spans several physical lines).
   const at = (offset: number, len: number): { line: number; col: number; endCol: number } => {
@@ -413,6 +417,11 @@ function runStep(world: World, st: TrafficSpec, file: string, diags: Diagnostic[
       const res = applyLine(world, st.host, st.command, file, diags, notApplied);
       world.recordConfig(st.host);
       execs.push({ host: st.host, command: st.command.text, at: world.engine.now, result: res });
+      done();
+      return;
+    }
+    case 'fault': {
+      applyFault(world, st, { file, diags, notApplied });
       done();
       return;
     }

@@ -292,7 +292,7 @@ describe('VRRP failover and the connections through the old master (scenarios/ke
   test('a crashed host runs no command', () => {
     const r = runFo(FO.replace("  - { exec: ipvsadm -Lnc, host: director2, at: 18s }", "  - { exec: ipvsadm -Lnc, host: director, at: 18s }"));
     const e = r.execs.find(x => x.host === 'director' && x.at === 18e9)!;
-    expect([e.result.exit, e.result.stderr]).toEqual([255, 'lvsim: director has crashed (kernel panic): it runs nothing (booting again is not modelled)\n']);
+    expect([e.result.exit, e.result.stderr]).toEqual([255, 'lvsim: director has crashed (kernel panic): it runs nothing until it boots again ({ fault: boot, host: director })\n']);
   });
 });
 

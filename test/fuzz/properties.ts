@@ -48,7 +48,8 @@ export interface Target<T> {
 const YAML_PIECES = ['hosts:', 'links:', 'traffic:', 'workload:', 'setup: |', 'setup: >', 'files:', 'listen:', 'ends: [a:eth0, b:eth0]',
   '- ', ': ', '{', '}', '[', ']', ',', '|', '>', '&a', '*a', '!!str', '!!map', '#', '"', "'", '\\', '\t', '\n', '\n  ', '\n    ', '  ', '?', '-1',
   '1e999', 'null', '~', '%YAML 1.2', '---', '...', '\u0000', '\u2028', '\ufeff', '😀', 'é', 'connect: 172.16.29.6:9001', 'from: client',
-  'exec: ipvsadm -Ln', 'at: 5ms', 'release: c1', 'until: 1s', 'seed: 7', 'mtu: 1400', 'latency: 1ms', 'role: director'];
+  'exec: ipvsadm -Ln', 'at: 5ms', 'release: c1', 'until: 1s', 'seed: 7', 'mtu: 1400', 'latency: 1ms', 'role: director',
+  'fault: crash', 'fault: link-down', 'fault: service-stop', 'host: a', 'dev: eth0', 'link: l1', 'service: x'];
 
 const SHELL_PIECES = ['ip', 'ipvsadm', 'sysctl', 'echo', 'cat', 'ifconfig', 'route', 'modprobe', 'sudo', ' ', ' ', '\t', "'", '"', '\\', '>', '>>',
   '|', '||', '&&', ';', '&', '#', '$HOME', '`', '(', ')', '<', '-w', '-A', '-t', '172.16.29.6:9001', '/proc/sys/net/ipv4/ip_forward', '1', '=', '\r'];

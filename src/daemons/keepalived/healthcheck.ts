@@ -231,6 +231,7 @@ export class Healthchecker {
     if (rs.alive === alive) return true;
     const verb = alive ? (rs.inhibit ? 'Enabl' : 'Add') : rs.inhibit ? 'Disabl' : 'Remov';
     this.env.log(`${verb}ing service ${this.rsName(vs, rs)} ${rs.inhibit ? 'of' : alive ? 'to' : 'from'} VS ${this.vsName(vs)}`);
+    this.env.host.emit.event({ kind: 'pool', op: alive ? (rs.inhibit ? 'enable' : 'add') : rs.inhibit ? 'disable' : 'remove', rs: this.rsName(vs, rs), vs: this.vsName(vs) });
     // Change only if we have quorum or no sorry server.
     if (vs.quorumStateUp || !vs.sorry || !vs.sorry.alive) {
       if (!this.ipvsCmd(alive ? 'ADD_DEST' : 'DEL_DEST', vs, rs)) return false;
@@ -242,6 +243,8 @@ export class Healthchecker {
 
   /** update_svr_checker_state. */
   updateSvrCheckerState(alive: boolean, c: Checker): void {
+    // The verdict the log line before this call gave, for the run's timeline (trace/record.ts DaemonEvent).
+    if (c.isUp !== alive || !c.hasRun) this.env.host.emit.event({ kind: 'check', ok: alive, checker: c.conf.kind, rs: c.rsName, vs: c.vsName });
     if (c.isUp === alive) {
       c.hasRun = true;
       return;

@@ -32,7 +32,8 @@ export const IPPROTO_VRRP = 112;
 const VRRP_PRIO_OWNER = 255;
 const DOWN_TIMER_ADVERTS = 3;
 
-type State = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+/** STOP: keepalived's VRRP_STATE_STOP, an instance shut down (SIGTERM). */
+type State = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 
 export interface VrrpEnv {
   readonly host: Host;
@@ -71,7 +72,14 @@ export function decodeAdvert(b: Uint8Array): Advert | null {
 }
 
 class Instance {
-  state: State = 'INIT';
+  private st: State = 'INIT';
+  get state(): State { return this.st; }
+  /** Every transition is also a trace event, for the run's timeline (trace/record.ts DaemonEvent). */
+  set state(to: State) {
+    if (to === this.st) return;
+    this.env.host.emit.event({ kind: 'vrrp', instance: this.name, from: this.st, to, vips: this.conf.vips.map(v => v.addr) });
+    this.st = to;
+  }
   private timer: EventHandle | null = null;
   private garpTimer: EventHandle | null = null;
   /** master_adver_int: v2 keeps our own advert_int. */
@@ -273,6 +281,7 @@ class Instance {
       if (this.env.detail) this.env.log(`(${this.name}) removing VIPs.`);
       this.setVips(false);
     }
+    if (graceful) this.state = 'STOP';
     if (this.timer) this.engine.cancel(this.timer);
     if (this.garpTimer) this.engine.cancel(this.garpTimer);
     this.timer = this.garpTimer = null;
