@@ -35,6 +35,30 @@ function gcIfExposed(): void {
   if (g) g();
 }
 
+/**
+ * The heap after a forced GC at each quarter of a run (and at its end, with `take`). The GC
+ * is not the simulation's time: `measuring` is what the caller leaves out of the wall time.
+ */
+class QuarterHeap {
+  readonly mib: number[] = [];
+  measuring = 0;
+  private next = 0.25;
+
+  /** Progress `f` (0..1): a reading when it passes the next quarter. */
+  at(f: number): void {
+    if (f < this.next) return;
+    const g0 = performance.now();
+    this.take();
+    this.measuring += performance.now() - g0;
+    this.next += 0.25;
+  }
+
+  take(): void {
+    gcIfExposed();
+    this.mib.push(process.memoryUsage().heapUsed / MiB);
+  }
+}
+
 /** Flow mode on the comparison workload; `flat` takes the heap after a GC at each quarter (outside the timing). */
 export function flowFigure(text: string, file: string, connections: number, rate: number, flat = false): FlowFigure {
   gcIfExposed();
@@ -43,9 +67,7 @@ export function flowFigure(text: string, file: string, connections: number, rate
   (p as { spec: WorkloadSpec }).spec = spec;
   let peakRss = process.memoryUsage.rss();
   let peakHeap = process.memoryUsage().heapUsed;
-  const heap: number[] = [];
-  let nextMark = 0.25;
-  let measuring = 0;
+  const heap = new QuarterHeap();
   const t0 = performance.now();
   const r = runFlow(p, {
     onProgress: f => {
@@ -53,20 +75,14 @@ export function flowFigure(text: string, file: string, connections: number, rate
       if (rss > peakRss) peakRss = rss;
       const h = process.memoryUsage().heapUsed;
       if (h > peakHeap) peakHeap = h;
-      if (flat && f >= nextMark) {
-        const g0 = performance.now();
-        gcIfExposed();
-        heap.push(process.memoryUsage().heapUsed / MiB);
-        measuring += performance.now() - g0;
-        nextMark += 0.25;
-      }
+      if (flat) heap.at(f);
     },
   });
-  const wall = (performance.now() - t0 - measuring) / 1000;
-  if (flat) { gcIfExposed(); heap.push(process.memoryUsage().heapUsed / MiB); }
+  const wall = (performance.now() - t0 - heap.measuring) / 1000;
+  if (flat) heap.take();
   return {
     connections: r.result.connections, rate, wallS: wall, connPerS: r.result.connections / wall, events: r.result.events,
-    peakTable: r.result.peakTable, peakRssMiB: peakRss / MiB, peakHeapMiB: peakHeap / MiB, heapMiBAt: heap,
+    peakTable: r.result.peakTable, peakRssMiB: peakRss / MiB, peakHeapMiB: peakHeap / MiB, heapMiBAt: heap.mib,
   };
 }
 
@@ -101,26 +117,13 @@ export function packetFigure(text: string, file: string, connections: number, ki
   } else {
     (p as { spec: WorkloadSpec }).spec = { ...p.spec, connections, durationNs: 1e18 };
   }
-  const heap: number[] = [];
-  let nextMark = 0.25;
-  let measuring = 0;
+  const heap = new QuarterHeap();
   const t0 = performance.now();
-  const r = runPacket(p, sink, {
-    connections,
-    onProgress: f => {
-      if (f < nextMark) return;
-      // The forced GC for a clean heap reading is not the simulation's time: left out of the wall time.
-      const g0 = performance.now();
-      gcIfExposed();
-      heap.push(process.memoryUsage().heapUsed / MiB);
-      measuring += performance.now() - g0;
-      nextMark += 0.25;
-    },
-  });
-  const wall = (performance.now() - t0 - measuring) / 1000;
+  const r = runPacket(p, sink, { connections, onProgress: f => heap.at(f) });
+  const wall = (performance.now() - t0 - heap.measuring) / 1000;
   return {
     kind, scheduler: p.scheduler, connections: r.result.connections, wallS: wall, connPerS: r.result.connections / wall,
-    delivered: sink.delivered, dropped: sink.dropped, heapMiBAt: heap, rssMiBEnd: process.memoryUsage.rss() / MiB,
+    delivered: sink.delivered, dropped: sink.dropped, heapMiBAt: heap.mib, rssMiBEnd: process.memoryUsage.rss() / MiB,
   };
 }
 

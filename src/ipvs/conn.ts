@@ -252,14 +252,12 @@ export class ConnTable {
   recycle = false;
   private readonly spare: ConnEntry[] = [];
 
-  constructor(engine: Engine, onTimer: (cp: ConnEntry) => void) {
-    const byIx: ConnEntry[] = [];
-    this.byIx = byIx;
-    this.timers = new TimerSet(engine, (ix) => onTimer(byIx[ix]!));
-  }
-
   /** The live entry holding each timer index. */
-  private readonly byIx: ConnEntry[];
+  private readonly byIx: (ConnEntry | undefined)[] = [];
+
+  constructor(engine: Engine, onTimer: (cp: ConnEntry) => void) {
+    this.timers = new TimerSet(engine, (ix) => onTimer(this.byIx[ix]!));
+  }
 
   get size(): number {
     return this.all.size;
@@ -282,7 +280,7 @@ export class ConnTable {
     if (cp.ix < 0) return;
     this.timers.del(cp.ix);
     this.freeIx.push(cp.ix);
-    this.byIx[cp.ix] = undefined!;
+    this.byIx[cp.ix] = undefined;
     cp.ix = -1;
     if (this.recycle) this.spare.push(cp);
   }

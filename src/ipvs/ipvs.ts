@@ -273,19 +273,6 @@ export class Ipvs implements IpvsCtl {
   private readonly vsCache = new Map<string, number>();
   private vsGen = -1;
 
-  /** secure_tcp's defense level 3 (tcp_states_dos), read per TCP packet: cached per sysctl generation. */
-  private secureTcpDefense(): boolean {
-    const gen = this.sysctl.gen;
-    if (gen === undefined || gen !== this.secureGen) {
-      this.secureOn = this.vs('secure_tcp', 0) === 3;
-      this.secureGen = gen ?? -1;
-    }
-    return this.secureOn;
-  }
-
-  private secureGen = -1;
-  private secureOn = false;
-
   private estTick(): number {
     return estIndex(this.engine.now, this.estPhase);
   }
@@ -834,7 +821,7 @@ export class Ipvs implements IpvsCtl {
       if (off === TCP_DIR_OUTPUT) cp.flags &= ~IP_VS_CONN_F_NOOUTPUT;
       else off = TCP_DIR_INPUT_ONLY;
     }
-    const newState = tcpNextState(cp.state, flags, off, this.secureTcpDefense());
+    const newState = tcpNextState(cp.state, flags, off, this.vs('secure_tcp', 0) === 3);
     if (newState !== cp.state) {
       const dest = cp.dest;
       if (dest !== null) {

@@ -221,6 +221,16 @@ export class Engine {
     return pos;
   }
 
+  /**
+   * `postCode(delay, receiver, code)` for a caller whose delays take few values: through the
+   * delay's lane while the engine has one to give, else the queue (same order either way).
+   */
+  postAfter(delay: Ns, receiver: EventReceiver, code: number): void {
+    const lane = this.lane(delay);
+    if (lane !== null) this.postLane(lane, receiver, code);
+    else this.postCode(delay, receiver, code);
+  }
+
   /** Cancel an event of lane `id` by its position; one that already ran is ignored. */
   cancelLane(id: number, pos: number): void {
     this.lanes[id]!.kill(pos);
@@ -494,35 +504,38 @@ export class TimerSet implements EventReceiver {
   /** Arm (or re-arm) timer `i` to fire at absolute time `at`. */
   mod(i: number, at: Ns): void {
     if (!(at >= this.engine.now)) pastTime('arm a timer', at, this.engine.now);
-    const t = this.t;
-    const o = i * T_STRIDE;
-    t[o + T_DEADLINE] = at;
-    if (t[o + T_WHERE]! >= 0) {
-      if (t[o + T_QUEUED_AT]! <= at) return;
-      this.unqueue(i);
-    }
-    this.queue(i, at);
+    if (this.setDeadline(i, at)) this.queue(i, at);
   }
 
   /** mod(i, now + delay), queued (when it must be) in the engine's lane for `delay`. */
   modAfter(i: number, delay: Ns): void {
     const e = this.engine;
     const at = e.now + delay;
-    const t = this.t;
-    const o = i * T_STRIDE;
-    t[o + T_DEADLINE] = at;
-    if (t[o + T_WHERE]! >= 0) {
-      if (t[o + T_QUEUED_AT]! <= at) return;
-      this.unqueue(i);
-    }
+    if (!this.setDeadline(i, at)) return;
     const lane = delay >= 0 ? e.lane(delay) : null;
     if (lane === null) {
       this.queue(i, at);
       return;
     }
-    t[o + T_WHERE] = e.postLane(lane, this, i);
-    t[o + T_QUEUED_AT] = at;
-    t[o + T_LANE] = lane.id;
+    const o = i * T_STRIDE;
+    this.t[o + T_WHERE] = e.postLane(lane, this, i);
+    this.t[o + T_QUEUED_AT] = at;
+    this.t[o + T_LANE] = lane.id;
+  }
+
+  /**
+   * The new deadline of timer `i`; true when it must be queued (not queued, or queued later
+   * than `at`, then taken out). Queued no later than `at`: lazy, the event re-queues itself.
+   */
+  private setDeadline(i: number, at: Ns): boolean {
+    const t = this.t;
+    const o = i * T_STRIDE;
+    t[o + T_DEADLINE] = at;
+    if (t[o + T_WHERE]! >= 0) {
+      if (t[o + T_QUEUED_AT]! <= at) return false;
+      this.unqueue(i);
+    }
+    return true;
   }
 
   del(i: number): void {

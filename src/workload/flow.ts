@@ -376,7 +376,8 @@ class FlowDriver implements EventReceiver {
     const di = this.dest[s]!;
     const loop = cp.dest !== null && di >= 0 ? this.loopOf(cp.dest, di, this.group[s]!) : this.spec.rttNs;
     this.loop[s] = loop;
-    this.after(loop, s * 8 + P_ACK);
+    // R takes one value per real server and client group: its events go through the engine's lanes.
+    this.engine.postAfter(loop, this, s * 8 + P_ACK);
   }
 
   /** A non-SYN client packet through ip_vs_in: it needs its entry (else the connection is reset). */
@@ -396,17 +397,6 @@ class FlowDriver implements EventReceiver {
     this.release(s);
   }
 
-  /**
-   * The event `code` one loop R from now. R takes one value per real server and client group,
-   * so these go through the engine's lane for R (no sorting; same order as the queue).
-   */
-  private after(delay: Ns, code: number): void {
-    const e = this.engine;
-    const lane = e.lane(delay);
-    if (lane !== null) e.postLane(lane, this, code);
-    else e.postCode(delay, this, code);
-  }
-
   /** Coded events: slot * 8 + phase. */
   onEvent(code: number, now: Ns): void {
     const s = code >>> 3;
@@ -418,7 +408,7 @@ class FlowDriver implements EventReceiver {
       case P_ACK:
         // The handshake ACK; the server greets when it arrives there.
         if (!this.packet(s, TCP_ACK, ACK_BYTES)) { this.fail(s); return; }
-        this.after(this.loop[s]!, s * 8 + P_REQ);
+        e.postAfter(this.loop[s]!, this, s * 8 + P_REQ);
         return;
       case P_REQ: {
         // The client read the greeting: it ACKs it, sends every request at once, and holds.
@@ -435,7 +425,7 @@ class FlowDriver implements EventReceiver {
       }
       case P_FIN:
         if (!this.packet(s, TCP_FIN | TCP_ACK, ACK_BYTES)) { this.closeBroken(s); return; }
-        this.after(this.loop[s]!, s * 8 + P_LAST);
+        e.postAfter(this.loop[s]!, this, s * 8 + P_LAST);
         return;
       case P_LAST:
         // The client ACKs the server's last data ("NAME bytes=N") and its FIN.

@@ -77,8 +77,6 @@ export interface ConnSpec {
 }
 
 const PORT_LO = 32768;
-/** Shared addresses whose port state is an array (226 KB each); the others use a map. */
-const SHARED_ARRAYS = 16;
 const PORT_HI = 60999;
 
 /** Dense address indexes by group (see ConnGenerator.slotBase), or null when groups share addresses or hold too many. */
@@ -116,12 +114,7 @@ export class ConnGenerator {
   private readonly slotOf = new Map<number, number>();
   /** Next ephemeral port per client address index (0: not used yet). */
   private nextPort: Int32Array;
-  /**
-   * When each port of a shared address (a NAT, or a group with more clients than addresses)
-   * is free again: per address index, an array over the ephemeral range for the first
-   * SHARED_ARRAYS shared addresses, then a map of (index, port) -> end, pruned as time passes.
-   */
-  private readonly busyPorts = new Map<number, Float64Array>();
+  /** (address index, port) -> end of the connection that holds it; pruned as time passes. */
   private readonly busy = new Map<number, number>();
   private sincePrune = 0;
   readonly cur: ConnSpec = { index: -1, t: 0, caddr: 0, cport: 0, group: 0, holdNs: 0, requests: 1, responseBytes: 0, keepalive: false };
@@ -228,23 +221,6 @@ export class ConnGenerator {
   /** The next free ephemeral port of a shared address (a NAT never hands out a port still in use). */
   private allocPort(slot: number, addr: number, now: Ns, end: Ns): number {
     let p = this.firstPort(slot, addr);
-    let ports = this.busyPorts.get(slot);
-    if (ports === undefined && this.busyPorts.size < SHARED_ARRAYS) this.busyPorts.set(slot, ports = new Float64Array(PORT_HI - PORT_LO + 1));
-    if (ports !== undefined) {
-      // The same walk as below, over the address's own array (0: never used, so free).
-      for (let tries = 0; tries <= PORT_HI - PORT_LO; tries++) {
-        const busyUntil = ports[p - PORT_LO]!;
-        const cand = p;
-        p = p >= PORT_HI ? PORT_LO : p + 1;
-        if (busyUntil <= now) {
-          this.nextPort[slot] = p;
-          ports[cand - PORT_LO] = end;
-          return cand;
-        }
-      }
-      this.nextPort[slot] = p;
-      return p;
-    }
     for (let tries = 0; tries <= PORT_HI - PORT_LO; tries++) {
       const key = slot * 65536 + p;
       const busyUntil = this.busy.get(key);
