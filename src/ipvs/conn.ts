@@ -39,11 +39,15 @@ export class ConnEntry implements Conn {
   id = 0;
   cport = 0;
   protocol = 0;
-  caddr: Ip4 = 0;
+  /** Addresses as signed 32-bit integers (small integers for V8, so never a boxed number). */
+  c32 = 0;
   vport = 0;
-  vaddr: Ip4 = 0;
+  v32 = 0;
   dport = 0;
-  daddr: Ip4 = 0;
+  d32 = 0;
+  get caddr(): Ip4 { return this.c32 >>> 0; }
+  get vaddr(): Ip4 { return this.v32 >>> 0; }
+  get daddr(): Ip4 { return this.d32 >>> 0; }
   state = 0;
   flags = 0;
   dest: Dest | null = null;
@@ -67,11 +71,11 @@ export class ConnEntry implements Conn {
     this.ix = ix;
     this.id = id;
     this.protocol = protocol;
-    this.caddr = caddr;
+    this.c32 = caddr | 0;
     this.cport = cport;
-    this.vaddr = vaddr;
+    this.v32 = vaddr | 0;
     this.vport = vport;
-    this.daddr = daddr;
+    this.d32 = daddr | 0;
     this.dport = dport;
     this.flags = flags;
     this.dest = null;
@@ -162,8 +166,9 @@ class Chains {
   /** First entry (newest first) with this <protocol, addr, port, vaddr, vport>; `port` is cport or, for templates, vport. */
   find(protocol: number, addr: Ip4, port: number, vaddr: Ip4, vport: number, template: boolean): ConnEntry | null {
     let p: ConnEntry | null = this.heads[Chains.hash(protocol, addr, port) & this.mask]!;
+    const a32 = addr | 0, v32 = vaddr | 0;
     while (p !== null) {
-      if ((template || p.cport === port) && p.caddr === addr && p.vport === vport && p.protocol === protocol && p.vaddr === vaddr) return p;
+      if ((template || p.cport === port) && p.c32 === a32 && p.vport === vport && p.protocol === protocol && p.v32 === v32) return p;
       p = p.hnext;
     }
     return null;
@@ -176,7 +181,7 @@ class Chains {
   findOut(protocol: number, caddr: Ip4, cport: number, daddr: Ip4, dport: number): ConnEntry | null {
     let p: ConnEntry | null = this.heads[Chains.hash(protocol, caddr, cport) & this.mask]!;
     while (p !== null) {
-      if (p.caddr === caddr && p.cport === cport && p.daddr === daddr && p.dport === dport && p.protocol === protocol) return p;
+      if (p.c32 === (caddr | 0) && p.cport === cport && p.d32 === (daddr | 0) && p.dport === dport && p.protocol === protocol) return p;
       p = p.hnext;
     }
     return null;

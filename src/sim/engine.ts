@@ -83,6 +83,8 @@ export class Lane {
   head = 0;
   count = 0;
   first = 0;
+  /** Time of the last record pushed (records come in time order). */
+  last = -Infinity;
   private mask = 63;
 
   constructor(readonly delay: Ns, readonly id: number) {}
@@ -91,6 +93,7 @@ export class Lane {
   push(t: Ns, seq: number, receiver: EventReceiver, code: number): number {
     if (this.count > this.mask) this.grow();
     const i = (this.head + this.count) & this.mask;
+    this.last = t;
     this.time[i] = t;
     this.seq[i] = seq;
     this.code[i] = code;
@@ -212,9 +215,43 @@ export class Engine {
     return l;
   }
 
+  /** The lane the engine already keeps for `delay`, or null (makes none). */
+  laneFor(delay: Ns): Lane | null {
+    return this.laneByDelay.get(delay) ?? null;
+  }
+
+  /** The delay of lane `id`. */
+  laneDelay(id: number): Ns {
+    return this.lanes[id]!.delay;
+  }
+
   /** `postCode(lane.delay, receiver, code)` through the lane; returns its position for `cancelLane`. */
   postLane(lane: Lane, receiver: EventReceiver, code: number): number {
-    const at = this.checkCoded(this.now + lane.delay, code);
+    return this.pushLane(lane, this.checkCoded(this.now + lane.delay, code), receiver, code);
+  }
+
+  /**
+   * A lane for a stream of events its caller posts in time order at times of its choosing
+   * (`postStream`), such as a workload's arrivals; null when the engine keeps its most lanes.
+   */
+  stream(): Lane | null {
+    if (this.lanes.length >= MAX_LANES) return null;
+    const l = new Lane(NaN, this.lanes.length);
+    this.lanes.push(l);
+    return l;
+  }
+
+  /**
+   * `atCode(at, receiver, code)` without a ticket, through stream lane `lane` when `at` is no
+   * earlier than the lane's last record (else through the queue: the order is the same).
+   */
+  postStream(lane: Lane | null, at: Ns, receiver: EventReceiver, code: number): void {
+    this.checkCoded(at, code);
+    if (lane !== null && !(at < lane.last)) this.pushLane(lane, at, receiver, code);
+    else this.queue.push(at, receiver, code);
+  }
+
+  private pushLane(lane: Lane, at: Ns, receiver: EventReceiver, code: number): number {
     const pos = lane.push(at, this.queue.takeSeq(), receiver, code);
     // A record at the front of an empty lane may come before the earliest lane's first.
     if (lane.count === 1 && this.earlyKnown && (this.early === null || at < this.early.time[this.early.head]!)) this.early = lane;
@@ -468,6 +505,8 @@ const T_WHERE = 2;
 /** The engine's lane id it is queued in, or -1 (the queue). */
 const T_LANE = 3;
 const T_STRIDE = 4;
+/** The longest delay a lazily queued timer moves lanes for (see TimerSet.modAfter). */
+const LAZY_MOVE_MAX: Ns = 300 * NS_PER_S;
 
 /**
  * Many timers with Timer's semantics (mod_timer, lazy re-arm), named by a small index and
@@ -507,20 +546,35 @@ export class TimerSet implements EventReceiver {
     if (this.setDeadline(i, at)) this.queue(i, at);
   }
 
-  /** mod(i, now + delay), queued (when it must be) in the engine's lane for `delay`. */
+  /**
+   * mod(i, now + delay), queued (when it must be) in the engine's lane for `delay`. A timer
+   * queued earlier than its new deadline waits there (lazy) while its delay stays the same;
+   * when the delay changes to one of at most LAZY_MOVE_MAX, it moves to that delay's lane, so
+   * it fires at the deadline and not once early: an entry's last state (FIN_WAIT, TIME_WAIT,
+   * CLOSE) sets its timer once or twice and then waits for it. Longer delays (ESTABLISHED's
+   * 900 s) stay lazy: their lane would hold every record of the last 15 minutes.
+   */
   modAfter(i: number, delay: Ns): void {
     const e = this.engine;
     const at = e.now + delay;
-    if (!this.setDeadline(i, at)) return;
+    const t = this.t;
+    const o = i * T_STRIDE;
+    t[o + T_DEADLINE] = at;
+    if (t[o + T_WHERE]! >= 0) {
+      if (t[o + T_QUEUED_AT]! <= at) {
+        const id = t[o + T_LANE]!;
+        if (delay > LAZY_MOVE_MAX || (id >= 0 && e.laneDelay(id) === delay)) return;
+      }
+      this.unqueue(i);
+    }
     const lane = delay >= 0 ? e.lane(delay) : null;
     if (lane === null) {
       this.queue(i, at);
       return;
     }
-    const o = i * T_STRIDE;
-    this.t[o + T_WHERE] = e.postLane(lane, this, i);
-    this.t[o + T_QUEUED_AT] = at;
-    this.t[o + T_LANE] = lane.id;
+    t[o + T_WHERE] = e.postLane(lane, this, i);
+    t[o + T_QUEUED_AT] = at;
+    t[o + T_LANE] = lane.id;
   }
 
   /**
@@ -563,7 +617,15 @@ export class TimerSet implements EventReceiver {
     const d = t[o + T_DEADLINE]!;
     if (d < 0) return;
     if (d > now) {
-      this.queue(i, d);
+      // Re-armed since it was queued: through a lane when one has exactly the delay left.
+      const lane = this.engine.laneFor(d - now);
+      if (lane === null) {
+        this.queue(i, d);
+        return;
+      }
+      t[o + T_WHERE] = this.engine.postLane(lane, this, i);
+      t[o + T_QUEUED_AT] = d;
+      t[o + T_LANE] = lane.id;
       return;
     }
     t[o + T_DEADLINE] = -1;

@@ -36,7 +36,7 @@
 import { ExplainCollector } from '../trace/emit';
 import { IN_CONN, IN_UNAVAILABLE, InOutcome, type InPacket, ipVsIn, ipVsInDone } from '../ipvs/core';
 import type { Sysctls } from '../kernel/sysctl';
-import { NS_PER_S, type EventReceiver, type Ns } from '../sim/engine';
+import { NS_PER_S, type EventReceiver, type Lane, type Ns } from '../sim/engine';
 import type { Dest, SchedExplain } from '../ipvs/types';
 import type { Ip4 } from '../net/addr';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN } from '../net/packet';
@@ -157,6 +157,7 @@ class FlowDriver implements EventReceiver {
   private readonly sysctl: Sysctls;
   private readonly failed = new Set<number>();
   private readonly arrivals: EventReceiver;
+  private readonly arrivalLane: Lane | null;
   private explainOut: SchedExplain | null = null;
   private explained: FlowRun['explained'] = null;
   private stop = false;
@@ -183,6 +184,7 @@ class FlowDriver implements EventReceiver {
     // Flow mode keeps no entry past its expiry: let the table reuse them.
     p.ipvs.table.recycle = true;
     this.arrivals = { onEvent: () => this.arrive() };
+    this.arrivalLane = this.engine.stream();
     const fromName = p.spec.from ?? [...p.world.hosts.values()].find(h => h.role === 'client')?.name;
     const from = fromName !== undefined ? p.world.hosts.get(fromName) : undefined;
     const toVip = from !== undefined ? pathDelay(p, from, p.svc.addr, p.director) : null;
@@ -269,7 +271,8 @@ class FlowDriver implements EventReceiver {
   private scheduleNextArrival(): void {
     const g = this.gen;
     if (this.stop || !g.next()) { this.arrivalsDone = true; return; }
-    this.engine.atCode(g.cur.t + this.oneway, this.arrivals, 0);
+    // Arrivals come in time order: a stream lane of their own, no sorting.
+    this.engine.postStream(this.arrivalLane, g.cur.t + this.oneway, this.arrivals, 0);
     if ((g.count & 0x3fff) === 0) this.opts.onProgress?.(g.count / this.spec.connections);
   }
 
