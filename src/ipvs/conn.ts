@@ -36,13 +36,16 @@ export const connKey = (protocol: number, addr: Ip4, port: number): number =>
  * fields that the kernel fixes at ip_vs_conn_new are set by `init`, not by the constructor.
  */
 export class ConnEntry implements Conn {
-  id = 0;
+  // What a hash-chain walk reads comes first, so that a lookup passing by reads one cache line.
+  /** Next entry in the same hash chain. */
+  hnext: ConnEntry | null = null;
   cport = 0;
-  protocol = 0;
   /** Addresses as signed 32-bit integers (small integers for V8, so never a boxed number). */
   c32 = 0;
   vport = 0;
   v32 = 0;
+  protocol = 0;
+  id = 0;
   dport = 0;
   d32 = 0;
   get caddr(): Ip4 { return this.c32 >>> 0; }
@@ -55,8 +58,6 @@ export class ConnEntry implements Conn {
   control: Conn | null = null;
   nControl = 0;
   inPkts = 0;
-  /** Next entry in the same hash chain. */
-  hnext: ConnEntry | null = null;
   /** In the hash table (IP_VS_CONN_F_HASHED), hence listed. */
   hashed = false;
   /** Bucket it is hashed in. */

@@ -149,7 +149,8 @@ export class Engine {
   private readonly queue = new EventQueue<Item>();
   private readonly streams: RngStreams;
   private readonly lanes: Lane[] = [];
-  private readonly laneByDelay = new Map<Ns, Lane>();
+  /** Each lane's delay by id (NaN for a stream), for laneFor's scan. */
+  private readonly delays = new Float64Array(MAX_LANES).fill(NaN);
 
   constructor(readonly seed: number = 1) {
     this.streams = new RngStreams(seed);
@@ -206,18 +207,21 @@ export class Engine {
    * its most lanes (then post to the queue). For callers whose delays take few values.
    */
   lane(delay: Ns): Lane | null {
-    let l = this.laneByDelay.get(delay);
-    if (l !== undefined) return l;
+    const l = this.laneFor(delay);
+    if (l !== null) return l;
     if (this.lanes.length >= MAX_LANES || !(delay >= 0)) return null;
-    l = new Lane(delay, this.lanes.length);
-    this.lanes.push(l);
-    this.laneByDelay.set(delay, l);
-    return l;
+    const made = new Lane(delay, this.lanes.length);
+    this.lanes.push(made);
+    this.delays[made.id] = delay;
+    return made;
   }
 
   /** The lane the engine already keeps for `delay`, or null (makes none). */
   laneFor(delay: Ns): Lane | null {
-    return this.laneByDelay.get(delay) ?? null;
+    // A scan of at most MAX_LANES numbers beats hashing a float key.
+    const d = this.delays;
+    for (let i = 0, n = this.lanes.length; i < n; i++) if (d[i] === delay) return this.lanes[i]!;
+    return null;
   }
 
   /** The delay of lane `id`. */
@@ -253,8 +257,7 @@ export class Engine {
 
   private pushLane(lane: Lane, at: Ns, receiver: EventReceiver, code: number): number {
     const pos = lane.push(at, this.queue.takeSeq(), receiver, code);
-    // A record at the front of an empty lane may come before the earliest lane's first.
-    if (lane.count === 1 && this.earlyKnown && (this.early === null || at < this.early.time[this.early.head]!)) this.early = lane;
+    if (lane.count === 1) this.heapAdd(lane);
     return pos;
   }
 
@@ -270,38 +273,72 @@ export class Engine {
 
   /** Cancel an event of lane `id` by its position; one that already ran is ignored. */
   cancelLane(id: number, pos: number): void {
+    // A dead first record keeps its place in the heap until firstLane drops it.
     this.lanes[id]!.kill(pos);
-    this.earlyKnown = false;
   }
 
-  /** The lane with the earliest first live record, or null when all are empty (valid while earlyKnown). */
-  private early: Lane | null = null;
-  private earlyKnown = true;
+  /**
+   * The non-empty lanes as a binary heap on their first records' (time, sequence): a lane's
+   * key changes only when its first record goes, and that is always the top lane's.
+   */
+  private readonly heap: Lane[] = [];
+
+  private static before(a: Lane, b: Lane): boolean {
+    const ta = a.time[a.head]!;
+    const tb = b.time[b.head]!;
+    return ta < tb || (ta === tb && a.seq[a.head]! < b.seq[b.head]!);
+  }
+
+  private heapAdd(l: Lane): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(l);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!Engine.before(l, h[p]!)) break;
+      h[i] = h[p]!;
+      i = p;
+    }
+    h[i] = l;
+  }
+
+  /** Drop the top lane's first record and restore the heap. */
+  private shiftTop(): void {
+    const h = this.heap;
+    const top = h[0]!;
+    top.shift();
+    let l = top;
+    if (top.count === 0) {
+      l = h.pop()!;
+      if (h.length === 0) return;
+    }
+    // sift `l` down from the root
+    const n = h.length;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && Engine.before(h[c + 1]!, h[c]!)) c++;
+      if (!Engine.before(h[c]!, l)) break;
+      h[i] = h[c]!;
+      i = c;
+    }
+    h[i] = l;
+  }
 
   /**
    * The lane whose first live record comes before every other pending event, or null (the
    * queue's comes first, or nothing is pending). Drops dead records at the fronts.
    */
   private firstLane(): Lane | null {
-    if (!this.earlyKnown) {
-      let best: Lane | null = null;
-      let bt = Infinity;
-      let bs = 0;
-      for (const l of this.lanes) {
-        while (l.count !== 0 && l.code[l.head]! === DEAD) l.shift();
-        if (l.count === 0) continue;
-        const t = l.time[l.head]!;
-        if (t < bt || (t === bt && l.seq[l.head]! < bs)) {
-          best = l;
-          bt = t;
-          bs = l.seq[l.head]!;
-        }
-      }
-      this.early = best;
-      this.earlyKnown = true;
+    const h = this.heap;
+    let best: Lane;
+    for (;;) {
+      if (h.length === 0) return null;
+      best = h[0]!;
+      if (best.code[best.head]! !== DEAD) break;
+      this.shiftTop();
     }
-    const best = this.early;
-    if (best === null) return null;
     const bt = best.time[best.head]!;
     const bs = best.seq[best.head]!;
     const q = this.queue;
@@ -317,14 +354,13 @@ export class Engine {
     }
   }
 
-  /** Run the first record of `l` (live: firstLane dropped the dead ones). */
+  /** Run the first record of the top lane `l` (live: firstLane dropped the dead ones). */
   private dispatchLane(l: Lane): void {
     const i = l.head;
     const at = l.time[i]!;
     const code = l.code[i]!;
     const item = l.item[i]!;
-    l.shift();
-    this.earlyKnown = false;
+    this.shiftTop();
     this.now = at;
     this.processed++;
     item.onEvent(code, at);

@@ -423,7 +423,7 @@ class FlowDriver implements EventReceiver {
           for (; left > 0; left -= mss) this.packet(s, TCP_ACK | TCP_PSH, ACK_BYTES + Math.min(mss, left));
         }
         if (di >= 0) this.rec.open[di]!++;
-        e.atCode(now + this.hold[s]!, this, s * 8 + P_FIN);
+        e.postCode(this.hold[s]!, this, s * 8 + P_FIN);
         return;
       }
       case P_FIN:
