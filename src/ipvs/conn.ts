@@ -16,7 +16,7 @@
  * Not modelled: IP_VS_CONN_F_NO_CPORT entries (sync/FTP) and the `cport = 0` retry lookup.
  */
 import type { Ip4 } from '../net/addr';
-import { TimerSet, type Engine, type Ns } from '../sim/engine';
+import { NS_PER_S, TimerSet, type Engine, type Ns } from '../sim/engine';
 import { IP_VS_CONN_F_TEMPLATE, type Conn } from './ctl';
 import type { Dest } from './types';
 import { NEW_CONN_TIMEOUT_NS } from './proto_tcp';
@@ -54,7 +54,20 @@ export class ConnEntry implements Conn {
   state = 0;
   flags = 0;
   dest: Dest | null = null;
-  timeout: Ns = NEW_CONN_TIMEOUT_NS;
+  /**
+   * cp->timeout, kept in whole seconds when it is one (every timeout the kernel's interfaces
+   * set is), so V8 holds it as a small integer in the entry and not as a separate boxed double.
+   */
+  private tmo: number = NEW_CONN_TIMEOUT_NS / NS_PER_S;
+  private tmoNs = false;
+  get timeout(): Ns {
+    return this.tmoNs ? this.tmo : this.tmo * NS_PER_S;
+  }
+  set timeout(ns: Ns) {
+    const s = ns / NS_PER_S;
+    this.tmoNs = (s | 0) !== s;
+    this.tmo = this.tmoNs ? ns : s;
+  }
   control: Conn | null = null;
   nControl = 0;
   inPkts = 0;
