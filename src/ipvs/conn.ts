@@ -6,8 +6,9 @@
  * live in a table of their own, reached only by ip_vs_ct_in_get(): in the kernel they share
  * the hash table, but __ip_vs_conn_in_get never matches them (cport 0 without NO_CPORT).
  *
- * Buckets are a plain array of chain heads indexed by a 32-bit hash; the chain is an intrusive
- * `hnext` link on the entry, so a lookup builds no string and allocates nothing. `all` lists
+ * Buckets are an array of chain heads indexed by a 32-bit hash; chains link entry indexes
+ * through a typed array that also holds each entry's key, so a lookup builds no string,
+ * allocates nothing and reads no entry but the one it finds. `all` lists
  * the live entries in creation order, as `ipvsadm -Lnc` shows them (the kernel's bucket order
  * depends on a boot-time random seed; the recorded vectors compare sets).
  *
@@ -36,9 +37,6 @@ export const connKey = (protocol: number, addr: Ip4, port: number): number =>
  * fields that the kernel fixes at ip_vs_conn_new are set by `init`, not by the constructor.
  */
 export class ConnEntry implements Conn {
-  // What a hash-chain walk reads comes first, so that a lookup passing by reads one cache line.
-  /** Next entry in the same hash chain. */
-  hnext: ConnEntry | null = null;
   cport = 0;
   /** Addresses as signed 32-bit integers (small integers for V8, so never a boxed number). */
   c32 = 0;
@@ -73,8 +71,6 @@ export class ConnEntry implements Conn {
   inPkts = 0;
   /** In the hash table (IP_VS_CONN_F_HASHED), hence listed. */
   hashed = false;
-  /** Bucket it is hashed in. */
-  key = 0;
   /** Its timer's index in the table's TimerSet; -1 once the entry is freed. */
   ix = -1;
 
@@ -132,16 +128,45 @@ export class ConnEntry implements Conn {
 }
 
 /**
- * One hash table (connections or templates): an array of chain heads, indexed by a 32-bit
- * mix of <protocol, addr, port> like ip_vs_conn_hashkey (whose jhash seed is random; this one
- * is fixed, which only changes bucket order, never a lookup). It doubles when it is half
- * full, so a lookup mostly reads one entry (the kernel's fixed 4096 buckets only change speed). No Map and no key object: the hot path allocates
- * nothing.
+ * The hash chains' records, by entry index, shared by the two tables (an entry is in one chain
+ * at most): the next entry's index and the lookup key, side by side in one typed array. A
+ * chain walk reads 16 bytes per entry it passes and touches only the entry it returns, so the
+ * hundred thousand entries a busy director holds in FIN_WAIT cost a lookup nothing.
+ */
+class ChainLinks {
+  /** Per index: next index (-1: end), caddr, vaddr (as int32), cport | vport << 16. */
+  l = new Int32Array(64 * 4);
+
+  reserve(n: number): void {
+    if (n * 4 <= this.l.length) return;
+    let c = this.l.length;
+    while (c < n * 4) c *= 2;
+    const l = new Int32Array(c);
+    l.set(this.l);
+    this.l = l;
+  }
+}
+
+const L_NEXT = 0;
+const L_CADDR = 1;
+const L_VADDR = 2;
+const L_PORTS = 3;
+const NONE = -1;
+
+/**
+ * One hash table (connections or templates): chain heads indexed by a 32-bit mix of
+ * <protocol, addr, port> like ip_vs_conn_hashkey (whose jhash seed is random; this one is
+ * fixed, which only changes bucket order, never a lookup), chains linked by entry index
+ * (ChainLinks), new entries at the head. It doubles when it is half full, so a lookup mostly
+ * reads one record (the kernel's fixed 4096 buckets only change speed). No Map and no key
+ * object: the hot path allocates nothing.
  */
 class Chains {
-  private heads: (ConnEntry | null)[] = new Array<ConnEntry | null>(4096).fill(null);
+  private heads = new Int32Array(4096).fill(NONE);
   private mask = 4095;
   private count = 0;
+
+  constructor(private readonly links: ChainLinks, private readonly byIx: readonly (ConnEntry | undefined)[]) {}
 
   private static hash(protocol: number, addr: Ip4, port: number): number {
     let h = Math.imul(addr ^ Math.imul(port + 1, 0x9e3779b1) ^ (protocol << 24), 0x85ebca6b);
@@ -150,28 +175,36 @@ class Chains {
     return h ^ (h >>> 16);
   }
 
-  insert(cp: ConnEntry, protocol: number, addr: Ip4, port: number): void {
+  /** Hash `cp` (by <protocol, caddr, port>, port its cport or, for templates, vport). */
+  insert(cp: ConnEntry, port: number): void {
     if (this.count * 2 >= this.heads.length) this.grow();
-    const i = Chains.hash(protocol, addr, port) & this.mask;
-    cp.key = i;
-    cp.hnext = this.heads[i]!;
-    this.heads[i] = cp;
+    const i = Chains.hash(cp.protocol, cp.c32, port) & this.mask;
+    const l = this.links.l;
+    const o = cp.ix * 4;
+    l[o + L_NEXT] = this.heads[i]!;
+    l[o + L_CADDR] = cp.c32;
+    l[o + L_VADDR] = cp.v32;
+    l[o + L_PORTS] = (cp.cport & 0xffff) | (cp.vport << 16);
+    this.heads[i] = cp.ix;
     cp.hashed = true;
     this.count++;
   }
 
-  remove(cp: ConnEntry): boolean {
+  remove(cp: ConnEntry, port: number): boolean {
     if (!cp.hashed) return false;
-    let p: ConnEntry | null = this.heads[cp.key]!;
-    let prev: ConnEntry | null = null;
-    while (p !== null && p !== cp) {
+    const l = this.links.l;
+    const i = Chains.hash(cp.protocol, cp.c32, port) & this.mask;
+    const ix = cp.ix;
+    let p = this.heads[i]!;
+    let prev = NONE;
+    while (p !== NONE && p !== ix) {
       prev = p;
-      p = p.hnext;
+      p = l[p * 4 + L_NEXT]!;
     }
-    if (p !== cp) return false;
-    if (prev === null) this.heads[cp.key] = cp.hnext;
-    else prev.hnext = cp.hnext;
-    cp.hnext = null;
+    if (p !== ix) return false;
+    const next = l[ix * 4 + L_NEXT]!;
+    if (prev === NONE) this.heads[i] = next;
+    else l[prev * 4 + L_NEXT] = next;
     cp.hashed = false;
     this.count--;
     return true;
@@ -179,11 +212,20 @@ class Chains {
 
   /** First entry (newest first) with this <protocol, addr, port, vaddr, vport>; `port` is cport or, for templates, vport. */
   find(protocol: number, addr: Ip4, port: number, vaddr: Ip4, vport: number, template: boolean): ConnEntry | null {
-    let p: ConnEntry | null = this.heads[Chains.hash(protocol, addr, port) & this.mask]!;
-    const a32 = addr | 0, v32 = vaddr | 0;
-    while (p !== null) {
-      if ((template || p.cport === port) && p.c32 === a32 && p.vport === vport && p.protocol === protocol && p.v32 === v32) return p;
-      p = p.hnext;
+    const l = this.links.l;
+    const a32 = addr | 0;
+    const v32 = vaddr | 0;
+    // a template matches on vport alone (its cport is 0): compare the upper half only
+    const ports = (port & 0xffff) | (vport << 16);
+    const pmask = template ? ~0xffff : -1;
+    let ix = this.heads[Chains.hash(protocol, addr, port) & this.mask]!;
+    while (ix !== NONE) {
+      const o = ix * 4;
+      if (l[o + L_CADDR] === a32 && ((l[o + L_PORTS]! ^ ports) & pmask) === 0 && l[o + L_VADDR] === v32) {
+        const cp = this.byIx[ix]!;
+        if (cp.protocol === protocol) return cp;
+      }
+      ix = l[o + L_NEXT]!;
     }
     return null;
   }
@@ -193,37 +235,45 @@ class Chains {
    * same chain as the client's flow, matched on the real-server side.
    */
   findOut(protocol: number, caddr: Ip4, cport: number, daddr: Ip4, dport: number): ConnEntry | null {
-    let p: ConnEntry | null = this.heads[Chains.hash(protocol, caddr, cport) & this.mask]!;
-    while (p !== null) {
-      if (p.c32 === (caddr | 0) && p.cport === cport && p.d32 === (daddr | 0) && p.dport === dport && p.protocol === protocol) return p;
-      p = p.hnext;
+    const l = this.links.l;
+    const c32 = caddr | 0;
+    let ix = this.heads[Chains.hash(protocol, caddr, cport) & this.mask]!;
+    while (ix !== NONE) {
+      const o = ix * 4;
+      if (l[o + L_CADDR] === c32 && (l[o + L_PORTS]! & 0xffff) === cport) {
+        const p = this.byIx[ix]!;
+        if (p.d32 === (daddr | 0) && p.dport === dport && p.protocol === protocol) return p;
+      }
+      ix = l[o + L_NEXT]!;
     }
     return null;
   }
 
   /** Every entry, in bucket order. */
   gather(out: ConnEntry[]): void {
-    for (const h of this.heads) for (let p = h; p !== null; p = p.hnext) out.push(p);
+    const l = this.links.l;
+    for (const h of this.heads) for (let ix = h; ix !== NONE; ix = l[ix * 4 + L_NEXT]!) out.push(this.byIx[ix]!);
   }
 
   /** Double the bucket array, keeping each chain's relative order (newest first). */
   private grow(): void {
     const old = this.heads;
-    this.heads = new Array<ConnEntry | null>(old.length * 2).fill(null);
+    const l = this.links.l;
+    this.heads = new Int32Array(old.length * 2).fill(NONE);
     this.mask = this.heads.length - 1;
-    const tails: (ConnEntry | null)[] = new Array<ConnEntry | null>(this.heads.length).fill(null);
+    const tails = new Int32Array(this.heads.length).fill(NONE);
     for (let b = 0; b < old.length; b++) {
-      let p: ConnEntry | null = old[b]!;
-      while (p !== null) {
-        const next: ConnEntry | null = p.hnext;
-        const i = Chains.hash(p.protocol, p.caddr, p.isTemplate ? p.vport : p.cport) & this.mask;
-        p.key = i;
-        p.hnext = null;
+      let ix = old[b]!;
+      while (ix !== NONE) {
+        const next = l[ix * 4 + L_NEXT]!;
+        const p = this.byIx[ix]!;
+        const i = Chains.hash(p.protocol, p.c32, p.isTemplate ? p.vport : p.cport) & this.mask;
+        l[ix * 4 + L_NEXT] = NONE;
         const t = tails[i]!;
-        if (t === null) this.heads[i] = p;
-        else t.hnext = p;
-        tails[i] = p;
-        p = next;
+        if (t === NONE) this.heads[i] = ix;
+        else l[t * 4 + L_NEXT] = ix;
+        tails[i] = ix;
+        ix = next;
       }
     }
   }
@@ -250,8 +300,11 @@ export class ConnList implements Iterable<ConnEntry> {
 
 /** The table: connections, templates, every live entry in creation order, and their timers. */
 export class ConnTable {
-  private readonly conns = new Chains();
-  private readonly templates = new Chains();
+  /** The live entry holding each index. */
+  private readonly byIx: (ConnEntry | undefined)[] = [];
+  private readonly links = new ChainLinks();
+  private readonly conns = new Chains(this.links, this.byIx);
+  private readonly templates = new Chains(this.links, this.byIx);
   /** Every entry not yet freed, in creation order. */
   readonly all = new ConnList((out) => {
     this.conns.gather(out);
@@ -271,8 +324,6 @@ export class ConnTable {
   recycle = false;
   private readonly spare: ConnEntry[] = [];
 
-  /** The live entry holding each timer index. */
-  private readonly byIx: (ConnEntry | undefined)[] = [];
 
   constructor(engine: Engine, onTimer: (cp: ConnEntry) => void) {
     this.timers = new TimerSet(engine, (ix) => onTimer(this.byIx[ix]!));
@@ -288,6 +339,7 @@ export class ConnTable {
     if (ix === undefined) {
       ix = this.nextIx++;
       this.timers.reserve(this.nextIx);
+      this.links.reserve(this.nextIx);
     }
     const cp = (this.spare.pop() ?? new ConnEntry(this.timers)).init(ix, id, protocol, caddr, cport, vaddr, vport, daddr, dport, flags);
     this.byIx[ix] = cp;
@@ -306,13 +358,13 @@ export class ConnTable {
 
   /** ip_vs_conn_hash: connections by <proto, caddr, cport>, templates by <proto, caddr, vport>; listed from now on. */
   hash(cp: ConnEntry): void {
-    if (cp.isTemplate) this.templates.insert(cp, cp.protocol, cp.caddr, cp.vport);
-    else this.conns.insert(cp, cp.protocol, cp.caddr, cp.cport);
+    if (cp.isTemplate) this.templates.insert(cp, cp.vport);
+    else this.conns.insert(cp, cp.cport);
     this.all.size++;
   }
 
   unhash(cp: ConnEntry): boolean {
-    const done = cp.isTemplate ? this.templates.remove(cp) : this.conns.remove(cp);
+    const done = cp.isTemplate ? this.templates.remove(cp, cp.vport) : this.conns.remove(cp, cp.cport);
     if (done) this.all.size--;
     return done;
   }
