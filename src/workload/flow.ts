@@ -369,7 +369,7 @@ class FlowDriver implements EventReceiver {
     }
     ipVsInDone(ipvs, cp);
     if (this.stop) return;
-    if (cp.dest !== null && this.failed.has(cp.dest.addr)) {
+    if (cp.dest !== null && this.failed.size !== 0 && this.failed.has(cp.dest.addr)) {
       const r = this.retries[s]!;
       if (r >= SYN_RETRY_S.length) { this.rec.failed++; this.release(s); return; }
       this.retries[s] = r + 1;

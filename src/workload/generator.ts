@@ -79,6 +79,8 @@ export interface ConnSpec {
 
 const PORT_LO = 32768;
 const PORT_HI = 60999;
+/** Shared addresses whose ports are tracked in an array each (28232 ports, 220 KiB); more use a map. */
+const BUSY_DENSE_MAX = 64;
 
 /** Dense address indexes by group (see ConnGenerator.slotBase), or null when groups share addresses or hold too many. */
 function denseSlots(groups: WorkloadSpec['clients']): number[] | null {
@@ -115,6 +117,13 @@ export class ConnGenerator {
   private readonly slotOf = new Map<number, number>();
   /** Next ephemeral port per client address index (0: not used yet). */
   private nextPort: Int32Array;
+  /**
+   * Per shared address index, when each of its ports is free again (the end of the connection
+   * that last took it), indexed by port - PORT_LO; for the first BUSY_DENSE_MAX shared
+   * addresses. Others use `busy`.
+   */
+  private readonly busyDense: (Float64Array | undefined)[] = [];
+  private denseCount = 0;
   /** (address index, port) -> end of the connection that holds it; pruned as time passes. */
   private readonly busy = new Map<number, number>();
   private sincePrune = 0;
@@ -221,6 +230,12 @@ export class ConnGenerator {
 
   /** The next free ephemeral port of a shared address (a NAT never hands out a port still in use). */
   private allocPort(slot: number, addr: number, now: Ns, end: Ns): number {
+    let dense = this.busyDense[slot];
+    if (dense === undefined && this.denseCount < BUSY_DENSE_MAX) {
+      dense = this.busyDense[slot] = new Float64Array(PORT_HI - PORT_LO + 1);
+      this.denseCount++;
+    }
+    if (dense !== undefined) return this.allocDense(dense, slot, addr, now, end);
     let p = this.firstPort(slot, addr);
     for (let tries = 0; tries <= PORT_HI - PORT_LO; tries++) {
       const key = slot * 65536 + p;
@@ -235,6 +250,23 @@ export class ConnGenerator {
       }
     }
     // Every port of this address is in use: reuse the next one anyway (the kernel entry decides).
+    this.nextPort[slot] = p;
+    return p;
+  }
+
+  /** allocPort with the address's ports in an array: the same walk, no hashing, nothing to prune. */
+  private allocDense(busy: Float64Array, slot: number, addr: number, now: Ns, end: Ns): number {
+    let p = this.firstPort(slot, addr);
+    for (let tries = 0; tries <= PORT_HI - PORT_LO; tries++) {
+      const cand = p;
+      p = p >= PORT_HI ? PORT_LO : p + 1;
+      // 0: never taken (times are > 0 once a connection has ended)
+      if (busy[cand - PORT_LO]! <= now) {
+        this.nextPort[slot] = p;
+        busy[cand - PORT_LO] = end;
+        return cand;
+      }
+    }
     this.nextPort[slot] = p;
     return p;
   }
