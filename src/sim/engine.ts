@@ -15,6 +15,9 @@
  *   `receiver.onEvent(code, now)`; nothing is allocated per event. Returns a numeric ticket
  *   for `cancelCode`. Hot paths (workloads, timers) use this form; `postCode(delay, receiver,
  *   code)` is the same for events never cancelled (frames on a link, socket wakeups).
+ * - Lanes (`lane(delay)` + `postLane`, or `postAfter`; `stream()` + `postStream`): coded
+ *   events that come in time order anyway, in ring buffers beside the queue; test/sim/lanes
+ *   checks them against a reference too.
  */
 import { EventQueue, NIL } from './queue';
 import { RngStreams, type Rng } from './rng';
@@ -72,7 +75,8 @@ type Item = ClosureEvent | EventReceiver;
  * way, where the calendar queue would sort. Long runs post most of their events at a handful
  * of fixed delays (a round trip on one path, a connection timeout), so most events skip the
  * sort. Records carry sequence numbers from the queue's own counter, so the engine runs
- * events in exactly the order one queue would.
+ * events in exactly the order one queue would. A stream lane (delay NaN) takes records at
+ * times of its caller's choosing, as long as they come in time order (a workload's arrivals).
  */
 export class Lane {
   time = new Float64Array(64);
