@@ -10,15 +10,27 @@ import { bytes } from '../net/packet';
 import type { Host } from '../kernel/host';
 import { type TcpErrno, type TcpSock, tcpConnect, tcpListen } from '../kernel/tcp';
 
-export function startServer(host: Host, addr: number, port: number, name: string, onAccept?: (s: TcpSock) => void): void {
+/**
+ * A server process's open connection descriptors (a Set will do): a socket from accept() until
+ * the process closes it, or until the connection ends under it (reset, timeout). Closing the
+ * descriptor lets the process go of the socket while TCP finishes the close on its own.
+ */
+export interface Descriptors {
+  add(s: TcpSock): void;
+  delete(s: TcpSock): void;
+}
+
+export function startServer(host: Host, addr: number, port: number, name: string, fds?: Descriptors): void {
   tcpListen(host, addr, port, name, (s) => {
-    onAccept?.(s);
+    fds?.add(s);
     return {
       onConnected: (sock) => sock.send(bytes(`${name} local=${formatEndpoint(sock.laddr, sock.lport)} peer=${formatEndpoint(sock.raddr, sock.rport)}\n`)),
       onPeerClosed: (sock) => {
         sock.send(bytes(`${name} bytes=${sock.received}\n`));
         sock.close();
+        fds?.delete(sock);
       },
+      onClosed: (sock) => fds?.delete(sock),
     };
   });
 }

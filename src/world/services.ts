@@ -14,18 +14,18 @@ import { type TcpSock, tcpListen, tcpUnlisten } from '../kernel/tcp';
 import { procs, type Process } from '../kernel/proc';
 import type { ListenSpec } from '../config/scenario';
 import { type DaemonUnit, registerUnitResolver } from '../config/units';
-import { startServer } from './apps';
+import { type Descriptors, startServer } from './apps';
 
 const REASON: Record<number, string> = { 200: 'OK', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
 
-interface Service { readonly spec: ListenSpec; proc: Process | null }
+interface Service { readonly spec: ListenSpec; proc: Process | null; held: ReadonlySet<TcpSock> }
 const services = new WeakMap<Host, Service[]>();
 
 /** The HTTP/1.0 server: read the request head, answer, close. */
-function startHttpServer(host: Host, spec: ListenSpec, onAccept: (s: TcpSock) => void): void {
+function startHttpServer(host: Host, spec: ListenSpec, fds: Descriptors): void {
   const status = spec.status ?? 200;
   tcpListen(host, spec.addr, spec.port, spec.name, (s) => {
-    onAccept(s);
+    fds.add(s);
     let head = '';
     let answered = false;
     return {
@@ -37,8 +37,14 @@ function startHttpServer(host: Host, spec: ListenSpec, onAccept: (s: TcpSock) =>
         const body = `${spec.name} local=${formatEndpoint(sock.laddr, sock.lport)} peer=${formatEndpoint(sock.raddr, sock.rport)}\n`;
         sock.send(bytes(`HTTP/1.0 ${status} ${REASON[status] ?? 'Status'}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`));
         sock.close();
+        fds.delete(sock);
       },
-      onPeerClosed: (sock) => { if (!answered) sock.close(); },
+      onPeerClosed: (sock) => {
+        if (answered) return;
+        sock.close();
+        fds.delete(sock);
+      },
+      onClosed: (sock) => fds.delete(sock),
     };
   });
 }
@@ -48,12 +54,13 @@ export function startService(host: Host, spec: ListenSpec): Process {
   let list = services.get(host);
   if (!list) services.set(host, (list = []));
   let svc = list.find(x => x.spec === spec);
-  if (!svc) list.push((svc = { spec, proc: null }));
+  if (!svc) list.push((svc = { spec, proc: null, held: new Set() }));
   if (svc.proc && procs(host).procs.has(svc.proc.pid)) return svc.proc;
+  // The connections it accepted and has not closed yet: what it still holds when it exits.
   const accepted = new Set<TcpSock>();
-  const track = (s: TcpSock) => { accepted.add(s); };
-  if (spec.kind === 'http') startHttpServer(host, spec, track);
-  else startServer(host, spec.addr, spec.port, spec.name, track);
+  svc.held = accepted;
+  if (spec.kind === 'http') startHttpServer(host, spec, accepted);
+  else startServer(host, spec.addr, spec.port, spec.name, accepted);
   const s = svc;
   const proc = procs(host).spawn({
     ppid: 1, comm: spec.unit ?? spec.name, cmdline: `${spec.unit ?? spec.name} (${spec.kind ?? 'greeting'} server on tcp ${spec.port})`,
@@ -75,6 +82,13 @@ export function stopService(host: Host, spec: ListenSpec): boolean {
   if (!svc?.proc || !procs(host).procs.has(svc.proc.pid)) return false;
   procs(host).kill(svc.proc.pid, 'TERM');
   return true;
+}
+
+/** The accepted connections the host's running servers hold open (their socket descriptors). */
+export function heldConnections(host: Host): number {
+  let n = 0;
+  for (const s of services.get(host) ?? []) if (s.proc && procs(host).procs.has(s.proc.pid)) n += s.held.size;
+  return n;
 }
 
 /** Is one of the host's servers running? */
