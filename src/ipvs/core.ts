@@ -39,7 +39,7 @@ const noteScheduled = (ip: Ipv4, scheduler: string, out: InOutcome): string => {
   return `new connection ${formatEndpoint(ip.src, th.sport)} -> ${formatEndpoint(ip.dst, th.dport)} scheduled by ${scheduler} to ${destKey(out.cp!.dest!)}${out.template ? ' (persistence template)' : ''}`;
 };
 const noteHit = (cp: Conn, before: number): string =>
-  `connection entry -> ${cp.dest ? destKey(cp.dest) : '?'} (${cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP'})`;
+  `connection entry -> ${cp.dest ? destKey(cp.dest) : `${formatEndpoint(cp.daddr, cp.dport)} (synced, no real server bound here)`} (${cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP'})`;
 const notePmtu = (dst: number, mtu: number): string => `fragmentation needed for ${formatIp4(dst)}: path MTU ${mtu} remembered`;
 const noteRelay = (icmp: Icmp, inner: Ipv4, th: Tcp | Udp): string =>
   `ICMP ${icmp.type}/${icmp.code} about tunnelled ${formatEndpoint(inner.src, th.sport)} -> ${formatEndpoint(inner.dst, th.dport)}: relayed to the client from ${formatIp4(inner.dst)}`;
@@ -206,7 +206,9 @@ function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, st: HookState): NfVerdi
   }
   if (out.scheduled) host.emit.decision(skb, sched, svc!.scheduler.name, sched ? destKey(cp!.dest!) : null, null, SILENT, noteScheduled, ip, svc!.scheduler.name, out);
   else host.emit.pass(skb, 'ipvs', 'hit', undefined, noteHit, cp!, out.before);
-  const verdict = cp!.dest ? packetXmit(host, skb, cp!) : NF_ACCEPT;
+  // An entry the sync daemon made without a real server (ip_vs_proc_conn) still has the
+  // transmitter of the method its message named (ip_vs_conn_new -> ip_vs_bind_xmit).
+  const verdict = packetXmit(host, skb, cp!);
   ipVsInDone(ipvs, cp!);
   // ip_vs_in: with a master sync daemon, ip_vs_sync_conn decides whether to tell the backups.
   if (syncMaster(ipvs)) ipVsSyncConn(host, ipvs, cp!, cp!.inPkts);
