@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { runScenarioText, type Run } from '../../src/world/world';
 import { procs } from '../../src/kernel/proc';
+import { explainDrop } from '../../src/trace/explain';
 import { formatIp4 } from '../../src/net/addr';
 import { KA_STARTUP_NS } from '../../src/daemons/keepalived';
 import { BOOTSTRAP_DELAY_NS } from '../../src/daemons/keepalived/healthcheck';
@@ -287,6 +288,69 @@ describe('VRRP failover and the connections through the old master (scenarios/ke
     const m = msgs[0].packet.pkt;
     expect(m.proto === 'ipv4' && [formatIp4(m.dst), m.ttl, m.payload.proto === 'udp' && m.payload.dport]).toEqual(['224.0.0.81', 1, 8848]);
     expect([held(r).ok, held(r).error, held(r).reply.split('\n')[1]]).toEqual([true, null, 'RS2 bytes=0']);
+  });
+
+  /** The sync daemon variant, with director2's keepalived.conf lacking rs2 (192.168.134.5) and `traffic` in place of the scenario's. */
+  const syncWithoutRs2 = (traffic: string): string => {
+    let t = FO.replace(/      systemctl start keepalived\n/g, '      systemctl start keepalived\n      ipvsadm --start-daemon ROLE --mcast-interface eth1\n');
+    const i = t.indexOf('  director2:');
+    const d2 = t.slice(i).replace('ROLE', 'backup').replace(/            real_server 192\.168\.134\.5 9001 \{[\s\S]*?\n            \}\n/, '');
+    t = t.slice(0, i).replace('ROLE', 'master') + d2;
+    return t.slice(0, t.indexOf('traffic:')) + `traffic:\n${traffic}`;
+  };
+
+  test('sync to a backup without the real server: an unbound entry (ipvsadm -Lnc lists it, no counters); after the takeover its packets are refused where the kernel oopses', () => {
+    const r = runFo(syncWithoutRs2([
+      '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 9s }',
+      '  - { exec: ipvsadm -Ln, host: director2, at: 9s }',
+      '  - { exec: echo c > /proc/sysrq-trigger, host: director, at: 10s }',
+      '  - { release: held, at: 16s }',
+      '',
+    ].join('\n')));
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    const at9 = r.execs.filter(e => e.host === 'director2' && e.at === 9e9).map(e => e.result.stdout);
+    expect(at9[0]).toMatch(/TCP 1[45]:\d\d  ESTABLISHED 203\.0\.113\.10:41001 172\.16\.29\.6:9001   192\.168\.134\.5:9001/);
+    expect(at9[1]).not.toContain('192.168.134.5');
+    expect(at9[1]).toContain('172.16.197.3:9001            Tunnel  1      0          0');
+    // After the takeover the held connection's segments reach director2's unbound entry.
+    const refused = r.world.records.filter(x => x.host === 'director2' && x.reason?.code === 'ipvs_unbound_tunnel');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every(x => x.t > 16e9)).toBe(true);
+    const why = explainDrop(refused[0].reason!);
+    expect(why.check).toBe('ip_vs_tunnel_xmit (cp->dest is NULL)');
+    expect(why.message).toContain('no real server 192.168.134.5');
+    expect(why.fix).toContain('ipvsadm -a -t VIP:PORT -r 192.168.134.5 -i');
+    const c = held(r);
+    // Its FIN and the retransmissions of it are refused; the client never sees its close answered.
+    expect([c.ok, c.error, c.state]).toEqual([true, null, 'closing']);
+    expect(c.reply.includes('RS2 bytes=0')).toBe(false);
+    // Every packet ends exactly once: the refused ones end at IPVS.
+    expect(r.world.records.some(x => x.host === 'director2' && x.point === 'ipvs' && x.verdict === 'xmit')).toBe(false);
+  });
+
+  test('the real server added on the backup later: the entry is bound by the master\'s next sync message for it, not by ipvsadm -a', () => {
+    const r = runFo(syncWithoutRs2([
+      '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
+      '  - { exec: ipvsadm -a -t 172.16.29.6:9001 -r 192.168.134.5:9001 -i, host: director2, at: 9s }',
+      '  - { exec: ipvsadm -Ln, host: director2, at: 9.5s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 9.5s }',
+      '  - { release: held, at: 11s }',
+      '  - { exec: ipvsadm -Ln, host: director2, at: 12.5s }',
+      '  - { exec: ipvsadm -Ln, host: director2, at: 14s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 14s }',
+      '',
+    ].join('\n')));
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    const ln = r.execs.filter(e => e.host === 'director2' && e.command === 'ipvsadm -Ln').map(e => e.result.stdout);
+    // Added: the entry stays unbound, nothing counts it.
+    expect(ln[0]).toContain('192.168.134.5:9001           Tunnel  1      0          0');
+    const lnc = r.execs.filter(e => e.host === 'director2' && e.command === 'ipvsadm -Lnc').map(e => e.result.stdout);
+    expect(lnc[0]).toMatch(/TCP 1[45]:\d\d  ESTABLISHED 203\.0\.113\.10:41001 172\.16\.29\.6:9001   192\.168\.134\.5:9001/);
+    // The release's FIN moves the master's entry to FIN_WAIT: synced at once, sent 2 s later.
+    expect(ln[1]).toContain('192.168.134.5:9001           Tunnel  1      0          0');
+    expect(ln[2]).toContain('192.168.134.5:9001           Tunnel  1      0          1');
+    expect(lnc[1]).toMatch(/TCP 01:5\d  FIN_WAIT    203\.0\.113\.10:41001 172\.16\.29\.6:9001   192\.168\.134\.5:9001/);
   });
 
   test('a crashed host runs no command', () => {
