@@ -5,7 +5,7 @@
  * (ipvs/bind_xmit.ts: tunnel, direct routing or NAT; NAT replies: ipvs/out.ts).
  * Also ip_vs_in_icmp: ICMP errors about our own IPIP packets are relayed to the client. Only IPv4 TCP/UDP virtual services are modelled (no fwmark, SCTP).
  */
-import { ipVsSyncConn, syncMaster } from './sync';
+import { ipVsSyncConn, syncBackup, syncMaster } from './sync';
 import { formatEndpoint, formatIp4 } from '../net/addr';
 import { type Icmp, type Ipv4, type Tcp, type Udp, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ipv4TotalLength } from '../net/packet';
 import type { Host } from '../kernel/host';
@@ -176,6 +176,9 @@ export function registerIpvsHooks(host: Host, ipvs: IpvsCtl, opts: { explain?: b
 /** ip_vs_in_hook: ip_vs_in on the skb, its trace records, and the tunnel transmitter. */
 function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, st: HookState): NfVerdict {
   if (skb.ipvsProperty || !ipvs.enabled) return NF_ACCEPT;
+  // sysctl_backup_only: a director running the backup sync daemon with backup_only=1 leaves
+  // every packet to its own stack (a pure backup). Flow mode runs no sync daemon.
+  if (syncBackup(ipvs) && host.sysctl.num('net.ipv4.vs.backup_only') !== 0) return NF_ACCEPT;
   const ip = skb.pkt;
   if (ip.protocol === IPPROTO_ICMP) return ipVsInIcmp(host, ipvs, skb);
   if (ip.protocol !== IPPROTO_TCP && ip.protocol !== IPPROTO_UDP) return NF_ACCEPT;

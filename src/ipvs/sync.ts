@@ -93,6 +93,11 @@ export function syncDaemons(ipvs: IpvsCtl): SyncDaemonConf[] {
   return [d?.master?.conf, d?.backup?.conf].filter((c): c is SyncDaemonConf => !!c);
 }
 
+/** Is a backup sync daemon running (ipvs->sync_state & IP_VS_STATE_BACKUP)? */
+export function syncBackup(ipvs: IpvsCtl): boolean {
+  return !!daemons.get(ipvs)?.backup;
+}
+
 /** Is a master sync daemon running (ipvs->sync_state & IP_VS_STATE_MASTER)? */
 export function syncMaster(ipvs: IpvsCtl): boolean {
   return !!daemons.get(ipvs)?.master;

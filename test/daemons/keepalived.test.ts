@@ -329,6 +329,25 @@ describe('VRRP failover and the connections through the old master (scenarios/ke
     expect(r.world.records.some(x => x.host === 'director2' && x.point === 'ipvs' && x.verdict === 'xmit')).toBe(false);
   });
 
+  test('net.ipv4.vs.backup_only=1 on the backup: IPVS leaves every packet to the director\'s own stack (no listener: RST), the unbound entry is never reached', () => {
+    const traffic = [
+      '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 9s }',
+      '  - { exec: echo c > /proc/sysrq-trigger, host: director, at: 10s }',
+      '  - { release: held, at: 16s }',
+      '',
+    ].join('\n');
+    const t = syncWithoutRs2(traffic);
+    const i = t.indexOf('  director2:');
+    const r = runFo(t.slice(0, i) + t.slice(i).replace('      ipvsadm --start-daemon backup', '      modprobe ip_vs\n      sysctl -w net.ipv4.vs.backup_only=1\n      ipvsadm --start-daemon backup'));
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    // The daemon still fills the table.
+    expect(r.execs.find(e => e.host === 'director2' && e.command === 'ipvsadm -Lnc')!.result.stdout).toContain('ESTABLISHED 203.0.113.10:41001');
+    expect(r.world.records.some(x => x.host === 'director2' && x.reason?.code === 'ipvs_unbound_tunnel')).toBe(false);
+    expect(r.world.records.some(x => x.host === 'director2' && x.reason?.code === 'tcp_no_socket')).toBe(true);
+    expect([held(r).ok, held(r).error]).toEqual([true, 'ECONNRESET']);
+  });
+
   test('the real server added on the backup later: the entry is bound by the master\'s next sync message for it, not by ipvsadm -a', () => {
     const r = runFo(syncWithoutRs2([
       '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
