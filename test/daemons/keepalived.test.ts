@@ -329,6 +329,30 @@ describe('VRRP failover and the connections through the old master (scenarios/ke
     expect(r.world.records.some(x => x.host === 'director2' && x.point === 'ipvs' && x.verdict === 'xmit')).toBe(false);
   });
 
+  test('direct routing: a packet on the unbound entry goes out by ip_vs_dr_xmit to the address the entry holds, and the connection continues', () => {
+    // The failover topology with the real servers on the VIP's LAN (VIP on lo) and lb_kind DR.
+    let t = FO.replace(/  - \{ name: rs[12]-lan.*\n/g, '').replace('ends: [director:eth1, director2:eth1, router:eth2]', 'ends: [director:eth1, director2:eth1, router:eth2, rs1:eth0, rs2:eth0]')
+      .replace(/      ip link set eth[34] up\n      ip addr add \S+ dev eth[34]\n/g, '')
+      .replace(/lb_kind TUN/g, 'lb_kind DR').replace(/172\.16\.197\.3/g, '172.16.29.7').replace(/192\.168\.134\.5/g, '172.16.29.8')
+      .replace(/via (172\.16\.197|192\.168\.134)\.1/g, 'via 172.16.29.1').replace(/        net\.ipv4\.conf\.tunl0\..*\n/g, '')
+      .replace(/      modprobe ipip\n      ifconfig tunl0 172\.16\.29\.6 netmask 255\.255\.255\.255 up\n/g, '      ip addr add 172.16.29.6/32 dev lo\n');
+    t = t.replace(/      systemctl start keepalived\n/g, '      systemctl start keepalived\n      ipvsadm --start-daemon ROLE --mcast-interface eth1\n');
+    const i = t.indexOf('  director2:');
+    t = t.slice(0, i).replace('ROLE', 'master') + t.slice(i).replace('ROLE', 'backup').replace(/            real_server 172\.16\.29\.8 9001 \{[\s\S]*?\n            \}\n/, '');
+    t = t.slice(0, t.indexOf('traffic:')) + 'traffic:\n' + [
+      '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 9s }',
+      '  - { exec: echo c > /proc/sysrq-trigger, host: director, at: 10s }',
+      '  - { release: held, at: 16s }',
+      '',
+    ].join('\n');
+    const r = runFo(t);
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    expect(r.execs.find(e => e.host === 'director2' && e.command === 'ipvsadm -Lnc')!.result.stdout).toMatch(/ESTABLISHED 203\.0\.113\.10:41001 172\.16\.29\.6:9001   172\.16\.29\.8:9001/);
+    expect(r.world.records.filter(x => x.host === 'director2' && x.point === 'ipvs' && x.verdict === 'xmit').length).toBeGreaterThan(0);
+    expect([held(r).ok, held(r).error, held(r).reply.split('\n')[1]]).toEqual([true, null, 'RS2 bytes=0']);
+  });
+
   test('net.ipv4.vs.backup_only=1 on the backup: IPVS leaves every packet to the director\'s own stack (no listener: RST), the unbound entry is never reached', () => {
     const traffic = [
       '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
