@@ -4,8 +4,9 @@
  * does), the MTU check against route MTU - 20 with ICMP fragmentation-needed to the client,
  * decrement_ttl on the inner packet, then a new outer header DIP -> RIP, protocol 4, sent
  * with ip_local_out (OUTPUT, POSTROUTING) as a locally generated packet. NF_STOLEN.
- * Refused: a connection without a destination (synced from a master, its real server unknown
- * here), where the kernel dereferences the missing destination.
+ * A connection without a destination (synced from a master, its real server unknown here):
+ * the kernel dereferences the missing destination (tun_type, since the GUE/GRE tunnel types)
+ * and panics; so does lvsim's host.
  */
 import { formatIp4 } from '../net/addr';
 import { type Ipv4, IPPROTO_IPIP, ipv4TotalLength } from '../net/packet';
@@ -18,6 +19,8 @@ import { type OutputRoute, ipRouteOutput } from '../kernel/route';
 import type { Conn } from './ctl';
 import type { Dest } from './types';
 import { ipVsXmitCt } from '../kernel/conntrack';
+import { panic } from '../kernel/panic';
+import { syslog } from '../kernel/proc';
 
 /** dest->dest_dst: the source address chosen for the cached route, and the routes' generation it was chosen in. */
 const destDst = new WeakMap<Dest, { saddr: number; generation: number }>();
@@ -62,9 +65,11 @@ export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
   }
   if (dest === null) {
     // ip_vs_tunnel_xmit reads cp->dest->tun_type next, and an entry the sync daemon made without
-    // a real server (ip_vs_proc_conn) has none: a NULL pointer dereference in the kernel (an oops
-    // in softirq, a panic). lvsim does not model that crash: it refuses the packet, by name.
+    // a real server (ip_vs_proc_conn) has none: a NULL pointer dereference. The oops happens in
+    // softirq (the packet came from the network), so oops_end panics: "Fatal exception in interrupt".
     host.emit.drop(skb, 'ipvs', { code: 'ipvs_unbound_tunnel', rip: cp.daddr });
+    syslog(host, 'kernel', 0, 'BUG: kernel NULL pointer dereference in ip_vs_tunnel_xmit (cp->dest->tun_type)');
+    panic(host, 'Fatal exception in interrupt');
     return NF_STOLEN;
   }
   // dst_mtu of the route to the RIP includes a learned PMTU exception (frag-needed from a router).

@@ -156,7 +156,7 @@ export function explainDrop(r: DropReason): Explanation {
     case 'ipvs_unbound_tunnel':
       return {
         check: 'ip_vs_tunnel_xmit (cp->dest is NULL)',
-        message: `This connection's entry came from the master's sync daemon, but this director has no real server ${formatIp4(r.rip)} in the service, so the entry is bound to none. Linux's ip_vs_tunnel_xmit reads the missing destination's tunnel type here: a NULL pointer dereference, a kernel oops in softirq context, which panics the director. lvsim does not model that crash: it drops the packet.`,
+        message: `This connection's entry came from the master's sync daemon, but this director has no real server ${formatIp4(r.rip)} in the service, so the entry is bound to none. ip_vs_tunnel_xmit reads the missing destination's tunnel type here: a NULL pointer dereference, a kernel oops in softirq context, so the director panics ("Fatal exception in interrupt") and the packet dies with it.`,
         fix: `Give the backup director the same real servers as the master (ipvsadm -a -t VIP:PORT -r ${formatIp4(r.rip)} -i, or the same keepalived.conf); the entry is bound by the next sync message for it.`,
       };
     case 'ipvs_mtu_too_small':

@@ -119,7 +119,7 @@ export type DropReason =
   | { code: 'tcp_no_socket'; src: Ip4; sport: number; port: number; flags: number }
   /**
    * ip_vs_tunnel_xmit on an entry the sync daemon made without a real server: the kernel
-   * dereferences cp->dest (tun_type) and oopses; lvsim refuses the packet instead.
+   * dereferences cp->dest (tun_type), oopses in softirq and panics; the packet dies with it.
    */
   | { code: 'ipvs_unbound_tunnel'; rip: Ip4 }
   /** IPVS tunnel xmit: the route MTU minus 20 is below 68. */
