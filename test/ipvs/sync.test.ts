@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { makeHost, sh, shAll } from '../config/helpers';
 import { decodeMessage, encodeMessage } from '../../src/ipvs/sync';
-import { type Conn, IP_VS_CONN_F_DROUTE, IP_VS_CONN_F_FWD_MASK, IP_VS_CONN_F_INACTIVE, IP_VS_CONN_F_NOOUTPUT, IP_VS_CONN_F_TUNNEL, TcpState } from '../../src/ipvs/ctl';
+import { type Conn, IP_VS_CONN_F_DROUTE, IP_VS_CONN_F_FWD_MASK, IP_VS_CONN_F_INACTIVE, IP_VS_CONN_F_NOOUTPUT, IP_VS_CONN_F_TEMPLATE, IP_VS_CONN_F_TUNNEL, TcpState } from '../../src/ipvs/ctl';
 import { formatIp4, ip4 } from '../../src/net/addr';
 import { Ipvs } from '../../src/ipvs/ipvs';
 import type { Engine } from '../../src/sim/engine';
 import type { ToolContext } from '../../src/config/tool';
 import { IN_CONN, InOutcome, type InPacket, ipVsIn, ipVsInDone } from '../../src/ipvs/core';
-import { TCP_ACK, TCP_FIN } from '../../src/net/packet';
+import { TCP_ACK, TCP_FIN, TCP_SYN } from '../../src/net/packet';
 
 describe('ip_vs_sync.c: the sync daemon as ipvsadm starts it', () => {
   test('--start-daemon / -L --daemon / --stop-daemon, with the kernel\'s errors', () => {
@@ -134,6 +134,22 @@ describe('ip_vs_proc_conn: an entry whose real server this director does not hav
     expect(cp?.dest && formatIp4(cp.dest.addr)).toBe('192.168.134.5');
     expect(realServers(ipvs)).toEqual([['192.168.134.5', 0, 1], ['172.16.197.3', 0, 0]]);
     expect(cp!.flags & IP_VS_CONN_F_FWD_MASK).toBe(IP_VS_CONN_F_TUNNEL);
+  });
+
+  test('a persistence template synced without its real server is unbound too; the client\'s next SYN here finds it invalid (ip_vs_check_template) and is scheduled afresh', () => {
+    const { ctx, ipvs, engine } = backup();
+    shAll(ctx, ['ipvsadm -E -t 172.16.29.6:9001 -s rr -p 300']);
+    ipvs.syncConnIn({ protocol: 6, flags: IP_VS_CONN_F_TUNNEL | IP_VS_CONN_F_NOOUTPUT | IP_VS_CONN_F_TEMPLATE | F_SYNC, state: 0, caddr: CIP, cport: 0, vaddr: VIP, vport: 9001, daddr: RS2, dport: 9001, timeoutS: 300 });
+    expect(lnc(ctx, engine)).toContain('TCP 05:00  NONE        203.0.113.10:0     172.16.29.6:9001   192.168.134.5:9001');
+    expect(ipvs.services[0]!.dests[0]!.persistconns).toBe(0);
+    const out = new InOutcome();
+    const p: InPacket = { protocol: 6, saddr: CIP, sport: 41002, daddr: VIP, dport: 9001, flags: TCP_SYN, bytes: 60 };
+    expect(ipVsIn(ipvs, ctx.host.sysctl, p, out)).toBe(IN_CONN);
+    expect(out.scheduled).toBe(true);
+    expect(formatIp4(out.cp!.daddr)).toBe('172.16.197.3');
+    ipVsInDone(ipvs, out.cp!);
+    // The old template stays listed, re-hashed with ports 65535 so nothing finds it, until its timer ends it.
+    expect(lnc(ctx, engine)).toContain('TCP 05:00  NONE        203.0.113.10:0     172.16.29.6:65535  192.168.134.5:65535');
   });
 
   test('a client packet on the unbound entry goes through ip_vs_in: the state moves, no real server counts it, the transmitter is the message\'s', () => {
