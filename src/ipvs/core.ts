@@ -5,7 +5,7 @@
  * (ipvs/bind_xmit.ts: tunnel, direct routing or NAT; NAT replies: ipvs/out.ts).
  * Also ip_vs_in_icmp: ICMP errors about our own IPIP packets are relayed to the client. Only IPv4 TCP/UDP virtual services are modelled (no fwmark, SCTP).
  */
-import { ipVsSyncConn, syncMaster } from './sync';
+import { ipVsSyncConn, syncBackup, syncMaster } from './sync';
 import { formatEndpoint, formatIp4 } from '../net/addr';
 import { type Icmp, type Ipv4, type Tcp, type Udp, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, ipv4TotalLength } from '../net/packet';
 import type { Host } from '../kernel/host';
@@ -39,7 +39,7 @@ const noteScheduled = (ip: Ipv4, scheduler: string, out: InOutcome): string => {
   return `new connection ${formatEndpoint(ip.src, th.sport)} -> ${formatEndpoint(ip.dst, th.dport)} scheduled by ${scheduler} to ${destKey(out.cp!.dest!)}${out.template ? ' (persistence template)' : ''}`;
 };
 const noteHit = (cp: Conn, before: number): string =>
-  `connection entry -> ${cp.dest ? destKey(cp.dest) : '?'} (${cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP'})`;
+  `connection entry -> ${cp.dest ? destKey(cp.dest) : `${formatEndpoint(cp.daddr, cp.dport)} (synced, no real server bound here)`} (${cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP'})`;
 const notePmtu = (dst: number, mtu: number): string => `fragmentation needed for ${formatIp4(dst)}: path MTU ${mtu} remembered`;
 const noteRelay = (icmp: Icmp, inner: Ipv4, th: Tcp | Udp): string =>
   `ICMP ${icmp.type}/${icmp.code} about tunnelled ${formatEndpoint(inner.src, th.sport)} -> ${formatEndpoint(inner.dst, th.dport)}: relayed to the client from ${formatIp4(inner.dst)}`;
@@ -176,6 +176,9 @@ export function registerIpvsHooks(host: Host, ipvs: IpvsCtl, opts: { explain?: b
 /** ip_vs_in_hook: ip_vs_in on the skb, its trace records, and the tunnel transmitter. */
 function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, st: HookState): NfVerdict {
   if (skb.ipvsProperty || !ipvs.enabled) return NF_ACCEPT;
+  // sysctl_backup_only: a director running the backup sync daemon with backup_only=1 leaves
+  // every packet to its own stack (a pure backup). Flow mode runs no sync daemon.
+  if (syncBackup(ipvs) && host.sysctl.num('net.ipv4.vs.backup_only') !== 0) return NF_ACCEPT;
   const ip = skb.pkt;
   if (ip.protocol === IPPROTO_ICMP) return ipVsInIcmp(host, ipvs, skb);
   if (ip.protocol !== IPPROTO_TCP && ip.protocol !== IPPROTO_UDP) return NF_ACCEPT;
@@ -206,7 +209,9 @@ function ipVsInHook(host: Host, ipvs: IpvsCtl, skb: Skb, st: HookState): NfVerdi
   }
   if (out.scheduled) host.emit.decision(skb, sched, svc!.scheduler.name, sched ? destKey(cp!.dest!) : null, null, SILENT, noteScheduled, ip, svc!.scheduler.name, out);
   else host.emit.pass(skb, 'ipvs', 'hit', undefined, noteHit, cp!, out.before);
-  const verdict = cp!.dest ? packetXmit(host, skb, cp!) : NF_ACCEPT;
+  // An entry the sync daemon made without a real server (ip_vs_proc_conn) still has the
+  // transmitter of the method its message named (ip_vs_conn_new -> ip_vs_bind_xmit).
+  const verdict = packetXmit(host, skb, cp!);
   ipVsInDone(ipvs, cp!);
   // ip_vs_in: with a master sync daemon, ip_vs_sync_conn decides whether to tell the backups.
   if (syncMaster(ipvs)) ipVsSyncConn(host, ipvs, cp!, cp!.inPkts);

@@ -80,7 +80,7 @@ export interface Conn {
   vport: number;
   readonly daddr: Ip4;
   readonly dport: number;
-  /** Bound destination (null once unbound). */
+  /** Bound destination (null once unbound, or never bound: a synced entry whose real server this director lacks). */
   dest: Dest | null;
   /** TcpState for TCP; for templates 0 NONE / 1 ASSURED is shown; UDP shows "UDP". */
   state: number;

@@ -19,7 +19,7 @@
  * time), so after a reschedule the old entry still counts until that event runs.
  *
  * Not modelled: fwmark services, IPv6, persistence engines (--pe), FTP helpers (the FTP port
- * rules of service lookup and templates are kept), connection sync, the defense
+ * rules of service lookup and templates are kept), the sequence options of sync messages, the defense
  * strategies other than secure_tcp (drop_entry, drop_packet, am_droprate), conntrack.
  * HZ is 250 (Debian's 6.1 build): one jiffy = 4 ms.
  */
@@ -656,7 +656,7 @@ export class Ipvs implements IpvsCtl {
     const dest = svc.scheduler.schedule(svc, pkt, this.schedCtx(explain)) as DestEntry | null;
     if (dest === null) return NO_DEST;
     const flags = svc.flags & IP_VS_SVC_F_ONEPACKET && pkt.protocol === 17 ? IP_VS_CONN_F_ONE_PACKET : 0;
-    const cp = this.connNew(pkt.protocol, pkt.saddr, cport, pkt.daddr, vport, dest, dest.port || vport, flags);
+    const cp = this.connNew(pkt.protocol, pkt.saddr, cport, pkt.daddr, vport, dest.addr, dest.port || vport, flags, dest);
     this.connStats(cp, svc);
     return { conn: cp, template: null };
   }
@@ -674,14 +674,14 @@ export class Ipvs implements IpvsCtl {
       if (d === null) return NO_DEST;
       dest = d;
       const tdport = vport === svc.port && svc.port !== FTPPORT ? dest.port : 0;
-      ct = this.connNew(pkt.protocol, snet, 0, pkt.daddr, tvport, dest, tdport, IP_VS_CONN_F_TEMPLATE);
+      ct = this.connNew(pkt.protocol, snet, 0, pkt.daddr, tvport, dest.addr, tdport, IP_VS_CONN_F_TEMPLATE, dest);
       ct.timeout = svc.timeout * NS_PER_S;
     } else {
       dest = ct.dest as DestEntry;
     }
     const dport = vport === svc.port && dest.port ? dest.port : vport;
     const flags = svc.flags & IP_VS_SVC_F_ONEPACKET && pkt.protocol === 17 ? IP_VS_CONN_F_ONE_PACKET : 0;
-    const cp = this.connNew(pkt.protocol, pkt.saddr, pkt.sport, pkt.daddr, vport, dest, dport, flags);
+    const cp = this.connNew(pkt.protocol, pkt.saddr, pkt.sport, pkt.daddr, vport, dest.addr, dport, flags, dest);
     cp.control = ct; // ip_vs_control_add
     ct.nControl++;
     this.connPut(ct);
@@ -713,9 +713,14 @@ export class Ipvs implements IpvsCtl {
   }
 
   /**
-   * ip_vs_proc_conn (ip_vs_sync.c): an entry from the master. An existing entry to another real
-   * server is expired and replaced; a new one is bound to the destination ip_vs_find_dest finds
-   * (or stays unbound), with the state and timeout the message carries.
+   * ip_vs_proc_conn (net/netfilter/ipvs/ip_vs_sync.c): an entry from the master. An existing
+   * entry to another real server is expired and replaced (unless the message only says it went
+   * inactive: that is the old one's farewell, ignored). An existing entry takes the message's
+   * activity flag, and if it has no destination yet, ip_vs_try_bind_dest binds it now. A new
+   * entry is bound to the destination ip_vs_find_dest finds; when there is none (this director
+   * has no such real server) ip_vs_conn_new makes it unbound: listed, counted in the table,
+   * expiring on its timer, on no real server's counters, until a later message for it finds the
+   * real server. Then state, timeout and in_pkts (sync_threshold) from the message.
    */
   syncConnIn(e: { protocol: number; flags: number; state: number; caddr: Ip4; cport: number; vaddr: Ip4; vport: number; daddr: Ip4; dport: number; timeoutS: number }): void {
     const template = (e.flags & IP_VS_CONN_F_TEMPLATE) !== 0;
@@ -732,25 +737,47 @@ export class Ipvs implements IpvsCtl {
       }
       // IP_VS_CONN_F_BACKUP_UPD_MASK: only INACTIVE and SEQ_MASK come from the message.
       cp.flags = (e.flags & IP_VS_CONN_F_INACTIVE) | (cp.flags & ~IP_VS_CONN_F_INACTIVE);
+      if (!dest) this.tryBindDest(cp);
     } else {
-      const svc = this.serviceFind(e.protocol, e.vaddr, e.vport) as ServiceEntry | null;
-      const dest = svc ? Ipvs.lookupDest(svc, e.daddr, e.dport) : null;
-      if (!dest) return; // ip_vs_find_dest found nothing: lvsim keeps no unbound entries
-      cp = this.connNew(e.protocol, e.caddr, e.cport, e.vaddr, e.vport, dest, e.dport, e.flags & ~0x0040);
+      cp = this.connNew(e.protocol, e.caddr, e.cport, e.vaddr, e.vport, e.daddr, e.dport, e.flags, this.findDest(e.protocol, e.vaddr, e.vport, e.daddr, e.dport));
     }
-    cp.inPkts = 3;
+    cp.inPkts = 3; // sysctl_sync_threshold
     cp.state = e.state;
-    cp.timeout = e.timeoutS > 0 ? e.timeoutS * NS_PER_S : 3 * 60 * NS_PER_S;
+    // Capped where nanoseconds stay exact integers (about 104 days; the kernel: MAX_SCHEDULE_TIMEOUT / HZ).
+    if (e.timeoutS > 0) cp.timeout = Math.min(e.timeoutS, Math.floor(Number.MAX_SAFE_INTEGER / NS_PER_S)) * NS_PER_S;
+    // A version 0 message carries no timeout: the protocol's timeout for the state (3 min for a template).
+    else if (template) cp.timeout = 3 * 60 * NS_PER_S;
+    else cp.timeout = e.protocol === 17 ? this.proto.udp : this.proto.tcp[e.state] ?? 3 * 60 * NS_PER_S;
     this.connPut(cp);
   }
 
-  /** ip_vs_conn_new: state NONE, timeout 3 s, bound to `dest`, hashed (unless one-packet). */
+  /** ip_vs_find_dest (ip_vs_ctl.c): the service by <protocol, vaddr, vport>, then its real server <daddr, dport>. */
+  private findDest(protocol: number, vaddr: Ip4, vport: number, daddr: Ip4, dport: number): DestEntry | null {
+    const svc = this.serviceFind(protocol, vaddr, vport);
+    return svc ? Ipvs.lookupDest(svc, daddr, dport) : null;
+  }
+
+  /**
+   * ip_vs_try_bind_dest (ip_vs_conn.c), which only the sync code calls: an unbound entry whose
+   * real server now exists is bound to it (the counters by its activity flag, the forwarding
+   * method and so the transmitter, ip_vs_bind_xmit, from the destination). Adding the real server
+   * (ip_vs_add_dest) binds nothing by itself: the entry's next sync message does.
+   */
+  private tryBindDest(cp: ConnEntry): void {
+    const dest = this.findDest(cp.protocol, cp.vaddr, cp.vport, cp.daddr, cp.dport);
+    if (dest !== null && cp.dest === null) this.bindDest(cp, dest);
+  }
+
+  /**
+   * ip_vs_conn_new: state NONE, timeout 3 s, bound to `dest` (ip_vs_bind_dest; none: the entry
+   * keeps the flags it was given, forwarding method included), hashed (unless one-packet).
+   */
   private connNew(
     protocol: number, caddr: Ip4, cport: number, vaddr: Ip4, vport: number,
-    dest: DestEntry, dport: number, flags: number,
+    daddr: Ip4, dport: number, flags: number, dest: DestEntry | null,
   ): ConnEntry {
-    const cp = this.table.alloc(this.nextConnId++, protocol, caddr >>> 0, cport, vaddr >>> 0, vport, dest.addr, dport, flags);
-    this.bindDest(cp, dest);
+    const cp = this.table.alloc(this.nextConnId++, protocol, caddr >>> 0, cport, vaddr >>> 0, vport, daddr >>> 0, dport, flags);
+    if (dest !== null) this.bindDest(cp, dest);
     if ((cp.flags & IP_VS_CONN_F_ONE_PACKET) === 0) {
       this.table.hash(cp);
     }

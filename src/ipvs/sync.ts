@@ -8,7 +8,9 @@
  * of the multicast interface, IPVS_SYNC_FLUSH_TIME (2 s) after the message's first entry.
  * Backup: a socket on 8848 in the group; ip_vs_process_message checks the syncid and version and
  * ip_vs_proc_conn adds or updates each entry, bound to the destination it names, with the state
- * and timeout it carries: when this director takes the VIP, those connections go on.
+ * and timeout it carries: when this director takes the VIP, those connections go on. An entry
+ * whose real server this director lacks is kept unbound until a later message finds it
+ * (Ipvs.syncConnIn).
  * Simplified: the master thread sends a message as soon as it is 2 s old (the kernel checks every
  * second, so 2 to 3 s); one master thread; no sequence options (NAT only); no templates sync
  * beyond what ip_vs_sync_conn does through cp->control.
@@ -28,6 +30,11 @@ const FLUSH_NS = 2 * NS_PER_S;
 /** IP_VS_CONN_F_HASHED (never sent) and IP_VS_CONN_F_SYNC (set on what a backup learns). */
 const F_HASHED = 0x0040;
 const F_SYNC = 0x0020;
+/**
+ * IP_VS_CONN_F_BACKUP_MASK (include/net/ip_vs.h): what a backup keeps of the master's flags:
+ * the forwarding method, NOOUTPUT, INACTIVE, SEQ_MASK, NO_CPORT, TEMPLATE.
+ */
+const F_BACKUP_MASK = 0x0007 | 0x0080 | 0x0100 | 0x0600 | 0x0800 | 0x1000;
 /** sizeof(struct ip_vs_sync_v4), sizeof(struct ip_vs_sync_mesg). */
 const V4_LEN = 36;
 const MESG_LEN = 8;
@@ -84,6 +91,11 @@ export function stopSyncDaemon(host: Host, ipvs: IpvsCtl, state: 'master' | 'bac
 export function syncDaemons(ipvs: IpvsCtl): SyncDaemonConf[] {
   const d = daemons.get(ipvs);
   return [d?.master?.conf, d?.backup?.conf].filter((c): c is SyncDaemonConf => !!c);
+}
+
+/** Is a backup sync daemon running (ipvs->sync_state & IP_VS_STATE_BACKUP)? */
+export function syncBackup(ipvs: IpvsCtl): boolean {
+  return !!daemons.get(ipvs)?.backup;
 }
 
 /** Is a master sync daemon running (ipvs->sync_state & IP_VS_STATE_MASTER)? */
@@ -185,7 +197,8 @@ function processMessage(ipvs: IpvsCtl, conf: SyncDaemonConf, data: Uint8Array, _
   if (conf.syncid !== 0 && m.syncid !== conf.syncid) return;
   for (const e of m.conns) {
     if (e.protocol !== 6 && e.protocol !== 17) continue;
-    ipvs.syncConnIn({ ...e, flags: (e.flags | F_SYNC) & ~F_HASHED });
+    // ip_vs_proc_sync_conn: flags & IP_VS_CONN_F_BACKUP_MASK | IP_VS_CONN_F_SYNC.
+    ipvs.syncConnIn({ ...e, flags: (e.flags & F_BACKUP_MASK) | F_SYNC });
   }
 }
 

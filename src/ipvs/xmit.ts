@@ -4,6 +4,9 @@
  * does), the MTU check against route MTU - 20 with ICMP fragmentation-needed to the client,
  * decrement_ttl on the inner packet, then a new outer header DIP -> RIP, protocol 4, sent
  * with ip_local_out (OUTPUT, POSTROUTING) as a locally generated packet. NF_STOLEN.
+ * A connection without a destination (synced from a master, its real server unknown here):
+ * the kernel dereferences the missing destination (tun_type, since the GUE/GRE tunnel types)
+ * and panics; so does lvsim's host.
  */
 import { formatIp4 } from '../net/addr';
 import { type Ipv4, IPPROTO_IPIP, ipv4TotalLength } from '../net/packet';
@@ -16,6 +19,8 @@ import { type OutputRoute, ipRouteOutput } from '../kernel/route';
 import type { Conn } from './ctl';
 import type { Dest } from './types';
 import { ipVsXmitCt } from '../kernel/conntrack';
+import { panic } from '../kernel/panic';
+import { syslog } from '../kernel/proc';
 
 /** dest->dest_dst: the source address chosen for the cached route, and the routes' generation it was chosen in. */
 const destDst = new WeakMap<Dest, { saddr: number; generation: number }>();
@@ -37,16 +42,17 @@ const noteEncap = (outer: Ipv4, innerTtl: number, mtu: number): string =>
 
 export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
   const inner = skb.pkt;
-  const dest = cp.dest!;
+  const dest = cp.dest;
   // __ip_vs_get_out_rt with IP_VS_RT_MODE_CONNECT: look up with saddr 0, then bind the chosen saddr.
   let rt: OutputRoute | null;
   // The cache holds while the host's routes are the ones it was made from: a route or address
   // change bumps the generation (rt_genid_bump_ipv4), dst_check then fails, and
   // __ip_vs_get_out_rt looks the route up again and binds the source it now chooses.
-  const cached = destDst.get(dest);
+  // An entry without a destination (made by the sync daemon) has no cache: a plain lookup.
+  const cached = dest !== null ? destDst.get(dest) : undefined;
   const valid = cached !== undefined && cached.generation === host.routeGen;
   rt = ipRouteOutput(host, cp.daddr, valid ? cached.saddr : null);
-  if (rt && !valid) destDst.set(dest, { saddr: rt.src, generation: host.routeGen });
+  if (rt && !valid && dest !== null) destDst.set(dest, { saddr: rt.src, generation: host.routeGen });
   if (!rt) {
     host.count('IpOutNoRoutes');
     host.emit.drop(skb, 'ipvs', { code: 'no_route', dst: cp.daddr }, SILENT, noteNoRoute, cp.daddr);
@@ -56,6 +62,15 @@ export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
     // The real server is this host: deliver locally, unencapsulated (ip_vs_send_or_cont, local=1).
     host.emit.pass(skb, 'ipvs', 'accept', undefined, noteLocalRs, cp.daddr);
     return { verdict: 'accept' };
+  }
+  if (dest === null) {
+    // ip_vs_tunnel_xmit reads cp->dest->tun_type next, and an entry the sync daemon made without
+    // a real server (ip_vs_proc_conn) has none: a NULL pointer dereference. The oops happens in
+    // softirq (the packet came from the network), so oops_end panics: "Fatal exception in interrupt".
+    host.emit.drop(skb, 'ipvs', { code: 'ipvs_unbound_tunnel', rip: cp.daddr });
+    syslog(host, 'kernel', 0, 'BUG: kernel NULL pointer dereference in ip_vs_tunnel_xmit (cp->dest->tun_type)');
+    panic(host, 'Fatal exception in interrupt');
+    return NF_STOLEN;
   }
   // dst_mtu of the route to the RIP includes a learned PMTU exception (frag-needed from a router).
   const mtu = Math.min(rt.mtu, host.pmtuOf(cp.daddr) ?? rt.mtu) - 20;

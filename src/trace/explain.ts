@@ -153,6 +153,12 @@ export function explainDrop(r: DropReason): Explanation {
           : 'A stray segment of a connection this host no longer has; if it repeats, look for a path that bypasses the host the connection was made with.',
       };
     }
+    case 'ipvs_unbound_tunnel':
+      return {
+        check: 'ip_vs_tunnel_xmit (cp->dest is NULL)',
+        message: `This connection's entry came from the master's sync daemon, but this director has no real server ${formatIp4(r.rip)} in the service, so the entry is bound to none. ip_vs_tunnel_xmit reads the missing destination's tunnel type here: a NULL pointer dereference, a kernel oops in softirq context, so the director panics ("Fatal exception in interrupt") and the packet dies with it.`,
+        fix: `Give the backup director the same real servers as the master (ipvsadm -a -t VIP:PORT -r ${formatIp4(r.rip)} -i, or the same keepalived.conf); the entry is bound by the next sync message for it.`,
+      };
     case 'ipvs_mtu_too_small':
       return { check: 'ip_vs_tunnel_xmit', message: `The tunnel MTU ${r.mtu} is below 68: dropped.`, fix: 'Raise the MTU of the route to the real server.' };
     case 'ecn_decap':

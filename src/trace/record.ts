@@ -117,6 +117,11 @@ export type DropReason =
   | { code: 'ipvs_nat_no_conn'; src: Ip4; sport: number }
   /** tcp_v4_rcv: no socket for a segment that is not a SYN (an answer nobody here waits for): RST. */
   | { code: 'tcp_no_socket'; src: Ip4; sport: number; port: number; flags: number }
+  /**
+   * ip_vs_tunnel_xmit on an entry the sync daemon made without a real server: the kernel
+   * dereferences cp->dest (tun_type), oopses in softirq and panics; the packet dies with it.
+   */
+  | { code: 'ipvs_unbound_tunnel'; rip: Ip4 }
   /** IPVS tunnel xmit: the route MTU minus 20 is below 68. */
   | { code: 'ipvs_mtu_too_small'; mtu: number }
   /** ip_tunnel_rcv: outer CE over a not-ECT inner packet. */

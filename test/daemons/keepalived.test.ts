@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { runScenarioText, type Run } from '../../src/world/world';
 import { procs } from '../../src/kernel/proc';
+import { explainDrop } from '../../src/trace/explain';
 import { formatIp4 } from '../../src/net/addr';
 import { KA_STARTUP_NS } from '../../src/daemons/keepalived';
 import { BOOTSTRAP_DELAY_NS } from '../../src/daemons/keepalived/healthcheck';
@@ -287,6 +288,119 @@ describe('VRRP failover and the connections through the old master (scenarios/ke
     const m = msgs[0].packet.pkt;
     expect(m.proto === 'ipv4' && [formatIp4(m.dst), m.ttl, m.payload.proto === 'udp' && m.payload.dport]).toEqual(['224.0.0.81', 1, 8848]);
     expect([held(r).ok, held(r).error, held(r).reply.split('\n')[1]]).toEqual([true, null, 'RS2 bytes=0']);
+  });
+
+  /** The sync daemon variant, with director2's keepalived.conf lacking rs2 (192.168.134.5) and `traffic` in place of the scenario's. */
+  const syncWithoutRs2 = (traffic: string): string => {
+    let t = FO.replace(/      systemctl start keepalived\n/g, '      systemctl start keepalived\n      ipvsadm --start-daemon ROLE --mcast-interface eth1\n');
+    const i = t.indexOf('  director2:');
+    const d2 = t.slice(i).replace('ROLE', 'backup').replace(/            real_server 192\.168\.134\.5 9001 \{[\s\S]*?\n            \}\n/, '');
+    t = t.slice(0, i).replace('ROLE', 'master') + d2;
+    return t.slice(0, t.indexOf('traffic:')) + `traffic:\n${traffic}`;
+  };
+
+  test('sync to a backup without the real server: an unbound entry (ipvsadm -Lnc lists it, no counters); after the takeover its first packet panics the new master, as the NULL cp->dest in ip_vs_tunnel_xmit does', () => {
+    const r = runFo(syncWithoutRs2([
+      '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 9s }',
+      '  - { exec: ipvsadm -Ln, host: director2, at: 9s }',
+      '  - { exec: echo c > /proc/sysrq-trigger, host: director, at: 10s }',
+      '  - { release: held, at: 16s }',
+      '',
+    ].join('\n')));
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    const at9 = r.execs.filter(e => e.host === 'director2' && e.at === 9e9).map(e => e.result.stdout);
+    expect(at9[0]).toMatch(/TCP 1[45]:\d\d  ESTABLISHED 203\.0\.113\.10:41001 172\.16\.29\.6:9001   192\.168\.134\.5:9001/);
+    expect(at9[1]).not.toContain('192.168.134.5');
+    expect(at9[1]).toContain('172.16.197.3:9001            Tunnel  1      0          0');
+    // After the takeover the held connection's segments reach director2's unbound entry.
+    const refused = r.world.records.filter(x => x.host === 'director2' && x.reason?.code === 'ipvs_unbound_tunnel');
+    expect(refused).toHaveLength(1);
+    expect(refused[0].t).toBeGreaterThan(16e9);
+    const kernel = procs(r.world.hosts.get('director2')!.host).journal.filter(e => e.ident === 'kernel').map(e => [e.t, e.msg]);
+    expect(kernel).toEqual([
+      [refused[0].t, 'BUG: kernel NULL pointer dereference in ip_vs_tunnel_xmit (cp->dest->tun_type)'],
+      [refused[0].t, 'Kernel panic - not syncing: Fatal exception in interrupt'],
+    ]);
+    expect(r.world.hosts.get('director2')!.host.crashed).toBe(true);
+    // The FIN's retransmissions meet a dead director.
+    expect(r.world.records.filter(x => x.host === 'director2' && x.reason?.code === 'host_crashed').length).toBeGreaterThan(0);
+    const why = explainDrop(refused[0].reason!);
+    expect(why.check).toBe('ip_vs_tunnel_xmit (cp->dest is NULL)');
+    expect(why.message).toContain('no real server 192.168.134.5');
+    expect(why.fix).toContain('ipvsadm -a -t VIP:PORT -r 192.168.134.5 -i');
+    const c = held(r);
+    // The client never sees its close answered.
+    expect([c.ok, c.error, c.state]).toEqual([true, null, 'closing']);
+    expect(c.reply.includes('RS2 bytes=0')).toBe(false);
+    expect(r.world.records.some(x => x.host === 'director2' && x.point === 'ipvs' && x.verdict === 'encap')).toBe(false);
+  });
+
+  test('direct routing: a packet on the unbound entry goes out by ip_vs_dr_xmit to the address the entry holds, and the connection continues', () => {
+    // The failover topology with the real servers on the VIP's LAN (VIP on lo) and lb_kind DR.
+    let t = FO.replace(/  - \{ name: rs[12]-lan.*\n/g, '').replace('ends: [director:eth1, director2:eth1, router:eth2]', 'ends: [director:eth1, director2:eth1, router:eth2, rs1:eth0, rs2:eth0]')
+      .replace(/      ip link set eth[34] up\n      ip addr add \S+ dev eth[34]\n/g, '')
+      .replace(/lb_kind TUN/g, 'lb_kind DR').replace(/172\.16\.197\.3/g, '172.16.29.7').replace(/192\.168\.134\.5/g, '172.16.29.8')
+      .replace(/via (172\.16\.197|192\.168\.134)\.1/g, 'via 172.16.29.1').replace(/        net\.ipv4\.conf\.tunl0\..*\n/g, '')
+      .replace(/      modprobe ipip\n      ifconfig tunl0 172\.16\.29\.6 netmask 255\.255\.255\.255 up\n/g, '      ip addr add 172.16.29.6/32 dev lo\n');
+    t = t.replace(/      systemctl start keepalived\n/g, '      systemctl start keepalived\n      ipvsadm --start-daemon ROLE --mcast-interface eth1\n');
+    const i = t.indexOf('  director2:');
+    t = t.slice(0, i).replace('ROLE', 'master') + t.slice(i).replace('ROLE', 'backup').replace(/            real_server 172\.16\.29\.8 9001 \{[\s\S]*?\n            \}\n/, '');
+    t = t.slice(0, t.indexOf('traffic:')) + 'traffic:\n' + [
+      '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 9s }',
+      '  - { exec: echo c > /proc/sysrq-trigger, host: director, at: 10s }',
+      '  - { release: held, at: 16s }',
+      '',
+    ].join('\n');
+    const r = runFo(t);
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    expect(r.execs.find(e => e.host === 'director2' && e.command === 'ipvsadm -Lnc')!.result.stdout).toMatch(/ESTABLISHED 203\.0\.113\.10:41001 172\.16\.29\.6:9001   172\.16\.29\.8:9001/);
+    expect(r.world.records.filter(x => x.host === 'director2' && x.point === 'ipvs' && x.verdict === 'xmit').length).toBeGreaterThan(0);
+    expect([held(r).ok, held(r).error, held(r).reply.split('\n')[1]]).toEqual([true, null, 'RS2 bytes=0']);
+  });
+
+  test('net.ipv4.vs.backup_only=1 on the backup: IPVS leaves every packet to the director\'s own stack (no listener: RST), the unbound entry is never reached', () => {
+    const traffic = [
+      '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 9s }',
+      '  - { exec: echo c > /proc/sysrq-trigger, host: director, at: 10s }',
+      '  - { release: held, at: 16s }',
+      '',
+    ].join('\n');
+    const t = syncWithoutRs2(traffic);
+    const i = t.indexOf('  director2:');
+    const r = runFo(t.slice(0, i) + t.slice(i).replace('      ipvsadm --start-daemon backup', '      modprobe ip_vs\n      sysctl -w net.ipv4.vs.backup_only=1\n      ipvsadm --start-daemon backup'));
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    // The daemon still fills the table.
+    expect(r.execs.find(e => e.host === 'director2' && e.command === 'ipvsadm -Lnc')!.result.stdout).toContain('ESTABLISHED 203.0.113.10:41001');
+    expect(r.world.records.some(x => x.host === 'director2' && x.reason?.code === 'ipvs_unbound_tunnel')).toBe(false);
+    expect(r.world.records.some(x => x.host === 'director2' && x.reason?.code === 'tcp_no_socket')).toBe(true);
+    expect([held(r).ok, held(r).error]).toEqual([true, 'ECONNRESET']);
+  });
+
+  test('the real server added on the backup later: the entry is bound by the master\'s next sync message for it, not by ipvsadm -a', () => {
+    const r = runFo(syncWithoutRs2([
+      '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
+      '  - { exec: ipvsadm -a -t 172.16.29.6:9001 -r 192.168.134.5:9001 -i, host: director2, at: 9s }',
+      '  - { exec: ipvsadm -Ln, host: director2, at: 9.5s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 9.5s }',
+      '  - { release: held, at: 11s }',
+      '  - { exec: ipvsadm -Ln, host: director2, at: 12.5s }',
+      '  - { exec: ipvsadm -Ln, host: director2, at: 14s }',
+      '  - { exec: ipvsadm -Lnc, host: director2, at: 14s }',
+      '',
+    ].join('\n')));
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    const ln = r.execs.filter(e => e.host === 'director2' && e.command === 'ipvsadm -Ln').map(e => e.result.stdout);
+    // Added: the entry stays unbound, nothing counts it.
+    expect(ln[0]).toContain('192.168.134.5:9001           Tunnel  1      0          0');
+    const lnc = r.execs.filter(e => e.host === 'director2' && e.command === 'ipvsadm -Lnc').map(e => e.result.stdout);
+    expect(lnc[0]).toMatch(/TCP 1[45]:\d\d  ESTABLISHED 203\.0\.113\.10:41001 172\.16\.29\.6:9001   192\.168\.134\.5:9001/);
+    // The release's FIN moves the master's entry to FIN_WAIT: synced at once, sent 2 s later.
+    expect(ln[1]).toContain('192.168.134.5:9001           Tunnel  1      0          0');
+    expect(ln[2]).toContain('192.168.134.5:9001           Tunnel  1      0          1');
+    expect(lnc[1]).toMatch(/TCP 01:5\d  FIN_WAIT    203\.0\.113\.10:41001 172\.16\.29\.6:9001   192\.168\.134\.5:9001/);
   });
 
   test('a crashed host runs no command', () => {
