@@ -273,18 +273,6 @@ export class Ipvs implements IpvsCtl {
   private readonly vsCache = new Map<string, number>();
   private vsGen = -1;
 
-  /** net.ipv4.vs.secure_tcp, read on every TCP packet: kept beside vs()'s cache, by sysctl generation. */
-  private secureTcp(): number {
-    const gen = this.sysctl.gen;
-    if (gen === undefined || gen !== this.secureGen) {
-      this.secure = this.vs('secure_tcp', 0);
-      this.secureGen = gen ?? -1;
-    }
-    return this.secure;
-  }
-  private secure = 0;
-  private secureGen = -1;
-
   private estTick(): number {
     return estIndex(this.engine.now, this.estPhase);
   }
@@ -860,7 +848,7 @@ export class Ipvs implements IpvsCtl {
       if (off === TCP_DIR_OUTPUT) cp.flags &= ~IP_VS_CONN_F_NOOUTPUT;
       else off = TCP_DIR_INPUT_ONLY;
     }
-    const newState = tcpNextState(cp.state, flags, off, this.secureTcp() === 3);
+    const newState = tcpNextState(cp.state, flags, off, this.vs('secure_tcp', 0) === 3);
     if (newState !== cp.state) {
       const dest = cp.dest;
       if (dest !== null) {
