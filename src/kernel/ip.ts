@@ -50,7 +50,8 @@ function hook(host: Host, skb: Skb, h: Hook, inDev: NetDevice | null, outDev: Ne
   }
   const v = host.nf.run(skb, h, inDev, outDev);
   if (v.verdict === 'accept') {
-    host.emit.pass(skb, h, 'accept');
+    // One line per hook: folded into the accepting rule's or policy's record when there is one.
+    host.emit.hookPassed(skb, h);
     return true;
   }
   if (v.verdict === 'drop') host.emit.drop(skb, h, v.reason);

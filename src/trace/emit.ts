@@ -46,9 +46,19 @@ export class Emitter {
     this.full = sink.full;
   }
 
+  /**
+   * The last record was an accept at a hook, by one of its handlers (an iptables rule or
+   * policy, conntrack): the packet and the hook, so that the hook's own "passed" record can
+   * fold into it (hookPassed). Any other record clears it.
+   */
+  private acceptedId = -1;
+  private acceptedAt: Hook | null = null;
+
   /** A point the packet passes and goes on from (kept in a full trace only). */
   pass<A, B, C>(p: Traced, point: Hook | Stage, verdict: PassVerdict, dev?: string, note?: Note<A, B, C>, a?: A, b?: B, c?: C): void {
     if (!this.full) return;
+    this.acceptedId = verdict === 'accept' ? p.id : -1;
+    this.acceptedAt = point as Hook;
     this.sink.record({
       t: this.clock.now, host: this.host, point, verdict, packet: { id: p.id, pkt: p.pkt }, dev,
       note: typeof note === 'function' ? note(a as A, b as B, c as C) : note, cause: p.cause,
@@ -63,6 +73,8 @@ export class Emitter {
    */
   rule<A, B, C>(p: Traced, hook: Hook, verdict: 'accept' | 'match', bytes: number, which: (a: A, b: B, c: C) => Omit<RuleHit, 'bytes'>, a: A, b: B, c: C): void {
     if (!this.full) return;
+    this.acceptedId = verdict === 'accept' ? p.id : -1;
+    this.acceptedAt = hook;
     const w = which(a, b, c);
     const rule: RuleHit = { table: w.table, chain: w.chain, rule: w.rule, text: w.text, bytes };
     this.sink.record({
@@ -70,9 +82,24 @@ export class Emitter {
     });
   }
 
+  /**
+   * Every handler of `hook` accepted the packet (nf_hook_slow went through): a record, unless
+   * the last handler's own accept record (the rule or policy that let it through) already says
+   * so for this packet at this hook.
+   */
+  hookPassed(p: Traced, hook: Hook): void {
+    if (!this.full) return;
+    if (this.acceptedId === p.id && this.acceptedAt === hook) {
+      this.acceptedId = -1;
+      return;
+    }
+    this.pass(p, hook, 'accept');
+  }
+
   /** A frame received or sent on a device, or IP-in-IP added/removed there. */
   device<A, B, C>(p: Traced, dev: string, verdict: 'rx' | 'tx' | 'encap' | 'decap', frame?: Ethernet, note?: Note<A, B, C>, a?: A, b?: B, c?: C): void {
     if (!this.full) return;
+    this.acceptedId = -1;
     this.sink.record({
       t: this.clock.now, host: this.host, point: dev as DevPoint, verdict, packet: { id: p.id, pkt: p.pkt }, frame, dev,
       note: typeof note === 'function' ? note(a as A, b as B, c as C) : note, cause: p.cause,
@@ -82,6 +109,7 @@ export class Emitter {
   /** The packet ends well (delivered to a socket, consumed by the stack): a record, or a tally. */
   end<A, B, C>(p: Traced, point: Point, verdict: EndVerdict, dev?: string, note?: Note<A, B, C>, a?: A, b?: B, c?: C): void {
     if (!this.full) { this.sink.tally(verdict); return; }
+    this.acceptedId = -1;
     this.sink.record({
       t: this.clock.now, host: this.host, point, verdict, packet: { id: p.id, pkt: p.pkt }, dev,
       note: typeof note === 'function' ? note(a as A, b as B, c as C) : note, cause: p.cause,
@@ -90,6 +118,7 @@ export class Emitter {
 
   /** The packet is dropped for `reason` (always recorded), answered as `disposition` says. */
   drop<A, B, C>(p: Traced, point: Point, reason: DropReason, disposition: Disposition = SILENT, note?: Note<A, B, C>, a?: A, b?: B, c?: C): void {
+    this.acceptedId = -1;
     this.sink.record({
       t: this.clock.now, host: this.host, point, verdict: 'drop', packet: { id: p.id, pkt: p.pkt },
       dev: isDevPoint(point) ? point : undefined, reason, disposition,
@@ -100,6 +129,7 @@ export class Emitter {
   /** A scheduler's decision at IPVS: a new connection (`reason` null) or a refusal, with its explanation. */
   decision<A, B, C>(p: Traced, sched: ExplainCollector | undefined, scheduler: string, chosen: string | null, reason: DropReason | null, disposition: Disposition, note: Note<A, B, C>, a?: A, b?: B, c?: C): void {
     if (!this.full && reason === null) return;
+    this.acceptedId = -1;
     this.sink.record({
       t: this.clock.now, host: this.host, point: 'ipvs', verdict: reason === null ? 'schedule' : 'drop', packet: { id: p.id, pkt: p.pkt },
       reason: reason ?? undefined, disposition: reason === null ? undefined : disposition,
