@@ -350,6 +350,26 @@ export class Host {
     for (const [k, n] of this.neigh) if (n.dev === d.name && n.state !== 'PERMANENT') this.neigh.delete(k);
   }
 
+  /**
+   * The device's carrier changes (netif_carrier_on/off, a NETDEV_CHANGE event). Losing it,
+   * arp_netdev_event calls neigh_carrier_down (net/ipv4/arp.c, net/core/neighbour.c) when
+   * arp_evict_nocarrier is set for all and for the device: the device's neighbours go, but
+   * PERMANENT ones, and the packets waiting for their resolution are purged. Routes stay
+   * (ignore_routes_with_linkdown is 0); a lost cable may mean another network.
+   */
+  setCarrier(d: NetDevice, on: boolean): void {
+    if (d.carrier === on) return;
+    d.carrier = on;
+    // A crashed kernel runs no notifier: its tables stay as they were.
+    if (on || this.crashed || !this.sysctl.confAnd(d.name, 'arp_evict_nocarrier')) return;
+    for (const [k, n] of this.neigh) {
+      if (n.dev !== d.name || n.state === 'PERMANENT') continue;
+      this.neigh.delete(k);
+      // __skb_queue_purge(&n->arp_queue)
+      for (const skb of n.queue.splice(0)) this.emit.drop(skb, 'neigh', { code: 'neigh_flushed', nexthop: n.ip, dev: d.name });
+    }
+  }
+
   setMtu(name: string, mtu: number): void {
     const d = this.dev(name);
     // dev_validate_mtu (net/core/dev.c) against the device's min_mtu/max_mtu: ETH_MIN_MTU 68 and

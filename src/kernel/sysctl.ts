@@ -264,6 +264,11 @@ export class Sysctls {
     return this.devconf('all', knob) !== 0 || this.devconf(dev, knob) !== 0;
   }
 
+  /** conf.all && conf.<dev>: arp_evict_nocarrier (IN_DEV_ANDCONF). */
+  confAnd(dev: string, knob: string): boolean {
+    return this.devconf('all', knob) !== 0 && this.devconf(dev, knob) !== 0;
+  }
+
   /** All keys, sorted as `sysctl -a` prints them. */
   keys(): string[] {
     return [...this.values.keys()].sort();

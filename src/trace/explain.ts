@@ -95,6 +95,12 @@ export function explainDrop(r: DropReason): Explanation {
         message: `${r.qlen} packets already wait for ARP resolution of ${formatIp4(r.nexthop)} on ${r.dev}: the oldest is dropped (unres_discards).`,
         fix: `Find out why ${formatIp4(r.nexthop)} does not answer ARP (it is down, or arp_ignore keeps it quiet), or send less to it while it resolves.`,
       };
+    case 'neigh_flushed':
+      return {
+        check: 'arp_netdev_event -> neigh_carrier_down (arp_evict_nocarrier)',
+        message: `${r.dev} lost its carrier while this packet waited for ARP resolution of ${formatIp4(r.nexthop)}: the neighbour entry and the packets queued on it were dropped.`,
+        fix: `Restore the link on ${r.dev}; the sender's retransmissions resolve the neighbour again once it has carrier.`,
+      };
     case 'otherhost':
       return { check: 'ip_rcv_core (PACKET_OTHERHOST)', message: `The frame on ${r.dev} was addressed to another host's MAC.` };
     case 'link_down':

@@ -94,6 +94,8 @@ export type DropReason =
   | { code: 'arp_unresolved'; nexthop: Ip4; dev: string }
   /** __neigh_event_send: the queue of packets waiting for that neighbour is full; the oldest goes. */
   | { code: 'neigh_queue_full'; nexthop: Ip4; dev: string; qlen: number }
+  /** neigh_carrier_down: the device lost its carrier while the packet waited for ARP; the entry and its queue went. */
+  | { code: 'neigh_flushed'; nexthop: Ip4; dev: string }
   /** The frame's destination MAC is not ours (PACKET_OTHERHOST). */
   | { code: 'otherhost'; dev: string }
   /** The device is down or has no link. */

@@ -49,7 +49,7 @@ export function applyFault(world: World, st: FaultSpec, sinks: FaultSinks): Tool
     const ends = link ? link.ends : world.links.flatMap(l => l.ends).filter(e => e.host.name === st.host && e.dev.name === st.dev);
     if (ends.length === 0) return refuse(st.link ?? `${st.host}:${st.dev}`, 'a link of the scenario');
     // The cable (or the switch port): carrier follows it, whatever the kernel's state (netif_carrier_on/off).
-    for (const e of ends) e.dev.carrier = up;
+    for (const e of ends) e.host.setCarrier(e.dev, up);
     const target = st.link ?? `${st.host}:${st.dev}`;
     for (const name of new Set(ends.map(e => e.host.name))) {
       world.hosts.get(name)!.host.emit.event({ kind: 'fault', fault: st.fault, target });

@@ -189,6 +189,36 @@ describe('services and links', () => {
   });
 });
 
+describe('carrier loss and the neighbour table (neigh_carrier_down)', () => {
+  const steps = (evict: boolean) => [
+    '{ id: c1, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:40001, at: 1s }',
+    '{ id: c2, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:40002, at: 1.5s }',
+    '{ exec: ip neigh replace 172.16.197.99 lladdr 02:00:00:00:00:99 nud permanent dev eth3, host: router, at: 2s }',
+    ...(evict ? [] : ['{ exec: sysctl -w net.ipv4.conf.eth3.arp_evict_nocarrier=0, host: router, at: 2s }']),
+    '{ exec: ip neigh show dev eth3, host: router, at: 3s }',
+    '{ fault: link-down, link: rs1-lan, at: 4s }',
+    '{ exec: ip neigh show dev eth3, host: router, at: 5s }',
+    '{ exec: ip neigh show dev eth1, host: router, at: 5s }',
+  ];
+
+  it('losing carrier flushes the device\'s neighbours but the PERMANENT ones; other devices keep theirs', () => {
+    const run = runScenarioText(withTraffic(REF, steps(true)), 'carrier.yaml');
+    expect(run.diagnostics).toEqual([]);
+    const before = out(run, 'router', 'ip neigh show dev eth3', 3);
+    const after = out(run, 'router', 'ip neigh show dev eth3', 5);
+    expect(before).toMatch(/^172\.16\.197\.3 lladdr/m);
+    expect(after).not.toMatch(/172\.16\.197\.3/);
+    expect(after).toMatch(/^172\.16\.197\.99 lladdr 02:00:00:00:00:99 PERMANENT/m);
+    expect(out(run, 'router', 'ip neigh show dev eth1', 5)).toMatch(/^172\.16\.69\.15 lladdr/m);
+  });
+
+  it('with arp_evict_nocarrier=0 on the device the entries stay', () => {
+    const run = runScenarioText(withTraffic(REF, steps(false)), 'carrier.yaml');
+    expect(run.diagnostics).toEqual([]);
+    expect(out(run, 'router', 'ip neigh show dev eth3', 5)).toMatch(/^172\.16\.197\.3 lladdr/m);
+  });
+});
+
 describe('conservation across faults', () => {
   it('ends every packet exactly once when hosts crash, boot and reboot mid-connection and links go down', () => {
     const runs: string[][] = [];
