@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatDiagnostic } from '../config/diag';
-import { confirmFindings, doctorScenarioText, formatFinding } from '../world/doctor';
+import { confirmFindings, confirmedBy, doctorScenarioText, formatFinding } from '../world/doctor';
 import { checkExpectations, describeExpectation } from '../world/expect';
 import type { Run } from '../world/world';
 
@@ -48,7 +48,7 @@ export function runFindings(run: Run, text: string): { lines: string[]; failed: 
     for (const c of conf) {
       const f = c.finding;
       const r = c.record;
-      const proof = r ? `confirmed: packet #${r.packet.id} dropped at ${r.host} (${r.reason!.code})` : f.proof ? 'not exercised by this run' : 'not visible as a drop';
+      const proof = r ? `confirmed: ${confirmedBy(r)}` : f.proof ? 'not exercised by this run' : 'not visible as a drop';
       lines.push(`  ${f.file}:${f.line}:${f.col}: ${f.severity} ${f.code} [${f.host}]: ${proof}`);
     }
   }

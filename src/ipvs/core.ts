@@ -38,8 +38,14 @@ const noteScheduled = (ip: Ipv4, scheduler: string, out: InOutcome): string => {
   const th = ip.payload as Tcp | Udp;
   return `new connection ${formatEndpoint(ip.src, th.sport)} -> ${formatEndpoint(ip.dst, th.dport)} scheduled by ${scheduler} to ${destKey(out.cp!.dest!)}${out.template ? ' (persistence template)' : ''}`;
 };
+/**
+ * The hit note's start for an entry the sync daemon made without a real server (ip_vs_proc_conn):
+ * what a run shows when a packet reaches one (the doctor's sync_backup_lacks_real_server).
+ */
+export const noteUnboundEntry = (daddr: number, dport: number): string =>
+  `connection entry -> ${formatEndpoint(daddr, dport)} (synced, no real server bound here)`;
 const noteHit = (cp: Conn, before: number): string =>
-  `connection entry -> ${cp.dest ? destKey(cp.dest) : `${formatEndpoint(cp.daddr, cp.dport)} (synced, no real server bound here)`} (${cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP'})`;
+  `${cp.dest ? `connection entry -> ${destKey(cp.dest)}` : noteUnboundEntry(cp.daddr, cp.dport)} (${cp.protocol === IPPROTO_TCP ? `${TCP_STATE_NAMES[before]} -> ${connStateName(cp)}` : 'UDP'})`;
 const notePmtu = (dst: number, mtu: number): string => `fragmentation needed for ${formatIp4(dst)}: path MTU ${mtu} remembered`;
 const noteRelay = (icmp: Icmp, inner: Ipv4, th: Tcp | Udp): string =>
   `ICMP ${icmp.type}/${icmp.code} about tunnelled ${formatEndpoint(inner.src, th.sport)} -> ${formatEndpoint(inner.dst, th.dport)}: relayed to the client from ${formatIp4(inner.dst)}`;

@@ -7,7 +7,7 @@
 import type { Lab } from '../config/scenario';
 import type { ExpectationResult } from '../world/expect';
 import { describeExpectation } from '../world/expect';
-import type { Confirmation } from '../world/doctor';
+import { confirmedBy, type Confirmation } from '../world/doctor';
 
 export interface LabView {
   readonly lab: Lab | null;
@@ -51,7 +51,7 @@ export function renderLab(root: HTMLElement, v: LabView): void {
       const f = c.finding;
       const li = document.createElement('li');
       li.className = `sev-${f.severity}`;
-      const proof = c.record ? ` Confirmed: packet #${c.record.packet.id} dropped at ${c.record.host} (${c.record.reason!.code}).` : '';
+      const proof = c.record ? ` Confirmed: ${confirmedBy(c.record)}.` : '';
       li.append(h('b', `${f.severity} ${f.code} [${f.host}]`), ` line ${f.line}: ${f.message}${proof}`, p(`fix: ${f.fix}`, 'lab-fix'));
       list.append(li);
     }

@@ -20,6 +20,8 @@ import { parseKeepalivedConf, type KaConfig } from '../config/keepalived';
 import type { Diagnostic } from '../config/diag';
 import { buildWorld, type World, type WorldHost } from './world';
 import { xtDryRun } from '../kernel/xtables';
+import { syncDaemons, type SyncDaemonConf } from '../ipvs/sync';
+import { noteUnboundEntry } from '../ipvs/core';
 import { type Ipv4, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, TCP_ACK, TCP_SYN } from '../net/packet';
 
 export type Severity = 'error' | 'warn' | 'info';
@@ -52,7 +54,9 @@ export type FindingCode =
   | 'firewall_drops'
   | 'health_check_blind_to_vip'
   | 'ipip_blocked'
-  | 'pmtu_blackhole';
+  | 'pmtu_blackhole'
+  | 'sync_backup_lacks_real_server'
+  | 'sync_backup_fwd_method_differs';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -68,8 +72,11 @@ export interface Finding {
   readonly message: string;
   /** The exact command(s) that fix it. */
   readonly fix: string;
-  /** The drop in a run that proves it: on this host, with one of these reasons. */
-  readonly proof: { readonly host: string; readonly drops: readonly DropReason['code'][] } | null;
+  /**
+   * The packet in a run that proves it: on this host, a drop with one of these reasons, or an
+   * IPVS hit whose note starts with one of `hits` (a packet that goes on, on a wrong path).
+   */
+  readonly proof: { readonly host: string; readonly drops: readonly DropReason['code'][]; readonly hits?: readonly string[] } | null;
 }
 
 /** A connection the scenario will make: from a client address to a virtual service. */
@@ -99,6 +106,97 @@ class Doctor {
       for (const svc of dir.ipvs.services) this.service(dir, svc);
     }
     for (const dir of this.world.hosts.values()) this.keepalivedChecks(dir);
+    this.syncPools();
+  }
+
+  /**
+   * The sync daemon's backup (net/netfilter/ipvs/ip_vs_sync.c ip_vs_proc_conn) binds each synced
+   * connection to the real server ip_vs_find_dest finds: the same service, the same address and
+   * port (the forwarding method is not compared for a service that is not a fwmark). A real
+   * server of the master's pool that the backup lacks leaves its synced connections unbound,
+   * with the master's forwarding method, until a message finds it there (ip_vs_try_bind_dest).
+   * After the backup takes over, ip_vs_in finds such an entry before any service lookup: the
+   * tunnel transmitter dereferences the missing destination (ip_vs_tunnel_xmit, cp->dest->tun_type)
+   * and the director panics; DR and NAT send to the entry's address on no real server's counters.
+   * A pair applies when the master's messages reach the backup: another host (the sender does
+   * not hear its own group, IP_MULTICAST_LOOP off), the mcast interfaces on one segment (TTL 1),
+   * the backup's syncid 0 or the master's; and when the backup's IPVS sees packets at all
+   * (ipvs->enable: a service exists; sysctl_backup_only off).
+   */
+  private syncPools(): void {
+    const hosts = [...this.world.hosts.values()];
+    for (const m of hosts) {
+      for (const mc of syncDaemons(m.ipvs)) {
+        if (mc.state !== 'master') continue;
+        for (const b of hosts) {
+          if (b === m || !b.ipvs.enabled || b.host.sysctl.num('net.ipv4.vs.backup_only') !== 0) continue;
+          for (const bc of syncDaemons(b.ipvs)) {
+            if (bc.state !== 'backup' || (bc.syncid !== 0 && bc.syncid !== mc.syncid)) continue;
+            if (!this.syncReaches(m, mc, b, bc)) continue;
+            for (const svc of m.ipvs.services) this.syncPool(m, mc, b, bc, svc);
+          }
+        }
+      }
+    }
+  }
+
+  /** The master's mcast interface has an address to send from and shares a segment with the backup's. */
+  private syncReaches(m: WorldHost, mc: SyncDaemonConf, b: WorldHost, bc: SyncDaemonConf): boolean {
+    const dev = m.host.devices.get(mc.mcastIfn);
+    if (!dev || !dev.up || m.host.primaryAddr(dev) === null) return false;
+    return this.world.links.some(l => l.ends.some(e => e.host === m.host && e.dev === dev)
+      && l.ends.some(e => e.host === b.host && e.dev.name === bc.mcastIfn && e.dev.up));
+  }
+
+  private syncPool(m: WorldHost, mc: SyncDaemonConf, b: WorldHost, bc: SyncDaemonConf, svc: Service): void {
+    const V = `${formatIp4(svc.addr)}:${svc.port}`;
+    const flag = { tunnel: '-i', route: '-g', masq: '-m' } as const;
+    const method = { tunnel: 'tunnel', route: 'direct routing', masq: 'NAT' } as const;
+    const proto = svc.protocol === 'udp' ? '-u' : '-t';
+    const bsvc = b.ipvs.services.find(s => s.protocol === svc.protocol && s.addr === svc.addr && s.port === svc.port) ?? null;
+    const ka = this.keepalivedConf(b.name)?.config.virtualServers.find(v => v.addr === svc.addr && v.port === svc.port && v.protocol.toLowerCase() === svc.protocol) ?? null;
+    const at = this.lineOf(b.name, new RegExp(`virtual_server\\s+${esc(formatIp4(svc.addr))}\\s+${svc.port}\\b`))
+      ?? this.lineOf(b.name, new RegExp(`ipvsadm\\s.*(-A|--add-service)\\b.*${esc(V)}\\b`))
+      ?? this.lineOf(b.name, /--start-daemon\s+backup|--start-daemon=backup/);
+    const missing: Dest[] = [];
+    for (const d of svc.dests) {
+      const bd = bsvc?.dests.find(x => x.addr === d.addr && x.port === d.port) ?? null;
+      if (bd === null) { missing.push(d); continue; }
+      if (bd.fwd === d.fwd) continue;
+      const R = `${formatIp4(d.addr)}:${d.port}`;
+      this.add({
+        code: 'sync_backup_fwd_method_differs', severity: 'info', host: b.name,
+        at: this.lineOf(b.name, new RegExp(`ipvsadm\\s.*(-a|--add-server)\\b.*${esc(formatIp4(d.addr))}`)) ?? at,
+        check: 'ip_vs_proc_conn -> ip_vs_find_dest finds the real server by address and port; ip_vs_bind_dest: a synced connection inherits the forwarding method from the destination',
+        message: `${m.name} forwards ${V} to ${R} by ${method[d.fwd]}, ${b.name} by ${method[bd.fwd]}: after ${b.name} takes over, the connections synced from ${m.name} to ${R} go on by ${method[bd.fwd]}.`,
+        fix: `use one forwarding method on both directors: ipvsadm -e ${proto} ${V} -r ${R} ${flag[d.fwd]}   # on ${b.name}${ka ? ' (lb_kind in its keepalived.conf)' : ''}`,
+        proof: null,
+      });
+    }
+    if (missing.length === 0) return;
+    const list = (ds: readonly Dest[]) => ds.map(d => `${formatIp4(d.addr)}:${d.port}`).join(', ');
+    const tun = missing.filter(d => d.fwd === 'tunnel');
+    const other = missing.filter(d => d.fwd !== 'tunnel');
+    const lacks = bsvc ? `lacks real server(s) ${list(missing)} of ${V}` : `has no virtual service ${V} (real servers ${list(missing)})`;
+    const consequences: string[] = [];
+    if (tun.length) consequences.push(`the first client packet on a synced connection to ${list(tun)} (tunnel) makes ip_vs_tunnel_xmit dereference the missing real server: ${b.name} panics ("Fatal exception in interrupt") and no director is left`);
+    if (other.length) consequences.push(`connections synced to ${list(other)} (${[...new Set(other.map(d => method[d.fwd]))].join(', ')}) are forwarded unbound to the entry's address, on no real server's counters (ipvsadm -Ln shows none of them, schedulers and thresholds ignore them) until a sync message finds the real server`);
+    const fixes = missing.map(d => ka
+      ? `real_server ${formatIp4(d.addr)} ${d.port} { ... }`
+      : `ipvsadm -a ${proto} ${V} -r ${formatIp4(d.addr)}:${d.port} ${flag[d.fwd]}`);
+    this.add({
+      code: 'sync_backup_lacks_real_server', severity: tun.length ? 'error' : 'warn', host: b.name, at,
+      check: `ip_vs_proc_conn (ip_vs_sync.c): ip_vs_find_dest finds no <${V}, RIP:port> on ${b.name}, so ip_vs_conn_new makes the synced entry with no destination; after takeover ip_vs_in finds the entry first`,
+      message: `${m.name} runs the master sync daemon (syncid ${mc.syncid}, ${mc.mcastIfn}) and ${b.name} the backup (syncid ${bc.syncid}, ${bc.mcastIfn}), but ${b.name} ${lacks}: it keeps ${m.name}'s connections to them unbound. After ${b.name} takes over the VIP, ${consequences.join('; and ')}.`,
+      fix: ka
+        ? `give ${b.name}'s keepalived.conf the same pool as ${m.name}'s: in virtual_server ${formatIp4(svc.addr)} ${svc.port}, ${fixes.join(', ')}`
+        : `${fixes.join(' && ')}   # on ${b.name}, the same pool as ${m.name}`,
+      proof: {
+        host: b.name,
+        drops: tun.length ? ['ipvs_unbound_tunnel'] : [],
+        hits: other.map(d => noteUnboundEntry(d.addr, d.port)),
+      },
+    });
   }
 
   /**
@@ -918,9 +1016,17 @@ export function confirmFindings(findings: readonly Finding[], records: readonly 
   return findings.map(finding => {
     const p = finding.proof;
     if (!p) return { finding, record: null };
-    const record = records.find(r => r.verdict === 'drop' && r.host === p.host && r.reason !== undefined && p.drops.includes(r.reason.code)) ?? null;
+    const hits = p.hits ?? [];
+    const record = records.find(r => r.host === p.host && (r.verdict === 'drop'
+      ? r.reason !== undefined && p.drops.includes(r.reason.code)
+      : r.verdict === 'hit' && hits.some(h => r.note?.startsWith(h)))) ?? null;
     return { finding, record };
   });
+}
+
+/** The packet that confirms a finding, as the CLI and the lab say it: "packet #20 dropped at rs1 (rp_filter)". */
+export function confirmedBy(r: TraceRecord): string {
+  return r.verdict === 'drop' ? `packet #${r.packet.id} dropped at ${r.host} (${r.reason!.code})` : `packet #${r.packet.id} at ${r.host}: ${r.note ?? r.verdict}`;
 }
 
 /** One finding as the CLI prints it: position, severity, code and host, then the detail. */
