@@ -159,17 +159,21 @@ class Doctor {
       ?? this.lineOf(b.name, new RegExp(`ipvsadm\\s.*(-A|--add-service)\\b.*${esc(V)}\\b`))
       ?? this.lineOf(b.name, /--start-daemon\s+backup|--start-daemon=backup/);
     const missing: Dest[] = [];
+    const differs: Array<{ d: Dest; bd: Dest }> = [];
     for (const d of svc.dests) {
       const bd = bsvc?.dests.find(x => x.addr === d.addr && x.port === d.port) ?? null;
-      if (bd === null) { missing.push(d); continue; }
-      if (bd.fwd === d.fwd) continue;
-      const R = `${formatIp4(d.addr)}:${d.port}`;
+      if (bd === null) missing.push(d);
+      else if (bd.fwd !== d.fwd) differs.push({ d, bd });
+    }
+    if (differs.length) {
+      const R = (d: Dest) => `${formatIp4(d.addr)}:${d.port}`;
       this.add({
-        code: 'sync_backup_fwd_method_differs', severity: 'info', host: b.name,
-        at: this.lineOf(b.name, new RegExp(`ipvsadm\\s.*(-a|--add-server)\\b.*${esc(formatIp4(d.addr))}`)) ?? at,
+        code: 'sync_backup_fwd_method_differs', severity: 'info', host: b.name, at,
         check: 'ip_vs_proc_conn -> ip_vs_find_dest finds the real server by address and port; ip_vs_bind_dest: a synced connection inherits the forwarding method from the destination',
-        message: `${m.name} forwards ${V} to ${R} by ${method[d.fwd]}, ${b.name} by ${method[bd.fwd]}: after ${b.name} takes over, the connections synced from ${m.name} to ${R} go on by ${method[bd.fwd]}.`,
-        fix: `use one forwarding method on both directors: ipvsadm -e ${proto} ${V} -r ${R} ${flag[d.fwd]}   # on ${b.name}${ka ? ' (lb_kind in its keepalived.conf)' : ''}`,
+        message: `${m.name} and ${b.name} forward ${V} by different methods (${differs.map(({ d, bd }) => `${R(d)}: ${method[d.fwd]} on ${m.name}, ${method[bd.fwd]} on ${b.name}`).join('; ')}): after ${b.name} takes over, the connections synced from ${m.name} go on by ${b.name}'s method.`,
+        fix: ka
+          ? `use one lb_kind for virtual_server ${formatIp4(svc.addr)} ${svc.port} in both directors' keepalived.conf`
+          : `${differs.map(({ d }) => `ipvsadm -e ${proto} ${V} -r ${R(d)} ${flag[d.fwd]}`).join(' && ')}   # on ${b.name}, the same method as ${m.name}`,
         proof: null,
       });
     }

@@ -38,6 +38,21 @@ describe('lvsim doctor', () => {
     expect(f.fix).toMatch(/ip link set tunl0 up/);
   });
 
+  it('--json: the sync backup lacking a real server, with the same keys as every finding (no proof), at director2\'s virtual_server (exit 1)', () => {
+    const file = 'scenarios/keepalived-failover-sync-missing-rs.yaml';
+    const r = lvsim('doctor', file, '--json');
+    expect(r.status).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j)).toEqual(['file', 'findings', 'diagnostics']);
+    const f = j.findings.find((x: { code: string }) => x.code === 'sync_backup_lacks_real_server');
+    expect(Object.keys(f).sort()).toEqual(['check', 'code', 'col', 'file', 'fix', 'host', 'line', 'message', 'severity']);
+    expect(f).toMatchObject({ severity: 'error', host: 'director2', file });
+    expect(readFileSync(file, 'utf8').split('\n')[f.line - 1]!.slice(f.col - 1)).toMatch(/^virtual_server 172\.16\.29\.6 9001/);
+    expect(f.check).toMatch(/ip_vs_proc_conn/);
+    expect(f.message).toMatch(/director runs the master sync daemon .* director2 the backup .* lacks real server\(s\) 192\.168\.134\.5:9001 of 172\.16\.29\.6:9001/);
+    expect(f.fix).toContain('real_server 192.168.134.5 9001');
+  });
+
   it('bad input: a missing file, no file, an unknown option (exit 2)', () => {
     expect(lvsim('doctor', '/nonexistent.yaml').status).toBe(2);
     expect(lvsim('doctor').status).toBe(2);
@@ -53,6 +68,14 @@ describe('lvsim run --check', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/FAIL c2: expected ok, got failed: ETIMEDOUT \(scenarios\/lab\/rp-filter-all\.yaml:\d+:\d+\)/);
     expect(r.stdout).toMatch(/error rp_filter_strict_on_decap \[rs1\]: confirmed: packet #\d+ dropped at rs1 \(rp_filter\)/);
+  });
+
+  it('confirms the sync backup finding with the packet that panics the new master; the scenario\'s expectations hold (exit 0)', () => {
+    const r = lvsim('run', '--quiet', '--check', 'scenarios/keepalived-failover-sync-missing-rs.yaml');
+    expect(r.stdout).toMatch(/error sync_backup_lacks_real_server \[director2\]: confirmed: packet #\d+ dropped at director2 \(ipvs_unbound_tunnel\)/);
+    expect(r.stdout).toMatch(/pass held: expected ok, answered by rs2/);
+    expect(r.stdout).toMatch(/pass c2: expected fail with ETIMEDOUT/);
+    expect(r.status).toBe(0);
   });
 
   it('exits 0 when every expectation is met', () => {

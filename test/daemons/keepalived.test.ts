@@ -411,7 +411,7 @@ describe('VRRP failover and the connections through the old master (scenarios/ke
 });
 
 describe('the shipped keepalived scenarios', () => {
-  test.each(['keepalived-rs-down', 'keepalived-green-dead', 'keepalived-failover', 'keepalived-failover-sloppy', 'keepalived-failover-sync'])('%s loads without errors and every client gets an answer or a reason', (name) => {
+  test.each(['keepalived-rs-down', 'keepalived-green-dead', 'keepalived-failover', 'keepalived-failover-sloppy', 'keepalived-failover-sync', 'keepalived-failover-sync-missing-rs'])('%s loads without errors and every client gets an answer or a reason', (name) => {
     const f = `scenarios/${name}.yaml`;
     const r = runScenarioText(readFileSync(f, 'utf8'), f);
     expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
-import { confirmFindings, doctorScenarioText, type Finding } from '../../src/world/doctor';
+import { confirmFindings, confirmedBy, doctorScenarioText, type Finding } from '../../src/world/doctor';
 import { runScenarioText } from '../../src/world/world';
 
 const REF = readFileSync('scenarios/tun-different-subnets.yaml', 'utf8');
@@ -174,4 +174,128 @@ describe('every shipped scenario: the doctor and the run agree', () => {
       else expect(findings.filter(f => f.severity === 'error' && f.proof === null).map(f => `${f.code}@${f.host}`)).toEqual([]);
     });
   }
+});
+
+describe('the sync daemon\'s backup lacking a real server of the master (ip_vs_proc_conn keeps the entry unbound)', () => {
+  const FILE = 'scenarios/keepalived-failover-sync-missing-rs.yaml';
+  const MISSING = readFileSync(FILE, 'utf8');
+  const SYNC = readFileSync('scenarios/keepalived-failover-sync.yaml', 'utf8');
+  const HELD = [
+    '  - { id: held, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:41001, mode: hold, at: 6s }',
+    '  - { exec: echo c > /proc/sysrq-trigger, host: director, at: 10s }',
+    '  - { release: held, at: 16s }',
+    '',
+  ].join('\n');
+  /** `t` with `edit` applied to one host's section only (each replacement must apply). */
+  const onHost = (t: string, host: string, ...edits: Array<[string | RegExp, string]>): string => {
+    const i = t.indexOf(`  ${host}:\n`);
+    const j = t.indexOf('\n  rs1:\n');
+    let part = t.slice(i, j);
+    for (const [from, to] of edits) {
+      const next = part.replace(from, to);
+      if (next === part) throw new Error(`edit not applied on ${host}: ${from}`);
+      part = next;
+    }
+    return t.slice(0, i) + part + t.slice(j);
+  };
+  const withTraffic = (t: string, traffic = HELD) => t.slice(0, t.indexOf('traffic:')) + `traffic:\n${traffic}`;
+  const sync = (fs: readonly Finding[]) => fs.filter(f => f.code.startsWith('sync_')).map(f => `${f.code}@${f.host}:${f.severity}`);
+  const unboundDrops = (text: string) => runScenarioText(text, FILE).world.records.filter(r => r.host === 'director2' && r.reason?.code === 'ipvs_unbound_tunnel').length;
+
+  it('names the cause on the shipped scenario: both directors, the service, the missing real server, the panic; at director2\'s virtual_server; the run confirms it with the panicking packet', () => {
+    const { findings, diagnostics } = doctorScenarioText(MISSING, FILE);
+    expect(diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    expect(sync(findings)).toEqual(['sync_backup_lacks_real_server@director2:error']);
+    const f = findings.find(x => x.code === 'sync_backup_lacks_real_server')!;
+    expect(f.message).toContain('director runs the master sync daemon');
+    expect(f.message).toContain('director2 the backup');
+    expect(f.message).toContain('192.168.134.5:9001 of 172.16.29.6:9001');
+    expect(f.message).toMatch(/director2 panics \("Fatal exception in interrupt"\)/);
+    expect(f.check).toMatch(/ip_vs_proc_conn/);
+    expect(f.fix).toContain('real_server 192.168.134.5 9001');
+    // The line: director2's virtual_server, not director's.
+    const lines = MISSING.split('\n');
+    expect(lines[f.line - 1]!.slice(f.col - 1)).toMatch(/^virtual_server 172\.16\.29\.6 9001 \{/);
+    expect(f.line).toBeGreaterThan(MISSING.slice(0, MISSING.indexOf('  director2:')).split('\n').length);
+    const run = runScenarioText(MISSING, FILE);
+    const c = confirmFindings(findings, run.world.records).find(x => x.finding === f)!;
+    expect(c.record).not.toBeNull();
+    expect([c.record!.host, c.record!.reason?.code]).toEqual(['director2', 'ipvs_unbound_tunnel']);
+    expect(run.world.hosts.get('director2')!.host.crashed).toBe(true);
+  });
+
+  it('no finding where the pools match (keepalived-failover-sync.yaml), nor for a shipped scenario other than the one that lacks it', () => {
+    for (const file of readdirSync('scenarios').filter(x => x.endsWith('.yaml'))) {
+      const path = `scenarios/${file}`;
+      const got = sync(doctorScenarioText(readFileSync(path, 'utf8'), path).findings);
+      expect(got, file).toEqual(path === FILE ? ['sync_backup_lacks_real_server@director2:error'] : []);
+    }
+  });
+
+  it('different syncids: the backup ignores the master\'s messages (ip_vs_process_message), no finding and no unbound entry; a backup with syncid 0 takes every id', () => {
+    const t = withTraffic(onHost(onHost(MISSING, 'director', ['--mcast-interface eth1', '--mcast-interface eth1 --syncid 5']), 'director2', ['--mcast-interface eth1', '--mcast-interface eth1 --syncid 6']));
+    expect(sync(doctorScenarioText(t, FILE).findings)).toEqual([]);
+    expect(unboundDrops(t)).toBe(0);
+    const any = withTraffic(onHost(MISSING, 'director', ['--mcast-interface eth1', '--mcast-interface eth1 --syncid 5']));
+    expect(sync(doctorScenarioText(any, FILE).findings)).toEqual(['sync_backup_lacks_real_server@director2:error']);
+    expect(unboundDrops(any)).toBe(1);
+  });
+
+  it('net.ipv4.vs.backup_only=1 on the backup: IPVS never sees a packet there, no finding and no unbound entry reached', () => {
+    const t = withTraffic(onHost(MISSING, 'director2', ['      ipvsadm --start-daemon backup', '      modprobe ip_vs\n      sysctl -w net.ipv4.vs.backup_only=1\n      ipvsadm --start-daemon backup']));
+    expect(sync(doctorScenarioText(t, FILE).findings)).toEqual([]);
+    expect(unboundDrops(t)).toBe(0);
+  });
+
+  it('master and backup on the same host (the master does not hear its own group), or on different segments: not applicable', () => {
+    const same = withTraffic(onHost(onHost(MISSING, 'director', ['ipvsadm --start-daemon master --mcast-interface eth1', 'ipvsadm --start-daemon master --mcast-interface eth1\n      ipvsadm --start-daemon backup --mcast-interface eth1']),
+      'director2', [/      ipvsadm --start-daemon backup --mcast-interface eth1\n/, '']));
+    expect(sync(doctorScenarioText(same, FILE).findings)).toEqual([]);
+    expect(unboundDrops(same)).toBe(0);
+    const apart = withTraffic(onHost(MISSING, 'director', ['--mcast-interface eth1', '--mcast-interface eth0']));
+    expect(sync(doctorScenarioText(apart, FILE).findings)).toEqual([]);
+    expect(unboundDrops(apart)).toBe(0);
+  });
+
+  it('a backup with the real server under another forwarding method binds the entry (ip_vs_bind_dest: the method is the destination\'s): a note, not the unbound finding', () => {
+    const t = onHost(SYNC, 'director2', ['lb_kind TUN', 'lb_kind DR']);
+    const fs = doctorScenarioText(t, FILE).findings;
+    expect(sync(fs)).toEqual(['sync_backup_fwd_method_differs@director2:info']);
+    const m = fs.find(f => f.code === 'sync_backup_fwd_method_differs')!.message;
+    expect(m).toContain('172.16.197.3:9001: tunnel on director, direct routing on director2');
+    expect(m).toContain('192.168.134.5:9001: tunnel on director, direct routing on director2');
+    expect(fs.some(f => f.code === 'sync_backup_lacks_real_server')).toBe(false);
+  });
+
+  it('a backup without the service but with another lacks all of its real servers; a backup with no service at all has IPVS off (ipvs->enable): nothing reaches the entries', () => {
+    const other = withTraffic(onHost(MISSING, 'director2', ['virtual_server 172.16.29.6 9001 {', 'virtual_server 172.16.29.6 9002 {']));
+    const fs = doctorScenarioText(other, FILE).findings;
+    expect(sync(fs)).toEqual(['sync_backup_lacks_real_server@director2:error']);
+    expect(fs.find(f => f.code === 'sync_backup_lacks_real_server')!.message).toContain('has no virtual service 172.16.29.6:9001 (real servers 192.168.134.5:9001, 172.16.197.3:9001)');
+    expect(unboundDrops(other)).toBe(1);
+    const none = withTraffic(onHost(MISSING, 'director2', [/        virtual_server 172\.16\.29\.6 9001 \{[\s\S]*?\n        \}\n/, '']));
+    expect(sync(doctorScenarioText(none, FILE).findings)).toEqual([]);
+    expect(unboundDrops(none)).toBe(0);
+  });
+
+  it('direct routing: a warning (the entry is forwarded unbound, on no counters), confirmed by the IPVS hit on the unbound entry', () => {
+    // The failover topology with the real servers on the VIP's LAN (VIP on lo) and lb_kind DR.
+    const dr = withTraffic(MISSING.replace(/  - \{ name: rs[12]-lan.*\n/g, '').replace('ends: [director:eth1, director2:eth1, router:eth2]', 'ends: [director:eth1, director2:eth1, router:eth2, rs1:eth0, rs2:eth0]')
+      .replace(/      ip link set eth[34] up\n      ip addr add \S+ dev eth[34]\n/g, '')
+      .replace(/lb_kind TUN/g, 'lb_kind DR').replace(/172\.16\.197\.3/g, '172.16.29.7').replace(/192\.168\.134\.5/g, '172.16.29.8')
+      .replace(/via (172\.16\.197|192\.168\.134)\.1/g, 'via 172.16.29.1').replace(/        net\.ipv4\.conf\.tunl0\..*\n/g, '')
+      .replace(/      modprobe ipip\n      ifconfig tunl0 172\.16\.29\.6 netmask 255\.255\.255\.255 up\n/g, '      ip addr add 172.16.29.6/32 dev lo\n'));
+    const { findings } = doctorScenarioText(dr, FILE);
+    expect(sync(findings)).toEqual(['sync_backup_lacks_real_server@director2:warn']);
+    const f = findings.find(x => x.code === 'sync_backup_lacks_real_server')!;
+    expect(f.message).toContain('connections synced to 172.16.29.8:9001 (direct routing) are forwarded unbound');
+    expect(f.message).not.toContain('panics');
+    const run = runScenarioText(dr, FILE);
+    const c = confirmFindings(findings, run.world.records).find(x => x.finding === f)!;
+    expect(c.record).not.toBeNull();
+    expect([c.record!.host, c.record!.point, c.record!.verdict]).toEqual(['director2', 'ipvs', 'hit']);
+    expect(c.record!.note).toMatch(/^connection entry -> 172\.16\.29\.8:9001 \(synced, no real server bound here\)/);
+    expect(confirmedBy(c.record!)).toMatch(/^packet #\d+ at director2: connection entry -> 172\.16\.29\.8:9001 \(synced/);
+    expect(run.clients.find(x => x.id === 'held')!.reply).toContain('RS2 bytes=0');
+  });
 });
