@@ -278,6 +278,18 @@ describe('the sync daemon\'s backup lacking a real server of the master (ip_vs_p
     expect(unboundDrops(none)).toBe(0);
   });
 
+  it('a pool programmed by ipvsadm on the backup: the finding is at its ipvsadm -A line and the fix is the missing ipvsadm -a', () => {
+    const t = withTraffic(onHost(MISSING, 'director2',
+      [/        virtual_server 172\.16\.29\.6 9001 \{[\s\S]*?\n        \}\n/, ''],
+      ['      systemctl start keepalived\n', '      systemctl start keepalived\n      ipvsadm -A -t 172.16.29.6:9001 -s rr\n      ipvsadm -a -t 172.16.29.6:9001 -r 172.16.197.3:9001 -i\n']));
+    const { findings } = doctorScenarioText(t, FILE);
+    expect(sync(findings)).toEqual(['sync_backup_lacks_real_server@director2:error']);
+    const f = findings.find(x => x.code === 'sync_backup_lacks_real_server')!;
+    expect(t.split('\n')[f.line - 1]!.slice(f.col - 1)).toBe('ipvsadm -A -t 172.16.29.6:9001 -s rr');
+    expect(f.fix).toBe('ipvsadm -a -t 172.16.29.6:9001 -r 192.168.134.5:9001 -i   # on director2, the same pool as director');
+    expect(unboundDrops(t)).toBe(1);
+  });
+
   it('direct routing: a warning (the entry is forwarded unbound, on no counters), confirmed by the IPVS hit on the unbound entry', () => {
     // The failover topology with the real servers on the VIP's LAN (VIP on lo) and lb_kind DR.
     const dr = withTraffic(MISSING.replace(/  - \{ name: rs[12]-lan.*\n/g, '').replace('ends: [director:eth1, director2:eth1, router:eth2]', 'ends: [director:eth1, director2:eth1, router:eth2, rs1:eth0, rs2:eth0]')
