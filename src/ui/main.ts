@@ -22,6 +22,7 @@ import { StepIndex } from '../trace/steps';
 import { KIND_COLOR, KIND_LABEL, DROP_COLOR } from './palette';
 import { attachModeSwitch, syncModeSwitch } from './modes';
 import type { PacketKind } from './model';
+import type { TraceRecord } from '../trace/record';
 import { createTimeline, type FaultRequest, type TimelineView } from './timeline';
 import { faultStepText, insertTrafficStep } from '../config/scenario_edit';
 
@@ -80,6 +81,7 @@ function load(text: string, file: string, scenario: string | null, seed?: number
   const firewall = createFirewallView($('#pane-firewall'), run, i => seek(i));
   const timeline = createTimeline($('#timeline'), run, i => seek(i), injectFault);
   app = { run, scenario, edited, player, lesson, topo, kernel, firewall, timeline, stepAt, selected: null, lastIndex: -1, lastStep: -1 };
+  reserveDropSlot(run);
   table.setRecords(run.records, run.steps);
   $('#scenario').querySelector<HTMLOptionElement>(`option[value="${scenario ?? ''}"]`)!.selected = true;
   syncModeSwitch($<HTMLSelectElement>('#mode'), text);
@@ -144,7 +146,7 @@ function nextDrop(dir: 1 | -1): void {
   for (let j = idx + dir; j >= 0 && j < app.run.records.length; j += dir) if (app.run.records[j].verdict === 'drop') { seek(j); showPacket(j); return; }
 }
 
-/** After D: the drop banner sits on the network, so that is what must be in view. */
+/** After D: the drop banner sits beside or below the network, so that is what must be in view. */
 function revealDrop(): void {
   const stage = $('.stage').getBoundingClientRect();
   if (stage.bottom <= 60 || stage.top >= window.innerHeight) $('.stage').scrollIntoView({ block: 'start' });
@@ -273,14 +275,44 @@ function renderLessonPane(): void {
   for (const b of Array.from(pane.querySelectorAll<HTMLButtonElement>('[data-nav]'))) b.addEventListener('click', () => nextStep(Number(b.dataset.nav) as 1 | -1));
 }
 
+/** A drop the banner explains: a failure, not a frame the host rightly ignores (ARP for the VIP, another host's frame). */
+function bannerWorthy(r: TraceRecord): boolean {
+  return r.verdict === 'drop' && !!r.reason && r.reason.code !== 'arp_ignored' && r.reason.code !== 'otherhost';
+}
+
+/**
+ * The banner's place beside (wide view) or below (narrow view) the network, reserved for the
+ * whole run when it has a drop to explain: the banner never covers a host or the drop's mark,
+ * and the drawing does not jump each time a banner comes and goes.
+ */
+function reserveDropSlot(run: RunView | null): void {
+  const has = !!run && run.records.some(bannerWorthy);
+  $('#drop-slot').hidden = !has;
+  $('.stage').classList.toggle('has-drops', has);
+  const b = $('#drop-banner');
+  b.hidden = true;
+  delete b.dataset.i;
+}
+
 function renderDropBanner(index: number): void {
   const b = $('#drop-banner');
+  const hint = $('#drop-hint');
   const rs = app!.run.records;
   let drop = -1;
-  for (let j = Math.min(index, rs.length - 1); j >= 0 && index - j < 60; j--) if (rs[j].verdict === 'drop' && rs[j].reason && rs[j].reason!.code !== 'arp_ignored' && rs[j].reason!.code !== 'otherhost') { drop = j; break; }
-  if (drop < 0) { b.hidden = true; return; }
-  const d = dropSentence(rs[drop])!;
+  for (let j = Math.min(index, rs.length - 1); j >= 0 && index - j < 60; j--) if (bannerWorthy(rs[j])) { drop = j; break; }
+  hint.hidden = drop >= 0 || $('#drop-slot').hidden;
+  if (drop < 0) {
+    b.hidden = true;
+    if (!hint.hidden && !hint.firstChild) hint.innerHTML = 'This run drops packets. Press <kbd>D</kbd> for the next drop, <kbd>Shift</kbd>+<kbd>D</kbd> for the previous one: each is explained here.';
+    return;
+  }
+  const shown = !b.hidden && b.dataset.i === String(drop);
   b.hidden = false;
+  if (shown) return;
+  // A new drop: its explanation from the top (the banner's place scrolls where it is short).
+  $('#drop-slot').scrollTop = 0;
+  b.dataset.i = String(drop);
+  const d = dropSentence(rs[drop])!;
   b.innerHTML = `<b>✕ ${esc(d.title)}</b> <span class="check">(${esc(d.check)})</span><div>${esc(d.message)}</div>${d.fix ? `<div class="fix">fix: <code>${esc(d.fix)}</code></div>` : ''}` +
     `<button type="button" class="link" data-i="${drop}" aria-label="Inspect the dropped packet">inspect</button>`;
   b.querySelector('button')!.addEventListener('click', () => { seek(drop); showPacket(drop); });
@@ -546,6 +578,7 @@ async function boot(): Promise<void> {
     app?.player.stop();
     app = null;
     $('#topo').replaceChildren();
+    reserveDropSlot(null);
     table.setRecords([], new StepIndex([], { vips: new Set(), directors: new Set(), realServers: new Set() }));
     const why = `This link's scenario is larger than ${MAX_TEXT_BYTES / 1024 / 1024} MiB once inflated; lvsim loads scenarios up to ${MAX_TEXT_BYTES / 1024 / 1024} MiB, so nothing was run. The link is kept in the address bar.`;
     $('#caption').textContent = why;

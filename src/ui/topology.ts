@@ -257,7 +257,10 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
       c.append('rect').attr('x', b.x + 6 + col * chipW).attr('y', cy).attr('width', chipW - 2).attr('height', CHIP_H).attr('rx', 3);
       c.append('text').attr('x', b.x + 6 + col * chipW + (chipW - 2) / 2).attr('y', cy + 12.5).text(abbr);
     });
-    g.append('text').attr('class', 'drop-tag').attr('x', b.x + b.w / 2).attr('y', b.y + b.h + 16).attr('text-anchor', 'middle');
+    // Under the host, kept inside the drawing: a long reason under a side column would be cut at the edge.
+    const side = b.x < L.W / 3 ? 'start' : b.x + b.w > L.W * 2 / 3 ? 'end' : 'middle';
+    g.append('text').attr('class', 'drop-tag').attr('y', b.y + b.h + 16).attr('text-anchor', side)
+      .attr('x', side === 'start' ? b.x : side === 'end' ? b.x + b.w : b.x + b.w / 2);
   }
 
   const records = run.records;
