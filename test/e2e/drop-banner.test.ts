@@ -22,6 +22,7 @@ interface Geometry {
   /** The part of the banner's place that shows, and whether it scrolls to show the rest. */
   slot: Rect;
   slotScrolls: boolean;
+  viewport: Rect;
   fontPx: number;
   /** Each host's drawn box with everything drawn under it (the "✕ dropped" tag). */
   hosts: Array<{ host: string; rect: Rect; dropped: boolean }>;
@@ -38,6 +39,7 @@ async function geometry(page: Page): Promise<Geometry> {
       stage: rect(document.querySelector('.stage')!.getBoundingClientRect()),
       slot: rect(b.parentElement!.getBoundingClientRect()),
       slotScrolls: ['auto', 'scroll'].includes(getComputedStyle(b.parentElement!).overflowY),
+      viewport: { x: 0, y: 0, w: window.innerWidth, h: window.innerHeight },
       fontPx: parseFloat(getComputedStyle(b).fontSize),
       hosts: Array.from(document.querySelectorAll<SVGGElement>('#topo g.host')).map(g => ({
         host: g.dataset.host!, rect: rect(g.getBoundingClientRect()), dropped: g.classList.contains('has-drop'),
@@ -59,6 +61,7 @@ function problems(g: Geometry, where: string): string[] {
   // A longer explanation than its place holds starts at its head and scrolls, never clipped away.
   const scrolled = g.slotScrolls && inside(g.slot, g.stage) && Math.abs(b.y - g.slot.y) <= 0.5 && b.x >= g.slot.x - 0.5 && b.x + b.w <= g.slot.x + g.slot.w + 0.5;
   if (!(inside(b, g.stage) && inside(b, g.slot)) && !scrolled) out.push(`${where}: the banner is cut off (${Math.round(b.h)} px tall)`);
+  if (!intersects(b, g.viewport) || b.y < 0) out.push(`${where}: the banner's head is out of the window`);
   if (b.w < 280) out.push(`${where}: the banner is squeezed to ${Math.round(b.w)} px`);
   if (g.fontPx < 12) out.push(`${where}: the banner's text is ${g.fontPx} px`);
   return out;
@@ -75,9 +78,16 @@ async function referenceWithDrop(page: Page): Promise<void> {
   await page.waitForSelector('body[data-index="0"]');
 }
 
+/** Press a key and let the page draw what it changed (the views redraw on the next frame). */
+async function press(page: Page, key: string): Promise<void> {
+  await page.keyboard.press(key);
+  await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
 /** Play from a little before the run's first drop until the banner shows. */
 async function playToDrop(page: Page): Promise<void> {
-  for (let k = 0; k < 10 && await page.locator('#drop-banner').isHidden(); k++) await page.keyboard.press('d');
+  // D stops at every drop, also those the banner leaves alone (an ARP request for the VIP ignored).
+  for (let k = 0; k < 10 && await page.locator('#drop-banner').isHidden(); k++) await press(page, 'd');
   await page.waitForSelector('#drop-banner:not([hidden])');
   const first = Number(await page.getAttribute('body', 'data-index'));
   await page.keyboard.press('g');
@@ -95,7 +105,10 @@ describe('the drop banner', () => {
       const page = await h.page();
       await page.setViewportSize(size);
       await referenceWithDrop(page);
+      // The run drops packets: the banner's place is kept from the start, and says how to get there.
+      expect(await page.textContent('#drop-hint')).toMatch(/D.*next drop.*Shift.*D.*previous/);
       await playToDrop(page);
+      expect(await page.locator('#drop-hint').isHidden()).toBe(true);
       const playing = problems(await geometry(page), 'while playing');
       await page.click('#player [data-a=play]');
       await page.waitForSelector('#player [data-a=play]:not([aria-label^="Pause"])');
@@ -103,7 +116,22 @@ describe('the drop banner', () => {
       await page.keyboard.press('Home');
       await page.keyboard.press('d');
       await page.waitForSelector('#topo g.host[data-host="rs1"].has-drop');
-      expect(await page.textContent('#drop-banner')).toMatch(/Dropped on rs1 .*rp_filter/);
+      expect(await page.textContent('#drop-banner')).toMatch(/Dropped on rs1 at routing: rp_filter \(fib_validate_source.*fix: sysctl -w .*inspect$/s);
+      // D and Shift+D walk the drops as before.
+      const at = await page.getAttribute('body', 'data-index');
+      await page.keyboard.press('d');
+      await page.waitForFunction(i => document.body.dataset.index !== i, at);
+      await page.keyboard.press('Shift+D');
+      await page.waitForSelector(`body[data-index="${at}"]`);
+      // The drawing stays where it was when the banner comes (one event before the drop: the hint).
+      const drawing = () => page.$eval('#topo', e => JSON.stringify(e.getBoundingClientRect()));
+      const atDrop = await drawing();
+      await page.keyboard.press('ArrowLeft');
+      await page.waitForSelector('#drop-banner[hidden]', { state: 'attached' });
+      expect(await page.locator('#drop-hint').isVisible()).toBe(true);
+      expect(await drawing()).toBe(atDrop);
+      await page.keyboard.press('ArrowRight');
+      await page.waitForSelector('#drop-banner:not([hidden])');
       await shot(page, `drop-banner-reference-${size.width}`);
       const g = await geometry(page);
       expect(g.hosts.map(x => x.host).sort()).toEqual(['client', 'director', 'router', 'rs1', 'rs2']);
@@ -137,8 +165,7 @@ describe('the drop banner', () => {
         // The first drops D reaches (each may be on another host), up to three.
         for (let k = 0; k < 3; k++) {
           const before = await page.getAttribute('body', 'data-index');
-          await page.keyboard.press('d');
-          await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))));
+          await press(page, 'd');
           if (await page.getAttribute('body', 'data-index') === before) break;
           if (await page.locator('#drop-banner').isHidden()) continue;
           seen++;
