@@ -146,7 +146,7 @@ function nextDrop(dir: 1 | -1): void {
   for (let j = idx + dir; j >= 0 && j < app.run.records.length; j += dir) if (app.run.records[j].verdict === 'drop') { seek(j); showPacket(j); return; }
 }
 
-/** After D: the drop banner sits beside or below the network, so that is what must be in view. */
+/** After D: the drop banner sits below the network, so that is what must be in view. */
 function revealDrop(): void {
   const stage = $('.stage').getBoundingClientRect();
   if (stage.bottom <= 60 || stage.top >= window.innerHeight) $('.stage').scrollIntoView({ block: 'start' });
@@ -281,7 +281,7 @@ function bannerWorthy(r: TraceRecord): boolean {
 }
 
 /**
- * The banner's place beside (wide view) or below (narrow view) the network, reserved for the
+ * The banner's place below the network (one line where the view is wide), reserved for the
  * whole run when it has a drop to explain: the banner never covers a host or the drop's mark,
  * and the drawing does not jump each time a banner comes and goes.
  */
@@ -313,7 +313,7 @@ function renderDropBanner(index: number): void {
   $('#drop-slot').scrollTop = 0;
   b.dataset.i = String(drop);
   const d = dropSentence(rs[drop])!;
-  b.innerHTML = `<b>✕ ${esc(d.title)}</b> <span class="check">(${esc(d.check)})</span><div>${esc(d.message)}</div>${d.fix ? `<div class="fix">fix: <code>${esc(d.fix)}</code></div>` : ''}` +
+  b.innerHTML = `<span class="drop-line"><b>✕ ${esc(d.title)}</b> <span class="check">(${esc(d.check)})</span><span class="drop-msg">${esc(d.message)}</span></span>${d.fix ? `<div class="fix">fix: <code>${esc(d.fix)}</code></div>` : ''}` +
     `<button type="button" class="link" data-i="${drop}" aria-label="Inspect the dropped packet">inspect</button>`;
   b.querySelector('button')!.addEventListener('click', () => { seek(drop); showPacket(drop); });
 }
