@@ -107,8 +107,11 @@ export class ConntrackTable {
 
   get size(): number { return this.all.size; }
 
+  /** find's answer, reused from lookup to lookup (read it before the next find). */
+  private readonly hit: { ct: NfConn; reply: boolean } = { ct: null as unknown as NfConn, reply: false };
+
   /** __nf_conntrack_find_get: the entry with this tuple in either direction; dir 1 = reply. */
-  find(proto: number, src: number, dst: number, sport: number, dport: number, now: Ns): { ct: NfConn; reply: boolean } | null {
+  find(proto: number, src: number, dst: number, sport: number, dport: number, now: Ns): { readonly ct: NfConn; readonly reply: boolean } | null {
     const b = this.hash.get(tupleHash(proto, src, dst, sport, dport));
     if (!b) return null;
     for (let i = 0; i < b.length; i++) {
@@ -118,7 +121,9 @@ export class ConntrackTable {
       const rep = !orig && c.rsrc === src && c.rdst === dst && c.rsport === sport && c.rdport === dport;
       if (!orig && !rep) continue;
       if (c.expires <= now) { this.remove(c); return null; }
-      return { ct: c, reply: rep };
+      this.hit.ct = c;
+      this.hit.reply = rep;
+      return this.hit;
     }
     return null;
   }
@@ -178,9 +183,9 @@ export class ConntrackTable {
 
 function tupleHash(proto: number, src: number, dst: number, sport: number, dport: number): number {
   // Symmetric in nothing: each direction is hashed on its own, as the kernel hashes both tuples.
-  let h = (src ^ Math.imul(dst, 0x9e3779b1)) >>> 0;
-  h = (h ^ Math.imul((sport << 16) | dport, 0x85ebca6b) ^ proto) >>> 0;
-  return h;
+  // A signed 32-bit result: a small integer to V8, so the Map key is never a boxed number.
+  const h = src ^ Math.imul(dst, 0x9e3779b1);
+  return h ^ Math.imul((sport << 16) | dport, 0x85ebca6b) ^ proto;
 }
 
 const tables = new WeakMap<Host, ConntrackTable>();
