@@ -66,6 +66,8 @@ function solicit(host: Host, dev: NetDevice, n: NeighEntry, pktSrc: Ip4): void {
   arpSolicit(host, dev, n.ip, pktSrc);
   const probe = n.probes;
   host.engine.after(ARP_RETRANS_NS, () => {
+    // A panicked kernel retries nothing (its queued packets died with it: kernel/panic.ts).
+    if (host.crashed) return;
     if (host.neighLookup(dev.name, n.ip) !== n || n.state !== 'INCOMPLETE' || n.probes !== probe) return;
     if (n.probes < ARP_MCAST_SOLICIT) { solicit(host, dev, n, pktSrc); return; }
     n.state = 'FAILED';

@@ -4,13 +4,13 @@
  * (what it configured stays, frozen). The NICs keep their carrier (the switch port stays up)
  * but no kernel code runs: a frame that arrives is taken by no one, nothing is sent, and a
  * neighbour's ARP for the host goes unanswered (netifReceive and devXmit, kernel/ip.ts, drop
- * with `host_crashed`). A timer of the frozen kernel that fires later (a TCP retransmission, an
- * ARP retry) still walks the output path in the model, and its packet is dropped at the device
- * (simplified: the real kernel runs no timer at all after a panic).
+ * with `host_crashed`). No timer of the frozen kernel runs (a TCP retransmission, an ARP retry:
+ * their handlers look at `crashed`), and the packets it held waiting for ARP die with it.
  * Booting again is a fresh kernel (world/faults.ts). Not modelled: kdump, panic=N auto-reboot.
  */
 import type { Host } from './host';
 import { procs, syslog } from './proc';
+import { SILENT, devPoint } from '../trace/record';
 
 export function isCrashed(host: Host): boolean {
   return host.crashed;
@@ -24,6 +24,11 @@ export function panic(host: Host, why: string): void {
   host.emit.event({ kind: 'host', op: 'crash' });
   const pt = procs(host);
   pt.killAll([...pt.procs.keys()], 'KILL');
+  // The packets queued on unresolved neighbours go with the kernel's memory.
+  for (const [, e] of host.neigh) {
+    for (const skb of e.queue) host.emit.drop(skb, devPoint(e.dev), { code: 'host_crashed', host: host.name, dev: e.dev }, SILENT, 'lost with the kernel');
+    e.queue = [];
+  }
 }
 
 /** The kernel stops for good (a reboot's halt, after the orderly shutdown): as a crash, without the panic. */

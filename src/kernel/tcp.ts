@@ -116,6 +116,8 @@ export class TcpSock implements EventReceiver {
 
   /** Wake the application (or end TIME_WAIT). */
   onEvent(code: number, _now: Ns): void {
+    // A panicked kernel runs no timer and wakes no process.
+    if (this.host.crashed) return;
     const app = this.app;
     switch (code) {
       case WAKE_CONNECTED: app.onConnected?.(this); return;

@@ -219,6 +219,37 @@ describe('carrier loss and the neighbour table (neigh_carrier_down)', () => {
   });
 });
 
+describe('a panicked kernel runs nothing', () => {
+  it('no TCP retransmission leaves a crashed host', () => {
+    // The client connects to an address no one answers on the VIP LAN, so its SYN is retransmitted
+    // (RTO) and the router retries ARP; the client crashes before its first retransmission.
+    const run = runScenarioText(withTraffic(REF, [
+      '{ id: c1, connect: 172.16.29.99:9001, from: client, src: 203.0.113.10:40001, at: 1s }',
+      '{ fault: crash, host: client, at: 1.5s }',
+    ], '10s'), 'crash-timers.yaml');
+    expect(run.diagnostics).toEqual([]);
+    const after = run.world.records.filter(r => r.host === 'client' && r.t > 1.5e9);
+    // only frames arriving at its NIC, taken by no one
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.filter(r => !(r.verdict === 'rx' || (r.verdict === 'drop' && r.reason?.code === 'host_crashed'))).map(r => `${r.t} ${r.point} ${r.verdict}`)).toEqual([]);
+    expect(run.world.records.some(r => r.host === 'client' && r.t < 1.5e9 && r.point === 'socket')).toBe(true);
+    expect(badConservation(run.world.records)).toBeNull();
+  });
+
+  it('a packet waiting for ARP when the kernel panics ends there, and no ARP retry follows', () => {
+    // The client's first SYN waits for the router's ARP reply (200 us each way); it crashes in between.
+    const run = runScenarioText(withTraffic(REF, [
+      '{ id: c1, connect: 172.16.29.6:9001, from: client, src: 203.0.113.10:40001, at: 1s }',
+      '{ fault: crash, host: client, at: 1.0001s }',
+    ], '10s'), 'crash-arp.yaml');
+    expect(run.diagnostics).toEqual([]);
+    const syn = run.world.records.filter(r => r.host === 'client' && r.packet.id === 1);
+    expect(syn.at(-1)).toMatchObject({ t: 1.0001e9, verdict: 'drop', reason: { code: 'host_crashed' }, note: 'lost with the kernel' });
+    expect(run.world.records.filter(r => r.host === 'client' && r.t > 1.0001e9 && r.point === 'arp')).toEqual([]);
+    expect(badConservation(run.world.records)).toBeNull();
+  });
+});
+
 describe('conservation across faults', () => {
   it('ends every packet exactly once when hosts crash, boot and reboot mid-connection and links go down', () => {
     const runs: string[][] = [];
