@@ -213,7 +213,13 @@ export class Engine {
   lane(delay: Ns): Lane | null {
     const l = this.laneFor(delay);
     if (l !== null) return l;
-    if (this.lanes.length >= MAX_LANES || !(delay >= 0)) return null;
+    if (!(delay >= 0)) return null;
+    return this.addLane(delay);
+  }
+
+  /** A new lane for `delay` (NaN: a stream), or null when the engine keeps its most lanes. */
+  private addLane(delay: Ns): Lane | null {
+    if (this.lanes.length >= MAX_LANES) return null;
     const made = new Lane(delay, this.lanes.length);
     this.lanes.push(made);
     this.delays[made.id] = delay;
@@ -243,10 +249,7 @@ export class Engine {
    * (`postStream`), such as a workload's arrivals; null when the engine keeps its most lanes.
    */
   stream(): Lane | null {
-    if (this.lanes.length >= MAX_LANES) return null;
-    const l = new Lane(NaN, this.lanes.length);
-    this.lanes.push(l);
-    return l;
+    return this.addLane(NaN);
   }
 
   /**
@@ -597,36 +600,28 @@ export class TimerSet implements EventReceiver {
   modAfter(i: number, delay: Ns): void {
     const e = this.engine;
     const at = e.now + delay;
+    if (!this.setDeadline(i, at, delay)) return;
+    const lane = delay >= 0 ? e.lane(delay) : null;
+    if (lane === null) this.queue(i, at);
+    else this.queueLane(i, lane, at);
+  }
+
+  /**
+   * The new deadline of timer `i`; true when it must be queued (not queued, or queued later
+   * than `at`, then taken out). Queued no later than `at`: lazy, the event re-queues itself,
+   * unless `delay` (modAfter's) is a new one of at most LAZY_MOVE_MAX: then it is taken out to
+   * move to that delay's lane.
+   */
+  private setDeadline(i: number, at: Ns, delay: Ns = NaN): boolean {
     const t = this.t;
     const o = i * T_STRIDE;
     t[o + T_DEADLINE] = at;
     if (t[o + T_WHERE]! >= 0) {
       if (t[o + T_QUEUED_AT]! <= at) {
         const id = t[o + T_LANE]!;
-        if (delay > LAZY_MOVE_MAX || (id >= 0 && e.laneDelay(id) === delay)) return;
+        // NaN (mod) compares false: lazy
+        if (!(delay <= LAZY_MOVE_MAX) || (id >= 0 && this.engine.laneDelay(id) === delay)) return false;
       }
-      this.unqueue(i);
-    }
-    const lane = delay >= 0 ? e.lane(delay) : null;
-    if (lane === null) {
-      this.queue(i, at);
-      return;
-    }
-    t[o + T_WHERE] = e.postLane(lane, this, i);
-    t[o + T_QUEUED_AT] = at;
-    t[o + T_LANE] = lane.id;
-  }
-
-  /**
-   * The new deadline of timer `i`; true when it must be queued (not queued, or queued later
-   * than `at`, then taken out). Queued no later than `at`: lazy, the event re-queues itself.
-   */
-  private setDeadline(i: number, at: Ns): boolean {
-    const t = this.t;
-    const o = i * T_STRIDE;
-    t[o + T_DEADLINE] = at;
-    if (t[o + T_WHERE]! >= 0) {
-      if (t[o + T_QUEUED_AT]! <= at) return false;
       this.unqueue(i);
     }
     return true;
@@ -659,13 +654,8 @@ export class TimerSet implements EventReceiver {
     if (d > now) {
       // Re-armed since it was queued: through a lane when one has exactly the delay left.
       const lane = this.engine.laneFor(d - now);
-      if (lane === null) {
-        this.queue(i, d);
-        return;
-      }
-      t[o + T_WHERE] = this.engine.postLane(lane, this, i);
-      t[o + T_QUEUED_AT] = d;
-      t[o + T_LANE] = lane.id;
+      if (lane === null) this.queue(i, d);
+      else this.queueLane(i, lane, d);
       return;
     }
     t[o + T_DEADLINE] = -1;
@@ -676,5 +666,13 @@ export class TimerSet implements EventReceiver {
     const o = i * T_STRIDE;
     this.t[o + T_WHERE] = this.engine.atCode(at, this, i);
     this.t[o + T_QUEUED_AT] = at;
+  }
+
+  /** Queue timer `i` in `lane`, whose delay from now ends at `at`. */
+  private queueLane(i: number, lane: Lane, at: Ns): void {
+    const o = i * T_STRIDE;
+    this.t[o + T_WHERE] = this.engine.postLane(lane, this, i);
+    this.t[o + T_QUEUED_AT] = at;
+    this.t[o + T_LANE] = lane.id;
   }
 }
