@@ -235,38 +235,23 @@ export class ConnGenerator {
       dense = this.busyDense[slot] = new Float64Array(PORT_HI - PORT_LO + 1);
       this.denseCount++;
     }
-    if (dense !== undefined) return this.allocDense(dense, slot, addr, now, end);
     let p = this.firstPort(slot, addr);
     for (let tries = 0; tries <= PORT_HI - PORT_LO; tries++) {
-      const key = slot * 65536 + p;
-      const busyUntil = this.busy.get(key);
       const cand = p;
       p = p >= PORT_HI ? PORT_LO : p + 1;
-      if (busyUntil === undefined || busyUntil <= now) {
+      // When the port is free again: in the address's array (0: never taken), else in the map.
+      const busyUntil = dense !== undefined ? dense[cand - PORT_LO]! : this.busy.get(slot * 65536 + cand) ?? 0;
+      if (busyUntil <= now) {
         this.nextPort[slot] = p;
-        this.busy.set(key, end);
-        if (++this.sincePrune >= 65536) this.prune(now);
+        if (dense !== undefined) dense[cand - PORT_LO] = end;
+        else {
+          this.busy.set(slot * 65536 + cand, end);
+          if (++this.sincePrune >= 65536) this.prune(now);
+        }
         return cand;
       }
     }
     // Every port of this address is in use: reuse the next one anyway (the kernel entry decides).
-    this.nextPort[slot] = p;
-    return p;
-  }
-
-  /** allocPort with the address's ports in an array: the same walk, no hashing, nothing to prune. */
-  private allocDense(busy: Float64Array, slot: number, addr: number, now: Ns, end: Ns): number {
-    let p = this.firstPort(slot, addr);
-    for (let tries = 0; tries <= PORT_HI - PORT_LO; tries++) {
-      const cand = p;
-      p = p >= PORT_HI ? PORT_LO : p + 1;
-      // 0: never taken (times are > 0 once a connection has ended)
-      if (busy[cand - PORT_LO]! <= now) {
-        this.nextPort[slot] = p;
-        busy[cand - PORT_LO] = end;
-        return cand;
-      }
-    }
     this.nextPort[slot] = p;
     return p;
   }
