@@ -326,7 +326,7 @@ export class Host {
     d.addrs = [];
     this.devices.delete(d.name);
     this.sysctl.removeDevice(d.name);
-    for (const [k, n] of this.neigh) if (n.dev === d.name) this.neigh.delete(k);
+    this.flushNeigh(d, false);
   }
 
   setUp(name: string, up: boolean): void {
@@ -347,7 +347,21 @@ export class Host {
   private setLinkDown(d: NetDevice): void {
     d.up = false;
     for (let i = this.routes.length - 1; i >= 0; i--) if (this.routes[i].dev === d.name) { this.routes.splice(i, 1); this.routesChanged(); }
-    for (const [k, n] of this.neigh) if (n.dev === d.name && n.state !== 'PERMANENT') this.neigh.delete(k);
+    this.flushNeigh(d, true);
+  }
+
+  /**
+   * neigh_flush_dev (net/core/neighbour.c): the device's neighbour entries go, PERMANENT ones
+   * kept when `keepPermanent`. Returns them, with the packets that waited on them still queued.
+   */
+  private flushNeigh(d: NetDevice, keepPermanent: boolean): NeighEntry[] {
+    const gone: NeighEntry[] = [];
+    for (const [k, n] of this.neigh) {
+      if (n.dev !== d.name || (keepPermanent && n.state === 'PERMANENT')) continue;
+      this.neigh.delete(k);
+      gone.push(n);
+    }
+    return gone;
   }
 
   /**
@@ -362,9 +376,7 @@ export class Host {
     d.carrier = on;
     // A crashed kernel runs no notifier: its tables stay as they were.
     if (on || this.crashed || !this.sysctl.confAnd(d.name, 'arp_evict_nocarrier')) return;
-    for (const [k, n] of this.neigh) {
-      if (n.dev !== d.name || n.state === 'PERMANENT') continue;
-      this.neigh.delete(k);
+    for (const n of this.flushNeigh(d, true)) {
       // __skb_queue_purge(&n->arp_queue)
       for (const skb of n.queue.splice(0)) this.emit.drop(skb, 'neigh', { code: 'neigh_flushed', nexthop: n.ip, dev: d.name });
     }

@@ -24,9 +24,13 @@ export function panic(host: Host, why: string): void {
   host.emit.event({ kind: 'host', op: 'crash' });
   const pt = procs(host);
   pt.killAll([...pt.procs.keys()], 'KILL');
-  // The packets queued on unresolved neighbours go with the kernel's memory.
+  dropHeldPackets(host, 'lost with the kernel');
+}
+
+/** The packets a stopped kernel held on unresolved neighbours go with its memory: they end here. */
+export function dropHeldPackets(host: Host, note: string): void {
   for (const [, e] of host.neigh) {
-    for (const skb of e.queue) host.emit.drop(skb, devPoint(e.dev), { code: 'host_crashed', host: host.name, dev: e.dev }, SILENT, 'lost with the kernel');
+    for (const skb of e.queue) host.emit.drop(skb, devPoint(e.dev), { code: 'host_crashed', host: host.name, dev: e.dev }, SILENT, note);
     e.queue = [];
   }
 }

@@ -19,10 +19,9 @@
 import { Host, type NetDevice } from '../kernel/host';
 import { Ipvs } from '../ipvs/ipvs';
 import { registerIpvsHooks } from '../ipvs/core';
-import { halt, panic } from '../kernel/panic';
+import { dropHeldPackets, halt, panic } from '../kernel/panic';
 import { procs } from '../kernel/proc';
 import { CountingSink } from '../trace/sink';
-import { SILENT, devPoint } from '../trace/record';
 import type { FaultSpec } from '../config/scenario';
 import type { Diagnostic } from '../config/diag';
 import type { ToolResult } from '../config/tool';
@@ -106,10 +105,7 @@ export function bootHost(world: World, name: string, how: 'boot' | 'reboot', sin
   halt(old);
   // The old kernel's memory is gone with the boot: packets it still held (waiting for ARP) end
   // here, and a timer it left armed records nothing from now on.
-  for (const [, e] of old.neigh) {
-    for (const skb of e.queue) old.emit.drop(skb, devPoint(e.dev), { code: 'host_crashed', host: name, dev: e.dev }, SILENT, 'lost with the old kernel at boot');
-    e.queue = [];
-  }
+  dropHeldPackets(old, 'lost with the old kernel at boot');
   old.setTraceSink(new CountingSink());
 
   const host = new Host(name, world.engine, world.trace, old.macBase);
