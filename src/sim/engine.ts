@@ -234,10 +234,6 @@ export class Engine {
     return null;
   }
 
-  /** The delay of lane `id`. */
-  laneDelay(id: number): Ns {
-    return this.lanes[id]!.delay;
-  }
 
   /** `postCode(lane.delay, receiver, code)` through the lane; returns its position for `cancelLane`. */
   postLane(lane: Lane, receiver: EventReceiver, code: number): number {
@@ -590,12 +586,13 @@ export class TimerSet implements EventReceiver {
   }
 
   /**
-   * mod(i, now + delay), queued (when it must be) in the engine's lane for `delay`. A timer
-   * queued earlier than its new deadline waits there (lazy) while its delay stays the same;
-   * when the delay changes to one of at most LAZY_MOVE_MAX, it moves to that delay's lane, so
-   * it fires at the deadline and not once early: an entry's last state (FIN_WAIT, TIME_WAIT,
-   * CLOSE) sets its timer once or twice and then waits for it. Longer delays (ESTABLISHED's
-   * 900 s) stay lazy: their lane would hold every record of the last 15 minutes.
+   * mod(i, now + delay), queued (when it must be) in the engine's lane for `delay`. A delay of
+   * at most LAZY_MOVE_MAX moves the timer to its deadline in that delay's lane (the old record
+   * dies where it is), so it fires once, at the deadline, and never early: an entry's last
+   * state (FIN_WAIT, TIME_WAIT, CLOSE) sets its timer a few times and then waits for it, and
+   * an early event 120 s on would find the timer's record long out of cache. Longer delays
+   * (ESTABLISHED's 900 s, re-armed by every packet) wait lazily where they are queued: moving
+   * them would leave a dead record per packet for 15 minutes.
    */
   modAfter(i: number, delay: Ns): void {
     const e = this.engine;
@@ -608,20 +605,18 @@ export class TimerSet implements EventReceiver {
 
   /**
    * The new deadline of timer `i`; true when it must be queued (not queued, or queued later
-   * than `at`, then taken out). Queued no later than `at`: lazy, the event re-queues itself,
-   * unless `delay` (modAfter's) is a new one of at most LAZY_MOVE_MAX: then it is taken out to
-   * move to that delay's lane.
+   * than `at`, then taken out). Queued for exactly `at`: nothing to do. Queued earlier: lazy
+   * (the event re-queues itself), unless `delay` (modAfter's) is at most LAZY_MOVE_MAX: then
+   * it is taken out to move.
    */
   private setDeadline(i: number, at: Ns, delay: Ns = NaN): boolean {
     const t = this.t;
     const o = i * T_STRIDE;
     t[o + T_DEADLINE] = at;
     if (t[o + T_WHERE]! >= 0) {
-      if (t[o + T_QUEUED_AT]! <= at) {
-        const id = t[o + T_LANE]!;
-        // NaN (mod) compares false: lazy
-        if (!(delay <= LAZY_MOVE_MAX) || (id >= 0 && this.engine.laneDelay(id) === delay)) return false;
-      }
+      const queuedAt = t[o + T_QUEUED_AT]!;
+      // NaN (mod) compares false: lazy
+      if (queuedAt === at || (queuedAt < at && !(delay <= LAZY_MOVE_MAX))) return false;
       this.unqueue(i);
     }
     return true;

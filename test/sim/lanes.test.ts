@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Engine, TimerSet, type EventReceiver, type Ns } from '../../src/sim/engine';
+import { Engine, NS_PER_S, TimerSet, type EventReceiver, type Ns } from '../../src/sim/engine';
 
 /** A small deterministic PRNG for the decisions taken inside handlers. */
 function prng(seed: number): () => number {
@@ -221,17 +221,31 @@ describe('TimerSet', () => {
     expect(e.processed).toBe(2); // the handler and the one timer event: nothing fired early at 60
   });
 
-  it('a timer re-armed with the same delay waits lazily and re-queues through a lane with exactly the delay left', () => {
+  it('a timer re-armed later with the same short delay moves to its deadline: one event, no early one', () => {
     const e = new Engine(1);
     const fired: Ns[] = [];
     const t = new TimerSet(e, (_i, now) => fired.push(now));
     t.reserve(1);
-    e.lane(25); // some caller's lane with delay 25
     const r: EventReceiver = { onEvent: () => t.modAfter(0, 100) };
-    t.modAfter(0, 100); // queued at 100
-    e.atCode(25, r, 0); // deadline 125: lazy; at 100 the event finds 25 left: the 25 lane
+    t.modAfter(0, 100); // queued at 100 in the 100 lane
+    e.atCode(25, r, 0); // deadline 125: the record at 100 dies, a new one waits for 125
     e.run();
     expect(fired).toEqual([125]);
+    expect(e.processed).toBe(2); // the handler and the one timer event
+  });
+
+  it('a timer re-armed with the same long delay waits lazily and re-queues through a lane with exactly the delay left', () => {
+    const e = new Engine(1);
+    const fired: Ns[] = [];
+    const t = new TimerSet(e, (_i, now) => fired.push(now));
+    t.reserve(1);
+    const long = 900 * NS_PER_S; // ESTABLISHED's: longer than any delay a timer moves for
+    e.lane(25); // some caller's lane with delay 25
+    const r: EventReceiver = { onEvent: () => t.modAfter(0, long) };
+    t.modAfter(0, long); // queued at 900 s
+    e.atCode(25, r, 0); // deadline 900 s + 25: lazy; at 900 s the event finds 25 left: the 25 lane
+    e.run();
+    expect(fired).toEqual([long + 25]);
     expect(e.processed).toBe(3);
   });
 });
