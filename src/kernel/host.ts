@@ -9,6 +9,7 @@ import { type Ip4, type Mac, formatIp4, inPrefix, networkOf, broadcastOf, prefix
 import type { Engine } from '../sim/engine';
 import { AddrMap } from '../net/addrmap';
 import type { TraceSink } from '../trace/sink';
+import type { NeighFlushCause } from '../trace/record';
 import { Emitter } from '../trace/emit';
 import { Sysctls } from './sysctl';
 import { Netfilter } from './netfilter';
@@ -320,13 +321,13 @@ export class Host {
     this.removeDevice(d);
   }
 
+  /** unregister_netdevice: dev_close (NETDEV_DOWN), then NETDEV_UNREGISTER (inetdev_destroy -> arp_ifdown). */
   private removeDevice(d: NetDevice): void {
-    this.setLinkDown(d);
+    this.setLinkDown(d, 'deleted');
     this.forgetAddrs(d.addrs);
     d.addrs = [];
     this.devices.delete(d.name);
     this.sysctl.removeDevice(d.name);
-    this.flushNeigh(d, false);
   }
 
   setUp(name: string, up: boolean): void {
@@ -343,25 +344,28 @@ export class Host {
     }
   }
 
-  /** NETDEV_DOWN: fib_disable_ip removes every route through the device; neighbours are flushed. */
-  private setLinkDown(d: NetDevice): void {
+  /**
+   * NETDEV_DOWN: fib_disable_ip (net/ipv4/fib_frontend.c) removes every route through the
+   * device and calls arp_ifdown, which flushes all its neighbours, PERMANENT ones too
+   * (neigh_ifdown: skip_perm false).
+   */
+  private setLinkDown(d: NetDevice, cause: NeighFlushCause = 'down'): void {
     d.up = false;
     for (let i = this.routes.length - 1; i >= 0; i--) if (this.routes[i].dev === d.name) { this.routes.splice(i, 1); this.routesChanged(); }
-    this.flushNeigh(d, true);
+    this.neighFlushDev(d, false, cause);
   }
 
   /**
    * neigh_flush_dev (net/core/neighbour.c): the device's neighbour entries go, PERMANENT ones
-   * kept when `keepPermanent`. Returns them, with the packets that waited on them still queued.
+   * kept when `skipPerm` (neigh_carrier_down), and the packets that waited on them for ARP
+   * resolution are purged with them (__skb_queue_purge(&n->arp_queue)).
    */
-  private flushNeigh(d: NetDevice, keepPermanent: boolean): NeighEntry[] {
-    const gone: NeighEntry[] = [];
+  private neighFlushDev(d: NetDevice, skipPerm: boolean, cause: NeighFlushCause): void {
     for (const [k, n] of this.neigh) {
-      if (n.dev !== d.name || (keepPermanent && n.state === 'PERMANENT')) continue;
+      if (n.dev !== d.name || (skipPerm && n.state === 'PERMANENT')) continue;
       this.neigh.delete(k);
-      gone.push(n);
+      for (const skb of n.queue.splice(0)) this.emit.drop(skb, 'neigh', { code: 'neigh_flushed', nexthop: n.ip, dev: d.name, cause });
     }
-    return gone;
   }
 
   /**
@@ -376,10 +380,7 @@ export class Host {
     d.carrier = on;
     // A crashed kernel runs no notifier: its tables stay as they were.
     if (on || this.crashed || !this.sysctl.confAnd(d.name, 'arp_evict_nocarrier')) return;
-    for (const n of this.flushNeigh(d, true)) {
-      // __skb_queue_purge(&n->arp_queue)
-      for (const skb of n.queue.splice(0)) this.emit.drop(skb, 'neigh', { code: 'neigh_flushed', nexthop: n.ip, dev: d.name });
-    }
+    this.neighFlushDev(d, true, 'carrier');
   }
 
   setMtu(name: string, mtu: number): void {
@@ -478,13 +479,21 @@ export class Host {
     }
     this.forgetAddrs(gone);
     this.rebuildKernelRoutes(d);
+    this.lastAddrGone(d);
   }
 
   flushAddrs(devName: string): void {
     const d = this.dev(devName);
+    if (d.addrs.length === 0) return;
     this.forgetAddrs(d.addrs);
     d.addrs = [];
     this.rebuildKernelRoutes(d);
+    this.lastAddrGone(d);
+  }
+
+  /** fib_inetaddr_event: the last IPv4 address of the device deleted, fib_disable_ip (as for NETDEV_DOWN). */
+  private lastAddrGone(d: NetDevice): void {
+    if (d.addrs.length === 0) this.neighFlushDev(d, false, 'noaddr');
   }
 
   private forgetAddrs(gone: readonly IfAddr[]): void {

@@ -95,12 +95,34 @@ export function explainDrop(r: DropReason): Explanation {
         message: `${r.qlen} packets already wait for ARP resolution of ${formatIp4(r.nexthop)} on ${r.dev}: the oldest is dropped (unres_discards).`,
         fix: `Find out why ${formatIp4(r.nexthop)} does not answer ARP (it is down, or arp_ignore keeps it quiet), or send less to it while it resolves.`,
       };
-    case 'neigh_flushed':
-      return {
-        check: 'arp_netdev_event -> neigh_carrier_down (arp_evict_nocarrier)',
-        message: `${r.dev} lost its carrier while this packet waited for ARP resolution of ${formatIp4(r.nexthop)}: the neighbour entry and the packets queued on it were dropped.`,
-        fix: `Restore the link on ${r.dev}; the sender's retransmissions resolve the neighbour again once it has carrier.`,
-      };
+    case 'neigh_flushed': {
+      const waited = `while this packet waited for ARP resolution of ${formatIp4(r.nexthop)}`;
+      switch (r.cause) {
+        case 'carrier':
+          return {
+            check: 'arp_netdev_event -> neigh_carrier_down (arp_evict_nocarrier)',
+            message: `${r.dev} lost its carrier ${waited}: the neighbour entry and the packets queued on it were dropped.`,
+            fix: `Restore the link on ${r.dev}; the sender's retransmissions resolve the neighbour again once it has carrier.`,
+          };
+        case 'down':
+          return {
+            check: 'fib_disable_ip -> arp_ifdown -> neigh_ifdown',
+            message: `${r.dev} was set down ${waited}: all its neighbour entries, PERMANENT ones too, and the packets queued on them were dropped.`,
+            fix: `ip link set ${r.dev} up (and add back any routes through it and PERMANENT neighbours: setting a device down removes them).`,
+          };
+        case 'deleted':
+          return {
+            check: 'unregister_netdevice -> arp_ifdown -> neigh_ifdown',
+            message: `${r.dev} was deleted ${waited}: its neighbour entries and the packets queued on them were dropped.`,
+          };
+        case 'noaddr':
+          return {
+            check: 'fib_inetaddr_event -> fib_disable_ip -> arp_ifdown',
+            message: `${r.dev} lost its last IPv4 address ${waited}: as for a device set down, its routes and neighbour entries went, with the packets queued on them.`,
+            fix: `Add the address back (ip addr add ... dev ${r.dev}) and the routes through ${r.dev}.`,
+          };
+      }
+    }
     case 'otherhost':
       return { check: 'ip_rcv_core (PACKET_OTHERHOST)', message: `The frame on ${r.dev} was addressed to another host's MAC.` };
     case 'link_down':

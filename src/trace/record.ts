@@ -66,6 +66,9 @@ export const TERMINAL_VERDICTS: ReadonlySet<Verdict> = new Set<Verdict>(['delive
  * Why a packet was dropped, named after the kernel check that dropped it. `explainDrop`
  * (kernel/explain.ts) switches over `code` exhaustively, so every reason has a message and a fix.
  */
+/** Why a device's neighbours were flushed (neigh_flush_dev's callers). */
+export type NeighFlushCause = 'carrier' | 'down' | 'deleted' | 'noaddr';
+
 export type DropReason =
   /** fib_validate_source: reverse path does not use the input device (or loose mode on an address-less device). */
   | { code: 'rp_filter'; dev: string; effective: number; all: number; devValue: number; mode: 'strict' | 'loose-no-addr' | 'no-route' }
@@ -94,8 +97,12 @@ export type DropReason =
   | { code: 'arp_unresolved'; nexthop: Ip4; dev: string }
   /** __neigh_event_send: the queue of packets waiting for that neighbour is full; the oldest goes. */
   | { code: 'neigh_queue_full'; nexthop: Ip4; dev: string; qlen: number }
-  /** neigh_carrier_down: the device lost its carrier while the packet waited for ARP; the entry and its queue went. */
-  | { code: 'neigh_flushed'; nexthop: Ip4; dev: string }
+  /**
+   * neigh_flush_dev: the device's neighbours went, with the packets waiting on them for ARP,
+   * because it lost its carrier (neigh_carrier_down), was set down or deleted, or lost its last
+   * address (arp_ifdown).
+   */
+  | { code: 'neigh_flushed'; nexthop: Ip4; dev: string; cause: NeighFlushCause }
   /** The frame's destination MAC is not ours (PACKET_OTHERHOST). */
   | { code: 'otherhost'; dev: string }
   /** The device is down or has no link. */

@@ -219,6 +219,56 @@ describe('carrier loss and the neighbour table (neigh_carrier_down)', () => {
   });
 });
 
+describe('a device set down, deleted or left without an address (arp_ifdown)', () => {
+  // 172.16.29.99 answers no ARP on the VIP LAN: the router queues the client's SYN on eth2 for
+  // it and retries its solicitation (3 x 1 s) while the device changes under it at 1.5 s.
+  const waiting = (change: string) => runScenarioText(withTraffic(REF, [
+    '{ exec: ip neigh replace 172.16.29.98 lladdr 02:00:00:00:00:98 nud permanent dev eth2, host: router, at: 500ms }',
+    '{ id: c1, connect: 172.16.29.99:9001, from: client, src: 203.0.113.10:40001, at: 1s }',
+    `{ exec: ${change}, host: router, at: 1.5s }`,
+    '{ exec: ip neigh show dev eth2, host: router, at: 1.6s }',
+  ], '10s'), 'ifdown.yaml');
+  const syn = (run: Run) => run.world.records.filter(r => r.host === 'router' && r.packet.id === 1).at(-1);
+
+  it('ip link set down flushes every neighbour, PERMANENT too, and ends the packets queued on them', () => {
+    const run = waiting('ip link set eth2 down');
+    expect(run.diagnostics).toEqual([]);
+    expect(out(run, 'router', 'ip neigh show dev eth2', 1.6)).toBe('');
+    expect(syn(run)).toMatchObject({ t: 1.5e9, verdict: 'drop', reason: { code: 'neigh_flushed', dev: 'eth2', cause: 'down' } });
+    expect(run.world.records.filter(r => r.host === 'router' && r.t > 1.5e9 && r.point === 'arp')).toEqual([]);
+    expect(badConservation(run.world.records)).toBeNull();
+  });
+
+  it('deleting the last address does the same (fib_inetaddr_event); deleting one of two does not', () => {
+    const run = waiting('ip addr del 172.16.29.1/24 dev eth2');
+    expect(run.diagnostics).toEqual([]);
+    expect(out(run, 'router', 'ip neigh show dev eth2', 1.6)).toBe('');
+    expect(syn(run)).toMatchObject({ t: 1.5e9, verdict: 'drop', reason: { code: 'neigh_flushed', cause: 'noaddr' } });
+    expect(badConservation(run.world.records)).toBeNull();
+    const two = runScenarioText(withTraffic(REF, [
+      '{ exec: ip addr add 172.16.29.2/24 dev eth2, host: router, at: 500ms }',
+      '{ exec: ip neigh replace 172.16.29.98 lladdr 02:00:00:00:00:98 nud permanent dev eth2, host: router, at: 500ms }',
+      '{ exec: ip addr del 172.16.29.2/24 dev eth2, host: router, at: 1.5s }',
+      '{ exec: ip neigh show dev eth2, host: router, at: 1.6s }',
+    ], '3s'), 'ifdown.yaml');
+    expect(two.diagnostics).toEqual([]);
+    expect(out(two, 'router', 'ip neigh show dev eth2', 1.6)).toMatch(/^172\.16\.29\.98 lladdr 02:00:00:00:00:98 PERMANENT/m);
+  });
+
+  it('losing carrier keeps the PERMANENT entry where setting the device down does not', () => {
+    const run = runScenarioText(withTraffic(REF, [
+      '{ exec: ip neigh replace 172.16.29.98 lladdr 02:00:00:00:00:98 nud permanent dev eth2, host: router, at: 500ms }',
+      '{ fault: link-down, link: vip-lan, at: 1s }',
+      '{ exec: ip neigh show dev eth2, host: router, at: 1.1s }',
+      '{ exec: ip link set eth2 down, host: router, at: 1.2s }',
+      '{ exec: ip neigh show dev eth2, host: router, at: 1.3s }',
+    ], '3s'), 'ifdown.yaml');
+    expect(run.diagnostics).toEqual([]);
+    expect(out(run, 'router', 'ip neigh show dev eth2', 1.1)).toMatch(/^172\.16\.29\.98 .*PERMANENT/m);
+    expect(out(run, 'router', 'ip neigh show dev eth2', 1.3)).toBe('');
+  });
+});
+
 describe('a panicked kernel runs nothing', () => {
   it('no TCP retransmission leaves a crashed host', () => {
     // The client connects to an address no one answers on the VIP LAN, so its SYN is retransmitted
