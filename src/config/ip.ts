@@ -559,7 +559,7 @@ class IpRun {
           if (d.kind !== 'ether') throw new ToolFail(2, 'RTNETLINK answers: Operation not supported', at, 'an Ethernet device');
           // eth_prepare_mac_addr_change (net/ethernet/eth.c): -EADDRNOTAVAIL unless is_valid_ether_addr.
           if (!validEtherAddr(mac)) throw new ToolFail(2, 'RTNETLINK answers: Cannot assign requested address', at + 1, 'a unicast MAC address that is not all zeros, such as 02:00:00:00:00:01');
-          d.mac = mac;
+          this.host.setMac(d, mac);
         });
       } else if (w === 'name') {
         this.nextArg('a new name');

@@ -383,6 +383,17 @@ export class Host {
     this.neighFlushDev(d, true, 'carrier');
   }
 
+  /**
+   * dev_set_mac_address: NETDEV_CHANGEADDR, on which arp_netdev_event calls neigh_changeaddr
+   * (net/ipv4/arp.c): every neighbour of the device goes, PERMANENT ones too, with the packets
+   * queued on them (the entries' hardware header is the old address).
+   */
+  setMac(d: NetDevice, mac: Mac): void {
+    if (d.mac === mac) return;
+    d.mac = mac;
+    this.neighFlushDev(d, false, 'changeaddr');
+  }
+
   setMtu(name: string, mtu: number): void {
     const d = this.dev(name);
     // dev_validate_mtu (net/core/dev.c) against the device's min_mtu/max_mtu: ETH_MIN_MTU 68 and

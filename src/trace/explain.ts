@@ -121,6 +121,11 @@ export function explainDrop(r: DropReason): Explanation {
             message: `${r.dev} lost its last IPv4 address ${waited}: as for a device set down, its routes and neighbour entries went, with the packets queued on them.`,
             fix: `Add the address back (ip addr add ... dev ${r.dev}) and the routes through ${r.dev}.`,
           };
+        case 'changeaddr':
+          return {
+            check: 'arp_netdev_event (NETDEV_CHANGEADDR) -> neigh_changeaddr',
+            message: `${r.dev}'s MAC address changed ${waited}: all its neighbour entries, PERMANENT ones too, and the packets queued on them were dropped.`,
+          };
       }
     }
     case 'otherhost':

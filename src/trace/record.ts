@@ -67,7 +67,7 @@ export const TERMINAL_VERDICTS: ReadonlySet<Verdict> = new Set<Verdict>(['delive
  * (kernel/explain.ts) switches over `code` exhaustively, so every reason has a message and a fix.
  */
 /** Why a device's neighbours were flushed (neigh_flush_dev's callers). */
-export type NeighFlushCause = 'carrier' | 'down' | 'deleted' | 'noaddr';
+export type NeighFlushCause = 'carrier' | 'down' | 'deleted' | 'noaddr' | 'changeaddr';
 
 export type DropReason =
   /** fib_validate_source: reverse path does not use the input device (or loose mode on an address-less device). */
@@ -100,7 +100,7 @@ export type DropReason =
   /**
    * neigh_flush_dev: the device's neighbours went, with the packets waiting on them for ARP,
    * because it lost its carrier (neigh_carrier_down), was set down or deleted, or lost its last
-   * address (arp_ifdown).
+   * address (arp_ifdown), or its MAC address changed (neigh_changeaddr).
    */
   | { code: 'neigh_flushed'; nexthop: Ip4; dev: string; cause: NeighFlushCause }
   /** The frame's destination MAC is not ours (PACKET_OTHERHOST). */

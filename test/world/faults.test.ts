@@ -255,6 +255,14 @@ describe('a device set down, deleted or left without an address (arp_ifdown)', (
     expect(out(two, 'router', 'ip neigh show dev eth2', 1.6)).toMatch(/^172\.16\.29\.98 lladdr 02:00:00:00:00:98 PERMANENT/m);
   });
 
+  it('a new MAC address flushes the device\'s neighbours too (neigh_changeaddr)', () => {
+    const run = waiting('ip link set eth2 address 02:00:00:00:01:02');
+    expect(run.diagnostics).toEqual([]);
+    expect(out(run, 'router', 'ip neigh show dev eth2', 1.6)).toBe('');
+    expect(syn(run)).toMatchObject({ t: 1.5e9, verdict: 'drop', reason: { code: 'neigh_flushed', cause: 'changeaddr' } });
+    expect(badConservation(run.world.records)).toBeNull();
+  });
+
   it('losing carrier keeps the PERMANENT entry where setting the device down does not', () => {
     const run = runScenarioText(withTraffic(REF, [
       '{ exec: ip neigh replace 172.16.29.98 lladdr 02:00:00:00:00:98 nud permanent dev eth2, host: router, at: 500ms }',
