@@ -6,7 +6,7 @@
  * Not modelled: name resolution. Without -n ipvsadm asks gethostbyaddr / getservbyport
  * ("10.0.0.100:http"); lvsim has no resolver and prints numbers either way.
  * Not modelled: fwmark, SCTP and IPv6 services, persistence engines, GUE/GRE tunnels, the
- * LOCALNODE ("Local") forwarding method, sync daemons (--daemon prints nothing).
+ * LOCALNODE ("Local") forwarding method. (`-L --daemon` is listed by ipvs/sync.ts listDaemons.)
  */
 import type { ConnView, IpvsCtl, ServiceKey } from '../ipvs/ctl';
 import {

@@ -12,7 +12,8 @@
  * Deliberately different: an unknown keyword that opens a block has its whole block skipped
  * (keepalived would read the block's lines as keywords of the enclosing block and report each).
  * Not modelled (refused with a message): include, @conditionals and $parameters, virtual_server
- * group and fwmark, IPv6, SSL_GET, MISC_CHECK, SMTP_CHECK, DNS_CHECK, BFD, vrrp_script.
+ * group and fwmark, IPv6, SSL_GET, MISC_CHECK, SMTP_CHECK, DNS_CHECK, BFD, vrrp_script,
+ * lvs_sync_daemon's maxlen and a port, ttl or group other than the kernel's.
  */
 import { type Ip4, formatIp4, parseIp4, prefixMask } from '../net/addr';
 import type { Diagnostic } from './diag';
@@ -95,9 +96,23 @@ export interface KaVrrpInstance {
   garpMasterRepeat: number;
 }
 
+/**
+ * global_defs `lvs_sync_daemon IFNAME [inst VRRP_INSTANCE] [id SYNCID]` (global_parser.c
+ * `lvs_syncd_handler`): with `inst`, the VRRP process runs the IPVS sync daemon as master while
+ * that instance is MASTER and as backup otherwise; without, the checker process runs both.
+ */
+export interface KaLvsSyncd {
+  readonly ifname: string;
+  inst: string | null;
+  /** Unset: the instance's virtual_router_id, or 0 without an instance. */
+  syncid: number | null;
+  readonly line: number;
+}
+
 export interface KaConfig {
   readonly file: string;
   routerId: string | null;
+  lvsSyncd: KaLvsSyncd | null;
   virtualServers: KaVirtualServer[];
   vrrpInstances: KaVrrpInstance[];
   syncGroups: Array<{ name: string; line: number; group: string[] }>;
@@ -306,10 +321,71 @@ const globalDefs: Table<KaConfig> = {
   vrrp_garp_master_repeat: accepted(),
   vrrp_garp_interval: accepted(),
   vrrp_gna_interval: accepted(),
-  lvs_sync_daemon: unmodelled('the IPVS sync daemon started by keepalived'),
+  lvs_sync_daemon: kw(lvsSyncdHandler),
   lvs_timeouts: unmodelled('IPVS timeouts set by keepalived (use ipvsadm --set)'),
   lvs_flush: accepted(),
 };
+
+/** IP_VS_IFNAME_MAXLEN. */
+const IFNAME_MAXLEN = 16;
+/** The sync daemon's fixed transport (ip_vs_sync.c): the only values lvsim models for port, ttl and group. */
+const SYNC_DEFAULTS: Record<string, string> = { port: '8848', ttl: '1', group: '224.0.0.81' };
+
+/** global_parser.c `lvs_syncd_handler`, with keepalived's messages. */
+function lvsSyncdHandler(st: Stmt, cfg: KaConfig, ctx: Ctx): void {
+  const w = st.words;
+  if (cfg.lvsSyncd) {
+    ctx.report(w[0], `lvs_sync_daemon has already been specified as ${cfg.lvsSyncd.ifname} ${cfg.lvsSyncd.inst ?? ''} - ignoring`, 'one lvs_sync_daemon line');
+    return;
+  }
+  const ifa = ctx.arg(st, 1);
+  if (!ifa) return;
+  if (ifa.text.length >= IFNAME_MAXLEN) {
+    ctx.report(ifa, `lvs_sync_daemon interface name '${ifa.text}' too long - ignoring`, `an interface name of at most ${IFNAME_MAXLEN - 1} characters`);
+    return;
+  }
+  const sd: KaLvsSyncd = { ifname: ifa.text, inst: null, syncid: null, line: w[0].line };
+  cfg.lvsSyncd = sd;
+  const syncid = (at: KaWord): void => {
+    const v = unsigned(at.text, 0, 255);
+    if (v === null) ctx.report(at, `Invalid syncid (${at.text}) - defaulting to vrid`, 'a sync id from 0 to 255');
+    else sd.syncid = v;
+  };
+  for (let i = 2; i < w.length; i++) {
+    const k = w[i];
+    const val = w[i + 1];
+    if (k.text === 'inst') {
+      if (!val) { ctx.arg(st, i + 1); continue; }
+      if (sd.inst !== null) ctx.report(val, `lvs_sync_daemon vrrp instance has already been specified as ${sd.inst} - ignoring`, 'one inst');
+      else sd.inst = val.text;
+      i++;
+      continue;
+    }
+    if (k.text === 'id') {
+      if (!val) { ctx.report(k, 'No value specified for lvs_sync_daemon id, defaulting to vrid', 'id SYNCID'); continue; }
+      syncid(val);
+      i++;
+      continue;
+    }
+    if (k.text === 'maxlen' || k.text in SYNC_DEFAULTS) {
+      if (!val) { ctx.report(k, `No value specified for lvs_sync_daemon ${k.text} - ignoring`, `${k.text} VALUE`); continue; }
+      // The kernel's defaults change nothing; any other value would change the sync transport.
+      if (SYNC_DEFAULTS[k.text] !== val.text) {
+        cfg.unmodelled.push({ line: k.line, what: `lvs_sync_daemon ${k.text} ${val.text}: ${k.text === 'maxlen' ? 'a sync message length limit' : `a sync ${k.text} other than ${SYNC_DEFAULTS[k.text]}`}` });
+      }
+      i++;
+      continue;
+    }
+    // keepalived before 2.0: lvs_sync_daemon IF VRRP_INSTANCE [SYNCID]
+    if (i === 2) { sd.inst = k.text; continue; }
+    if (i === 3) {
+      if (unsigned(k.text, 0, 255) !== null) ctx.report(k, 'Please use keyword "id" before lvs_sync_daemon SYNCID', `id ${k.text}`);
+      syncid(k);
+      continue;
+    }
+    ctx.report(k, `Unknown option ${k.text} specified for lvs_sync_daemon`, 'inst NAME, id SYNCID, maxlen, port, ttl or group');
+  }
+}
 
 function timerKw<T>(set: (o: T, ns: number) => void, minS: number, maxS: number, msg: (v: string) => string): Keyword<T> {
   return kw((st, o, ctx) => {
@@ -668,6 +744,17 @@ const vrrpInstanceKeywords: Table<KaVrrpInstance> = {
   track_script: unmodelled('vrrp_script tracking', true),
   dont_track_primary: accepted(),
   version: unmodelled('VRRP version selection'),
+  // vrrp_parser.c `vrrp_lvs_syncd_handler`: deprecated since 1.2.19, still honoured.
+  lvs_sync_daemon_interface: kw((st, v, ctx) => {
+    const a = ctx.arg(st, 1);
+    if (!a) return;
+    ctx.report(st.words[0], `(${v.name}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.`, `global_defs { lvs_sync_daemon ${a.text} inst ${v.name} }`);
+    if (ctx.cfg.lvsSyncd) {
+      ctx.report(a, `(${v.name}) lvs_sync_daemon_interface has already been specified as ${ctx.cfg.lvsSyncd.ifname} - ignoring`, 'one lvs_sync_daemon');
+      return;
+    }
+    ctx.cfg.lvsSyncd = { ifname: a.text, inst: v.name, syncid: null, line: st.words[0].line };
+  }),
 };
 
 const syncGroupKeywords: Table<{ group: string[] }> = {
@@ -730,7 +817,7 @@ export function parseKeepalivedConf(text: string, file: string): { config: KaCon
   const report: Report = (at, msg, expected, severity = 'error') => {
     diagnostics.push({ file, line: at.line, col: at.col, endCol: at.col + Math.max(1, at.text.length), severity, found: at.text, expected, tool: `(Line ${at.line}) ${msg}` });
   };
-  const cfg: KaConfig = { file, routerId: null, virtualServers: [], vrrpInstances: [], syncGroups: [], unmodelled: [] };
+  const cfg: KaConfig = { file, routerId: null, lvsSyncd: null, virtualServers: [], vrrpInstances: [], syncGroups: [], unmodelled: [] };
   const ctx: Ctx = {
     cfg, report,
     arg(st, i) {
@@ -763,6 +850,12 @@ function checkConfig(cfg: KaConfig, report: Report): void {
     if (!v.vips.length) report(at(v.line, v.name), `(${v.name}) No VIP specified; at least one is sensible`, 'virtual_ipaddress { ADDRESS } inside vrrp_instance', 'warning');
   }
   const names = new Set(cfg.vrrpInstances.map(v => v.name));
+  // vrrp.c `vrrp_complete_init`: the sync daemon's instance must exist.
+  const sd = cfg.lvsSyncd;
+  if (sd?.inst != null && !names.has(sd.inst)) {
+    report(at(sd.line, sd.inst), `Unable to find vrrp instance ${sd.inst} for lvs_syncd - clearing lvs_syncd config`, 'the name of a vrrp_instance');
+    cfg.lvsSyncd = null;
+  }
   for (const g of cfg.syncGroups) {
     for (const n of g.group) if (!names.has(n)) report(at(g.line, n), `Virtual router ${n} specified in sync group ${g.name} doesn't exist - ignoring`, 'the name of a vrrp_instance');
   }
@@ -775,7 +868,13 @@ const secs = (ns: number): string => String(ns / 1e9);
 /** The configuration in keepalived's normal form (one keyword a line, 4-space indents): parse(print(c)) = c. */
 export function printKeepalivedConf(cfg: KaConfig): string {
   const out: string[] = [];
-  if (cfg.routerId !== null) out.push('global_defs {', `    router_id ${cfg.routerId}`, '}');
+  const sd = cfg.lvsSyncd;
+  if (cfg.routerId !== null || sd) {
+    out.push('global_defs {');
+    if (cfg.routerId !== null) out.push(`    router_id ${cfg.routerId}`);
+    if (sd) out.push(`    lvs_sync_daemon ${sd.ifname}${sd.inst !== null ? ` inst ${sd.inst}` : ''}${sd.syncid !== null ? ` id ${sd.syncid}` : ''}`);
+    out.push('}');
+  }
   for (const g of cfg.syncGroups) out.push(`vrrp_sync_group ${g.name} {`, '    group {', ...g.group.map(n => `        ${n}`), '    }', '}');
   for (const v of cfg.vrrpInstances) {
     out.push(`vrrp_instance ${v.name} {`);

@@ -107,6 +107,51 @@ describe('keepalived.conf (lib/parser.c process_stream, check_parser.c)', () => 
     expect(config.unmodelled.map(u => u.line)).toEqual([1, 5]);
   });
 
+  describe('lvs_sync_daemon (global_parser.c lvs_syncd_handler)', () => {
+    const VI = 'vrrp_instance VI_1 {\n    interface eth1\n    virtual_router_id 51\n    virtual_ipaddress {\n        172.16.29.6/32\n    }\n}\n';
+    const sd = (line: string, more = VI) => parse(`global_defs {\n    ${line}\n}\n${more}`);
+    const msgs = (r: ReturnType<typeof parse>) => r.diagnostics.map(d => `${d.line}:${d.col} ${d.tool}`);
+
+    test('IFNAME inst NAME id SYNCID, the legacy IF INSTANCE SYNCID, and no instance', () => {
+      expect(sd('lvs_sync_daemon eth1 inst VI_1 id 7').config.lvsSyncd).toEqual({ ifname: 'eth1', inst: 'VI_1', syncid: 7, line: 2 });
+      expect(sd('lvs_sync_daemon eth1 inst VI_1').config.lvsSyncd).toMatchObject({ inst: 'VI_1', syncid: null });
+      expect(sd('lvs_sync_daemon eth1').config.lvsSyncd).toMatchObject({ inst: null, syncid: null });
+      const legacy = sd('lvs_sync_daemon eth1 VI_1 9');
+      expect(legacy.config.lvsSyncd).toMatchObject({ inst: 'VI_1', syncid: 9 });
+      expect(msgs(legacy)).toEqual(['2:31 (Line 2) Please use keyword "id" before lvs_sync_daemon SYNCID']);
+      // the kernel's own port, ttl and group change nothing
+      const dflt = sd('lvs_sync_daemon eth1 inst VI_1 port 8848 ttl 1 group 224.0.0.81');
+      expect([dflt.diagnostics, dflt.config.unmodelled]).toEqual([[], []]);
+    });
+
+    test("keepalived's messages for what it ignores, and refusal of what lvsim does not model", () => {
+      expect(msgs(sd('lvs_sync_daemon'))).toEqual(['2:20 (Line 2) *** Configuration line starting `lvs_sync_daemon` is missing a parameter at word position 2']);
+      expect(msgs(sd('lvs_sync_daemon eth1 id 300'))).toEqual(['2:29 (Line 2) Invalid syncid (300) - defaulting to vrid']);
+      expect(msgs(sd('lvs_sync_daemon eth1 id'))).toEqual(['2:26 (Line 2) No value specified for lvs_sync_daemon id, defaulting to vrid']);
+      expect(msgs(sd('lvs_sync_daemon eth1 inst VI_1 bogus'))).toEqual(['2:36 (Line 2) Unknown option bogus specified for lvs_sync_daemon']);
+      expect(msgs(sd('lvs_sync_daemon averyveryverylongname'))).toEqual(["2:21 (Line 2) lvs_sync_daemon interface name 'averyveryverylongname' too long - ignoring"]);
+      const twice = parse('global_defs {\n    lvs_sync_daemon eth1 inst VI_1\n    lvs_sync_daemon eth0\n}\n' + VI);
+      expect([msgs(twice), twice.config.lvsSyncd?.ifname]).toEqual([['3:5 (Line 3) lvs_sync_daemon has already been specified as eth1 VI_1 - ignoring'], 'eth1']);
+      const missing = sd('lvs_sync_daemon eth1 inst VI_9');
+      expect([msgs(missing), missing.config.lvsSyncd]).toEqual([['2:1 Unable to find vrrp instance VI_9 for lvs_syncd - clearing lvs_syncd config'], null]);
+      expect(sd('lvs_sync_daemon eth1 inst VI_1 port 9000 maxlen 1000').config.unmodelled.map(u => u.what)).toEqual([
+        'lvs_sync_daemon port 9000: a sync port other than 8848', 'lvs_sync_daemon maxlen 1000: a sync message length limit',
+      ]);
+    });
+
+    test('the deprecated vrrp_instance lvs_sync_daemon_interface still sets it, with the warning', () => {
+      const r = parse(VI.replace('    interface eth1\n', '    interface eth1\n    lvs_sync_daemon_interface eth1\n'));
+      expect(r.config.lvsSyncd).toMatchObject({ ifname: 'eth1', inst: 'VI_1', syncid: null });
+      expect(msgs(r)).toEqual(['3:5 (Line 3) (VI_1) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.']);
+    });
+
+    test('prints back and reads its normal form', () => {
+      const once = printKeepalivedConf(sd('lvs_sync_daemon eth1 inst VI_1 id 7').config);
+      expect(once).toContain('    lvs_sync_daemon eth1 inst VI_1 id 7\n');
+      expect(parse(once).config.lvsSyncd).toMatchObject({ ifname: 'eth1', inst: 'VI_1', syncid: 7 });
+    });
+  });
+
   test('vrrp_instance and vrrp_sync_group', () => {
     const { config, diagnostics } = parse(`vrrp_sync_group G1 {
     group {

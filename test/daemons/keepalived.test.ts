@@ -410,6 +410,69 @@ describe('VRRP failover and the connections through the old master (scenarios/ke
   });
 });
 
+describe('lvs_sync_daemon: keepalived runs the IPVS sync daemons (ipvswrapper.c ipvs_syncd_cmd)', () => {
+  const SYNC = readFileSync('scenarios/keepalived-failover-sync.yaml', 'utf8');
+  /** keepalived-failover-sync.yaml with the daemons left to keepalived: `line` in each global_defs, no ipvsadm --start-daemon. */
+  const managed = (line: string, traffic: string, until = '22s') => {
+    const t = SYNC.replace(/^ {6}ipvsadm --start-daemon .*\n/gm, '').replace(/( +)router_id (dir\d)\n/g, `$1router_id $2\n$1${line}\n`);
+    expect(t).not.toMatch(/^ +ipvsadm --start-daemon/m);
+    return runScenarioText(t.slice(0, t.indexOf('until:')) + `until: ${until}\ntraffic:\n${traffic}`, 'lvs-sync.yaml');
+  };
+  const daemons = (r: Run, host: string, at: number) => r.execs.find(e => e.host === host && e.command === 'ipvsadm -L --daemon' && e.at === at * 1e9)!.result.stdout;
+  const FAILOVER = ['director', 'director2'].map(h => `  - { exec: ipvsadm -L --daemon, host: ${h}, at: 5s }\n`).join('') + SYNC.slice(SYNC.indexOf('traffic:\n') + 9)
+    .replace('  - { exec: ip -br addr show dev eth1, host: director2, at: 15s }\n', '  - { exec: ipvsadm -L --daemon, host: director2, at: 15s }\n');
+
+  test('with inst: the MASTER runs the master daemon, the BACKUP the backup (syncid the VRID); the backup takes over as master and the held connection continues', () => {
+    const r = managed('lvs_sync_daemon eth1 inst VI_1', FAILOVER);
+    expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+    expect(daemons(r, 'director', 5)).toBe('master sync daemon (mcast=eth1, syncid=51)\n');
+    expect(daemons(r, 'director2', 5)).toBe('backup sync daemon (mcast=eth1, syncid=51)\n');
+    // director crashed at 10 s: director2 became MASTER, so ipvs_syncd_master stopped its backup daemon.
+    expect(daemons(r, 'director2', 15)).toBe('master sync daemon (mcast=eth1, syncid=51)\n');
+    const held = r.clients.find(c => c.id === 'held')!;
+    expect([held.ok, held.error, held.reply.includes('bytes=0')]).toEqual([true, null, true]);
+    expect(r.execs.find(e => e.host === 'director2' && e.command === 'ipvsadm -Lnc' && e.at === 9e9)!.result.stdout).toMatch(/ESTABLISHED 203\.0\.113\.10:41001/);
+  });
+
+  test('a master that steps down (systemctl stop on the other side, then preemption) swaps its daemon back; stopping keepalived stops it', () => {
+    const r = managed('lvs_sync_daemon eth1 inst VI_1 id 9', [
+      '  - { exec: systemctl stop keepalived, host: director, at: 4s }',
+      '  - { exec: ipvsadm -L --daemon, host: director, at: 6s }',
+      '  - { exec: ipvsadm -L --daemon, host: director2, at: 6s }',
+      '  - { exec: systemctl start keepalived, host: director, at: 7s }',
+      '  - { exec: ipvsadm -L --daemon, host: director, at: 14s }',
+      '  - { exec: ipvsadm -L --daemon, host: director2, at: 14s }',
+    ].join('\n') + '\n', '15s');
+    expect(daemons(r, 'director', 6)).toBe('');
+    expect(daemons(r, 'director2', 6)).toBe('master sync daemon (mcast=eth1, syncid=9)\n');
+    expect(daemons(r, 'director', 14)).toBe('master sync daemon (mcast=eth1, syncid=9)\n');
+    expect(daemons(r, 'director2', 14)).toBe('backup sync daemon (mcast=eth1, syncid=9)\n');
+    expect(procs(r.world.hosts.get('director2')!.host).journal.filter(e => e.msg.startsWith('IPVS cmd'))).toEqual([]);
+  });
+
+  test('without inst: the checker process runs both daemons (syncid 0) on each director, and stops both when it stops', () => {
+    const r = managed('lvs_sync_daemon eth1', [
+      '  - { exec: ipvsadm -L --daemon, host: director, at: 2s }',
+      '  - { exec: systemctl stop keepalived, host: director, at: 3s }',
+      '  - { exec: ipvsadm -L --daemon, host: director, at: 4s }',
+    ].join('\n') + '\n', '5s');
+    expect(daemons(r, 'director', 2)).toBe('master sync daemon (mcast=eth1, syncid=0)\nbackup sync daemon (mcast=eth1, syncid=0)\n');
+    expect(daemons(r, 'director', 4)).toBe('');
+  });
+
+  test("a missing interface: the kernel's refusal in keepalived's log line, keepalived runs on", () => {
+    const r = managed('lvs_sync_daemon eth7 inst VI_1', '  - { exec: ipvsadm -L --daemon, host: director, at: 5s }\n', '6s');
+    expect(daemons(r, 'director', 5)).toBe('');
+    const log = procs(r.world.hosts.get('director')!.host).journal.filter(e => e.ident === 'Keepalived_vrrp' && e.msg.startsWith('IPVS cmd')).map(e => e.msg);
+    expect(log).toEqual([
+      'IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error: No such device(19)',
+      'IPVS cmd IP_VS_SO_SET_STOPDAEMON(1164) error: No daemon is running(3)',
+      'IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error: No such device(19)',
+    ]);
+    expect(r.world.hosts.get('director')!.host.devices.get('eth1')!.addrs.some(a => a.prefixLen === 32)).toBe(true);
+  });
+});
+
 describe('the shipped keepalived scenarios', () => {
   test.each(['keepalived-rs-down', 'keepalived-green-dead', 'keepalived-failover', 'keepalived-failover-sloppy', 'keepalived-failover-sync', 'keepalived-failover-sync-missing-rs'])('%s loads without errors and every client gets an answer or a reason', (name) => {
     const f = `scenarios/${name}.yaml`;

@@ -92,7 +92,7 @@ export function startKeepalived(host: Host, ipvs: IpvsCtl, files: ReadonlyMap<st
     log(`Starting Healthcheck child process, pid=${ka.child!.pid}`);
   }
   if (config.vrrpInstances.length && !opts.checkOnly) {
-    spawnVrrp(host, ka, config, diagnostics, opts.detail ?? false);
+    spawnVrrp(host, ipvs, ka, config, diagnostics, opts.detail ?? false);
     log(`Starting VRRP child process, pid=${ka.vrrpChild!.pid}`);
   }
   return { ok: true, stderr: '', diagnostics };
@@ -136,7 +136,7 @@ function spawnChecker(host: Host, ipvs: IpvsCtl, ka: Keepalived, config: KaConfi
   });
 }
 
-function spawnVrrp(host: Host, ka: Keepalived, config: KaConfig, diagnostics: readonly Diagnostic[], detail: boolean): void {
+function spawnVrrp(host: Host, ipvs: IpvsCtl, ka: Keepalived, config: KaConfig, diagnostics: readonly Diagnostic[], detail: boolean): void {
   const ident = 'Keepalived_vrrp';
   const child = procs(host).spawn({
     ppid: ka.parent.pid, comm: 'keepalived', cmdline: ka.parent.cmdline,
@@ -158,7 +158,7 @@ function spawnVrrp(host: Host, ka: Keepalived, config: KaConfig, diagnostics: re
   });
   ka.vrrpChild = child;
   const log = (msg: string) => syslog(host, ident, child.pid, msg);
-  const vrrp = new VrrpProcess({ host, log, detail }, config);
+  const vrrp = new VrrpProcess({ host, ipvs, log, detail }, config);
   ka.vrrp = vrrp;
   host.engine.after(KA_STARTUP_NS, () => {
     if (ka.vrrpChild !== child) return;

@@ -19,6 +19,7 @@ import { type TcpSock, tcpConnect } from '../../kernel/tcp';
 import { IpvsError, type DestSpec, type IpvsCtl, type ServiceSpec } from '../../ipvs/ctl';
 import type { FwdMethod } from '../../ipvs/types';
 import type { KaChecker, KaConfig, KaRealServer, KaVirtualServer } from '../../config/keepalived';
+import { type IpvsCmd, type LvsSyncdConfig, ipvsSyncdCmd, ipvsTalkError } from './ipvswrapper';
 
 /** Who the changes the checker process makes are recorded as. */
 export const HEALTHCHECKERS = 'keepalived (Keepalived_healthcheckers)';
@@ -52,9 +53,9 @@ const FWD: Record<'NAT' | 'DR' | 'TUN', FwdMethod> = { NAT: 'masq', DR: 'route',
 const fmt = (addr: Ip4, proto: string, port: number) => `[${formatIp4(addr)}]:${proto.toLowerCase()}:${port}`;
 
 type Cmd = 'ADD' | 'DEL' | 'ADD_DEST' | 'DEL_DEST' | 'EDIT_DEST';
-/** IP_VS_SO_SET_* numbers, for the "IPVS cmd" error line. */
-const CMD_NUM: Record<Cmd, number> = { ADD: 1153, DEL: 1155, ADD_DEST: 1157, DEL_DEST: 1159, EDIT_DEST: 1158 };
-const ERRNO_NUM: Record<string, number> = { ENOENT: 2, ESRCH: 3, EEXIST: 17, EINVAL: 22, ERANGE: 34 };
+const TALK: Record<Cmd, IpvsCmd> = {
+  ADD: 'IP_VS_SO_SET_ADD', DEL: 'IP_VS_SO_SET_DEL', ADD_DEST: 'IP_VS_SO_SET_ADDDEST', DEL_DEST: 'IP_VS_SO_SET_DELDEST', EDIT_DEST: 'IP_VS_SO_SET_EDITDEST',
+};
 
 export interface HealthcheckEnv {
   readonly host: Host;
@@ -81,8 +82,13 @@ export class Healthchecker {
   /** The process is gone: nothing it started may act or log any more. */
   get dead(): boolean { return this.stopped; }
 
+  /** checker_ipvs_syncd_needed: lvs_sync_daemon without `inst`, so this process runs both sync daemons. */
+  private readonly syncd: LvsSyncdConfig | null;
+
   constructor(readonly env: HealthcheckEnv, cfg: KaConfig) {
     this.engine = env.host.engine;
+    const sd = cfg.lvsSyncd;
+    this.syncd = sd && sd.inst === null ? { ifname: sd.ifname, syncid: sd.syncid ?? 0 } : null;
     for (const conf of cfg.virtualServers) {
       const rs = conf.realServers.map(r => this.server(conf, r.addr, r.port, r.fwd, r.weight, r.inhibit, r.uThreshold, r.lThreshold));
       const ss = conf.sorryServer;
@@ -111,6 +117,12 @@ export class Healthchecker {
     this.env.log('Initializing ipvs');
     // ipvs_start -> ipvs_init: libipvs loads ip_vs when the kernel does not have it yet.
     if (!this.env.host.modules.has('ip_vs')) this.env.host.modprobe('ip_vs');
+    if (this.syncd) {
+      // start_check: daemons left by a keepalived that died go first (errors ignored), then both start.
+      const { host, ipvs, log } = this.env;
+      ipvsSyncdCmd(host, ipvs, 'IP_VS_SO_SET_STOPDAEMON', this.syncd, ['master', 'backup'], true, log);
+      ipvsSyncdCmd(host, ipvs, 'IP_VS_SO_SET_STARTDAEMON', this.syncd, ['master', 'backup'], false, log);
+    }
     // set_quorum_states: before any server is alive, no quorum.
     for (const vs of this.vss) vs.quorumStateUp = this.liveWeight(vs) >= vs.conf.quorum + vs.conf.hysteresis;
     for (const c of this.checkers) if (c.retry > 0) c.retryIt = c.retry;
@@ -147,6 +159,8 @@ export class Healthchecker {
         }
         this.ipvsCmd('DEL', vs, null);
       }
+      // checker_terminate_phase2: the sync daemons this process started stop (errors ignored).
+      if (this.syncd) ipvsSyncdCmd(this.env.host, this.env.ipvs, 'IP_VS_SO_SET_STOPDAEMON', this.syncd, ['master', 'backup'], true, this.env.log);
     }
     this.stopped = true;
     for (const h of this.timers) this.engine.cancel(h);
@@ -284,25 +298,34 @@ export class Healthchecker {
         if (rs.inhibit && rs.numFailedCheckers) weight = 0;
       } else if (op === 'DEL_DEST' && rs.set) rs.set = false;
     }
+    // Direct routing and tunnelling keep the service's port (ipvswrapper.c).
+    const d: DestSpec | null = rs ? { addr: rs.addr, port: rs.fwd === 'masq' ? rs.port : c.port, fwd: rs.fwd, weight, uThreshold: rs.uThreshold, lThreshold: rs.lThreshold } : null;
+    let talk: IpvsCmd = TALK[op];
     try {
       if (op === 'ADD') this.env.ipvs.addService(spec);
       else if (op === 'DEL') this.env.ipvs.delService(key);
-      else if (rs) {
-        // Direct routing and tunnelling keep the service's port (ipvswrapper.c).
-        const d: DestSpec = { addr: rs.addr, port: rs.fwd === 'masq' ? rs.port : c.port, fwd: rs.fwd, weight, uThreshold: rs.uThreshold, lThreshold: rs.lThreshold };
+      else if (d) {
         if (op === 'ADD_DEST') this.env.ipvs.addDest(key, d);
-        else if (op === 'EDIT_DEST') this.env.ipvs.editDest(key, d);
-        else this.env.ipvs.delDest(key, { addr: d.addr, port: d.port });
+        else if (op === 'EDIT_DEST') {
+          try {
+            this.env.ipvs.editDest(key, d);
+          } catch (e) {
+            // ipvs_talk: an edit of a real server that is not there (deleted by hand) adds it.
+            if (!(e instanceof IpvsError) || e.errno !== 'ENOENT') throw e;
+            talk = 'IP_VS_SO_SET_ADDDEST';
+            this.env.ipvs.addDest(key, d);
+          }
+        } else this.env.ipvs.delDest(key, { addr: d.addr, port: d.port });
       }
       // The table changed as the ipvsadm line would change it: recorded now, as the checker's.
       this.env.host.emit.configChanged(HEALTHCHECKERS);
       return true;
     } catch (e) {
       if (!(e instanceof IpvsError)) throw e;
-      // ipvs_talk ignores ENOENT/ESRCH on deletes (already gone).
-      if ((op === 'DEL' || op === 'DEL_DEST') && (e.errno === 'ENOENT' || e.errno === 'ESRCH')) return true;
-      this.env.log(`IPVS cmd ${op}(${CMD_NUM[op]}) error: ${e.message}(${ERRNO_NUM[e.errno] ?? 0})`);
-      return false;
+      this.env.log(ipvsTalkError(talk, e.errno, { protocol: spec.protocol, addr: spec.addr, port: spec.port, dest: talk === 'IP_VS_SO_SET_ADD' || talk === 'IP_VS_SO_SET_DEL' || !d ? undefined : d }));
+      // ipvs_talk logs every refusal, but counts adding what exists and deleting what is gone as done.
+      return (e.errno === 'EEXIST' && (talk === 'IP_VS_SO_SET_ADD' || talk === 'IP_VS_SO_SET_ADDDEST'))
+        || (e.errno === 'ENOENT' && (talk === 'IP_VS_SO_SET_DEL' || talk === 'IP_VS_SO_SET_DELDEST'));
     }
   }
 }

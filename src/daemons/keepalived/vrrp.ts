@@ -11,8 +11,9 @@
  * or until preempt_delay has passed. vrrp_sync_group members follow each other's transitions.
  * SIGTERM: priority-0 advert, VIPs removed. SIGKILL: nothing undone (the VIP stays).
  * Simplified: keepalived hears link changes of tracked interfaces by netlink at once; lvsim looks
- * at them on each VRRP timer tick (within advert_int). Not modelled: authentication, unicast
- * peers, VMACs, VRRPv3, IPv6, notify scripts, the LVS sync daemon tie-in (lvs_sync_daemon).
+ * at them on each VRRP timer tick (within advert_int). lvs_sync_daemon naming an instance: the
+ * backup sync daemon from the start, the master while the instance is MASTER (ipvswrapper.ts).
+ * Not modelled: authentication, unicast peers, VMACs, VRRPv3, IPv6, notify scripts.
  */
 import { type Ip4, formatIp4, ip4 } from '../../net/addr';
 import { type Arp, type Ipv4, ETH_P_ARP } from '../../net/packet';
@@ -24,6 +25,8 @@ import { KernelError } from '../../kernel/host';
 import { devXmit } from '../../kernel/ip';
 import { mcJoin, mcLeave, mcSend, rawSocket } from '../../kernel/mcast';
 import type { KaConfig, KaVrrpInstance } from '../../config/keepalived';
+import type { IpvsCtl } from '../../ipvs/ctl';
+import { type LvsSyncdConfig, ipvsSyncdBackup, ipvsSyncdCmd, ipvsSyncdMaster } from './ipvswrapper';
 
 export const VRRP_GROUP = ip4('224.0.0.18');
 /** Who the changes the VRRP process makes are recorded as. */
@@ -37,6 +40,8 @@ type State = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 
 export interface VrrpEnv {
   readonly host: Host;
+  /** For lvs_sync_daemon with `inst`: this process starts and stops the sync daemons. */
+  readonly ipvs: IpvsCtl;
   readonly log: (msg: string) => void;
   /** -D (--log-detail): keepalived logs timeouts, VIP changes and each gratuitous ARP only then. */
   readonly detail: boolean;
@@ -87,6 +92,8 @@ class Instance {
   /** When a preempt_delay started (0: not running). */
   private preemptAt: Ns = 0;
   sync: Instance[] = [];
+  /** lvs_sync_daemon's settings when it names this instance (global_data->lvs_syncd.vrrp). */
+  syncd: LvsSyncdConfig | null = null;
 
   constructor(private readonly vrrp: VrrpProcess, readonly conf: KaVrrpInstance, readonly dev: NetDevice) {
     this.adverNs = conf.advertIntNs;
@@ -112,8 +119,13 @@ class Instance {
     return ok(this.dev) && this.conf.trackInterface.every(n => ok(h.devices.get(n)));
   }
 
-  /** vrrp_init_state: VIPs that are configured (left over) are removed, then BACKUP (or FAULT). */
+  /**
+   * vrrp_init_state: the backup sync daemon starts when lvs_sync_daemon names this instance
+   * (the state is not yet MASTER), VIPs that are configured (left over) are removed, then
+   * BACKUP (or FAULT).
+   */
   start(): void {
+    if (this.syncd) ipvsSyncdCmd(this.env.host, this.env.ipvs, 'IP_VS_SO_SET_STARTDAEMON', this.syncd, ['backup'], false, this.env.log);
     if (this.env.detail) this.env.log(`(${this.name}) removing VIPs.`);
     this.setVips(false);
     if (this.conf.priority === VRRP_PRIO_OWNER && this.conf.state === 'MASTER' && this.linkOk()) {
@@ -147,6 +159,8 @@ class Instance {
     if (this.env.detail) this.env.log(`(${this.name}) setting VIPs.`);
     this.setVips(true);
     this.linkUpdate();
+    // vrrp_state_become_master: ipvs_syncd_master.
+    if (this.syncd) ipvsSyncdMaster(this.env.host, this.env.ipvs, this.syncd, this.env.log);
     if (this.conf.garpMasterDelayNs > 0) {
       if (this.garpTimer) this.engine.cancel(this.garpTimer);
       this.garpTimer = this.engine.after(this.conf.garpMasterDelayNs, () => {
@@ -179,8 +193,9 @@ class Instance {
     this.arm(this.adverNs, () => this.faultTick());
   }
 
-  /** vrrp_state_leave_master. */
+  /** vrrp_state_leave_master: first ipvs_syncd_backup (the VIPs are set), then the state. */
   private leaveMaster(want: 'BACKUP' | 'FAULT'): void {
+    if (this.syncd) ipvsSyncdBackup(this.env.host, this.env.ipvs, this.syncd, this.env.log);
     if (want === 'BACKUP') this.env.log(`(${this.name}) Entering BACKUP STATE`);
     else { this.env.log(`(${this.name}) Entering FAULT STATE`); this.sendAdvert(0); }
     if (this.env.detail) this.env.log(`(${this.name}) removing VIPs.`);
@@ -318,6 +333,10 @@ export class VrrpProcess {
       const members = this.instances.filter(i => g.group.includes(i.conf.name));
       for (const m of members) m.sync = members;
     }
+    // vrrp_complete_init: the lvs_sync_daemon instance, its syncid the instance's VRID unless set.
+    const sd = cfg.lvsSyncd;
+    const tied = sd?.inst != null ? this.instances.find(i => i.conf.name === sd.inst) : undefined;
+    if (sd && tied) tied.syncd = { ifname: sd.ifname, syncid: sd.syncid ?? tied.conf.vrid! };
   }
 
   get dead(): boolean { return this.stopped; }
@@ -353,6 +372,9 @@ export class VrrpProcess {
 
   stop(graceful: boolean): void {
     if (this.stopped) return;
+    // stop_vrrp: the sync daemon of the instance's state stops before the instances go.
+    const tied = graceful ? this.instances.find(i => i.syncd) : undefined;
+    if (tied?.syncd) ipvsSyncdCmd(this.env.host, this.env.ipvs, 'IP_VS_SO_SET_STOPDAEMON', tied.syncd, [tied.state === 'MASTER' ? 'master' : 'backup'], false, this.env.log);
     for (const i of this.instances) i.stop(graceful);
     this.stopped = true;
     for (const c of this.closers) c();
