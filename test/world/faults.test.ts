@@ -322,7 +322,8 @@ describe('conservation across faults', () => {
     for (const l of ['dip-lan', 'rs1-lan', 'client-lan']) runs.push(['{ connect: 172.16.29.6:9001, from: client, at: 100us, send: 20000 }', `{ fault: link-down, link: ${l}, at: 300us }`, `{ fault: link-up, link: ${l}, at: 900us }`]);
     for (const steps of runs) {
       const run = runScenarioText(withTraffic(REF, steps, '3s'), 'gen.yaml');
-      expect([steps.join(' '), run.diagnostics.length, badConservation(run.world.records)]).toEqual([steps.join(' '), 0, null]);
+      // (a crash listed after later connects runs at its turn: a warning, not an error)
+      expect([steps.join(' '), run.diagnostics.filter(d => d.severity === 'error').length, badConservation(run.world.records)]).toEqual([steps.join(' '), 0, null]);
     }
   });
 });
