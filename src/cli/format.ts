@@ -10,6 +10,9 @@ import { type StepIndex, stepIndexOf } from '../trace/steps';
 import { timeUnitFor } from '../trace/time';
 import { formatDiagnostic } from '../config/diag';
 import type { Run } from '../world/world';
+import { clientOutcome } from '../world/apps';
+import { notStarted } from '../world/expect';
+import { formatEndpoint } from '../net/addr';
 import { describeEvent } from '../trace/events';
 import { TraceLog } from '../trace/sink';
 
@@ -55,9 +58,12 @@ export function formatRunText(run: Run, opts: { quiet?: boolean } = {}): string 
   out.push('');
   out.push('connections:');
   for (const c of run.clients) {
-    const res = c.ok ? `ok, answered by ${c.server}${c.greeting ? `: ${c.greeting.trim()}` : ''}` : c.ok === false ? `failed: ${c.error}${c.server ? ` after ${c.server}'s greeting: the exchange never completed` : ''}` : `still ${c.state}`;
+    const o = clientOutcome(c);
+    const res = o.verdict === 'ok' ? `${o.text}${c.greeting ? `: ${c.greeting.trim()}` : ''}${o.releaseUnfinished ? '; released, but the close had not finished when the run stopped' : ''}`
+      : o.verdict === 'failed' && c.server ? `${o.text}: the exchange never completed` : o.text;
     out.push(`  ${c.id} ${c.src || '?'} -> ${c.dst}: ${res}`);
   }
+  for (const t of notStarted(run)) out.push(`  ${t.id} -> ${formatEndpoint(t.dst, t.dport)}: never started (the step before it had not finished when the run stopped)`);
   const events = run.world.trace instanceof TraceLog ? run.world.trace.events : [];
   if (events.length) {
     out.push('');

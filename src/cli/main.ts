@@ -13,6 +13,8 @@ import { formatDiagnostic } from '../config/diag';
 import { parseDuration, parseScenario } from '../config/scenario';
 import { traceToPcapng } from '../trace/pcapng';
 import { formatDiagnostics, formatRunText, runSteps } from './format';
+import { clientOutcome } from '../world/apps';
+import { notStarted } from '../world/expect';
 import { recordJson } from '../trace/json';
 import { SEED, SWITCH, UsageError, get, parseCommand, text, type CommandSpec } from './args';
 import { FileError, checkOutput, quietOnClosedPipe, readInput, writeOutput } from './io';
@@ -53,8 +55,9 @@ take exponent notation (1e6).
 exit status:
   0  run: every client connection completed (with --check: every expect: is met);
      other commands: success
-  1  run: a client connection failed (refused, reset, timed out) or was still
-     unfinished when the run stopped (with --check: an expect: is not met);
+  1  run: a client connection failed (refused, reset, timed out), was still
+     unfinished when the run stopped (answered but not closed) or never started
+     (with --check: an expect: is not met);
      doctor: an error found; replay: lvsim differs from the kernel vector
   2  bad input: an unknown option, a missing or unreadable file, a bad value, a scenario
      line with an error (reported as file:line:column; the rest still runs)
@@ -86,7 +89,8 @@ const DOCTOR: CommandSpec = {
 /** 2 for a scenario line in error, 1 when a client connection did not complete, else 0. */
 function runStatus(run: Run): number {
   if (run.diagnostics.some(d => d.severity === 'error')) return 2;
-  return run.clients.every(c => c.ok === true) ? 0 : 1;
+  const done = (c: Run['clients'][number]) => { const o = clientOutcome(c); return o.verdict === 'ok' && !o.releaseUnfinished; };
+  return run.clients.every(done) && notStarted(run).length === 0 ? 0 : 1;
 }
 
 async function cmdRun(argv: readonly string[]): Promise<number> {

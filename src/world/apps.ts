@@ -42,6 +42,8 @@ export interface ClientResult {
   src: string;
   readonly dst: string;
   readonly startedAt: number;
+  /** close: connect, read the greeting, close; hold: stay open after the greeting until released. */
+  readonly mode: 'close' | 'hold';
   /** Virtual time the step finished (closed, failed, or established for hold). */
   doneAt: number | null;
   ok: boolean | null;
@@ -60,6 +62,25 @@ export interface ClientResult {
   serverBytes: number | null;
   pmtu: number | null;
   sndMss: number | null;
+}
+
+/**
+ * A connection's outcome in the words the run summary uses. "ok" only when its step is over
+ * and the exchange complete: a close-mode connection closed, a held one established (what
+ * befalls it after a release is the release's). Answered but not closed by the end of the run
+ * (the client's FIN or the server's last data lost) is unfinished, not ok. `server` names who
+ * answered (a host name where the caller knows it).
+ */
+export function clientOutcome(c: ClientResult, server = c.server): { readonly verdict: 'ok' | 'failed' | 'unfinished'; readonly text: string; readonly releaseUnfinished: boolean } {
+  if (c.ok === false) return { verdict: 'failed', text: `failed: ${c.error}${server ? ` after ${server}'s greeting` : ''}`, releaseUnfinished: false };
+  if (c.ok === true && c.mode === 'hold') {
+    // The held connection's step ended at the greeting; a release that never closed is noted.
+    const stuck = c.state === 'closing';
+    return { verdict: 'ok', text: `ok, answered by ${server}`, releaseUnfinished: stuck };
+  }
+  if (c.ok === true && c.state === 'closed') return { verdict: 'ok', text: `ok, answered by ${server}`, releaseUnfinished: false };
+  if (c.ok === true) return { verdict: 'unfinished', text: `still ${c.state} after ${server}'s greeting: the exchange had not finished when the run stopped`, releaseUnfinished: false };
+  return { verdict: 'unfinished', text: `still ${c.state}`, releaseUnfinished: false };
 }
 
 const dec = new TextDecoder();
@@ -83,7 +104,7 @@ function request(n: number): Uint8Array {
  */
 export function startClient(host: Host, id: string, src: number, sport: number, dst: number, dport: number, mode: 'close' | 'hold', send: number, done: (r: ClientResult) => void, connectTimeoutNs = 0): ClientResult {
   const r: ClientResult = {
-    id, host: host.name, src: '', dst: formatEndpoint(dst, dport), startedAt: host.engine.now, doneAt: null,
+    id, host: host.name, src: '', dst: formatEndpoint(dst, dport), startedAt: host.engine.now, mode, doneAt: null,
     ok: null, error: null, greeting: '', server: null, reply: '', state: 'connecting', sock: null, afterClose: null,
     serverBytes: null, pmtu: null, sndMss: null,
   };

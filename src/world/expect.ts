@@ -5,6 +5,7 @@
 import { formatIp4 } from '../net/addr';
 import type { Expectation, Scenario } from '../config/scenario';
 import type { Run } from './world';
+import { clientOutcome } from './apps';
 
 export interface ExpectationResult {
   readonly id: string;
@@ -24,13 +25,19 @@ export function checkExpectations(run: Run): ExpectationResult[] {
     const e = t.expect;
     if (!c) { out.push({ id: t.id, expect: e, pass: false, got: 'never started' }); continue; }
     const host = c.server === null ? null : serverHost(sc, c.server);
-    const got = c.ok === true ? `ok, answered by ${host ?? c.server}` : c.ok === false ? `failed: ${c.error}${c.server ? ` after ${host ?? c.server}'s greeting` : ''}` : `still ${c.state}`;
-    let pass = c.ok === e.ok;
+    const { verdict, text: got } = clientOutcome(c, host ?? c.server);
+    let pass = verdict === (e.ok ? 'ok' : 'failed');
     if (pass && e.ok && e.rs !== null) pass = host === e.rs || c.server === e.rs || rsAddrs(run, host).includes(e.rs);
     if (pass && !e.ok && e.error !== null) pass = c.error === e.error;
     out.push({ id: t.id, expect: e, pass, got });
   }
   return out;
+}
+
+/** The connect steps that never started: a step before them had not finished when the run stopped. */
+export function notStarted(run: Run): Array<Extract<Scenario['traffic'][number], { kind: 'connect' }>> {
+  const started = new Set(run.clients.map(c => c.id));
+  return run.scenario.traffic.filter((t): t is Extract<Scenario['traffic'][number], { kind: 'connect' }> => t.kind === 'connect' && !started.has(t.id));
 }
 
 /** "ok", "ok, answered by rs1", "fail", "fail with ETIMEDOUT". */

@@ -49,6 +49,26 @@ describe('lvsim run', () => {
     expect(r.stdout).toMatch(/line\(s\) not applied/);
   });
 
+  it('an answered connection that never closed is "still closing", not ok; a step after it "never started"; exit 1', () => {
+    // A stateful firewall on the director drops the client's lone FIN (conntrack: INVALID, the
+    // IPVS packets are untracked): c1 is answered but never finishes, so c2 never starts.
+    const dir = mkdtempSync(join(tmpdir(), 'lvsim-'));
+    const f = join(dir, 'fin.yaml');
+    writeFileSync(f, readFileSync(REF, 'utf8').replace(/^until: .*$/m, '').replace('      ipvsadm -C\n',
+      '      iptables -A INPUT -m state --state ESTABLISHED,RELATED -j ACCEPT\n      iptables -A INPUT -p tcp --dport 9001 -m state --state NEW -j ACCEPT\n      iptables -A INPUT -j DROP\n      ipvsadm -C\n')
+      .replace('traffic:\n', 'until: 30s\ntraffic:\n'));
+    const r = lvsim('run', f, '--quiet');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}c1 203\.0\.113\.10:40001 -> 172\.16\.29\.6:9001: still closing after RS\d's greeting: the exchange had not finished when the run stopped$/m);
+    expect(r.stdout).toMatch(/^ {2}c2 -> 172\.16\.29\.6:9001: never started \(the step before it had not finished when the run stopped\)$/m);
+  });
+
+  it('a held connection whose release never closes is ok for its step, with the release noted, and exit 1', () => {
+    const r = lvsim('run', 'scenarios/keepalived-failover-sync-missing-rs.yaml', '--quiet');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}held 203\.0\.113\.10:41001 -> 172\.16\.29\.6:9001: ok, answered by RS2: RS2 local=\S+ peer=\S+; released, but the close had not finished when the run stopped$/m);
+  });
+
   it('refuses unknown options and missing files with exit 2', () => {
     expect(lvsim('run', REF, '--frobnicate').status).toBe(2);
     expect(lvsim('run', 'no-such.yaml').status).toBe(2);
