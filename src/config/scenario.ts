@@ -311,8 +311,6 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
   else if (trN && isSeq(trN)) {
     let auto = 0;
     const ids = new Set<string>();
-    /** The latest `at:` so far: steps run in order, so an earlier one would wait for it. */
-    let latest: { ns: number; text: string } | null = null;
     for (const tn of trN.items as Node[]) {
       const p = posOf(tn);
       if (!isMap(tn)) { err(p, 'not a mapping', 'a step such as {connect: 172.16.29.6:9001, from: client}'); continue; }
@@ -322,9 +320,6 @@ export function parseScenario(text: string, file: string): { scenario: Scenario;
         const d = parseDuration(str(atN) ?? '');
         if (d === null) { err(posOf(atN), str(atN) ?? '?', 'a time such as 0ms, 1.5s'); continue; }
         atNs = d;
-        if (latest !== null && d < latest.ns) {
-          err(posOf(atN), `at: ${str(atN)} after a step at ${latest.text}`, `steps in time order (steps run in order: this one runs at ${latest.text} or later, not at ${str(atN)})`, 'warning');
-        } else latest = { ns: d, text: str(atN) ?? '' };
       }
       if (get(tn, 'connect')) {
         checkKeys(tn, ['connect', 'from', 'src', 'at', 'mode', 'send', 'id', 'expect', 'timeout'], 'connect step');

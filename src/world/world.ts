@@ -374,21 +374,16 @@ export function runScenario(sc: Scenario, opts: RunOptions = {}, parseDiags: Dia
   const engine = world.engine;
   const steps = sc.traffic;
   let lastStepAt = 0;
-  // Steps with `at` start then; the others start STEP_GAP_NS after the previous step finished.
-  const startStep = (i: number): void => {
-    if (i >= steps.length) return;
-    const st = steps[i];
-    const begin = () => {
-      lastStepAt = engine.now;
-      runStep(world, st, sc.file, diags, notApplied, execs, () => {
-        if (i + 1 < steps.length && steps[i + 1].atNs === null) engine.after(STEP_GAP_NS, () => startStep(i + 1));
-      });
-      if (i + 1 < steps.length && steps[i + 1].atNs !== null) startStep(i + 1);
-    };
-    if (st.atNs !== null) engine.at(Math.max(st.atNs, engine.now), begin);
-    else begin();
+  // A step with `at` starts at that virtual time, whatever the steps before it are doing; one
+  // without starts STEP_GAP_NS after the step before it finished.
+  const begin = (i: number): void => {
+    lastStepAt = engine.now;
+    runStep(world, steps[i], sc.file, diags, notApplied, execs, () => {
+      if (i + 1 < steps.length && steps[i + 1].atNs === null) engine.after(STEP_GAP_NS, () => begin(i + 1));
+    });
   };
-  startStep(0);
+  steps.forEach((st, i) => { if (st.atNs !== null) engine.at(st.atNs, () => begin(i)); });
+  if (steps.length !== 0 && steps[0].atNs === null) begin(0);
   const until = opts.untilNs ?? sc.untilNs;
   if (until !== null && until !== undefined) {
     engine.run(until);

@@ -17,21 +17,6 @@ function withSteps(steps: string[]): { text: string; base: number } {
   return { text: `${head}traffic:\n${steps.map(s => `  - ${s}`).join('\n')}\n`, base };
 }
 
-describe('steps run in order', () => {
-  it('a step whose at: is earlier than an earlier step\'s is a warning at its at:, saying when it will run', () => {
-    const { text, base } = withSteps([
-      '{ fault: crash, host: director, at: 10s }',
-      '{ exec: ipvsadm -Ln, host: director }',
-      '{ exec: ipvsadm -Ln, host: director, at: 5s }',
-      '{ exec: ipvsadm -Ln, host: director, at: 10s }',
-    ]);
-    const { diagnostics } = parseScenario(text, 'f.yaml');
-    expect(diagnostics.map(d => [d.line, d.col, d.severity, d.found, d.expected])).toEqual([
-      [base + 2, 46, 'warning', 'at: 5s after a step at 10s', 'steps in time order (steps run in order: this one runs at 10s or later, not at 5s)'],
-    ]);
-  });
-});
-
 describe('fault: steps', () => {
   it('reads each kind with its target and time', () => {
     const { text } = withSteps([
