@@ -12,6 +12,7 @@ import { formatIp4, inPrefix, type Ip4 } from '../net/addr';
 import type { Host, NetDevice, Route } from '../kernel/host';
 import { ipRouteInput, ipRouteOutputAnySrc } from '../kernel/route';
 import { arpIgnore, arpSourceFor } from '../kernel/neigh';
+import { ipTunnelLookup } from '../kernel/ipip';
 import type { DropReason, TraceRecord } from '../trace/record';
 import { explainDrop } from '../trace/explain';
 import type { Dest, Service } from '../ipvs/types';
@@ -35,6 +36,7 @@ export type FindingCode =
   | 'rs_answers_arp_for_vip'
   | 'ipip_unavailable'
   | 'tunl0_down'
+  | 'tunnel_down'
   | 'rp_filter_strict_on_decap'
   | 'vip_missing_on_rs'
   | 'vip_not_host_route'
@@ -56,7 +58,8 @@ export type FindingCode =
   | 'ipip_blocked'
   | 'pmtu_blackhole'
   | 'sync_backup_lacks_real_server'
-  | 'sync_backup_fwd_method_differs';
+  | 'sync_backup_fwd_method_differs'
+  | 'udp_service_not_checked';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -79,8 +82,11 @@ export interface Finding {
   readonly proof: { readonly host: string; readonly drops: readonly DropReason['code'][]; readonly hits?: readonly string[] } | null;
 }
 
-/** A connection the scenario will make: from a client address to a virtual service. */
-interface Flow { readonly client: WorldHost; readonly cip: Ip4 }
+/**
+ * A connection the scenario will make: from a client address to a virtual service, on the port
+ * it connects to (the service's port, or for an all-ports service (vport 0) the connect's own).
+ */
+interface Flow { readonly client: WorldHost; readonly cip: Ip4; readonly dport: number }
 
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warn: 1, info: 2 };
 
@@ -212,7 +218,7 @@ class Doctor {
     const ka = this.keepalivedConf(dir.name);
     if (!ka) return;
     const { config, line: fileLine } = ka;
-    const BROKEN = new Set<FindingCode>(['vip_missing_on_rs', 'rp_filter_strict_on_decap', 'ipip_unavailable', 'tunl0_down', 'vip_not_host_route', 'no_listener_on_vip', 'firewall_drops']);
+    const BROKEN = new Set<FindingCode>(['vip_missing_on_rs', 'rp_filter_strict_on_decap', 'ipip_unavailable', 'tunl0_down', 'tunnel_down', 'vip_not_host_route', 'no_listener_on_vip', 'firewall_drops']);
     for (const vs of config.virtualServers) {
       if (vs.lbKind === 'NAT') continue;
       for (const rsConf of vs.realServers) {
@@ -283,6 +289,7 @@ class Doctor {
         proof: { host: dir.name, drops: ['forwarding_disabled', 'no_route', 'arp_unresolved'] },
       });
     }
+    if (svc.protocol === 'udp') { this.udpService(dir, svc); return; }
     const flows = this.flowsTo(dir, svc);
     // A VRRP backup takes the VIP only on failover: its request path is the master's today.
     if (!standby) for (const f of flows) this.requestPath(dir, svc, f);
@@ -292,28 +299,54 @@ class Doctor {
     this.mtu(dir, svc, flows);
   }
 
-  /** The client addresses that will connect to the service: traffic items, else client hosts. */
+  /**
+   * The client addresses that will connect to the service: traffic items, else client hosts.
+   * A persistent service on port 0 takes every port of the VIP that no service of its own port
+   * takes (ip_vs_service_find looks up the packet's port first, then port 0): its flows are the
+   * connects to the VIP on such ports, and with none, nothing is known to connect to it.
+   */
   private flowsTo(dir: WorldHost, svc: Service): Flow[] {
     const out: Flow[] = [];
     const seen = new Set<string>();
-    const push = (client: WorldHost, cip: Ip4 | null) => {
-      if (cip === null || seen.has(`${client.name}/${cip}`)) return;
-      seen.add(`${client.name}/${cip}`);
-      out.push({ client, cip });
+    const push = (client: WorldHost, cip: Ip4 | null, dport: number) => {
+      if (cip === null || seen.has(`${client.name}/${cip}/${dport}`)) return;
+      seen.add(`${client.name}/${cip}/${dport}`);
+      out.push({ client, cip, dport });
     };
+    const takes = (dport: number) => svc.port !== 0
+      ? dport === svc.port
+      : !dir.ipvs.services.some(s => s !== svc && s.protocol === svc.protocol && s.addr === svc.addr && s.port === dport);
     for (const t of this.sc.traffic) {
-      if (t.kind !== 'connect' || t.dst !== svc.addr || t.dport !== svc.port) continue;
+      // connect: steps are TCP connections.
+      if (t.kind !== 'connect' || svc.protocol !== 'tcp' || t.dst !== svc.addr || !takes(t.dport)) continue;
       const client = this.world.hosts.get(t.from);
       if (!client || client === dir) continue;
-      push(client, t.src ?? ipRouteOutputAnySrc(client.host, svc.addr)?.src ?? null);
+      push(client, t.src ?? ipRouteOutputAnySrc(client.host, svc.addr)?.src ?? null, t.dport);
     }
-    if (out.length === 0) {
+    if (out.length === 0 && svc.port !== 0) {
       for (const h of this.world.hosts.values()) {
         if (h.role !== 'client') continue;
-        push(h, ipRouteOutputAnySrc(h.host, svc.addr)?.src ?? null);
+        push(h, ipRouteOutputAnySrc(h.host, svc.addr)?.src ?? null, svc.port);
       }
     }
     return out;
+  }
+
+  /**
+   * lvsim models TCP servers only: a UDP service's real servers (their sockets, the replies, the
+   * tunnel they would use) are not checked, and no TCP finding (SYN, RST) applies to it.
+   */
+  private udpService(dir: WorldHost, svc: Service): void {
+    const V = `${formatIp4(svc.addr)}:${svc.port}`;
+    this.add({
+      code: 'udp_service_not_checked', severity: 'info', host: dir.name,
+      at: this.serviceLine(dir, svc),
+      check: 'none: lvsim models TCP servers only (an unbound UDP port would answer ICMP port unreachable, __udp4_lib_rcv)',
+      message: `UDP service ${V}: its real servers (${svc.dests.map(d => `${formatIp4(d.addr)}:${d.port}`).join(', ') || 'none'}) are not checked, since lvsim does not model UDP servers.`,
+      fix: 'none needed: check the UDP path on the real hosts',
+      proof: null,
+    });
+    this.persistence(dir, svc);
   }
 
   // --- client -> VIP ----------------------------------------------------------------------
@@ -321,8 +354,8 @@ class Doctor {
   private requestPath(dir: WorldHost, svc: Service, f: Flow): void {
     const V = formatIp4(svc.addr);
     const C = formatIp4(f.cip);
-    const end = walk(this.world, f.client, f.cip, svc.addr, { pkt: synPkt(f.cip, svc.addr, svc.port), ctinfo: 2 });
-    if (this.firewall(end, `requests ${C} -> ${V}:${svc.port}`)) return;
+    const end = walk(this.world, f.client, f.cip, svc.addr, { pkt: synPkt(f.cip, svc.addr, f.dport), ctinfo: 2 });
+    if (this.firewall(end, `requests ${C} -> ${V}:${f.dport}`)) return;
     // Everyone on the last segment who would answer the ARP for the VIP.
     const contenders = end.arp?.target === svc.addr ? end.arp.answerers : [];
     for (const a of contenders) {
@@ -346,7 +379,7 @@ class Doctor {
     if (end.kind === 'local' && end.host !== dir.host) {
       const wh = this.byHost(end.host);
       // Another director serving the same virtual service (the VRRP master) is not a problem.
-      if (wh.ipvs.services.some(s => s.addr === svc.addr && s.port === svc.port && s.protocol === svc.protocol)) return;
+      if (wh.ipvs.services.some(s => s.addr === svc.addr && (s.port === svc.port || s.port === f.dport) && s.protocol === svc.protocol)) return;
       if (!isRealServerOf(wh, dir)) {
         this.add({
           code: 'path_to_vip_broken', severity: 'error', host: wh.name, at: this.hostPos(wh.name),
@@ -436,7 +469,8 @@ class Doctor {
     const V = formatIp4(svc.addr);
     const R = formatIp4(dest.addr);
     // The outer packet DIP -> RIP, hop by hop.
-    const outer = walk(this.world, dir, dip, dest.addr, { pkt: ipipPkt(dip, dest.addr, synPkt(flows[0]?.cip ?? 0, svc.addr, svc.port)), ctinfo: 2 });
+    const outerPkt = ipipPkt(dip, dest.addr, synPkt(flows[0]?.cip ?? 0, svc.addr, flows[0]?.dport ?? svc.port));
+    const outer = walk(this.world, dir, dip, dest.addr, { pkt: outerPkt, ctinfo: 2 });
     if (this.firewall(outer, `IPIP packets ${formatIp4(dip)} -> ${R}`, 'ipip_blocked')) return;
     if (outer.kind !== 'local' || outer.host !== rs.host) {
       this.pathBroken('path_to_rs_broken', outer, `IPIP packets ${formatIp4(dip)} -> ${R}`);
@@ -454,38 +488,46 @@ class Doctor {
       });
       return;
     }
-    if (!tunl0.up) {
+    // ipip_rcv -> ip_tunnel_lookup, as the packet path asks it: the tunnel whose endpoints match
+    // the outer DIP -> RIP best (a named `ip tunnel add ... local RIP` before the fallback tunl0).
+    const tun = ipTunnelLookup(host, outerPkt);
+    if (tun === null) {
+      // The lookup skips devices that are down: the one it would pick once they are up is the one to bring up.
+      const want = ipTunnelLookup(ipipDevicesUp(host), outerPkt) ?? tunl0;
+      const named = want.name !== 'tunl0';
       this.add({
-        code: 'tunl0_down', severity: 'error', host: rs.name, at: this.lineOf(rs.name, /tunl0/) ?? this.firstLine(rs.name),
-        check: 'ipip_rcv -> ip_tunnel_lookup: no tunnel device is up to take the packet: ICMP port unreachable',
-        message: `tunl0 is down on ${rs.name}: the IPIP packet finds no tunnel and is answered with ICMP port unreachable.`,
-        fix: `ip link set tunl0 up   # on ${rs.name}`,
+        code: named ? 'tunnel_down' : 'tunl0_down', severity: 'error', host: rs.name,
+        at: this.setupLineOf(rs.name, new RegExp(`^\\s*(ip\\s+(link|l|tunnel|tun|addr|address|a)|ifconfig|ifup|ifdown)\\b.*\\b${esc(want.name)}\\b`))
+          ?? this.setupLineOf(rs.name, new RegExp(`\\b${esc(want.name)}\\b`)) ?? this.setupLineOf(rs.name, /modprobe\s+ipip/) ?? this.firstLine(rs.name),
+        check: `ipip_rcv -> ip_tunnel_lookup: no tunnel device that is up matches ${formatIp4(dip)} -> ${R}${named ? ` (${want.name} would, and tunl0, the fallback, is ${tunl0.up ? 'up but comes only after it' : 'down too'})` : ''}: tunnel4_rcv answers ICMP port unreachable`,
+        message: `${want.name} is down on ${rs.name}: the IPIP packet from ${formatIp4(dip)} finds no tunnel and is answered with ICMP port unreachable.`,
+        fix: `ip link set ${want.name} up   # on ${rs.name}`,
         proof: { host: rs.name, drops: ['tunnel_unmatched'] },
       });
       return;
     }
     this.vipPrefix(rs, svc.addr);
     for (const f of flows) {
-      // The decapsulated packet CIP -> VIP re-enters on tunl0 (ip_tunnel_rcv -> gro_cells_receive).
-      const inner = ipRouteInput(host, f.cip, svc.addr, tunl0);
+      // The decapsulated packet CIP -> VIP re-enters on the tunnel device (ip_tunnel_rcv -> gro_cells_receive).
+      const inner = ipRouteInput(host, f.cip, svc.addr, tun);
       if (inner.kind === 'drop') {
         const r = inner.reason;
         if (r.code === 'rp_filter') {
           this.add({
             code: 'rp_filter_strict_on_decap', severity: 'error', host: rs.name,
-            at: this.rpFilterLine(rs, 'tunl0'),
-            check: `fib_validate_source: rp_filter = max(conf.all=${r.all}, conf.tunl0=${r.devValue}) = ${r.effective} on the decapsulating device`,
-            message: `${rs.name} drops the decapsulated ${formatIp4(f.cip)} -> ${V}: it arrives on tunl0 but the route back to ${formatIp4(f.cip)} leaves by ${ipRouteOutputAnySrc(host, f.cip)?.dev.name ?? 'no device'} (TcpExtIPReversePathFilter), and the client times out.`,
-            fix: rpFilterFix(host, 'tunl0', 0),
+            at: this.rpFilterLine(rs, tun.name),
+            check: `fib_validate_source: rp_filter = max(conf.all=${r.all}, conf.${tun.name}=${r.devValue}) = ${r.effective} on the decapsulating device`,
+            message: `${rs.name} drops the decapsulated ${formatIp4(f.cip)} -> ${V}: it arrives on ${tun.name} but the route back to ${formatIp4(f.cip)} leaves by ${ipRouteOutputAnySrc(host, f.cip)?.dev.name ?? 'no device'} (TcpExtIPReversePathFilter), and the client times out.`,
+            fix: rpFilterFix(host, tun.name, 0),
             proof: { host: rs.name, drops: ['rp_filter'] },
           });
         } else if (r.code === 'forwarding_disabled' || r.code === 'no_route') {
           this.add({
             code: 'vip_missing_on_rs', severity: 'error', host: rs.name,
-            at: this.lineOf(rs.name, /tunl0/) ?? this.firstLine(rs.name),
+            at: this.lineOf(rs.name, new RegExp(`\\b${esc(tun.name)}\\b`)) ?? this.firstLine(rs.name),
             check: 'ip_route_input_slow: the decapsulated destination is not local (inet_addr_type != RTN_LOCAL); forwarding is off: IpInAddrErrors',
             message: `${rs.name} does not own the VIP ${V}, so the decapsulated packet is not for it and is dropped.`,
-            fix: `ip addr add ${V}/32 dev tunl0   # on ${rs.name}`,
+            fix: `ip addr add ${V}/32 dev ${tun.name}   # on ${rs.name}`,
             proof: { host: rs.name, drops: ['forwarding_disabled', 'no_route'] },
           });
         } else {
@@ -499,11 +541,11 @@ class Doctor {
         continue;
       }
       // The decapsulated packet meets the real server's own PREROUTING and INPUT chains.
-      const syn = synPkt(f.cip, svc.addr, svc.port);
-      const fw = xtDryRun(host, syn, 'PREROUTING', tunl0, null, 2) ?? xtDryRun(host, syn, 'INPUT', tunl0, null, 2);
-      if (fw && this.firewall({ kind: 'drop', host, dev: tunl0, reason: fw, arp: null }, `the decapsulated requests ${formatIp4(f.cip)} -> ${V}:${svc.port}`)) continue;
-      this.listener(rs, svc.addr, svc.port, 'tunnel');
-      this.reply(dir, rs, svc, dest, f, svc.addr, svc.port);
+      const syn = synPkt(f.cip, svc.addr, f.dport);
+      const fw = xtDryRun(host, syn, 'PREROUTING', tun, null, 2) ?? xtDryRun(host, syn, 'INPUT', tun, null, 2);
+      if (fw && this.firewall({ kind: 'drop', host, dev: tun, reason: fw, arp: null }, `the decapsulated requests ${formatIp4(f.cip)} -> ${V}:${f.dport}`)) continue;
+      this.listener(rs, svc.addr, f.dport, 'tunnel');
+      this.reply(dir, rs, svc, dest, f, svc.addr, f.dport);
     }
   }
 
@@ -521,25 +563,34 @@ class Doctor {
       return;
     }
     for (const f of flows) {
-      this.listener(rs, svc.addr, svc.port, 'route');
-      this.reply(dir, rs, svc, dest, f, svc.addr, svc.port);
+      this.listener(rs, svc.addr, f.dport, 'route');
+      this.reply(dir, rs, svc, dest, f, svc.addr, f.dport);
     }
   }
 
   private natDest(dir: WorldHost, svc: Service, dest: Dest, rs: WorldHost, flows: readonly Flow[]): void {
     const R = formatIp4(dest.addr);
-    this.listener(rs, dest.addr, dest.port, 'masq');
     const dirAddrs = new Set([...dir.host.allAddrs()].map(x => x.a.addr));
     for (const f of flows) {
+      // ip_vs_sched_persist / ip_vs_schedule: the real server's port, or the packet's where the
+      // service is all-ports (vport 0) or the real server has none.
+      this.listener(rs, dest.addr, dest.port && f.dport === svc.port ? dest.port : f.dport, 'masq');
       const back = ipRouteOutputAnySrc(rs.host, f.cip);
       if (back === null) { this.noReplyRoute(rs, f.cip); continue; }
       if (!dirAddrs.has(back.nexthop)) {
+        const gw = directorAddrOnLink(this.world, dir, rs);
+        const V = `${formatIp4(svc.addr)}:${svc.port}`;
+        const ka = this.keepalivedConf(dir.name)?.config.virtualServers.some(v => v.addr === svc.addr && v.port === svc.port) ?? false;
         this.add({
           code: 'nat_reply_bypasses_director', severity: 'error', host: rs.name,
           at: this.lineOf(rs.name, /ip\s+route\s+(add|replace|change)\s+default|route\s+add\s+default|GATEWAY=/) ?? this.firstLine(rs.name),
           check: 'ip_vs_out (LVS-NAT): replies are un-NATed only when they pass the director\'s FORWARD hook',
           message: `NAT (-m): ${rs.name} sends its replies to ${formatIp4(f.cip)} via ${formatIp4(back.nexthop)}, not through ${dir.name}, so they leave with source ${R} instead of the VIP and the client does not recognise them.`,
-          fix: `ip route replace default via ${formatIp4(directorAddrOnSegment(this.world, dir, rs, back.dev) ?? 0)}   # on ${rs.name}: route replies through the director`,
+          fix: gw !== null
+            ? `ip route replace default via ${formatIp4(gw.addr)}   # on ${rs.name}: route replies through the director (${gw.dev} is on-link there)`
+            // No director address is on a segment and subnet of the real server: no route can make
+            // the director its gateway (fib_check_nh: the gateway must be on-link).
+            : `no route on ${rs.name} can fix this: NAT needs ${dir.name} as ${rs.name}'s gateway, so ${rs.name} and ${dir.name} must share a segment with a director address in ${rs.name}'s subnet; or forward by tunnel (${ka ? 'lb_kind TUN in keepalived.conf' : `ipvsadm -e -t ${V} -r ${R}:${dest.port} -i`}, with the VIP on tunl0 on ${rs.name}) or direct routing (${ka ? 'lb_kind DR' : '-g'}, which also needs a shared segment)`,
           proof: { host: f.client.name, drops: ['tcp_no_socket', 'no_listener', 'tcp_invalid'] },
         });
       } else if (!(dir.host.sysctl.num('net.ipv4.ip_forward'))) {
@@ -576,7 +627,7 @@ class Doctor {
   }
 
   /** The reply VIP -> CIP from the real server: its own route, never via the director. */
-  private reply(dir: WorldHost, rs: WorldHost, svc: Service, dest: Dest, f: Flow, src: Ip4, _sport: number): void {
+  private reply(dir: WorldHost, rs: WorldHost, svc: Service, dest: Dest, f: Flow, src: Ip4, sport: number): void {
     const V = formatIp4(svc.addr);
     const C = formatIp4(f.cip);
     const back = ipRouteOutputAnySrc(rs.host, f.cip);
@@ -607,10 +658,10 @@ class Doctor {
       return;
     }
     this.announce(dir, rs, svc.addr, back.dev, back.nexthop);
-    const end = walk(this.world, rs, src, f.cip, { pkt: synAckPkt(src, f.cip, svc.port), ctinfo: 3 });
+    const end = walk(this.world, rs, src, f.cip, { pkt: synAckPkt(src, f.cip, sport), ctinfo: 3 });
     // A rule that stops a packet from the VIP arriving from the real server's side is
     // anti-spoofing in effect, whatever it is called where it runs.
-    if (this.firewall(end, `the reply ${V}:${svc.port} -> ${C} from ${rs.name}`, end.kind === 'drop' && end.host !== rs.host ? 'reply_dropped_by_antispoof' : 'firewall_drops')) return;
+    if (this.firewall(end, `the reply ${V}:${sport} -> ${C} from ${rs.name}`, end.kind === 'drop' && end.host !== rs.host ? 'reply_dropped_by_antispoof' : 'firewall_drops')) return;
     if (end.kind === 'local' && end.host === f.client.host) return;
     if (end.kind === 'drop' && end.reason.code === 'rp_filter') {
       const wh = this.byHost(end.host);
@@ -721,11 +772,25 @@ class Doctor {
     if (tight.length === 0) return;
     const t = tight[0]!;
     const names = [...new Set(tight.map(x => x.rs.name))].sort().join(', ');
+    const at = this.serviceLine(dir, svc);
+    if (dir.host.sysctl.num('net.ipv4.vs.pmtu_disc') === 0) {
+      // ensure_mtu_is_adequate returns true at once for IP_VS_RT_MODE_TUNNEL when !sysctl_pmtu_disc,
+      // and ip_vs_tunnel_xmit clears DF on the outer header: no ICMP, the director fragments.
+      this.add({
+        code: 'tunnel_mtu_no_headroom', severity: 'info', host: dir.name,
+        at: this.lineOf(dir.name, /net\.ipv4\.vs\.pmtu_disc|\/proc\/sys\/net\/ipv4\/vs\/pmtu_disc/) ?? at,
+        check: `ip_vs_tunnel_xmit -> ensure_mtu_is_adequate: net.ipv4.vs.pmtu_disc = 0, so a ${t.seg}-byte DF packet is tunnelled anyway and the outer header leaves without DF (${t.seg + 20} bytes on a path of ${t.mtu})`,
+        message: `Full-size requests to ${svcName(svc)} (through ${names}) need ${t.seg + 20} bytes in the tunnel: with pmtu_disc=0 the director sends no ICMP "fragmentation needed" but fragments the outer packet, and ${names} reassemble${tight.length > 1 ? '' : 's'} it (lvsim does not model fragmentation: the run sends it whole).`,
+        fix: `nothing is required; to avoid fragmenting: iptables -t mangle -A OUTPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -j TCPMSS --set-mss ${t.mtu - 20 - 40}   # on each of ${names}`,
+        proof: null,
+      });
+      return;
+    }
     // The director's "fragmentation needed" goes from the VIP to the client: a rule that stops
     // it on the way leaves large requests hanging (the path-MTU black hole).
     for (const f of flows) {
       const frag: Ipv4 = { proto: 'ipv4', src: svc.addr, dst: f.cip, protocol: IPPROTO_ICMP, ttl: 64, tos: 0, id: 0, df: false,
-        payload: { proto: 'icmp', type: 3, code: 4, mtu: t.mtu - 20, quoted: synPkt(f.cip, svc.addr, svc.port) } };
+        payload: { proto: 'icmp', type: 3, code: 4, mtu: t.mtu - 20, quoted: synPkt(f.cip, svc.addr, f.dport) } };
       const end = walk(this.world, dir, svc.addr, f.cip, { pkt: frag, ctinfo: 1 /* IP_CT_RELATED */ });
       if (end.kind !== 'drop' || end.reason.code !== 'iptables') continue;
       const wh = this.byHost(end.host);
@@ -741,10 +806,9 @@ class Doctor {
       break;
     }
     this.add({
-      code: 'tunnel_mtu_no_headroom', severity: 'warn', host: dir.name,
-      at: this.lineOf(dir.name, new RegExp(`ipvsadm\\s.*(-A|--add-service)\\b.*${esc(formatIp4(svc.addr))}`)),
+      code: 'tunnel_mtu_no_headroom', severity: 'warn', host: dir.name, at,
       check: `ip_vs_tunnel_xmit -> ensure_mtu_is_adequate: a ${t.seg}-byte DF packet needs ${t.seg + 20} bytes in the tunnel but the path has ${t.mtu}, so the director answers ICMP fragmentation needed (3/4, mtu ${t.mtu - 20})`,
-      message: `Full-size requests to ${formatIp4(svc.addr)}:${svc.port} (through ${names}) work only while the director's ICMP "fragmentation needed" reaches the client; where ICMP is filtered, large requests hang while small ones work.`,
+      message: `Full-size requests to ${svcName(svc)} (through ${names}) work only while the director's ICMP "fragmentation needed" reaches the client; where ICMP is filtered, large requests hang while small ones work.`,
       fix: `iptables -t mangle -A OUTPUT -p tcp --tcp-flags SYN,ACK SYN,ACK -j TCPMSS --set-mss ${t.mtu - 20 - 40}   # on each of ${names}; or let ICMP 3/4 through to the clients`,
       proof: { host: dir.name, drops: ['frag_needed', 'ipvs_mtu_too_small'] },
     });
@@ -846,9 +910,18 @@ class Doctor {
   /** The last line of the host's setup or files that matches: the one whose effect stands. */
   private lineOf(name: string, re: RegExp): { line: number; col: number } | null {
     const hs = this.sc.hosts.get(name);
-    if (!hs) return null;
+    return hs ? this.lastMatch(allLines(hs), re) : null;
+  }
+
+  /** The last setup line (not a file) that matches: for a device's state, which only commands set. */
+  private setupLineOf(name: string, re: RegExp): { line: number; col: number } | null {
+    const hs = this.sc.hosts.get(name);
+    return hs ? this.lastMatch(hs.setup, re) : null;
+  }
+
+  private lastMatch(lines: ReadonlyArray<{ text: string; line: number; col: number }>, re: RegExp): { line: number; col: number } | null {
     let found: { line: number; col: number } | null = null;
-    for (const l of allLines(hs)) {
+    for (const l of lines) {
       const m = re.exec(l.text);
       if (!m) continue;
       const raw = this.src[l.line - 1];
@@ -856,6 +929,15 @@ class Doctor {
       found = { line: l.line, col };
     }
     return found;
+  }
+
+  /** The line that made a virtual service: its ipvsadm -A (this protocol and port), or keepalived's virtual_server. */
+  private serviceLine(dir: WorldHost, svc: Service): { line: number; col: number } | null {
+    const V = esc(formatIp4(svc.addr));
+    const opt = svc.protocol === 'udp' ? '(-u|--udp-service)' : '(-t|--tcp-service)';
+    return this.lineOf(dir.name, new RegExp(`ipvsadm\\s.*(-A|--add-service)\\b.*${opt}\\s+${V}:${svc.port}\\b`))
+      ?? this.lineOf(dir.name, new RegExp(`virtual_server\\s+${V}\\s+${svc.port}\\b`))
+      ?? this.lineOf(dir.name, new RegExp(`ipvsadm\\s.*(-A|--add-service)\\b.*${V}`));
   }
 
   private vipLine(rs: WorldHost, vip: Ip4): { line: number; col: number } | null {
@@ -963,15 +1045,39 @@ function answersArp(host: Host, dev: NetDevice, sip: Ip4, tip: Ip4): boolean {
   return true;
 }
 
+/**
+ * The host as ip_tunnel_lookup would see it with every ipip device up (the rest unchanged): which
+ * tunnel the packet is meant for when the lookup finds none because a device is down.
+ */
+function ipipDevicesUp(host: Host): Host {
+  const devices = new Map([...host.devices].map(([n, d]) => [n, d.kind === 'ipip' && !d.up ? { ...d, up: true } : d] as const));
+  return Object.create(host, { devices: { value: devices } }) as Host;
+}
+
+/** VIP:port, or for an all-ports service (vport 0, ipvsadm -p) the VIP and "all ports". */
+function svcName(svc: Service): string {
+  return svc.port ? `${formatIp4(svc.addr)}:${svc.port}` : `${formatIp4(svc.addr)} (all ports)`;
+}
+
 function isRealServerOf(wh: WorldHost, dir: WorldHost): boolean {
   return dir.ipvs.services.some(s => s.dests.some(d => wh.host.hasAddr(d.addr)));
 }
 
-/** The director's address on the segment `rs` reaches through `rsDev`, if any. */
-function directorAddrOnSegment(world: World, dir: WorldHost, rs: WorldHost, rsDev: NetDevice): Ip4 | null {
-  const link = world.links.find(l => l.ends.some(e => e.host === rs.host && e.dev === rsDev));
-  const end = link?.ends.find(e => e.host === dir.host);
-  return end?.dev.addrs[0]?.addr ?? null;
+/**
+ * A director address `rs` can use as its gateway: on a segment they share, and inside a subnet
+ * of the real server's device there (fib_check_nh: a gateway must be on-link), if any.
+ */
+function directorAddrOnLink(world: World, dir: WorldHost, rs: WorldHost): { addr: Ip4; dev: string } | null {
+  for (const rsDev of rs.host.devices.values()) {
+    if (!rsDev.up || rsDev.kind !== 'ether') continue;
+    const link = world.links.find(l => l.ends.some(e => e.host === rs.host && e.dev === rsDev));
+    for (const end of link?.ends ?? []) {
+      if (end.host !== dir.host || !end.dev.up) continue;
+      const a = end.dev.addrs.find(da => rsDev.addrs.some(ra => inPrefix(da.addr, ra.addr, ra.prefixLen)));
+      if (a) return { addr: a.addr, dev: rsDev.name };
+    }
+  }
+  return null;
 }
 
 function devCovering(host: Host, addr: Ip4): NetDevice | null {

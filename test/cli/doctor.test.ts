@@ -53,6 +53,32 @@ describe('lvsim doctor', () => {
     expect(f.fix).toContain('real_server 192.168.134.5 9001');
   });
 
+  it('configurations that work exit 0: an all-ports persistent service (VIP:0 -p), a UDP service (a note, no TCP error)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsim-doctor-'));
+    const ref = readFileSync('scenarios/tun-different-subnets.yaml', 'utf8');
+    const port0 = ref.replace(/      ipvsadm -A -t 172\.16\.29\.6:9001 -s rr\n.*\n.*\n/,
+      '      ipvsadm -A -t 172.16.29.6:0 -s rr -p 60\n      ipvsadm -a -t 172.16.29.6:0 -r 172.16.197.3 -i\n      ipvsadm -a -t 172.16.29.6:0 -r 192.168.134.5 -i\n');
+    expect(port0).not.toBe(ref);
+    writeFileSync(join(dir, 'port0.yaml'), port0);
+    const r0 = lvsim('doctor', join(dir, 'port0.yaml'));
+    expect(r0.stdout).not.toMatch(/no_listener_on_vip|port 0\b/);
+    expect(r0.status).toBe(0);
+    const udp = ref.replace('      ipvsadm -a -t 172.16.29.6:9001 -r 192.168.134.5:9001 -i\n',
+      '      ipvsadm -a -t 172.16.29.6:9001 -r 192.168.134.5:9001 -i\n      ipvsadm -A -u 172.16.29.6:53 -s rr\n      ipvsadm -a -u 172.16.29.6:53 -r 172.16.197.3 -i\n');
+    writeFileSync(join(dir, 'udp.yaml'), udp);
+    const ru = lvsim('doctor', join(dir, 'udp.yaml'));
+    expect(ru.stdout).toMatch(/: info udp_service_not_checked \[director\]/);
+    expect(ru.stdout).not.toMatch(/SYN for 172\.16\.29\.6:53|answered with a RST|proto: tcp, port: 53/);
+    expect(ru.status).toBe(0);
+  });
+
+  it('NAT across subnets: no gateway command where no director address is on-link (exit 1)', () => {
+    const r = lvsim('doctor', 'scenarios/modes-nat-different-subnets.yaml');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/error nat_reply_bypasses_director \[rs1\]/);
+    expect(r.stdout).not.toContain('via 0.0.0.0');
+  });
+
   it('bad input: a missing file, no file, an unknown option (exit 2)', () => {
     expect(lvsim('doctor', '/nonexistent.yaml').status).toBe(2);
     expect(lvsim('doctor').status).toBe(2);

@@ -311,3 +311,118 @@ describe('the sync daemon\'s backup lacking a real server of the master (ip_vs_p
     expect(run.clients.find(x => x.id === 'held')!.reply).toContain('RS2 bytes=0');
   });
 });
+
+describe('configurations that work are not reported as broken', () => {
+  const lineAt = (text: string, f: Finding) => text.split('\n')[f.line - 1]!.slice(f.col - 1);
+
+  describe('a persistent all-ports service (ipvsadm -A -t VIP:0 -p): the ports the clients connect to are checked, never port 0', () => {
+    const PORT0 = variant([/      ipvsadm -A -t 172\.16\.29\.6:9001 -s rr\n.*\n.*\n/, '      ipvsadm -A -t 172.16.29.6:0 -s rr -p 60\n      ipvsadm -a -t 172.16.29.6:0 -r 172.16.197.3 -i\n      ipvsadm -a -t 172.16.29.6:0 -r 192.168.134.5 -i\n']);
+
+    it('no finding names port 0, no error; the run connects on 9001 through it', () => {
+      const { findings, diagnostics } = doctorScenarioText(PORT0, 'x.yaml');
+      expect(diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+      expect(errors(findings)).toEqual([]);
+      for (const f of findings) expect(`${f.message} ${f.fix} ${f.check}`).not.toMatch(/:0\b|port 0\b/);
+      expect(runScenarioText(PORT0, 'x.yaml').clients.map(c => c.ok)).toEqual([true, true]);
+    });
+
+    it('a real server without a listener on the connect\'s port 9001 is still found, for port 9001', () => {
+      const text = PORT0.replace(/    listen:\n      - \{ proto: tcp, port: 9001, name: RS1 \}\n/, '');
+      const f = doctorScenarioText(text, 'x.yaml').findings.find(x => x.code === 'no_listener_on_vip' && x.host === 'rs1')!;
+      expect(f.severity).toBe('error');
+      expect(f.message).toContain('172.16.29.6:9001');
+      expect(f.fix).toContain('port: 9001');
+    });
+
+    it('no connect to the VIP: nothing is known to connect, so no listener is checked', () => {
+      const text = PORT0.replace(/    listen:\n      - \{ proto: tcp, port: 9001, name: RS1 \}\n/, '').replace(/connect: 172\.16\.29\.6:9001/g, 'connect: 198.51.100.9:9001');
+      expect(doctorScenarioText(text, 'x.yaml').findings.filter(f => f.code === 'no_listener_on_vip')).toEqual([]);
+    });
+  });
+
+  it('a UDP virtual service gets no TCP finding (SYN, RST, proto: tcp), only a note that its real servers are not checked', () => {
+    const text = variant(['      ipvsadm -a -t 172.16.29.6:9001 -r 192.168.134.5:9001 -i\n',
+      '      ipvsadm -a -t 172.16.29.6:9001 -r 192.168.134.5:9001 -i\n      ipvsadm -A -u 172.16.29.6:53 -s rr\n      ipvsadm -a -u 172.16.29.6:53 -r 172.16.197.3 -i\n']);
+    const { findings } = doctorScenarioText(text, 'x.yaml');
+    expect(errors(findings)).toEqual([]);
+    expect(findings.filter(f => /\b53\b/.test(f.message + f.fix)).map(f => `${f.code}:${f.severity}`)).toEqual(['udp_service_not_checked:info']);
+    const note = findings.find(f => f.code === 'udp_service_not_checked')!;
+    expect(note.message).toContain('172.16.197.3:53');
+    expect(lineAt(text, note)).toBe('ipvsadm -A -u 172.16.29.6:53 -s rr');
+    // The TCP service's warning stays at the TCP service's line.
+    expect(lineAt(text, findings.find(f => f.code === 'tunnel_mtu_no_headroom')!)).toBe('ipvsadm -A -t 172.16.29.6:9001 -s rr');
+  });
+
+  describe('a named ipip tunnel (ip tunnel add tunvip mode ipip local RIP): ip_tunnel_lookup picks it before tunl0', () => {
+    const TUNVIP = variant(['      ifconfig tunl0 172.16.29.6 netmask 255.255.255.255 up\n      sysctl -p\n',
+      '      ip tunnel add tunvip mode ipip local 172.16.197.3\n      ip addr add 172.16.29.6/32 dev tunvip\n      ip link set tunvip up\n      sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2\n']);
+
+    it('no tunl0_down while tunl0 is down: the packet decapsulates onto tunvip, and the run agrees', () => {
+      const { findings } = doctorScenarioText(TUNVIP, 'x.yaml');
+      expect(errors(findings)).toEqual([]);
+      const run = runScenarioText(TUNVIP, 'x.yaml');
+      expect(run.clients.map(c => c.ok)).toEqual([true, true]);
+      expect(run.world.records.some(r => r.host === 'rs1' && r.note?.includes('inner enters ip_rcv on tunvip'))).toBe(true);
+    });
+
+    it('tunvip left down: the finding names tunvip (not tunl0) at its setup line, and the run confirms it', () => {
+      const text = TUNVIP.replace('      ip link set tunvip up\n', '');
+      const { findings } = doctorScenarioText(text, 'x.yaml');
+      expect(errors(findings)).toEqual(['tunnel_down@rs1']);
+      const f = findings.find(x => x.code === 'tunnel_down')!;
+      expect(f.message).toMatch(/^tunvip is down on rs1/);
+      expect(f.fix).toBe('ip link set tunvip up   # on rs1');
+      expect(lineAt(text, f)).toBe('ip addr add 172.16.29.6/32 dev tunvip');
+      const c = confirmFindings(findings, runScenarioText(text, 'x.yaml').world.records).find(x => x.finding === f)!;
+      expect(c.record?.reason?.code).toBe('tunnel_unmatched');
+    });
+
+    it('tunl0 down is at the setup line that configures tunl0, never a files: line', () => {
+      const text = variant(['      ifconfig tunl0 172.16.29.6 netmask 255.255.255.255 up\n      sysctl -p\n',
+        '      sysctl -p\n      ip addr add 172.16.29.6/32 dev tunl0\n      sysctl -w net.ipv4.conf.tunl0.rp_filter=0\n']);
+      const f = doctorScenarioText(text, 'x.yaml').findings.find(x => x.code === 'tunl0_down')!;
+      expect(f.host).toBe('rs1');
+      expect(lineAt(text, f)).toBe('ip addr add 172.16.29.6/32 dev tunl0');
+    });
+  });
+
+  describe('NAT with the real servers\' replies bypassing the director: a gateway fix only where one exists', () => {
+    it('no director address on the real server\'s subnet: no route command (lvsim refuses "via 0.0.0.0" too), -i or a shared segment instead', () => {
+      const file = 'scenarios/modes-nat-different-subnets.yaml';
+      const fs = doctorScenarioText(readFileSync(file, 'utf8'), file).findings.filter(f => f.code === 'nat_reply_bypasses_director');
+      expect(fs.map(f => f.host).sort()).toEqual(['rs1', 'rs2']);
+      for (const f of fs) {
+        expect(f.fix).not.toMatch(/0\.0\.0\.0|ip route/);
+        expect(f.fix).toMatch(/share a segment/);
+        expect(f.fix).toMatch(/ipvsadm -e -t 172\.16\.29\.6:9001 -r \S+:9001 -i/);
+      }
+    });
+
+    it('a director address on-link for the real server: the fix routes through it, and applying it clears the finding', () => {
+      const text = variant(['-r 172.16.197.3:9001 -i', '-r 172.16.197.3:9001 -m'],
+        ['ends: [rs1:eth0, router:eth3]', 'ends: [rs1:eth0, router:eth3, director:eth2]'],
+        ['      systemctl restart network\n', '      systemctl restart network\n      ip link set eth2 up\n      ip addr add 172.16.197.2/24 dev eth2\n']);
+      const f = doctorScenarioText(text, 'x.yaml').findings.find(x => x.code === 'nat_reply_bypasses_director' && x.host === 'rs1')!;
+      expect(f.fix).toMatch(/^ip route replace default via 172\.16\.197\.2 /);
+      const fixed = text.replace('ip route add default via 172.16.197.1', 'ip route add default via 172.16.197.1\n      ip route replace default via 172.16.197.2');
+      const after = doctorScenarioText(fixed, 'x.yaml');
+      expect(after.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+      expect(after.findings.filter(x => x.code === 'nat_reply_bypasses_director')).toEqual([]);
+    });
+  });
+
+  it('net.ipv4.vs.pmtu_disc=0: the director fragments the outer packet (ensure_mtu_is_adequate, ip_vs_tunnel_xmit clears DF), no ICMP to rely on; the run sends no frag-needed', () => {
+    const text = variant(['      ipvsadm -C\n', '      ipvsadm -C\n      sysctl -w net.ipv4.vs.pmtu_disc=0\n'],
+      ['src: 203.0.113.10:40002 }', 'src: 203.0.113.10:40002, send: 6000 }']);
+    const { findings } = doctorScenarioText(text, 'x.yaml');
+    expect(findings.map(f => `${f.code}:${f.severity}`)).toEqual(['tunnel_mtu_no_headroom:info']);
+    const f = findings[0]!;
+    expect(f.message).toMatch(/sends no ICMP "fragmentation needed" but fragments the outer packet/);
+    expect(f.check).toMatch(/pmtu_disc = 0/);
+    expect(f.check).not.toMatch(/answers ICMP/);
+    expect(lineAt(text, f)).toBe('net.ipv4.vs.pmtu_disc=0');
+    const run = runScenarioText(text, 'x.yaml');
+    expect(run.world.records.filter(r => r.host === 'director' && r.reason?.code === 'frag_needed')).toEqual([]);
+    expect(run.clients.map(c => c.ok)).toEqual([true, true]);
+  });
+});
