@@ -187,6 +187,13 @@ describe('HTTP_GET (check_http.c) against an http server on the real server', ()
     expect(p.proto === 'ipv4' && p.payload.proto === 'tcp' && new TextDecoder().decode(p.payload.data)).toBe('GET /health HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: 172.16.197.3:80\r\n\r\n');
   });
 
+  // check_http.c epilog: "failed after N retries" needs has_run and retry; N is retry_it - 1, which is retry here.
+  test('with retry 0 the failure reads "failed." with no retry count', () => {
+    const r = run(scenario('', t => http(t).replace(/retry 1\n/g, 'retry 0\n'), '6s'));
+    expect(msgs(r)).toContain('HTTP_CHECK on service [192.168.134.5]:tcp:80 failed.');
+    expect(msgs(r).some(m => m.includes('retries'))).toBe(false);
+  });
+
   test('a web server that stops: failed after retries, removed; back after it answers again', () => {
     const up = (t: string) => http(t).replace('kind: http, status: 503, unit: httpd', 'kind: http, unit: httpd');
     const r = run(scenario('  - { exec: systemctl stop httpd, host: rs2, at: 5s }\n  - { exec: systemctl start httpd, host: rs2, at: 12s }\n', up, '22s'));
