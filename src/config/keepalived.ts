@@ -12,7 +12,8 @@
  * Deliberately different: an unknown keyword that opens a block has its whole block skipped
  * (keepalived would read the block's lines as keywords of the enclosing block and report each).
  * Not modelled (refused with a message): include, @conditionals and $parameters, virtual_server
- * group and fwmark, IPv6, SSL_GET, MISC_CHECK, SMTP_CHECK, DNS_CHECK, BFD, vrrp_script,
+ * group and fwmark, IPv6, SSL_GET, MISC_CHECK, SMTP_CHECK, DNS_CHECK, BFD, vrrp_script, scripts
+ * (notify*, quorum_up/down, startup/shutdown_script) and notify FIFOs,
  * lvs_sync_daemon's maxlen and a port, ttl or group other than the kernel's.
  */
 import { type Ip4, formatIp4, parseIp4, prefixMask } from '../net/addr';
@@ -94,6 +95,11 @@ export interface KaVrrpInstance {
   trackInterface: string[];
   garpMasterDelayNs: number;
   garpMasterRepeat: number;
+  /**
+   * skip_check_adv_addr (or global_defs vrrp_skip_check_adv_addr before the instance): a BACKUP
+   * checks the addresses of an advert only when it comes from another master than the last one.
+   */
+  skipCheckAdvAddr: boolean;
 }
 
 /**
@@ -112,6 +118,8 @@ export interface KaLvsSyncd {
 export interface KaConfig {
   readonly file: string;
   routerId: string | null;
+  /** global_defs vrrp_skip_check_adv_addr: the default of the instances that follow it (vrrp_data.c `alloc_vrrp`). */
+  vrrpSkipCheckAdvAddr: boolean;
   lvsSyncd: KaLvsSyncd | null;
   virtualServers: KaVirtualServer[];
   vrrpInstances: KaVrrpInstance[];
@@ -293,7 +301,7 @@ function distance(a: string, b: string): number {
   return dp[b.length];
 }
 
-/** Keywords keepalived accepts that change nothing lvsim models (mail, scripts, SNMP...). */
+/** Keywords keepalived accepts that change nothing lvsim models (mail, SNMP, script security without scripts...). */
 const accepted = <T>(): Keyword<T> => kw(() => undefined);
 const acceptedBlock = <T>(): Keyword<T> => block(() => undefined);
 /** Keywords whose effect lvsim does not model: read, then refused when the daemon starts. */
@@ -302,6 +310,10 @@ const unmodelled = <T>(what: string, isBlock = false): Keyword<T> => ({
   handler: (st, _o, ctx) => { ctx.cfg.unmodelled.push({ line: st.words[0].line, what: `${st.words[0].text}: ${what}` }); },
 });
 
+/** What the script and FIFO keywords are refused as (keepalived would run or write to them on state changes). */
+const SCRIPTS = 'a script (scripts are not run)';
+const FIFOS = 'a notify FIFO (notifications are not written)';
+
 const globalDefs: Table<KaConfig> = {
   router_id: kw((st, cfg, ctx) => { const a = ctx.arg(st, 1); if (a) cfg.routerId = a.text; }),
   notification_email: acceptedBlock(),
@@ -309,12 +321,25 @@ const globalDefs: Table<KaConfig> = {
   smtp_server: accepted(),
   smtp_connect_timeout: accepted(),
   smtp_helo_name: accepted(),
+  // Without any script to run these change nothing; the keywords that name scripts are refused.
   enable_script_security: accepted(),
   script_user: accepted(),
+  startup_script: unmodelled(SCRIPTS),
+  startup_script_timeout: accepted(),
+  shutdown_script: unmodelled(SCRIPTS),
+  shutdown_script_timeout: accepted(),
+  // global_parser.c `global_notify_fifo` and friends: state changes written to a FIFO (and its reader script).
+  notify_fifo: unmodelled(FIFOS),
+  notify_fifo_script: unmodelled(SCRIPTS),
+  vrrp_notify_fifo: unmodelled(FIFOS),
+  vrrp_notify_fifo_script: unmodelled(SCRIPTS),
+  lvs_notify_fifo: unmodelled(FIFOS),
+  lvs_notify_fifo_script: unmodelled(SCRIPTS),
+  vrrp_notify_priority_changes: accepted(),
   max_auto_priority: accepted(),
   checker_log_all_failures: accepted(),
   dynamic_interfaces: accepted(),
-  vrrp_skip_check_adv_addr: accepted(),
+  vrrp_skip_check_adv_addr: kw((_st, cfg) => { cfg.vrrpSkipCheckAdvAddr = true; }),
   vrrp_mcast_group4: unmodelled('a VRRP multicast group other than 224.0.0.18'),
   vrrp_strict: unmodelled('VRRP strict mode'),
   vrrp_garp_master_delay: accepted(),
@@ -522,8 +547,9 @@ const realServerKeywords: Table<KaRealServer> = {
     if (v === null) ctx.report(st.words[1], `Invalid inhibit_on_failure parameter ${st.words[1].text}`, 'true or false (or nothing)');
     else rs.inhibit = v;
   }),
-  notify_up: accepted(),
-  notify_down: accepted(),
+  // check_parser.c `notify_up_handler`, `notify_down_handler`: run when the real server goes up or down.
+  notify_up: unmodelled(SCRIPTS),
+  notify_down: unmodelled(SCRIPTS),
   alpha: unmodelled('alpha mode'),
   retry: retryKw((rs, v) => { rs.retry = v; }, 1, v => `retry value invalid - ${v}`),
   delay_before_retry: timerKw((rs, v) => { rs.delayBeforeRetryNs = v; }, 0, 0, v => `real server delay_before_retry '${v}' invalid - ignoring`),
@@ -619,8 +645,9 @@ const virtualServerKeywords: Table<KaVirtualServer> = {
   virtualhost: accepted(),
   alpha: unmodelled('alpha mode'),
   omega: accepted(),
-  quorum_up: accepted(),
-  quorum_down: accepted(),
+  // check_parser.c `quorum_up_handler`, `quorum_down_handler`: run when the quorum is gained or lost.
+  quorum_up: unmodelled(SCRIPTS),
+  quorum_down: unmodelled(SCRIPTS),
   quorum: kw((st, vs, ctx) => {
     const a = ctx.arg(st, 1);
     if (!a) return;
@@ -736,14 +763,29 @@ const vrrpInstanceKeywords: Table<KaVrrpInstance> = {
   authentication: unmodelled('VRRP authentication', true),
   unicast_peer: unmodelled('unicast VRRP', true),
   unicast_src_ip: unmodelled('unicast VRRP'),
-  notify_master: accepted(),
-  notify_backup: accepted(),
-  notify_fault: accepted(),
-  notify: accepted(),
+  // vrrp_parser.c `vrrp_notify_*_handler`: run on the instance's transitions.
+  notify_master: unmodelled(SCRIPTS),
+  notify_backup: unmodelled(SCRIPTS),
+  notify_fault: unmodelled(SCRIPTS),
+  notify_stop: unmodelled(SCRIPTS),
+  notify_deleted: unmodelled(SCRIPTS),
+  notify_master_rx_lower_pri: unmodelled(SCRIPTS),
+  notify: unmodelled(SCRIPTS),
+  notify_priority_changes: accepted(),
   smtp_alert: accepted(),
   track_script: unmodelled('vrrp_script tracking', true),
   dont_track_primary: accepted(),
+  // vrrp_parser.c `vrrp_skip_check_adv_addr_handler`: 2.2.7 sets the flag for any valid true/false word, false too.
+  skip_check_adv_addr: kw((st, v, ctx) => {
+    const a = st.words[1];
+    if (a && trueFalse(a.text) === null) ctx.report(a, `(${v.name}) invalid skip_check_adv_addr ${a.text} specified`, 'true or false (or nothing)');
+    else v.skipCheckAdvAddr = true;
+  }),
   version: unmodelled('VRRP version selection'),
+  use_vmac: unmodelled('VMAC interfaces'),
+  use_vmac_addr: unmodelled('VMAC interfaces'),
+  vmac_xmit_base: unmodelled('VMAC interfaces'),
+  use_ipvlan: unmodelled('ipvlan interfaces'),
   // vrrp_parser.c `vrrp_lvs_syncd_handler`: deprecated since 1.2.19, still honoured.
   lvs_sync_daemon_interface: kw((st, v, ctx) => {
     const a = ctx.arg(st, 1);
@@ -759,10 +801,14 @@ const vrrpInstanceKeywords: Table<KaVrrpInstance> = {
 
 const syncGroupKeywords: Table<{ group: string[] }> = {
   group: block((st, g) => { for (const l of st.children ?? []) for (const w of l.words) g.group.push(w.text); }),
-  notify_master: accepted(),
-  notify_backup: accepted(),
-  notify_fault: accepted(),
-  notify: accepted(),
+  // vrrp_parser.c `vrrp_gnotify_*_handler`: run on the group's transitions.
+  notify_master: unmodelled(SCRIPTS),
+  notify_backup: unmodelled(SCRIPTS),
+  notify_fault: unmodelled(SCRIPTS),
+  notify_stop: unmodelled(SCRIPTS),
+  notify: unmodelled(SCRIPTS),
+  notify_priority_changes: accepted(),
+  track_script: unmodelled('vrrp_script tracking', true),
   smtp_alert: accepted(),
   global_tracking: accepted(),
   track_interface: unmodelled('sync group interface tracking', true),
@@ -791,7 +837,7 @@ const rootKeywords: Table<KaConfig> = {
     if (!a) return;
     const v: KaVrrpInstance = {
       name: a.text, line: st.words[0].line, state: null, iface: null, vrid: null, priority: 100, advertIntNs: 1 * S, nopreempt: false,
-      preemptDelayNs: 0, vips: [], trackInterface: [], garpMasterDelayNs: 5 * S, garpMasterRepeat: 5,
+      preemptDelayNs: 0, vips: [], trackInterface: [], garpMasterDelayNs: 5 * S, garpMasterRepeat: 5, skipCheckAdvAddr: cfg.vrrpSkipCheckAdvAddr,
     };
     walk(st.children, vrrpInstanceKeywords, v, ctx);
     cfg.vrrpInstances.push(v);
@@ -817,7 +863,7 @@ export function parseKeepalivedConf(text: string, file: string): { config: KaCon
   const report: Report = (at, msg, expected, severity = 'error') => {
     diagnostics.push({ file, line: at.line, col: at.col, endCol: at.col + Math.max(1, at.text.length), severity, found: at.text, expected, tool: `(Line ${at.line}) ${msg}` });
   };
-  const cfg: KaConfig = { file, routerId: null, lvsSyncd: null, virtualServers: [], vrrpInstances: [], syncGroups: [], unmodelled: [] };
+  const cfg: KaConfig = { file, routerId: null, vrrpSkipCheckAdvAddr: false, lvsSyncd: null, virtualServers: [], vrrpInstances: [], syncGroups: [], unmodelled: [] };
   const ctx: Ctx = {
     cfg, report,
     arg(st, i) {
@@ -848,6 +894,11 @@ function checkConfig(cfg: KaConfig, report: Report): void {
     if (v.vrid === null) report(at(v.line, v.name), `(${v.name}) the virtual router id must be set`, 'virtual_router_id N inside vrrp_instance');
     else if (v.iface === null) report(at(v.line, v.name), `(${v.name}) Unknown interface!`, 'interface DEV inside vrrp_instance');
     if (!v.vips.length) report(at(v.line, v.name), `(${v.name}) No VIP specified; at least one is sensible`, 'virtual_ipaddress { ADDRESS } inside vrrp_instance', 'warning');
+    // vrrp.c `vrrp_complete_instance`: a VRRPv2 advert carries whole seconds, so the interval is rounded.
+    if (v.advertIntNs % S) {
+      report(at(v.line, v.name), `(${v.name}) VRRPv2 advertisement interval ${(v.advertIntNs / S).toFixed(6)}s must be an integer. rounding`, 'advert_int in whole seconds');
+      v.advertIntNs = Math.max(S, Math.floor((v.advertIntNs + S / 2) / S) * S);
+    }
   }
   const names = new Set(cfg.vrrpInstances.map(v => v.name));
   // vrrp.c `vrrp_complete_init`: the sync daemon's instance must exist.
@@ -883,6 +934,7 @@ export function printKeepalivedConf(cfg: KaConfig): string {
     if (v.vrid !== null) out.push(`    virtual_router_id ${v.vrid}`);
     out.push(`    priority ${v.priority}`, `    advert_int ${secs(v.advertIntNs)}`);
     if (v.nopreempt) out.push('    nopreempt');
+    if (v.skipCheckAdvAddr) out.push('    skip_check_adv_addr');
     if (v.preemptDelayNs) out.push(`    preempt_delay ${secs(v.preemptDelayNs)}`);
     if (v.trackInterface.length) out.push('    track_interface {', ...v.trackInterface.map(t => `        ${t}`), '    }');
     out.push('    virtual_ipaddress {', ...v.vips.map(a => `        ${formatIp4(a.addr)}/${a.len}${a.dev ? ` dev ${a.dev}` : ''}`), '    }', '}');

@@ -105,6 +105,82 @@ describe('keepalived.conf (lib/parser.c process_stream, check_parser.c)', () => 
   test('what lvsim does not model is recorded, to be refused when keepalived starts', () => {
     const { config } = parse('virtual_server fwmark 1 {\n}\nvirtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n  MISC_CHECK {\n   misc_path /bin/true\n  }\n }\n}\n');
     expect(config.unmodelled.map(u => u.line)).toEqual([1, 5]);
+    expect(parse('vrrp_instance VI_1 {\n    interface eth1\n    use_vmac\n}\n').config.unmodelled).toEqual([{ line: 3, what: 'use_vmac: VMAC interfaces' }]);
+  });
+
+  test('script hooks and notify FIFOs are refused at their line, never silently accepted; script security alone is accepted', () => {
+    const { config, diagnostics } = parse(`global_defs {
+    enable_script_security
+    script_user root
+    notify_fifo /run/ka.fifo
+    vrrp_notify_fifo /run/vrrp.fifo
+    lvs_notify_fifo /run/lvs.fifo
+    startup_script /bin/true
+}
+vrrp_sync_group G1 {
+    group {
+        VI_1
+    }
+    notify_master /bin/true
+    notify /bin/true
+}
+vrrp_instance VI_1 {
+    interface eth1
+    virtual_router_id 51
+    notify_master "/usr/local/bin/become_master.sh"
+    notify_backup /bin/true
+    notify_fault /bin/true
+    notify_stop /bin/true
+    notify /bin/true
+    virtual_ipaddress {
+        172.16.29.6/32
+    }
+}
+virtual_server 10.0.0.1 80 {
+    quorum_up "/bin/true"
+    quorum_down /bin/false
+    real_server 10.0.0.2 80 {
+        notify_up "/bin/echo up"
+        notify_down /bin/false
+    }
+}
+`);
+    expect(diagnostics).toEqual([]);
+    expect(config.unmodelled.map(u => `${u.line} ${u.what}`)).toEqual([
+      '4 notify_fifo: a notify FIFO (notifications are not written)',
+      '5 vrrp_notify_fifo: a notify FIFO (notifications are not written)',
+      '6 lvs_notify_fifo: a notify FIFO (notifications are not written)',
+      '7 startup_script: a script (scripts are not run)',
+      '13 notify_master: a script (scripts are not run)',
+      '14 notify: a script (scripts are not run)',
+      '19 notify_master: a script (scripts are not run)',
+      '20 notify_backup: a script (scripts are not run)',
+      '21 notify_fault: a script (scripts are not run)',
+      '22 notify_stop: a script (scripts are not run)',
+      '23 notify: a script (scripts are not run)',
+      '29 quorum_up: a script (scripts are not run)',
+      '30 quorum_down: a script (scripts are not run)',
+      '32 notify_up: a script (scripts are not run)',
+      '33 notify_down: a script (scripts are not run)',
+    ]);
+    expect(parse('global_defs {\n    enable_script_security\n    script_user keepalived_script\n}\n')).toMatchObject({ diagnostics: [], config: { unmodelled: [] } });
+  });
+
+  test('VRRPv2 carries the interval in whole seconds: a fractional advert_int is rounded, as vrrp_complete_instance does', () => {
+    const r = parse('vrrp_instance VI_1 {\n    interface eth1\n    virtual_router_id 51\n    advert_int 1.5\n    virtual_ipaddress {\n        172.16.29.6/32\n    }\n}\n');
+    expect(r.diagnostics.map(d => d.tool)).toEqual(['(VI_1) VRRPv2 advertisement interval 1.500000s must be an integer. rounding']);
+    expect(r.config.vrrpInstances[0].advertIntNs).toBe(2e9);
+    expect(parse('vrrp_instance VI_1 {\n    interface eth1\n    virtual_router_id 51\n    advert_int 0.2\n    virtual_ipaddress {\n        172.16.29.6/32\n    }\n}\n').config.vrrpInstances[0].advertIntNs).toBe(1e9);
+  });
+
+  test('skip_check_adv_addr, per instance or from global_defs vrrp_skip_check_adv_addr for the instances after it', () => {
+    const VI = (n: string, more = '') => `vrrp_instance ${n} {\n    interface eth1\n    virtual_router_id 51\n${more}    virtual_ipaddress {\n        172.16.29.6/32\n    }\n}\n`;
+    const skips = (text: string) => parse(text).config.vrrpInstances.map(v => v.skipCheckAdvAddr);
+    expect(skips(VI('A') + VI('B', '    skip_check_adv_addr\n'))).toEqual([false, true]);
+    expect(skips(VI('A') + 'global_defs {\n    vrrp_skip_check_adv_addr\n}\n' + VI('B'))).toEqual([false, true]);
+    expect(tools(VI('A', '    skip_check_adv_addr maybe\n'))).toEqual(['(Line 4) (A) invalid skip_check_adv_addr maybe specified']);
+    const once = printKeepalivedConf(parse(VI('B', '    skip_check_adv_addr\n')).config);
+    expect(parse(once).config.vrrpInstances[0].skipCheckAdvAddr).toBe(true);
   });
 
   describe('lvs_sync_daemon (global_parser.c lvs_syncd_handler)', () => {

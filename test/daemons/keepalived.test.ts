@@ -187,6 +187,13 @@ describe('HTTP_GET (check_http.c) against an http server on the real server', ()
     expect(p.proto === 'ipv4' && p.payload.proto === 'tcp' && new TextDecoder().decode(p.payload.data)).toBe('GET /health HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: 172.16.197.3:80\r\n\r\n');
   });
 
+  // check_http.c epilog: "failed after N retries" needs has_run and retry; N is retry_it - 1, which is retry here.
+  test('with retry 0 the failure reads "failed." with no retry count', () => {
+    const r = run(scenario('', t => http(t).replace(/retry 1\n/g, 'retry 0\n'), '6s'));
+    expect(msgs(r)).toContain('HTTP_CHECK on service [192.168.134.5]:tcp:80 failed.');
+    expect(msgs(r).some(m => m.includes('retries'))).toBe(false);
+  });
+
   test('a web server that stops: failed after retries, removed; back after it answers again', () => {
     const up = (t: string) => http(t).replace('kind: http, status: 503, unit: httpd', 'kind: http, unit: httpd');
     const r = run(scenario('  - { exec: systemctl stop httpd, host: rs2, at: 5s }\n  - { exec: systemctl start httpd, host: rs2, at: 12s }\n', up, '22s'));
@@ -227,6 +234,13 @@ describe('keepalived as processes on the host', () => {
     expect(d.tool).toContain('/etc/keepalived/keepalived.conf:10: lvsim: MISC_CHECK: MISC_CHECK (scripts are not run) is not modelled; keepalived not started');
     expect(d.tool).toContain('Job for keepalived.service failed');
     expect(misc.world.hosts.get('director')!.ipvs.services).toEqual([]);
+  });
+
+  test('a notify script is refused when keepalived starts, with its line: the failover it would run is not modelled', () => {
+    const r = run(scenario('', t => t.replace('            lb_kind TUN\n', '            lb_kind TUN\n            quorum_down "/bin/false"\n'), '1s'));
+    const d = r.diagnostics.find(x => x.severity === 'error' && x.found === 'keepalived')!;
+    expect(d.tool).toContain('/etc/keepalived/keepalived.conf:8: lvsim: quorum_down: a script (scripts are not run) is not modelled; keepalived not started');
+    expect(r.world.hosts.get('director')!.ipvs.services).toEqual([]);
   });
 
   test('the same seed gives the same checks, another seed another warmup', () => {
@@ -544,6 +558,46 @@ describe('VRRP (vrrp.c, vrrp_scheduler.c): stop, preemption, nopreempt, link fau
     expect(d1.slice(0, 2)).toEqual(['(VI_1) Entering FAULT STATE', '(VI_1) removing VIPs.']);
     expect(d1).toContain('(VI_1) Entering BACKUP STATE');
     expect(vrrpLog(r, 'director2').map(x => x[1])).toContain('(VI_1) Entering MASTER STATE');
+  });
+
+  // director2's block comes second in the file.
+  const onDirector2 = (from: string, to: string) => (t: string) => { const i = t.indexOf(from, t.indexOf('router_id dir2')); return t.slice(0, i) + to + t.slice(i + from.length); };
+
+  test('advert_int 1 against advert_int 3: each drops the other\'s adverts (vrrp_check_packet), both end MASTER with the VIP', () => {
+    const r = withTraffic('', onDirector2('advert_int 1', 'advert_int 3'), '15s');
+    const d2 = vrrpLog(r, 'director2');
+    expect(d2.map(x => x[1])).toContain("(VI_1) advertisement interval mismatch mine=3 sec rcv'd=1 sec");
+    // No advert is taken: director2 goes MASTER after 3 x 3 s + (256 - 100) / 256 x 3 s from its start at 0.25 s.
+    const master = d2.find(x => x[1] === '(VI_1) Entering MASTER STATE')!;
+    expect(master[0]).toBeCloseTo(0.25 + 9 + 3 * 156 / 256, 1);
+    // director drops director2's first advert as MASTER and stays MASTER.
+    expect(vrrpLog(r, 'director').filter(x => x[0] >= master[0]).map(x => x[1])).toEqual(["(VI_1) advertisement interval mismatch mine=1 sec rcv'd=3 sec"]);
+    expect([hasVip(r, 'director'), hasVip(r, 'director2')]).toEqual([true, true]);
+    // vrrp_dispatcher_read restarts a MASTER's advert timer on every advert it reads, dropped ones
+    // too: director's every 1 s keep director2's 3 s from running out, so it sends only its first.
+    const adverts = (h: string) => r.world.records.filter(x => x.host === h && x.verdict === 'tx' && x.packet.pkt.proto === 'ipv4' && x.packet.pkt.protocol === 112).map(x => x.t / 1e9);
+    expect(adverts('director2')).toHaveLength(1);
+    expect(adverts('director').at(-1)).toBeGreaterThan(14);
+  });
+
+  test('advert_int 1.5 on both: rounded to 2 s on both sides (vrrp_complete_instance), so the adverts match and one is MASTER', () => {
+    const r = withTraffic('', t => t.replace(/advert_int 1\n/g, 'advert_int 1.5\n'), '12s');
+    expect(vrrpLog(r, 'director2').map(x => x[1]).some(m => m.includes('mismatch'))).toBe(false);
+    expect([hasVip(r, 'director'), hasVip(r, 'director2')]).toEqual([true, false]);
+    // The master sends every 2 s.
+    const adverts = r.world.records.filter(x => x.host === 'director' && x.verdict === 'tx' && x.packet.pkt.proto === 'ipv4' && x.packet.pkt.protocol === 112).map(x => x.t / 1e9);
+    expect(adverts.at(-1)! - adverts.at(-2)!).toBeCloseTo(2, 6);
+  });
+
+  test('a different VIP list: the advert is dropped with keepalived\'s line, both end MASTER', () => {
+    const count = withTraffic('', onDirector2('172.16.29.6/32 dev eth1', '172.16.29.6/32 dev eth1\n                172.16.29.7/32 dev eth1'), '6s');
+    expect(vrrpLog(count, 'director2').map(x => x[1])).toContain('(VI_1) received an unexpected ip number count 1, expected 2!');
+    expect(vrrpLog(count, 'director').map(x => x[1])).toContain('(VI_1) received an unexpected ip number count 2, expected 1!');
+    expect([hasVip(count, 'director'), hasVip(count, 'director2')]).toEqual([true, true]);
+    const other = withTraffic('', onDirector2('172.16.29.6/32 dev eth1', '172.16.29.7/32 dev eth1'), '6s');
+    expect(vrrpLog(other, 'director2').map(x => x[1])).toContain('(VI_1) ip address associated with VRID 51 not present in MASTER advert: 172.16.29.7');
+    expect(vrrpLog(other, 'director').map(x => x[1])).toContain('(VI_1) ip address associated with VRID 51 not present in MASTER advert: 172.16.29.6');
+    expect(vrrpLog(other, 'director2').map(x => x[1])).toContain('(VI_1) Entering MASTER STATE');
   });
 
   test('vrrp_sync_group: a second instance follows the first into MASTER', () => {

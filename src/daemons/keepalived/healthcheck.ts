@@ -460,7 +460,11 @@ class Checker {
     );
   }
 
-  /** timeout_epilog. */
+  /**
+   * timeout_epilog: every HTTP_GET failure comes here, and it marks the checker as run before
+   * epilog() logs, so a first failure with retry set reads "failed after {retry} retries."
+   * (retry_it starts at retry: check_data.c `validate_check_config`), as keepalived 2.2.7 prints it.
+   */
   private timeoutEpilog(_why: string): void {
     if (this.isUp || !this.hasRun) {
       this.hasRun = true;

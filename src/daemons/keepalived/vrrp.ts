@@ -9,11 +9,15 @@
  * priority advert (or an equal one from a higher address). A BACKUP resets its timer on adverts of
  * at least its own priority; lower ones it discards and takes over (preemption), unless nopreempt,
  * or until preempt_delay has passed. vrrp_sync_group members follow each other's transitions.
+ * An advert whose interval differs from ours, or whose addresses differ from our virtual_ipaddress
+ * list, is dropped with keepalived's log line (vrrp_check_packet): peers that disagree each go
+ * MASTER. A MASTER's advert timer restarts on every advert it reads (vrrp_dispatcher_read).
  * SIGTERM: priority-0 advert, VIPs removed. SIGKILL: nothing undone (the VIP stays).
  * Simplified: keepalived hears link changes of tracked interfaces by netlink at once; lvsim looks
  * at them on each VRRP timer tick (within advert_int). lvs_sync_daemon naming an instance: the
  * backup sync daemon from the start, the master while the instance is MASTER (ipvswrapper.ts).
- * Not modelled: authentication, unicast peers, VMACs, VRRPv3, IPv6, notify scripts.
+ * Not modelled (refused at start, config/keepalived.ts): authentication, unicast peers, VRRPv3,
+ * VMACs, notify scripts and FIFOs; IPv6.
  */
 import { type Ip4, formatIp4, ip4 } from '../../net/addr';
 import { type Arp, type Ipv4, ETH_P_ARP } from '../../net/packet';
@@ -91,6 +95,8 @@ class Instance {
   readonly adverNs: Ns;
   /** When a preempt_delay started (0: not running). */
   private preemptAt: Ns = 0;
+  /** master_saddr: the source of the last advert a BACKUP took as the master's (null: none yet). */
+  private masterSaddr: Ip4 | null = null;
   sync: Instance[] = [];
   /** lvs_sync_daemon's settings when it names this instance (global_data->lvs_syncd.vrrp). */
   syncd: LvsSyncdConfig | null = null;
@@ -214,10 +220,39 @@ class Instance {
     else if (this.state === 'MASTER') this.leaveMaster(want);
   }
 
-  /** An advert for our VRID arrived on our interface. */
+  /**
+   * vrrp_check_packet (vrrp.c), the checks that concern this instance's configuration (rcv has
+   * made the others): false when the advert is dropped, with keepalived's line. 2.2.7 logs each
+   * dropped advert (no rate limit).
+   */
+  private checkPacket(adv: Advert, checkVipAddr: boolean): boolean {
+    // VRRPv2: the interval must be ours, "to prevent concurrent VRID running => multiple master in 1 VRID".
+    if (adv.advertIntS * 1e9 !== this.adverNs) {
+      this.env.log(`(${this.name}) advertisement interval mismatch mine=${Math.floor(this.adverNs / 1e9)} sec rcv'd=${adv.advertIntS} sec`);
+      return false;
+    }
+    if (!checkVipAddr) return true;
+    if (adv.vips.length !== this.conf.vips.length) {
+      this.env.log(`(${this.name}) received an unexpected ip number count ${adv.vips.length}, expected ${this.conf.vips.length}!`);
+      return false;
+    }
+    // vrrp_in_chk_vips: each of our VIPs must be in the advert.
+    const missing = this.conf.vips.find(v => !adv.vips.includes(v.addr));
+    if (missing) {
+      this.env.log(`(${this.name}) ip address associated with VRID ${this.conf.vrid} not present in MASTER advert: ${formatIp4(missing.addr)}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** An advert for our VRID arrived on our interface (vrrp_scheduler.c `vrrp_dispatcher_read`). */
   receive(src: Ip4, adv: Advert): void {
     const prio = this.conf.priority;
     if (this.state === 'BACKUP') {
+      // vrrp_state_backup: with skip_check_adv_addr, the addresses are checked only when the master changes.
+      const checkAddr = !this.conf.skipCheckAdvAddr || this.masterSaddr !== src;
+      // A dropped advert is ignored: the master-down timer keeps running.
+      if (!this.checkPacket(adv, checkAddr)) return;
       if (adv.prio === 0) {
         if (this.env.detail) this.env.log(`(${this.name}) Backup received priority 0 advertisement`);
         this.arm(this.skewNs(), () => this.downTimer());
@@ -226,6 +261,7 @@ class Instance {
       const now = this.engine.now;
       const delayRunning = this.conf.preemptDelayNs > 0 && (this.preemptAt === 0 || this.preemptAt + this.conf.preemptDelayNs > now);
       if (this.conf.nopreempt || adv.prio >= prio || delayRunning) {
+        this.masterSaddr = src;
         if (this.conf.preemptDelayNs > 0) {
           if (adv.prio >= prio) this.preemptAt = 0;
           else if (this.preemptAt === 0) this.preemptAt = now;
@@ -234,21 +270,36 @@ class Instance {
         return;
       }
       // !nopreempt, lower priority: discarded, the down timer keeps running (preemption).
+      this.masterSaddr = src;
       this.env.log(`(${this.name}) received lower priority (${adv.prio}) advert from ${formatIp4(src)} - discarding`);
       return;
     }
     if (this.state !== 'MASTER') return;
-    if (adv.prio === 0) { this.sendAdvert(prio); return; }
+    if (this.masterRx(src, adv)) { this.leaveMaster('BACKUP'); return; }
+    // vrrp_dispatcher_read ends with vrrp_init_instance_sands: a MASTER that stays sends its next
+    // advert adver_int after any advert it read, dropped ones too.
+    this.arm(this.adverNs, () => this.masterTick());
+  }
+
+  /** vrrp_state_master_rx: true when the advert makes this MASTER step down. */
+  private masterRx(src: Ip4, adv: Advert): boolean {
+    const prio = this.conf.priority;
+    if (!this.checkPacket(adv, true)) return false;
+    if (adv.prio === 0) {
+      this.sendAdvert(prio);
+      if (this.env.detail) this.env.log(`(${this.name}) Master received priority 0 message`);
+      return false;
+    }
     const ours = this.vrrp.primary(this.dev) ?? 0;
     const higherAddr = src > ours;
     if (adv.prio < prio || (adv.prio === prio && !higherAddr)) {
       this.env.log(`(${this.name}) Received advert from ${formatIp4(src)} with lower priority ${adv.prio}, ours ${prio}, forcing new election`);
       this.sendAdvert(prio);
-      return;
+      return false;
     }
     if (adv.prio > prio) this.env.log(`(${this.name}) Master received advert from ${formatIp4(src)} with higher priority ${adv.prio}, ours ${prio}`);
     else this.env.log(`(${this.name}) Master received advert from ${formatIp4(src)} with same priority ${adv.prio} but higher IP address than ours`);
-    this.leaveMaster('BACKUP');
+    return true;
   }
 
   sendAdvert(prio: number): void {
