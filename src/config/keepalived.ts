@@ -266,7 +266,8 @@ function walk<T>(list: readonly Stmt[] | null, table: Table<T>, obj: T, ctx: Ctx
     const k = st.words[0];
     const entry = Object.prototype.hasOwnProperty.call(table, k.text) ? table[k.text] : undefined;
     if (!entry) {
-      ctx.report(k, `Unknown keyword '${k.text}'`, `a keyword of this block: ${Object.keys(table).join(', ')}${nearestSuffix(k.text, Object.keys(table))}`);
+      const keys = Object.keys(table);
+      ctx.report(k, `Unknown keyword '${k.text}'`, `a keyword of this block${keys.length <= 8 ? `: ${keys.join(', ')}` : ''}${nearestSuffix(k.text, keys)}`);
       continue;
     }
     if (entry.block && st.children === null) {

@@ -12,7 +12,7 @@
 import type { Ip4 } from '../net/addr';
 import { formatDiagnostic, type Diagnostic } from './diag';
 import type { Word } from './shell';
-import type { Tool, ToolContext, ToolResult } from './tool';
+import type { FileError, Tool, ToolContext, ToolResult } from './tool';
 import { KernelError, type Host } from '../kernel/host';
 import { findDev, linkUp, STRERROR, kernelFail } from './ip';
 import { parseIfcfg, ifcfgSettings, type IfcfgSettings } from './ifcfg';
@@ -199,6 +199,7 @@ export const systemctl: Tool = (argv, ctx) => {
   let stdout = '';
   let exit = 0;
   let errorAt: ToolResult['errorAt'];
+  const fileErrors: FileError[] = [];
   for (let k = 0; k < names.length; k++) {
     const at = i + 1 + k;
     const name = names[k].text;
@@ -210,6 +211,7 @@ export const systemctl: Tool = (argv, ctx) => {
       const r = runDaemonUnit(daemon, verb, unitName, ctx);
       stdout += r.stdout;
       stderr += r.stderr;
+      fileErrors.push(...r.fileErrors ?? []);
       if (r.exit !== 0) { exit = r.exit; errorAt ??= { word: at, expected: `${unitName} that starts cleanly (see the messages above)` }; }
       continue;
     }
@@ -236,11 +238,12 @@ export const systemctl: Tool = (argv, ctx) => {
       errorAt ??= { word: at, expected: `${unitName} configuration that applies cleanly (see the messages above)` };
     }
   }
-  return errorAt ? { exit, stdout, stderr, errorAt } : { exit, stdout, stderr };
+  const files = fileErrors.length ? { fileErrors } : {};
+  return errorAt ? { exit, stdout, stderr, errorAt, ...files } : { exit, stdout, stderr, ...files };
 };
 
 /** A daemon's unit (config/units.ts): start, stop, restart, status as systemd runs them. */
-function runDaemonUnit(d: import('./units').DaemonUnit, verb: string, unitName: string, ctx: ToolContext): { exit: number; stdout: string; stderr: string } {
+function runDaemonUnit(d: import('./units').DaemonUnit, verb: string, unitName: string, ctx: ToolContext): { exit: number; stdout: string; stderr: string; fileErrors?: readonly FileError[] } {
   const active = d.active(ctx);
   switch (verb) {
     case 'enable': case 'disable': return { exit: 0, stdout: '', stderr: '' };
@@ -254,7 +257,8 @@ function runDaemonUnit(d: import('./units').DaemonUnit, verb: string, unitName: 
       if ((verb === 'try-restart' || verb === 'condrestart') && !active) return { exit: 0, stdout: '', stderr: '' };
       if (active) d.stop(ctx);
       const r = d.start(ctx);
-      return r.ok ? { exit: 0, stdout: '', stderr: r.stderr } : { exit: 1, stdout: '', stderr: r.stderr + jobFailed(unitName) };
+      const files = r.fileErrors?.length ? { fileErrors: r.fileErrors } : {};
+      return r.ok ? { exit: 0, stdout: '', stderr: r.stderr, ...files } : { exit: 1, stdout: '', stderr: r.stderr + jobFailed(unitName), ...files };
     }
     default: return { exit: 1, stdout: '', stderr: `Unknown command verb ${verb}.\n` };
   }

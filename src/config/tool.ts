@@ -56,6 +56,8 @@ export interface FileError {
   readonly expected: string;
   /** The tool's own message for this line. */
   readonly tool: string;
+  /** Unset: an error when the command failed, else a warning. */
+  readonly severity?: 'error' | 'warning';
 }
 
 export type Tool = (argv: readonly Word[], ctx: ToolContext) => ToolResult;

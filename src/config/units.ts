@@ -3,11 +3,14 @@
  * here; `systemctl start|stop|restart|status|is-active NAME` reaches it through this table, so the
  * command layer does not depend on any daemon.
  */
-import type { ToolContext } from './tool';
+import type { FileError, ToolContext } from './tool';
 
 export interface DaemonUnit {
-  /** ExecStart: false with the messages when the daemon refused to start. */
-  start(ctx: ToolContext): { ok: boolean; stderr: string };
+  /**
+   * ExecStart: false with the messages when the daemon refused to start; `fileErrors`, the lines
+   * of its configuration files it reported (placed at their lines of the scenario's files:).
+   */
+  start(ctx: ToolContext): { ok: boolean; stderr: string; fileErrors?: readonly FileError[] };
   /** ExecStop (SIGTERM to the main process); nothing to do when inactive. */
   stop(ctx: ToolContext): void;
   active(ctx: ToolContext): boolean;

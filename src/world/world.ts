@@ -344,7 +344,7 @@ export function applyLine(world: World, host: string, line: SourceLine, file: st
         const f = files.get(e.path);
         const p = f?.exact && f.col !== undefined ? { line: f.line + e.line - 1, col: f.col + e.col - 1, endCol: f.col + e.endCol - 1 }
           : f ? { line: f.line, col: f.col ?? 1, endCol: (f.col ?? 1) + 1 } : at(0, line.text.length);
-        diags.push({ file, line: p.line, col: p.col, endCol: Math.max(p.endCol, p.col + 1), severity: last.exit !== 0 ? 'error' : 'warning', found: e.found, expected: e.expected, tool: e.tool });
+        diags.push({ file, line: p.line, col: p.col, endCol: Math.max(p.endCol, p.col + 1), severity: e.severity ?? (last.exit !== 0 ? 'error' : 'warning'), found: e.found, expected: e.expected, tool: e.tool });
       }
       if (last.exit !== 0) break;
       continue;

@@ -17,7 +17,7 @@ import { procs, syslog, type Process, type Signal } from '../../kernel/proc';
 import type { IpvsCtl } from '../../ipvs/ctl';
 import { parseKeepalivedConf, type KaConfig } from '../../config/keepalived';
 import { formatDiagnostic, type Diagnostic } from '../../config/diag';
-import type { ToolContext } from '../../config/tool';
+import type { FileError, ToolContext } from '../../config/tool';
 import type { DaemonUnit } from '../../config/units';
 import { Healthchecker } from './healthcheck';
 import { VrrpProcess } from './vrrp';
@@ -60,17 +60,29 @@ export interface StartOptions {
  * Read and check the configuration, then start the processes. Refused (ok false, nothing
  * started) when the file is missing or uses what lvsim does not model.
  */
-export function startKeepalived(host: Host, ipvs: IpvsCtl, files: ReadonlyMap<string, string>, opts: StartOptions = {}): { ok: boolean; stderr: string; diagnostics: Diagnostic[] } {
+export function startKeepalived(host: Host, ipvs: IpvsCtl, files: ReadonlyMap<string, string>, opts: StartOptions = {}): { ok: boolean; stderr: string; diagnostics: Diagnostic[]; fileErrors: FileError[] } {
   const path = opts.conf ?? DEFAULT_CONF;
-  if (keepalivedOn(host)) return { ok: false, stderr: 'daemon is already running\n', diagnostics: [] };
+  if (keepalivedOn(host)) return { ok: false, stderr: 'daemon is already running\n', diagnostics: [], fileErrors: [] };
   const text = files.get(path);
   if (text === undefined) {
-    return { ok: false, stderr: `Configuration file '${path}' does not exist (declare it under the host's files: in the scenario)\n`, diagnostics: [] };
+    return { ok: false, stderr: `Configuration file '${path}' does not exist (declare it under the host's files: in the scenario)\n`, diagnostics: [], fileErrors: [] };
   }
   const { config, diagnostics } = parseKeepalivedConf(text, path);
+  // What keepalived reports about its file, placed at the file's lines: keepalived runs on
+  // (with its defaults) after each of them, so they are warnings; what lvsim refuses is an error.
+  const fileErrors: FileError[] = diagnostics.map(d => ({
+    path, line: d.line, col: d.col, endCol: d.endCol, found: d.found, expected: d.expected, tool: d.tool ?? formatDiagnostic(d), severity: 'warning',
+  }));
   const refusals = refused(config);
   if (refusals.length) {
-    return { ok: false, stderr: refusals.map(r => `${path}:${r.line}: lvsim: ${r.what} not modelled; keepalived not started\n`).join(''), diagnostics };
+    const lines = text.split('\n');
+    for (const r of refusals) {
+      const src = lines[r.line - 1] ?? '';
+      const col = src.length - src.trimStart().length + 1;
+      const word = src.trim().split(/\s+/)[0] ?? '';
+      fileErrors.push({ path, line: r.line, col, endCol: col + Math.max(1, word.length), found: word, expected: `what lvsim models (${r.what} not modelled)`, tool: `lvsim: ${r.what} not modelled; keepalived not started`, severity: 'error' });
+    }
+    return { ok: false, stderr: refusals.map(r => `${path}:${r.line}: lvsim: ${r.what} not modelled; keepalived not started\n`).join(''), diagnostics, fileErrors };
   }
   const pt = procs(host);
   const ident = 'Keepalived';
@@ -95,7 +107,7 @@ export function startKeepalived(host: Host, ipvs: IpvsCtl, files: ReadonlyMap<st
     spawnVrrp(host, ipvs, ka, config, diagnostics, opts.detail ?? false);
     log(`Starting VRRP child process, pid=${ka.vrrpChild!.pid}`);
   }
-  return { ok: true, stderr: '', diagnostics };
+  return { ok: true, stderr: '', diagnostics, fileErrors };
 }
 
 /** What keepalived would run that lvsim does not model: refused, never silently dropped. */
@@ -201,7 +213,7 @@ function onParentGone(host: Host): void {
 export const keepalivedUnit: DaemonUnit = {
   start(ctx: ToolContext) {
     const r = startKeepalived(ctx.host, ctx.ipvs, ctx.files, { conf: DEFAULT_CONF, detail: true, cmdline: '/usr/sbin/keepalived --dont-fork -D' });
-    return { ok: r.ok, stderr: r.stderr };
+    return { ok: r.ok, stderr: r.stderr, fileErrors: r.fileErrors };
   },
   stop(ctx: ToolContext) {
     const ka = keepalivedOn(ctx.host);

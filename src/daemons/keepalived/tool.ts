@@ -45,5 +45,6 @@ export const keepalivedTool: Tool = (argv, ctx) => {
     return err ? { exit: 2, stdout: '', stderr, errorAt: { word: 0, expected: `a keepalived configuration without errors (${conf}:${diagnostics[0].line})` } } : { exit: 0, stdout: '', stderr };
   }
   const r = startKeepalived(ctx.host, ctx.ipvs, ctx.files, { conf, cmdline: argv.map(a => a.text).join(' '), detail, checkOnly, vrrpOnly });
-  return r.ok ? { exit: 0, stdout: '', stderr: r.stderr } : { exit: 1, stdout: '', stderr: r.stderr, errorAt: { word: 0, expected: 'a configuration keepalived can run (see the message above)' } };
+  const files = r.fileErrors.length ? { fileErrors: r.fileErrors } : {};
+  return r.ok ? { exit: 0, stdout: '', stderr: r.stderr, ...files } : { exit: 1, stdout: '', stderr: r.stderr, errorAt: { word: 0, expected: 'a configuration keepalived can run (see the message above)' }, ...files };
 };
