@@ -16,6 +16,14 @@ export interface Explanation {
 
 const PROTO: Record<number, string> = { 1: 'ICMP', 4: 'IPIP', 6: 'TCP', 17: 'UDP' };
 
+/**
+ * A drop that is a host rightly ignoring a frame, not a failure: ARP for an address arp_ignore
+ * keeps quiet about, a frame for another host's MAC, multicast for a group it did not join.
+ */
+export function rightlyIgnored(r: DropReason): boolean {
+  return r.code === 'arp_ignored' || r.code === 'otherhost' || r.code === 'mc_not_joined';
+}
+
 export function explainDrop(r: DropReason): Explanation {
   switch (r.code) {
     case 'rp_filter': {
@@ -130,6 +138,11 @@ export function explainDrop(r: DropReason): Explanation {
     }
     case 'otherhost':
       return { check: 'ip_rcv_core (PACKET_OTHERHOST)', message: `The frame on ${r.dev} was addressed to another host's MAC.` };
+    case 'mc_not_joined':
+      return {
+        check: "the NIC's multicast filter (the device's mc list: dev_mc_add, ndo_set_rx_mode)",
+        message: `The frame on ${r.dev} went to the multicast MAC ${r.mac}, a group no socket on this host joined: the NIC keeps it out and the stack never sees it. This is how a host ignores other hosts' multicast (VRRP adverts, IPVS sync messages).`,
+      };
     case 'link_down':
       return { check: 'dev_queue_xmit / netif_receive_skb', message: `${r.dev} is down or not attached to any link.`, fix: `ip link set ${r.dev} up` };
     case 'host_crashed':

@@ -105,6 +105,8 @@ export type DropReason =
   | { code: 'neigh_flushed'; nexthop: Ip4; dev: string; cause: NeighFlushCause }
   /** The frame's destination MAC is not ours (PACKET_OTHERHOST). */
   | { code: 'otherhost'; dev: string }
+  /** A multicast frame for a group this host did not join: the NIC's multicast filter drops it. */
+  | { code: 'mc_not_joined'; dev: string; mac: string }
   /** The device is down or has no link. */
   | { code: 'link_down'; dev: string }
   /**

@@ -23,6 +23,7 @@ import { KIND_COLOR, KIND_LABEL, DROP_COLOR } from './palette';
 import { attachModeSwitch, syncModeSwitch } from './modes';
 import type { PacketKind } from './model';
 import type { TraceRecord } from '../trace/record';
+import { rightlyIgnored } from '../trace/explain';
 import { createTimeline, type FaultRequest, type TimelineView } from './timeline';
 import { faultStepText, insertTrafficStep } from '../config/scenario_edit';
 
@@ -143,7 +144,7 @@ function nextStep(dir: 1 | -1): void {
 function nextDrop(dir: 1 | -1): void {
   if (!app) return;
   const idx = app.player.getSnapshot().context.index;
-  for (let j = idx + dir; j >= 0 && j < app.run.records.length; j += dir) if (app.run.records[j].verdict === 'drop') { seek(j); showPacket(j); return; }
+  for (let j = idx + dir; j >= 0 && j < app.run.records.length; j += dir) if (bannerWorthy(app.run.records[j])) { seek(j); showPacket(j); return; }
 }
 
 /** After D: the drop banner sits below the network, so that is what must be in view. */
@@ -275,9 +276,9 @@ function renderLessonPane(): void {
   for (const b of Array.from(pane.querySelectorAll<HTMLButtonElement>('[data-nav]'))) b.addEventListener('click', () => nextStep(Number(b.dataset.nav) as 1 | -1));
 }
 
-/** A drop the banner explains: a failure, not a frame the host rightly ignores (ARP for the VIP, another host's frame). */
+/** A drop the banner explains and D visits: a failure, not a frame the host rightly ignores (ARP for the VIP, another host's frame, multicast it did not join). */
 function bannerWorthy(r: TraceRecord): boolean {
-  return r.verdict === 'drop' && !!r.reason && r.reason.code !== 'arp_ignored' && r.reason.code !== 'otherhost';
+  return r.verdict === 'drop' && !!r.reason && !rightlyIgnored(r.reason);
 }
 
 /**

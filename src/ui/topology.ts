@@ -42,7 +42,7 @@ export function chipOf(r: TraceRecord, tunnelDevs: ReadonlySet<string>): Chip {
   }
   if (tunnelDevs.has(`${r.host}/${p}`)) return 'tunl0';
   if (r.verdict === 'rx') return 'rx';
-  if (r.verdict === 'drop' && r.reason && (r.reason.code === 'otherhost' || r.reason.code === 'link_down') && r.note === undefined) return 'rx';
+  if (r.verdict === 'drop' && r.reason && (r.reason.code === 'otherhost' || r.reason.code === 'mc_not_joined' || r.reason.code === 'link_down') && r.note === undefined) return 'rx';
   return 'tx';
 }
 

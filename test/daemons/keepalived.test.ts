@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { runScenarioText, type Run } from '../../src/world/world';
 import { procs } from '../../src/kernel/proc';
-import { explainDrop } from '../../src/trace/explain';
+import { explainDrop, rightlyIgnored } from '../../src/trace/explain';
 import { formatIp4 } from '../../src/net/addr';
 import { KA_STARTUP_NS } from '../../src/daemons/keepalived';
 import { BOOTSTRAP_DELAY_NS } from '../../src/daemons/keepalived/healthcheck';
@@ -496,6 +496,17 @@ describe('lvs_sync_daemon: keepalived runs the IPVS sync daemons (ipvswrapper.c 
       'IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error: No such device(19)',
     ]);
     expect(r.world.hosts.get('director')!.host.devices.get('eth1')!.addrs.some(a => a.prefixLen === 32)).toBe(true);
+  });
+});
+
+describe('multicast the router did not join', () => {
+  test('VRRP adverts reaching the router end at its NIC (mc_not_joined: the multicast filter), counted by no interface, not as another host\'s frame', () => {
+    const r = runScenarioText(readFileSync('scenarios/keepalived-failover.yaml', 'utf8'), 'ka.yaml');
+    const atRouter = r.world.records.filter(x => x.host === 'router' && x.verdict === 'drop');
+    expect(atRouter.length).toBeGreaterThan(0);
+    expect([...new Set(atRouter.map(x => x.reason?.code))]).toEqual(['mc_not_joined']);
+    expect(atRouter[0].reason).toEqual({ code: 'mc_not_joined', dev: 'eth2', mac: '01:00:5e:00:00:12' });
+    expect(rightlyIgnored(atRouter[0].reason!)).toBe(true);
   });
 });
 
