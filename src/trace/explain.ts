@@ -49,7 +49,10 @@ export function explainDrop(r: DropReason): Explanation {
       return {
         check: 'ip_route_input_slow (IN_DEV_FORWARD)',
         message: `${formatIp4(r.dst)} is not a local address and forwarding is off on ${r.dev}: dropped silently (IpInAddrErrors).`,
-        fix: `If this host should accept it, add the address (for a real server: ip addr add ${formatIp4(r.dst)}/32 dev tunl0); if it should route it, sysctl -w net.ipv4.ip_forward=1`,
+        fix: r.dev === 'tunl0'
+          // decapsulated: the inner destination is the VIP this real server lacks
+          ? `Put the VIP on this real server: ip addr add ${formatIp4(r.dst)}/32 dev tunl0`
+          : `If this host routes for others (a router, a NAT director): sysctl -w net.ipv4.ip_forward=1; if ${formatIp4(r.dst)} should be one of its own addresses: ip addr add ${formatIp4(r.dst)}/32 dev lo`,
       };
     case 'no_route':
       if (r.tunnel && r.connected) {
@@ -247,7 +250,9 @@ function explainIptables(r: Extract<DropReason, { code: 'iptables' }>): Explanat
   if (r.proto === 4) {
     return {
       check,
-      message: `The ${r.table} table dropped an IP-in-IP packet (protocol 4) at ${where}${answer}. This is the director's tunnel to the real server: a firewall that passes only TCP, UDP and ICMP stops every LVS-TUN request, and clients time out.`,
+      message: `The ${r.table} table dropped an IP-in-IP packet (protocol 4) at ${where}${answer}. This is the director's tunnel to the real server: a firewall that passes only TCP, UDP and ICMP stops every LVS-TUN request${r.target === 'REJECT'
+        ? ', and the director relays the ICMP error to the client (ip_vs_in_icmp): a fatal one (port or protocol unreachable, *-prohibited) fails its connect at once (ECONNREFUSED, EHOSTUNREACH), another leaves it to time out.'
+        : ', and clients time out.'}`,
       fix: `Let protocol 4 through: iptables ${t}-I ${r.chain} -p 4 -j ACCEPT (or ${remove}).`,
     };
   }
