@@ -153,10 +153,15 @@ export function createEditor(root: HTMLElement, onChange: (text: string) => void
   return {
     store,
     setText(text) { store.reset(text); ta.value = text; diags = []; paint(); },
-    showDiagnostics(d) {
+    showDiagnostics(all) {
+      // In the order of the text, whichever stage found them (parse, setup, a daemon's file).
+      const d = [...all].sort((a, b) => a.line - b.line || a.col - b.col);
       diags = d;
-      status.textContent = d.length ? `${d.length} problem${d.length > 1 ? 's' : ''}` : '✓ valid';
-      status.className = `ed-status ${d.length ? 'bad' : 'ok'}`;
+      const errors = d.filter(x => x.severity === 'error').length;
+      const warnings = d.length - errors;
+      const plural = (n: number, w: string) => `${n} ${w}${n > 1 ? 's' : ''}`;
+      status.textContent = errors ? `${plural(errors, 'problem')}${warnings ? `, ${plural(warnings, 'warning')}` : ''}` : warnings ? `valid, ${plural(warnings, 'warning')}` : '✓ valid';
+      status.className = `ed-status ${errors ? 'bad' : warnings ? 'warn' : 'ok'}`;
       list.innerHTML = d.map((x, i) => `<li><button type="button" data-i="${i}">${x.line}:${x.col}</button> ${x.severity}: found ${x.found === '' ? 'nothing' : `'${esc(x.found)}'`}, expected ${esc(x.expected)}${x.tool ? `<div class="tool">${esc(x.tool)}</div>` : ''}</li>`).join('');
       for (const b of Array.from(list.querySelectorAll<HTMLButtonElement>('button'))) {
         b.addEventListener('click', () => { const x = d[Number(b.dataset.i)]; jump(x.line, x.col, x.endCol); });

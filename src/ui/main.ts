@@ -565,7 +565,33 @@ const option = (n: string) => `<option value="${esc(n)}">${esc(n.replace(/^lab\/
 picker.innerHTML = `<optgroup label="Scenarios">${names.filter(n => !n.startsWith('lab/')).map(option).join('')}</optgroup>`
   + `<optgroup label="Misconfiguration lab">${names.filter(n => n.startsWith('lab/')).map(option).join('')}</optgroup>`
   + '<option value="" disabled>(edited)</option>';
-picker.addEventListener('change', () => { if (picker.value) { keepHash = false; loadByName(picker.value); } });
+/** The text of the last edited run: "(edited)" in the picker brings it back after another scenario was picked. */
+let lastEdited: string | null = null;
+picker.addEventListener('change', () => void pick(picker.value));
+async function pick(name: string): Promise<void> {
+  keepHash = false;
+  if (name === '') {
+    if (lastEdited !== null) load(lastEdited, 'edited.yaml', null, app?.run.seed, 0, true);
+    return;
+  }
+  const typed = editor.store.state.text;
+  if (app && (app.edited || (typed !== '' && typed !== app.run.text))) {
+    // Leaving an edited run, or text typed and not run yet: keep it ("(edited)" in the picker
+    // brings it back), and leave the edited run a history entry of its own, so Back restores it.
+    lastEdited = typed !== '' && typed !== app.run.text ? typed : app.run.text;
+    editedOption().disabled = false;
+    if (app.edited) {
+      clearTimeout(hashTimer);
+      const h = await currentHash();
+      const here = location.pathname + location.search;
+      if (h) { history.replaceState(null, '', here + h); history.pushState(null, '', here + h); }
+    }
+  }
+  loadByName(name);
+}
+function editedOption(): HTMLOptionElement {
+  return picker.querySelector<HTMLOptionElement>('option[value=""]')!;
+}
 attachModeSwitch($<HTMLSelectElement>('#mode'), () => app?.run.text ?? '', text => { keepHash = false; load(text, 'edited.yaml', null, app?.run.seed, 0, true); });
 window.addEventListener('hashchange', () => void boot());
 

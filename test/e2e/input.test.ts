@@ -271,6 +271,30 @@ describe('the editor', () => {
   });
 });
 
+describe('an edited scenario is not lost', () => {
+  it('picking another scenario keeps it: "(edited)" brings the text back, and so does Back; problems are in line order', async () => {
+    const { page } = await open('');
+    await page.keyboard.press('e');
+    // two mistakes, the later line first in Run's order before (setup line, then a parse error above it)
+    const edited = REF.replace('-s rr', '-s rrx').replace('  rs1:\n    role: realserver', '  rs1:\n    role: realserver\n    colour: blue');
+    await page.fill('#editor textarea', edited);
+    await page.waitForSelector('#editor .ed-status.bad');
+    const lines = (await page.locator('#editor .ed-diags li button').allTextContents()).map(t => Number(t.split(':')[0]));
+    expect(lines).toEqual([...lines].sort((a, b) => a - b));
+    await page.click('#editor .ed-run');
+    await page.waitForTimeout(300);
+    await page.selectOption('#scenario', 'misconfig-no-vip');
+    await page.waitForFunction(() => !(document.querySelector('#editor textarea') as HTMLTextAreaElement).value.includes('-s rrx'));
+    await page.selectOption('#scenario', '');
+    await page.waitForFunction(() => (document.querySelector('#editor textarea') as HTMLTextAreaElement).value.includes('colour: blue'));
+    await page.selectOption('#scenario', 'misconfig-no-vip');
+    await page.waitForFunction(() => location.hash.includes('misconfig-no-vip'));
+    await page.goBack();
+    await page.waitForFunction(() => (document.querySelector('#editor textarea') as HTMLTextAreaElement).value.includes('-s rrx'));
+    await page.close();
+  });
+});
+
 describe('the time column', () => {
   /** Time cells of the rows the table shows around event i. */
   async function timesAround(page: Page, i: number): Promise<string[]> {
