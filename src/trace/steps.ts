@@ -20,6 +20,10 @@
  * on its way to the real server; 4 the reply RIP:port -> CIP on its way back into the director;
  * 5 the reply SNATed to VIP:port at FORWARD and on to the client.
  * (DR and NAT keep their own numbering; only TUN's follows the tutorials' boundaries so far.)
+ *
+ * One rule for every method (StepIndex, requestOnTheWay): the request CIP -> VIP on a host that is
+ * neither a director nor a real server, before any director's IPVS transmitted it, is on its way
+ * to the director and has no number; a method's list numbers only what follows.
  */
 import type { Ip4 } from '../net/addr';
 import { IPPROTO_IPIP } from '../net/packet';
@@ -52,6 +56,25 @@ export interface StepDef {
 /** A record before the director's first point: the request on its way (no number). */
 export const ON_THE_WAY = -1;
 
+/** What every method calls the request's hops before the director. */
+const ON_THE_WAY_TITLE = 'on the way to the director';
+
+/**
+ * The one rule that places the request's hops before the director, for every method: a TCP
+ * CIP -> VIP packet on a host that is neither a director nor a real server (the client, the
+ * routers), which no director's IPVS has transmitted yet (`sent`; after ip_vs_dr_xmit the same
+ * unchanged packet may cross a gateway on its way to the real server, and that is step 3 of DR).
+ */
+export function requestOnTheWay(r: TraceRecord, ctx: StepContext, sent: boolean): boolean {
+  const p = r.packet.pkt;
+  if (sent || p.proto !== 'ipv4' || p.payload.proto !== 'tcp' || !ctx.vips.has(p.dst)) return false;
+  return !ctx.directors.has(r.host) && !ctx.realServers.has(r.host);
+}
+
+/** IPVS on a director handed the packet on to a real server (tunnel, direct routing or NAT transmitter). */
+const ipvsSent = (r: TraceRecord, ctx: StepContext): boolean =>
+  r.point === 'ipvs' && (r.verdict === 'encap' || r.verdict === 'xmit' || r.verdict === 'dnat') && ctx.directors.has(r.host);
+
 /** A forwarding method's steps and the rule that places a record in one. */
 export interface StepList {
   readonly method: string;
@@ -59,7 +82,8 @@ export interface StepList {
   /** What the hops before the first step are called. */
   readonly onTheWay: string;
   /**
-   * The step number of record `r`, ON_THE_WAY, or 0 when it belongs to none. `decapsulated`:
+   * The step number of record `r`, or 0 when it belongs to none (the request on its way to the
+   * director is placed before a list is asked, by requestOnTheWay). `decapsulated`:
    * whether this packet came out of a tunnel on this host before (a CIP -> VIP packet a real
    * server got straight from its LAN, the director bypassed, is no step of the TUN flow).
    */
@@ -68,7 +92,7 @@ export interface StepList {
 
 export const TUN_STEPS: StepList = {
   method: 'tun',
-  onTheWay: 'on the way to the director',
+  onTheWay: ON_THE_WAY_TITLE,
   steps: [
     { n: 1, title: "the request enters the director's PREROUTING",
       text: 'The client\'s request reaches the director and enters PREROUTING: source CIP, destination VIP.',
@@ -103,7 +127,7 @@ export const TUN_STEPS: StepList = {
         if (r.point === 'INPUT' || r.point === 'routing') return 2;
         return 1;
       }
-      return ON_THE_WAY;
+      return 0;
     }
     if (ctx.vips.has(p.src) && p.payload.proto === 'tcp' && !director) return 5;
     return 0;
@@ -125,7 +149,7 @@ const DIRECTOR_RECEIVES: StepDef = {
 
 export const DR_STEPS: StepList = {
   method: 'dr',
-  onTheWay: '',
+  onTheWay: ON_THE_WAY_TITLE,
   steps: [
     DIRECTOR_RECEIVES,
     { n: 2, title: 'IPVS schedules',
@@ -150,7 +174,8 @@ export const DR_STEPS: StepList = {
         if (r.point === 'ipvs') return r.verdict === 'xmit' ? 3 : 2;
         return afterXmit(r) ? 3 : 1;
       }
-      return 1;
+      // A gateway the director sent it through (IP_VS_RT_MODE_KNOWN_NH to a RIP not on-link).
+      return 3;
     }
     if (ctx.vips.has(p.src) && !ctx.directors.has(r.host)) return 5;
     return 0;
@@ -159,7 +184,7 @@ export const DR_STEPS: StepList = {
 
 export const NAT_STEPS: StepList = {
   method: 'nat',
-  onTheWay: '',
+  onTheWay: ON_THE_WAY_TITLE,
   steps: [
     DIRECTOR_RECEIVES,
     { n: 2, title: 'IPVS schedules',
@@ -179,7 +204,7 @@ export const NAT_STEPS: StepList = {
     if (!isTcp(r)) return 0;
     const p = r.packet.pkt as import('../net/packet').Ipv4;
     const rips = ctx.rips;
-    if (ctx.vips.has(p.dst)) return ctx.directors.has(r.host) && r.point === 'ipvs' ? 2 : 1;
+    if (ctx.vips.has(p.dst)) return ctx.directors.has(r.host) ? (r.point === 'ipvs' ? 2 : 1) : 0;
     if (rips?.has(p.dst)) return 3;
     if (rips?.has(p.src)) return 4;
     if (ctx.vips.has(p.src)) return 5;
@@ -231,10 +256,12 @@ export class StepIndex {
     this.at = new Int8Array(records.length);
     const first = new Array<number>(list.steps.length + 1).fill(-1);
     const decap = new Set<string>();
+    const sent = new Set<number>();
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
       if (r.verdict === 'decap') decap.add(`${r.host} ${r.packet.id}`);
-      const s = list.label(r, ctx, decap.has(`${r.host} ${r.packet.id}`));
+      if (ipvsSent(r, ctx)) sent.add(r.packet.id);
+      const s = requestOnTheWay(r, ctx, sent.has(r.packet.id)) ? ON_THE_WAY : list.label(r, ctx, decap.has(`${r.host} ${r.packet.id}`));
       this.at[i] = s;
       if (s > 0 && first[s]! < 0) first[s] = i;
     }

@@ -18,7 +18,7 @@ import { createEditor } from './editor';
 import { createConsole } from './console';
 import { renderLab } from './lab';
 import { fromHash, toHash, MAX_TEXT_BYTES } from './url';
-import { StepIndex } from '../trace/steps';
+import { ON_THE_WAY, StepIndex } from '../trace/steps';
 import { KIND_COLOR, KIND_LABEL, DROP_COLOR } from './palette';
 import { attachModeSwitch, syncModeSwitch } from './modes';
 import type { PacketKind } from './model';
@@ -46,7 +46,9 @@ interface AppState {
   kernel: KernelView;
   firewall: FirewallView;
   timeline: TimelineView;
+  /** The step the view shows at each record: the last step reached, ON_THE_WAY from a request's first hop before the director, 0 before any. */
   stepAt: Int8Array;
+  /** The packet record the user picked (a row, a packet on the map, I); null: the Packet tab follows the current event. */
   selected: number | null;
   lastIndex: number;
   lastStep: number;
@@ -76,7 +78,9 @@ function load(text: string, file: string, scenario: string | null, seed?: number
   const lesson = app?.lesson ?? createLesson();
   const stepAt = new Int8Array(run.records.length);
   let s = 0;
-  for (let i = 0; i < run.records.length; i++) { s = run.steps.of(i) || s; stepAt[i] = s; }
+  // A record of no step keeps the step before it (an ARP exchange inside step 4), except the
+  // request's hops before the director: a new request on its way ends the previous step.
+  for (let i = 0; i < run.records.length; i++) { s = run.steps.onTheWay(i) ? ON_THE_WAY : run.steps.of(i) || s; stepAt[i] = s; }
   const topo = drawTopology($('#topo') as unknown as SVGSVGElement, run, i => { showPacket(i); });
   const kernel = createKernelView($('#pane-kernel'), run, i => seek(i));
   const firewall = createFirewallView($('#pane-firewall'), run, i => seek(i));
@@ -93,7 +97,7 @@ function load(text: string, file: string, scenario: string | null, seed?: number
   if (editor.store.state.text !== text) editor.setText(text, file);
   editor.showDiagnostics(run.diagnostics);
   editor.showFindings(run.findings.map(c => c.finding));
-  select(player.getSnapshot().context.index);
+  select(null);
   renderAll(true);
   if (!debug.firstRenderMs) {
     debug.firstRenderMs = performance.now();
@@ -118,10 +122,11 @@ function showFatal(msg: string): void {
 
 function seek(i: number): void { app?.player.send({ type: 'SEEK', index: i }); }
 function step(delta: number): void { app?.player.send({ type: 'STEP', delta }); }
+/** Pick a packet record for the Packet tab (null: the tab follows the current event). */
 function select(i: number | null): void {
   if (!app) return;
   app.selected = i;
-  inspector.show(i === null ? null : app.run.records[i] ?? null, runTimeUnit(app.run.records), app.run.steps, app.run.records);
+  showInspector();
   if (tab === 'firewall') app.firewall.update(app.player.getSnapshot().context.index, i);
   // The topology marks the selected packet: redraw it with the new pick.
   scheduleRender();
@@ -130,15 +135,57 @@ function select(i: number | null): void {
 }
 function showPacket(i: number): void { select(i); setTab('packet'); }
 
+/** The Packet tab: the user's pick, or the current event's packet when nothing is picked (as Kernel and Firewall follow it). */
+function showInspector(): void {
+  if (!app) return;
+  const index = app.player.getSnapshot().context.index;
+  const i = app.selected ?? index;
+  inspector.show(app.run.records[i] ?? null, runTimeUnit(app.run.records), app.run.steps, app.run.records);
+  const pane = $('#pane-packet');
+  pane.dataset.follow = app.selected === null ? '1' : '0';
+  if (app.selected === null || !app.run.records[i]) return;
+  const bar = document.createElement('p');
+  bar.className = 'pick-bar';
+  bar.innerHTML = `Showing your pick, record ${i}. <button type="button" class="link-inline" aria-label="Follow the current event in the Packet tab">Follow the current event</button>`;
+  bar.querySelector('button')!.addEventListener('click', () => select(null));
+  pane.prepend(bar);
+}
+
+/**
+ * N / P and the Next/Previous step buttons: pause (as the arrow keys do, so the learner can read
+ * the step) and go to where the next step begins: step 1 from the start or from a request on its
+ * way, the one after the current step otherwise. Where the run has no such step, say so.
+ */
 function nextStep(dir: 1 | -1): void {
   if (!app) return;
   const { run, stepAt } = app;
+  app.player.send({ type: 'PAUSE' });
   const idx = app.player.getSnapshot().context.index;
-  const cur = stepAt[idx];
-  const want = dir > 0 ? (cur % 5) + 1 : ((cur + 3) % 5) + 1;
+  const cur = stepAt[idx]!;
+  const last = run.steps.list.steps.length;
+  const want = dir > 0 ? (cur > 0 ? (cur % last) + 1 : 1) : (cur > 1 ? cur - 1 : last);
   for (let j = idx + dir; j >= 0 && j < run.records.length; j += dir) {
-    if (run.steps.of(j) === want && (dir > 0 || stepAt[j - 1] !== want)) { seek(j); return; }
+    if (run.steps.of(j) === want && (dir > 0 || stepAt[j - 1] !== want)) { seek(j); revealStage(); return; }
   }
+  const dropAhead = dir > 0 && run.records.some((r, j) => j > idx && bannerWorthy(r));
+  stepNote(dir > 0
+    ? `No next step: the run reaches no step ${want} after event #${idx}.${dropAhead ? ' Press D for the drop that stops it.' : ''}`
+    : `No previous step: the run reaches no step ${want} before event #${idx}.`);
+  revealStage();
+}
+
+/** A short note under the caption; the caption's next change takes it away. */
+function stepNote(msg: string): void {
+  const c = $('#caption');
+  let n = c.querySelector<HTMLElement>('.step-note');
+  if (!n) { n = document.createElement('span'); n.className = 'step-note'; c.append(n); }
+  n.textContent = msg;
+}
+
+/** After N / P: the caption and the network are what must be in view (the one-column layout may have scrolled to a tab). */
+function revealStage(): void {
+  const cap = $('#caption').getBoundingClientRect();
+  if (cap.top < 0 || cap.bottom > window.innerHeight) $('.stage').scrollIntoView({ block: 'start' });
 }
 
 function nextDrop(dir: 1 | -1): void {
@@ -190,14 +237,16 @@ function renderAll(force: boolean): void {
   app.lastIndex = index;
   // The lesson follows the packet through every step it passed, even when a frame skips records.
   if (from >= 0 && index > from && index - from < 200) {
-    for (let j = from + 1; j <= index; j++) if (app.stepAt[j] && app.stepAt[j] !== app.stepAt[j - 1]) app.lesson.send({ type: 'REACHED', step: app.stepAt[j] });
-  } else app.lesson.send({ type: 'JUMPED', step: app.stepAt[index] ?? 0 });
+    for (let j = from + 1; j <= index; j++) if (app.stepAt[j]! > 0 && app.stepAt[j] !== app.stepAt[j - 1]) app.lesson.send({ type: 'REACHED', step: app.stepAt[j]! });
+  } else app.lesson.send({ type: 'JUMPED', step: Math.max(0, app.stepAt[index] ?? 0) });
   table.update(index);
   app.kernel.update(index);
   const crashed = app.timeline.update(index);
   for (const g of Array.from(document.querySelectorAll<SVGGElement>('#topo g.host[data-host]'))) g.classList.toggle('crashed', crashed.has(g.dataset.host!));
   if (tab === 'console') updateConsole(index);
   if (tab === 'firewall') app.firewall.update(index, app.selected);
+  if (tab === 'packet' && app.selected === null) showInspector();
+  // ON_THE_WAY: a request on its way to the director, no step highlighted.
   const st = app.stepAt[index] ?? 0;
   app.topo.focus(st, index);
   app.topo.configAt(index);
@@ -207,11 +256,11 @@ function renderAll(force: boolean): void {
   renderDropBanner(index);
   if (playing && app.selected !== null && $('#pane-packet').hidden) { /* the inspector keeps the user's pick */ }
   debug.index = index;
-  debug.step = st;
+  debug.step = Math.max(0, st);
   debug.lessonTrail = app.lesson.getSnapshot().context.trail;
   debug.records = app.run.records.length;
   document.body.dataset.index = String(index);
-  document.body.dataset.step = String(st);
+  document.body.dataset.step = String(Math.max(0, st));
   if (!playing) updateHashSoon();
 }
 
@@ -237,7 +286,8 @@ function whyNothingMoved(run: RunView): string {
 
 function renderCaption(st: number): void {
   const c = $('#caption');
-  c.dataset.step = String(st);
+  c.dataset.step = String(Math.max(0, st));
+  if (st === ON_THE_WAY) c.dataset.way = '1'; else delete c.dataset.way;
   if (app!.run.records.length === 0) {
     c.dataset.empty = '1';
     const errors = app!.run.diagnostics.some(d => d.severity === 'error');
@@ -252,9 +302,15 @@ function renderCaption(st: number): void {
     c.querySelector('#cta')!.addEventListener('click', () => { app?.player.send({ type: 'PLAY' }); $('#player [data-a=play]').focus(); });
     return;
   }
+  if (st === ON_THE_WAY) {
+    c.innerHTML = `<span class="step-num">${esc(cap(app!.run.steps.list.onTheWay))}</span> <b>The request CIP -> VIP is not at the director yet.</b> The client and the routers forward it by its destination, the VIP; step 1 begins when the director receives it.`;
+    return;
+  }
   const s = lessonFor(app!.run.steps.list)[st - 1];
   c.innerHTML = `<span class="step-num" aria-label="Step ${st} of 5">Step ${st} of 5</span> <b>${esc(s.title)}.</b> ${esc(s.text)}`;
 }
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 function renderLessonPane(): void {
   if (!app) return;
@@ -262,6 +318,7 @@ function renderLessonPane(): void {
   const pane = $('#pane-lesson');
   // An exercise's panel already says what the user sees; its description would say it twice.
   pane.innerHTML = `${app.run.lab ? '' : `<p class="intro">${esc(app.run.description || app.run.name)}</p>`}
+    ${st === ON_THE_WAY ? `<p class="lesson-way" aria-current="step">${esc(cap(app.run.steps.list.onTheWay))}: the request has not reached the director yet.</p>` : ''}
     <ol class="lesson">${lessonFor(app.run.steps.list).map(s => `<li class="${s.n === st ? 'current' : ''} ${app!.run.firstOfStep[s.n] < 0 ? 'never' : ''}" ${s.n === st ? 'aria-current="step"' : ''}>
       <button type="button" data-step="${s.n}" aria-label="Go to step ${s.n}: ${esc(s.title)}" ${app!.run.firstOfStep[s.n] < 0 ? 'disabled' : ''}><span class="n">${s.n}</span> ${esc(s.title)}</button>
       <p>${esc(s.text)}</p></li>`).join('')}</ol>
@@ -351,8 +408,9 @@ function renderPlayer(index: number, speed: number, playing: boolean, finished: 
       <input type="range" data-a="scrub" min="0" value="0" aria-label="Position in the trace">
       <span class="pos" aria-live="off"></span>
       <form class="jump" aria-label="Jump">
-        <input data-a="jump" size="10" placeholder="#42 or 1.5ms" aria-label="Jump to an event (#n) or a time (e.g. 1.5ms, 300us)">
+        <input data-a="jump" size="10" placeholder="#42 or 1.5ms" aria-label="Jump to an event (#n) or a time (e.g. 1.5ms, 300us)" aria-describedby="jump-err">
         <button type="submit" aria-label="Jump (G)">Go</button>
+        <span id="jump-err" class="jump-err" role="alert" hidden></span>
       </form>`;
     root.querySelector('[data-a=first]')!.addEventListener('click', () => seek(0));
     root.querySelector('[data-a=back]')!.addEventListener('click', () => step(-1));
@@ -364,9 +422,26 @@ function renderPlayer(index: number, speed: number, playing: boolean, finished: 
     root.querySelector<HTMLFormElement>('form.jump')!.addEventListener('submit', e => {
       e.preventDefault();
       const inp = root.querySelector<HTMLInputElement>('[data-a=jump]')!;
-      jumpTo(inp.value);
-      inp.blur();
+      const err = root.querySelector<HTMLElement>('#jump-err')!;
+      if (jumpTo(inp.value)) {
+        inp.removeAttribute('aria-invalid');
+        err.hidden = true;
+        inp.blur();
+        return;
+      }
+      // Nothing moves: say what the box accepts and keep the text to correct.
+      inp.setAttribute('aria-invalid', 'true');
+      err.textContent = `${inp.value.trim() ? `"${inp.value.trim()}" is not an event or a time.` : 'Type an event or a time.'} Accepted: #42, 1.5ms, 300us`;
+      err.hidden = false;
+      inp.focus();
+      inp.select();
     });
+    const jumpBox = root.querySelector<HTMLInputElement>('[data-a=jump]')!;
+    const jumpErr = root.querySelector<HTMLElement>('#jump-err')!;
+    jumpBox.addEventListener('input', () => { jumpBox.removeAttribute('aria-invalid'); jumpErr.hidden = true; });
+    // The message shows while the box has focus; the invalid mark stays until the text changes.
+    jumpBox.addEventListener('blur', () => { jumpErr.hidden = true; });
+    jumpBox.addEventListener('focus', () => { if (jumpBox.getAttribute('aria-invalid') === 'true') jumpErr.hidden = false; });
   }
   const play = root.querySelector<HTMLButtonElement>('[data-a=play]')!;
   const label = playing ? '❚❚ Pause' : finished ? '↻ Replay' : '▶ Play';
@@ -404,6 +479,7 @@ function setTab(t: Tab, reveal = false): void {
   updateHashSoon();
   if (t === 'console' && app) { updateConsole(app.player.getSnapshot().context.index); }
   if (t === 'firewall' && app) app.firewall.update(app.player.getSnapshot().context.index, app.selected);
+  if (t === 'packet' && app && app.selected === null) showInspector();
   for (const k of TABS) {
     $(`#tab-${k}`).setAttribute('aria-selected', String(k === t));
     $(`#pane-${k}`).hidden = k !== t;
