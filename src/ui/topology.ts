@@ -417,7 +417,7 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
 }
 
 /** Arrowhead size in drawing units. */
-const ARROW = 12;
+const ARROW = 16;
 
 /** One hop of a tunnel or reply route: a link crossed from one host to another. */
 export interface RouteHop {
