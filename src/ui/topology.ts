@@ -154,12 +154,13 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
   svg.selectAll('*').remove();
   svg.attr('viewBox', `0 0 ${L.W} ${L.H}`).attr('preserveAspectRatio', 'xMidYMid meet');
   const defs = svg.append('defs');
-  defs.append('marker').attr('id', 'arrow-reply').attr('viewBox', '0 0 10 10').attr('refX', 8).attr('refY', 5)
-    .attr('markerWidth', 7).attr('markerHeight', 7).attr('orient', 'auto-start-reverse')
-    .append('path').attr('d', 'M0,0L10,5L0,10z').attr('fill', OKABE.green);
-  defs.append('marker').attr('id', 'arrow-tunnel').attr('viewBox', '0 0 10 10').attr('refX', 8).attr('refY', 5)
-    .attr('markerWidth', 7).attr('markerHeight', 7).attr('orient', 'auto-start-reverse')
-    .append('path').attr('d', 'M0,0L10,5L0,10z').attr('fill', OKABE.orange);
+  // Arrowheads in drawing units, not multiples of the route's 7-unit stroke (the default
+  // markerUnits would make a 7-wide marker some 49 units long): the tip sits on the end.
+  for (const [id, fill] of [['arrow-reply', OKABE.green], ['arrow-tunnel', OKABE.orange]] as const) {
+    defs.append('marker').attr('id', id).attr('viewBox', '0 0 10 10').attr('refX', 10).attr('refY', 5)
+      .attr('markerUnits', 'userSpaceOnUse').attr('markerWidth', ARROW).attr('markerHeight', ARROW).attr('orient', 'auto')
+      .append('path').attr('d', 'M0,0L10,5L0,10z').attr('fill', fill);
+  }
 
   const gLinks = svg.append('g').attr('class', 'links');
   const gPaths = svg.append('g').attr('class', 'paths');
@@ -182,29 +183,22 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
     }
   });
 
-  // Tunnel and reply paths (from the flights of the run), bright during their lesson steps.
-  const pathD = (kind: PacketKind) => {
-    const seen = new Set<string>();
-    const parts: string[] = [];
-    for (const f of run.flights) {
-      if (f.kind !== kind) continue;
-      const key = `${f.link}:${f.from}>${f.to}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const p = flightPath(L, run, f);
-      parts.push('M' + p.map(q => `${q.x.toFixed(1)},${q.y.toFixed(1)}`).join('L'));
-    }
-    return parts.join('');
-  };
-  const tunnelPath = gPaths.append('path').attr('class', 'route route-tunnel').attr('d', pathD('encap'))
-    .attr('stroke', OKABE.orange).attr('marker-end', 'url(#arrow-tunnel)');
-  const replyPath = gPaths.append('path').attr('class', 'route route-reply').attr('d', pathD('reply'))
-    .attr('stroke', OKABE.green).attr('marker-end', 'url(#arrow-reply)');
-  const replyFlight = run.flights.find(f => f.kind === 'reply' && run.hosts.find(h => h.name === f.to)?.role === 'client')
-    ?? run.flights.find(f => f.kind === 'reply');
+  // Tunnel and reply routes, only those the run's packets took (routesOf): one path per hop,
+  // an arrowhead where a route ends (at the real server, at the client), bright during their
+  // lesson steps for the connection the player is on.
+  const routes = routesOf(run);
+  const hopSel = routes.map(r => {
+    const p = flightPath(L, run, r.flights[0]!);
+    const tunnel = r.kind === 'tunnel';
+    return gPaths.append('path').attr('class', `route route-${r.kind}`).attr('data-hop', `${r.from}>${r.to}`)
+      .attr('d', 'M' + p.map(q => `${q.x.toFixed(1)},${q.y.toFixed(1)}`).join('L'))
+      .attr('stroke', tunnel ? OKABE.orange : OKABE.green)
+      .attr('marker-end', r.end ? `url(#arrow-${r.kind})` : null);
+  });
+  const replyHop = routes.find(r => r.kind === 'reply' && r.end);
   const replyLabel = gPaths.append('text').attr('class', 'route-label').attr('fill', '#00684c');
-  if (replyFlight) {
-    const p = flightPath(L, run, replyFlight);
+  if (replyHop) {
+    const p = flightPath(L, run, replyHop.flights[0]!);
     replyLabel.attr('x', p[1].x).attr('y', p[1].y + 38).attr('text-anchor', 'middle')
       .text('reply: straight to the client,').append('tspan').attr('x', p[1].x).attr('dy', 14).text('never via the director');
   }
@@ -346,8 +340,9 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
   }
 
   function focus(step: number, index: number): void {
-    tunnelPath.classed('bright', step === 3 || step === 4);
-    replyPath.classed('bright', step === 5);
+    const kind = step === 3 || step === 4 ? 'tunnel' : step === 5 ? 'reply' : null;
+    const on = kind ? routeNear(routes, kind, index) : new Set<number>();
+    hopSel.forEach((sel, i) => sel.classed('bright', on.has(i)));
     replyLabel.classed('bright', step === 5);
     const cur = records[index];
     for (const h of run.hosts) {
@@ -419,6 +414,74 @@ export function drawTopology(svgEl: SVGSVGElement, run: RunView, onPick: (record
   }
 
   return { layout: L, frame, focus, stress, configAt };
+}
+
+/** Arrowhead size in drawing units. */
+const ARROW = 16;
+
+/** One hop of a tunnel or reply route: a link crossed from one host to another. */
+export interface RouteHop {
+  readonly kind: 'tunnel' | 'reply';
+  readonly link: number;
+  readonly from: string;
+  readonly to: string;
+  /** A route ends here: the packet went no further (the real server for the tunnel, the client for the reply). */
+  readonly end: boolean;
+  /** The flights over this hop, in trace order. */
+  readonly flights: readonly Flight[];
+}
+
+/**
+ * The routes the run's packets took, as hops. Tunnel: the encapsulated packets (DIP->RIP).
+ * Reply: packets from the VIP that a real server sent (the reply straight to the client); a
+ * packet from the VIP that the director sends (an ICMP error from its own VIP in DR or NAT) is
+ * no such reply. A method that never tunnels or never replies from a real server draws neither.
+ */
+export function routesOf(run: RunView): RouteHop[] {
+  const role = new Map(run.hosts.map(h => [h.name, h.role]));
+  const byId = new Map<number, Flight[]>();
+  for (const f of run.flights) {
+    if (f.kind !== 'encap' && f.kind !== 'reply') continue;
+    let l = byId.get(f.id);
+    if (!l) byId.set(f.id, l = []);
+    l.push(f);
+  }
+  const hops = new Map<string, { kind: 'tunnel' | 'reply'; link: number; from: string; to: string; end: boolean; flights: Flight[] }>();
+  for (const fl of byId.values()) {
+    fl.sort((a, b) => a.tx - b.tx);
+    // A packet's path starts where its first frame was sent: the director encapsulates, a real server replies.
+    const origin = role.get(fl[0]!.from);
+    for (const f of fl) {
+      const kind = f.kind === 'encap' ? 'tunnel' : 'reply';
+      if (kind === 'reply' && origin !== 'realserver') continue;
+      const key = `${kind}:${f.link}:${f.from}>${f.to}`;
+      let h = hops.get(key);
+      if (!h) hops.set(key, h = { kind, link: f.link, from: f.from, to: f.to, end: false, flights: [] });
+      h.flights.push(f);
+      if (!fl.some(g => g.from === f.to && g.tx > f.rx)) h.end = true;
+    }
+  }
+  return [...hops.values()];
+}
+
+/**
+ * The hops (indices into `routes`) of the one route of `kind` the player is on at `index`: the
+ * packet on it now, else the nearest one in the trace. Its hops share that packet's id.
+ */
+export function routeNear(routes: readonly RouteHop[], kind: 'tunnel' | 'reply', index: number): Set<number> {
+  let best: Flight | null = null;
+  let dist = Infinity;
+  for (const r of routes) {
+    if (r.kind !== kind) continue;
+    for (const f of r.flights) {
+      const d = f.tx <= index && index <= f.rx ? 0 : Math.min(Math.abs(f.tx - index), Math.abs(f.rx - index));
+      if (d < dist || (d === dist && best && f.tx < best.tx)) { best = f; dist = d; }
+    }
+  }
+  const out = new Set<number>();
+  if (!best) return out;
+  routes.forEach((r, i) => { if (r.kind === kind && r.flights.some(f => f.id === best!.id)) out.add(i); });
+  return out;
 }
 
 function kindOfPkt(r: TraceRecord, run: RunView): PacketKind {

@@ -78,12 +78,27 @@ export function summarize(results: readonly Omit<RunResult, 'wallMs'>[], order: 
   return rows;
 }
 
+/**
+ * A count averaged over a scheduler's runs (refused, failed), as the tables print it: whole
+ * when it is whole, else with two decimals, and never rounded to 0 when some run had one
+ * (one failure in 400 runs is "<0.01", not "0").
+ */
+export function perRunCount(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  if (Number.isInteger(x)) return String(x);
+  const s = x.toFixed(2);
+  return Number(s) === 0 ? '<0.01' : s;
+}
+
+/** The headers of the per-run mean counts, the same in every table (CLI, merge, HTML, page). */
+export const PER_RUN_HEAD = { refused: 'refused/run', failed: 'failed/run' } as const;
+
 /** The comparison table as text. */
 export function formatTable(rows: readonly SummaryRow[]): string {
   const names = [...new Set(rows.flatMap(r => Object.keys(r.share)))].sort();
-  const head = ['sched', 'runs', 'conns', 'refused', 'failed', ...names.map(n => `%${n}`), 'load max/mean', 'load CV', 'load Jain', 'conns Jain', 'p50 ms', 'p99 ms'];
+  const head = ['sched', 'runs', 'conns', PER_RUN_HEAD.refused, PER_RUN_HEAD.failed, ...names.map(n => `%${n}`), 'load max/mean', 'load CV', 'load Jain', 'conns Jain', 'p50 ms', 'p99 ms'];
   const body = rows.map(r => [
-    r.scheduler, String(r.runs), r.connections.toFixed(0), r.refused.toFixed(0), r.failed.toFixed(0),
+    r.scheduler, String(r.runs), r.connections.toFixed(0), perRunCount(r.refused), perRunCount(r.failed),
     ...names.map(n => ((r.share[n] ?? 0) * 100).toFixed(1)),
     r.loadMaxMean.toFixed(3), r.loadCv.toFixed(3), r.runs > 1 ? `${r.loadJain.toFixed(3)}±${r.jainSd.toFixed(3)}` : r.loadJain.toFixed(3), r.shareJain.toFixed(3),
     r.p50 === null ? '-' : r.p50.toFixed(2), r.p99 === null ? '-' : r.p99.toFixed(2),

@@ -5,13 +5,13 @@
  * Pure core: no DOM, no Node APIs.
  */
 import { z } from '../config/schema';
-import { formatTable, summarize, type SummaryRow } from './compare';
+import { formatTable, PER_RUN_HEAD, perRunCount, summarize, type SummaryRow } from './compare';
 import { summaryCsv } from './metrics';
 import { jsonPath, parseJsonFile, PART_FORMAT, REPORT_FORMAT, runSchema, seedCount, SweepError, sweepShape, type Sweep, type SweepRun } from './sweep';
 
 export type ReportFormat = 'text' | 'json' | 'csv' | 'html';
 
-export const LOAD_LEGEND = 'load = open connections per unit of weight, averaged over time (Jain 1 = even); conns Jain = total connections per weight.';
+export const LOAD_LEGEND = 'conns, refused/run, failed/run = mean per run over the seeds; load = open connections per unit of weight, averaged over time (Jain 1 = even); conns Jain = total connections per weight.';
 
 /** The report's JSON object: the sweep, one summary row per scheduler, and every run. */
 export interface Report extends Sweep {
@@ -71,9 +71,9 @@ const fixed = (x: number | null, d: number): string => (x === null || !Number.is
 function reportHtml(sweep: Sweep, runs: readonly SweepRun[]): string {
   const rows = summarize(runs, sweep.schedulers);
   const names = [...new Set(rows.flatMap(r => Object.keys(r.share)))].sort();
-  const head = ['scheduler', 'runs', 'conns', 'refused', 'failed', ...names.map(n => `% ${n}`), 'load max/mean', 'load CV', 'load Jain', 'conns Jain', 'p50 ms', 'p99 ms'];
+  const head = ['scheduler', 'runs', 'conns', PER_RUN_HEAD.refused, PER_RUN_HEAD.failed, ...names.map(n => `% ${n}`), 'load max/mean', 'load CV', 'load Jain', 'conns Jain', 'p50 ms', 'p99 ms'];
   const body = rows.map(r => [
-    r.scheduler, String(r.runs), fixed(r.connections, 0), fixed(r.refused, 0), fixed(r.failed, 0),
+    r.scheduler, String(r.runs), fixed(r.connections, 0), perRunCount(r.refused), perRunCount(r.failed),
     ...names.map(n => fixed((r.share[n] ?? 0) * 100, 1)),
     fixed(r.loadMaxMean, 3), fixed(r.loadCv, 3), r.runs > 1 ? `${fixed(r.loadJain, 3)} ± ${fixed(r.jainSd, 3)}` : fixed(r.loadJain, 3), fixed(r.shareJain, 3),
     fixed(r.p50, 2), fixed(r.p99, 2),

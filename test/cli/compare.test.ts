@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { diffSchedulers, formatTable, runJob, summarize } from '../../src/workload/compare';
+import { diffSchedulers, formatTable, perRunCount, runJob, summarize } from '../../src/workload/compare';
+import { renderReport } from '../../src/workload/report';
+import type { Sweep } from '../../src/workload/sweep';
 import { seriesCsv, summaryCsv } from '../../src/workload/metrics';
 
 const SCN = 'scenarios/compare-schedulers.yaml';
@@ -53,5 +55,40 @@ describe('comparison table and exports', () => {
     expect(r.latency!.count).toBe(60);
     expect(r.latency!.p50).toBeGreaterThan(1);
     expect(r.latency!.p99).toBeGreaterThanOrEqual(r.latency!.p50);
+  });
+});
+
+describe('failed and refused in the summary tables', () => {
+  // One real run, repeated as four seeds of which only the third had a failed connection:
+  // the mean per run is 0.25, and no table may print it as 0.
+  const one = runJob({ text, file: SCN, scheduler: 'rr', mode: 'flow', connections: 200 });
+  const runs = [0, 0, 1, 0].map((failed, k) => ({ ...one, seed: 1 + k, failed, refused: k === 1 ? 3 : 0 }));
+  const sweep: Sweep = {
+    lvsim: 'test', scenario: { file: SCN, name: 'compare', sha256: '0'.repeat(64) },
+    mode: 'flow', connections: 200, schedulers: ['rr'], seeds: { first: 1, last: 4 },
+  };
+
+  it('prints the mean per run with decimals, labelled per run, in the text table lvsim compare and lvsim merge print', () => {
+    const out = renderReport(sweep, runs, 'text').split('\n');
+    const head = out[1]!.trim().split(/\s{2,}/);
+    const row = out[3]!.trim().split(/\s+/);
+    expect(head.slice(0, 5)).toEqual(['sched', 'runs', 'conns', 'refused/run', 'failed/run']);
+    expect(row.slice(0, 5)).toEqual(['rr', '4', '200', '0.75', '0.25']);
+    expect(out.join('\n')).toMatch(/conns, refused\/run, failed\/run = mean per run over the seeds/);
+  });
+
+  it('prints the same figures in the HTML report', () => {
+    const html = renderReport(sweep, runs, 'html');
+    expect(html).toContain('<th>refused/run</th><th>failed/run</th>');
+    expect(html).toMatch(/<th>rr<\/th><td>4<\/td><td>200<\/td><td>0\.75<\/td><td>0\.25<\/td>/);
+  });
+
+  it('never rounds a failure away: whole numbers stay whole, a tiny mean reads <0.01', () => {
+    expect(perRunCount(0)).toBe('0');
+    expect(perRunCount(2)).toBe('2');
+    expect(perRunCount(0.5)).toBe('0.50');
+    expect(perRunCount(1 / 400)).toBe('<0.01');
+    expect(perRunCount(1 / 3)).toBe('0.33');
+    expect(formatTable(summarize(runs, ['rr'])).split('\n')[2]).toMatch(/^rr\s+4\s+200\s+0\.75\s+0\.25\s/);
   });
 });

@@ -49,7 +49,8 @@ describe('lvsim in the browser', () => {
     if (await page.getAttribute('#caption', 'data-step') !== '5') await page.click('#pane-lesson button[data-step="5"]');
     await page.waitForSelector('#caption[data-step="5"]');
     expect(await page.textContent('#caption')).toMatch(/Step 5 of 5.*reply/i);
-    expect(await page.getAttribute('#topo path.route-reply', 'class')).toContain('bright');
+    // The reply route (one path per hop) of the connection on screen is lit, to the client.
+    expect(await page.locator('#topo path.route-reply.bright[data-hop$=">client"]').count()).toBe(1);
     expect(await page.textContent('#pane-lesson li[aria-current="step"]')).toMatch(/the reply straight to the client/i);
     await shot(page, '02-five-steps');
     await page.close();

@@ -24,22 +24,34 @@ function svgIn(el: HTMLElement, legend: readonly string[] = []): { g: d3.Selecti
   return { g, w: W - M.left - M.right };
 }
 
-const color = d3.scaleOrdinal<string, string>(d3.schemeTableau10);
+/**
+ * Series colours: Okabe-Ito hues darkened until each reads at 4.5:1 or more on white (WCAG AA
+ * for the 12px legend text drawn in the same colour). Past the eighth, lines are dashed too.
+ */
+export const SERIES_COLORS = ['#0072B2', '#B34700', '#007857', '#A8437F', '#8A5A00', '#6B4C9A', '#555555', '#1A1A1A'] as const;
+const colorAt = (i: number): string => SERIES_COLORS[i % SERIES_COLORS.length]!;
+const dashAt = (i: number): string | null => (i < SERIES_COLORS.length ? null : '5 3');
 
-/** Open connections per real server over time (one run). */
+/** Real servers in natural order (rs2 before rs10), the order of the legend and of the colours. */
+export function naturalOrder<T>(items: readonly T[], name: (x: T) => string): T[] {
+  return [...items].sort((a, b) => name(a).localeCompare(name(b), 'en', { numeric: true }));
+}
+
+/** Open connections per real server over time (one run, whose seed the caller names). */
 export function drawSeries(el: HTMLElement, r: RunResult): void {
   const label = (s: RunResult['series'][number]) => `${s.name} (w ${s.weight.find(v => v > 0) ?? 0})`;
-  const { g, w } = svgIn(el, r.series.map(label));
+  const series = naturalOrder(r.series, s => s.name);
+  const { g, w } = svgIn(el, series.map(label));
   const h = H - M.top - M.bottom;
   const x = d3.scaleLinear().domain([0, d3.max(r.t) ?? 1]).range([0, w]);
   const ymax = d3.max(r.series, s => d3.max(s.open) ?? 0) ?? 1;
   const y = d3.scaleLinear().domain([0, Math.max(1, ymax)]).nice().range([h, 0]);
   g.append('g').attr('class', 'axis').attr('transform', `translate(0,${h})`).call(d3.axisBottom(x).ticks(8)).append('text').attr('x', w / 2).attr('y', 28).attr('fill', '#333').attr('text-anchor', 'middle').text('time (s)');
   g.append('g').attr('class', 'axis').call(d3.axisLeft(y).ticks(6));
-  r.series.forEach((s, i) => {
+  series.forEach((s, i) => {
     const line = d3.line<number>().x((_, k) => x(r.t[k]!)).y(v => y(v));
-    g.append('path').datum(s.open).attr('fill', 'none').attr('stroke', color(s.name)).attr('stroke-width', 1.4).attr('d', line);
-    g.append('text').attr('class', 'legend').attr('x', w + 8).attr('y', 12 + i * 16).attr('fill', color(s.name)).text(label(s));
+    g.append('path').datum(s.open).attr('fill', 'none').attr('stroke', colorAt(i)).attr('stroke-dasharray', dashAt(i)).attr('stroke-width', 1.4).attr('d', line);
+    g.append('text').attr('class', 'legend').attr('x', w + 8).attr('y', 12 + i * 16).attr('fill', colorAt(i)).text(label(s));
   });
 }
 
@@ -52,7 +64,7 @@ export function drawImbalance(el: HTMLElement, rows: ReadonlyArray<{ scheduler: 
   const y = d3.scaleLinear().domain([0, 1]).range([h, 0]);
   g.append('g').attr('class', 'axis').attr('transform', `translate(0,${h})`).call(d3.axisBottom(x0));
   g.append('g').attr('class', 'axis').call(d3.axisLeft(y).ticks(5));
-  const c = { load: '#4e79a7', conns: '#f28e2b' } as const;
+  const c = { load: SERIES_COLORS[0], conns: SERIES_COLORS[1] } as const;
   for (const r of rows) {
     for (const k of ['load', 'conns'] as const) {
       g.append('rect').attr('x', x0(r.scheduler)! + x1(k)!).attr('width', x1.bandwidth()).attr('y', y(r[k])).attr('height', h - y(r[k])).attr('fill', c[k])
@@ -86,8 +98,8 @@ export function drawLatency(el: HTMLElement, runs: readonly RunResult[]): void {
     const s = r.latency?.samplesMs ?? [];
     if (!s.length) return;
     const pts: Array<[number, number]> = s.map((v, k) => [v, (k + 1) / s.length]);
-    g.append('path').datum(pts).attr('fill', 'none').attr('stroke', color(r.scheduler)).attr('stroke-width', 1.4)
+    g.append('path').datum(pts).attr('fill', 'none').attr('stroke', colorAt(i)).attr('stroke-dasharray', dashAt(i)).attr('stroke-width', 1.4)
       .attr('d', d3.line<[number, number]>().curve(d3.curveStepAfter).x(p => x(p[0])).y(p => y(p[1])));
-    g.append('text').attr('class', 'legend').attr('x', w + 8).attr('y', 12 + i * 16).attr('fill', color(r.scheduler)).text(label(r));
+    g.append('text').attr('class', 'legend').attr('x', w + 8).attr('y', 12 + i * 16).attr('fill', colorAt(i)).text(label(r));
   });
 }

@@ -10,11 +10,13 @@ import scenarioText from '../../../scenarios/compare-schedulers.yaml?raw';
 import { summarize, type CompareJob, type ConnDiff, type SummaryRow } from '../../workload/compare';
 import type { RunResult } from '../../workload/metrics';
 import { parseWorkload, type WorkloadSpec } from '../../workload/spec';
-import { SCHEDULER_NAMES } from '../../ipvs/schedulers';
-import { suggest } from '../../config/scenario';
+import { parseScenario } from '../../config/scenario';
+import { PER_RUN_HEAD, perRunCount } from '../../workload/compare';
+import type { SeedRange, Sweep } from '../../workload/sweep';
 import { drawImbalance, drawLatency, drawSeries, sameLatencies } from './charts';
 import type { WorkerRequest } from './worker';
 import { addOpenReport } from './open';
+import { arrivalNote, formOfSweep, readForm, type ArrivalLimits } from './form';
 
 const FILE = 'scenarios/compare-schedulers.yaml';
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -83,9 +85,11 @@ let flowRuns: RunResult[] = [];
 /** Bumped by every Run: progress from an older run must not overwrite what a newer one shows. */
 let generation = 0;
 const PACKET_CONNECTIONS = 150;
-const MAX_SEEDS = 64;
-const MIN_CONNECTIONS = 100;
 const workload: WorkloadSpec | null = parseWorkload(scenarioText, FILE).spec;
+/** The seed a count of seeds starts from, as lvsim compare --seeds N: the workload's, else the scenario's. */
+const BASE_SEED = workload?.seed ?? parseScenario(scenarioText, FILE).scenario.seed;
+/** What the page shows: its own run (with the seeds it ran) or an opened report. */
+let showing: { kind: 'run'; seeds: SeedRange } | { kind: 'report'; name: string; sweep: Sweep } | null = null;
 
 function setProgress(f: number, text: string): void {
   ($('progress').firstElementChild as HTMLElement).style.width = `${Math.round(f * 100)}%`;
@@ -109,33 +113,17 @@ function fillSelect(sel: HTMLSelectElement, names: readonly string[], pick: stri
   sel.replaceChildren(...names.map(n => { const o = document.createElement('option'); o.textContent = n; o.selected = n === pick; return o; }));
 }
 
-/** The form's values, or what is wrong with them in the user's words. */
-function readForm(schedText: string, seedsText: string, connText: string): { schedulers: string[]; seeds: number; connections: number } | { error: string } {
-  const schedulers = schedText.split(',').map(s => s.trim()).filter(Boolean);
-  if (!schedulers.length) return { error: `schedulers: found nothing, expected a comma-separated list such as rr,wlc (${SCHEDULER_NAMES.join(', ')})` };
-  for (const s of schedulers) {
-    if (!SCHEDULER_NAMES.includes(s)) return { error: `schedulers: found '${s}', expected one of ${SCHEDULER_NAMES.join(', ')}${suggest(s, SCHEDULER_NAMES)}. Nothing was run.` };
-  }
-  const dup = schedulers.find((s, i) => schedulers.indexOf(s) !== i);
-  if (dup) return { error: `schedulers: '${dup}' is listed twice. Nothing was run.` };
-  if (!/^\d+$/.test(seedsText.trim()) || Number(seedsText) < 1 || Number(seedsText) > MAX_SEEDS) return { error: `seeds: found '${seedsText}', expected a whole number from 1 to ${MAX_SEEDS}. Nothing was run.` };
-  if (!/^\d+$/.test(connText.trim()) || Number(connText) < MIN_CONNECTIONS) return { error: `connections: found '${connText}', expected a whole number of at least ${MIN_CONNECTIONS}. Nothing was run.` };
-  return { schedulers, seeds: Number(seedsText), connections: Number(connText) };
-}
-
 /** How many arrivals the workload's duration holds, when its arrival rate is constant. */
 function arrivalsInDuration(spec: WorkloadSpec): number | null {
   const a = spec.arrivals;
   return a.process === 'poisson' ? Math.floor(a.rate * spec.durationNs / 1e9) : null;
 }
 
-/** Why fewer connections than asked for arrived: the workload's duration ends arrivals first. */
-function capNote(asked: number, arrived: number): string {
-  if (!workload || arrived >= asked) return '';
-  const secs = workload.durationNs / 1e9;
+/** The page's workload limits, for the arrivals note (of this page's scenario only). */
+function pageLimits(): ArrivalLimits | null {
+  if (!workload) return null;
   const a = workload.arrivals;
-  const rate = a.process === 'poisson' ? ` at ${a.rate} connections per second` : '';
-  return `Asked for ${asked} connections; ${arrived} arrived: arrivals stop at the workload's duration (${secs} s${rate}, workload: duration in ${FILE}) or at the connection count, whichever comes first.`;
+  return { file: FILE, durationS: workload.durationNs / 1e9, rate: a.process === 'poisson' ? a.rate : null };
 }
 
 async function runAll(): Promise<void> {
@@ -146,13 +134,14 @@ async function runAll(): Promise<void> {
   clearError();
   $('note').textContent = '';
   resetDiff();
-  const form = readForm($<HTMLInputElement>('schedulers').value, $<HTMLInputElement>('seeds').value, $<HTMLInputElement>('connections').value);
+  const form = readForm($<HTMLInputElement>('schedulers').value, $<HTMLInputElement>('seeds').value, $<HTMLInputElement>('connections').value, BASE_SEED);
   if ('error' in form) { setProgress(0, 'not run'); showError(form.error); return; }
   const { schedulers, seeds, connections } = form;
+  leaveReport();
   const fits = workload ? arrivalsInDuration(workload) : null;
   if (fits !== null && connections > fits) $('note').textContent = `${connections} connections at ${(workload!.arrivals as { rate: number }).rate} per second need ${Math.ceil(connections / (workload!.arrivals as { rate: number }).rate)} s; the workload's duration is ${workload!.durationNs / 1e9} s, so about ${fits} will arrive.`;
   const jobs: CompareJob[] = [];
-  for (let k = 0; k < seeds; k++) for (const s of schedulers) jobs.push({ text: scenarioText, file: FILE, scheduler: s, mode: 'flow', connections, seed: seeds > 1 ? 7 + k : undefined });
+  for (let seed = seeds.first; seed <= seeds.last; seed++) for (const s of schedulers) jobs.push({ text: scenarioText, file: FILE, scheduler: s, mode: 'flow', connections, seed });
   const packetJobs: CompareJob[] = schedulers.map(s => ({ text: scenarioText, file: FILE, scheduler: s, mode: 'packet', connections: PACKET_CONNECTIONS }));
   const total = jobs.length + packetJobs.length;
   const part = new Array<number>(total).fill(0);
@@ -166,9 +155,10 @@ async function runAll(): Promise<void> {
     const all = await Promise.all([...jobs, ...packetJobs].map((job, i) => pool.submit({ kind: 'run', job }, f => { part[i] = Math.min(0.99, f); tick(); })
       .then(r => { part[i] = 1; tick(); return r.result!; }, (e: Error) => { throw new Error(`${job.scheduler} (${job.mode} mode): ${e.message}`); })));
     if (gen !== generation) return;
+    showing = { kind: 'run', seeds };
     show(schedulers, all.slice(0, jobs.length), all.slice(jobs.length));
-    const arrived = Math.min(...flowRuns.map(r => r.connections));
-    const cap = capNote(connections, arrived);
+    const limits = pageLimits();
+    const cap = limits ? arrivalNote(connections, flowRuns.map(r => r.connections), limits) : '';
     if (cap) $('note').textContent = cap;
     setProgress(1, `done: ${total} runs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     document.body.dataset.done = '1';
@@ -185,9 +175,9 @@ async function runAll(): Promise<void> {
 /** The flow-mode summary. Latency is not a flow-mode figure: it has its own section. */
 function drawTable(el: HTMLElement, rows: readonly SummaryRow[]): void {
   const names = [...new Set(rows.flatMap(r => Object.keys(r.share)))].sort();
-  const head = ['scheduler', 'runs', 'conns', 'refused', 'failed', ...names.map(n => `% to ${n}`), 'load max/mean', 'load CV', 'load Jain', 'conns Jain'];
+  const head = ['scheduler', 'runs', 'conns', PER_RUN_HEAD.refused, PER_RUN_HEAD.failed, ...names.map(n => `% to ${n}`), 'load max/mean', 'load CV', 'load Jain', 'conns Jain'];
   const cells = (r: SummaryRow) => [
-    r.scheduler, String(r.runs), r.connections.toFixed(0), r.refused.toFixed(0), r.failed.toFixed(0),
+    r.scheduler, String(r.runs), r.connections.toFixed(0), perRunCount(r.refused), perRunCount(r.failed),
     ...names.map(n => ((r.share[n] ?? 0) * 100).toFixed(1)),
     r.loadMaxMean.toFixed(3), r.loadCv.toFixed(3), r.runs > 1 ? `${r.loadJain.toFixed(3)}±${r.jainSd.toFixed(3)}` : r.loadJain.toFixed(3), r.shareJain.toFixed(3),
   ];
@@ -198,7 +188,7 @@ function drawTable(el: HTMLElement, rows: readonly SummaryRow[]): void {
 }
 
 /** Latency in packet mode, with what it measures; no chart where every scheduler gives the same. */
-function showLatency(runs: readonly RunResult[]): void {
+function showLatency(runs: readonly RunResult[], flowReport: string | null): void {
   const el = $('latency');
   const with_ = runs.filter(r => r.latency && r.latency.count > 0);
   const intro = document.createElement('p');
@@ -206,6 +196,15 @@ function showLatency(runs: readonly RunResult[]): void {
   intro.textContent = `Time from the client's SYN to the first byte of the real server's answer, for ${PACKET_CONNECTIONS} connections per scheduler with every packet through the kernel model. ` +
     'The real servers answer at once here (no queueing), so a connection\'s latency is the length of its path (client, director, tunnel to the real server, reply to the client) plus any retransmission: ' +
     'schedulers differ only in how many connections they send to the real servers behind slower links.';
+  if (flowReport !== null) {
+    // A flow-mode sweep sends no packets: there is no latency in it, not a latency that failed.
+    const p = document.createElement('p');
+    p.className = 'report-absent';
+    p.textContent = `${flowReport} is a flow-mode report: flow mode sends no packets, so it has no latency. ` +
+      'lvsim compare --mode packet measures latency; opening such a report shows it here.';
+    el.replaceChildren(p);
+    return;
+  }
   if (!with_.length) {
     const p = document.createElement('p');
     p.textContent = 'No packet-mode connection completed, so there is no latency to show.';
@@ -233,21 +232,35 @@ function showLatency(runs: readonly RunResult[]): void {
 }
 
 /** Draw the table and charts of a set of runs (this page's, or an opened report's). */
-function show(schedulers: readonly string[], flow: RunResult[], packetRuns: RunResult[]): void {
+function show(schedulers: readonly string[], flow: RunResult[], packetRuns: RunResult[], flowReport: string | null = null): void {
   flowRuns = flow;
   const rows = summarize(flowRuns, schedulers);
   drawTable($('table'), rows);
   drawImbalance($('imbalance'), rows.map(r => ({ scheduler: r.scheduler, load: r.loadJain, conns: r.shareJain })));
-  showLatency(packetRuns);
+  showLatency(packetRuns, flowReport);
   fillSelect($('series-sched'), schedulers, schedulers.includes('wlc') ? 'wlc' : schedulers[0]!);
+  fillSeeds();
   showSeries();
   fillDiff(schedulers);
 }
 
+/** The seeds the runs have (each scheduler ran every seed), first selected. */
+function fillSeeds(): void {
+  const seeds = [...new Set(flowRuns.map(r => r.seed))].sort((a, b) => a - b);
+  const sel = $<HTMLSelectElement>('series-seed');
+  sel.replaceChildren(...seeds.map((n, i) => { const o = document.createElement('option'); o.value = String(n); o.textContent = `seed ${n}`; o.selected = i === 0; return o; }));
+  sel.disabled = seeds.length < 2;
+}
+
 function showSeries(): void {
   const s = $<HTMLSelectElement>('series-sched').value;
-  const r = flowRuns.find(x => x.scheduler === s);
-  if (r) drawSeries($('series'), r);
+  const seed = Number($<HTMLSelectElement>('series-seed').value);
+  const r = flowRuns.find(x => x.scheduler === s && x.seed === seed) ?? flowRuns.find(x => x.scheduler === s);
+  const which = $('series-which');
+  if (!r) { $('series').replaceChildren(); which.textContent = ''; return; }
+  const n = new Set(flowRuns.map(x => x.seed)).size;
+  which.textContent = `${r.scheduler}, seed ${r.seed}` + (n > 1 ? ` (one of the ${n} seeds in the table; pick another seed above)` : '') + `: ${r.connections} connections.`;
+  drawSeries($('series'), r);
 }
 
 const DIFF_PROMPT = 'Pick two schedulers: the first connection they send to different real servers, and why.';
@@ -256,13 +269,60 @@ function resetDiff(): void {
   delete document.body.dataset.diff;
 }
 
+const DIFF_CONTROLS = ['diff-a', 'diff-b', 'diff-conn', 'diff'] as const;
+const FORM_FIELDS = ['schedulers', 'seeds', 'connections'] as const;
+
+/**
+ * An opened report replaces the page's run: the form takes the report's schedulers, seeds and
+ * connections (and says so), and the per-connection diff, which reruns this page's own
+ * scenario, is switched off rather than answer for runs it did not make.
+ */
+function enterReport(name: string, sweep: Sweep): void {
+  showing = { kind: 'report', name, sweep };
+  document.body.dataset.report = '1';
+  const f = formOfSweep(sweep, workload?.connections ?? 0);
+  $<HTMLInputElement>('schedulers').value = f.schedulers;
+  $<HTMLInputElement>('seeds').value = f.seeds;
+  $<HTMLInputElement>('connections').value = f.connections;
+  for (const id of FORM_FIELDS) $(id).classList.add('from-report');
+  reportBanner(false);
+  diffGen++;
+  delete document.body.dataset.diff;
+  for (const id of DIFF_CONTROLS) $<HTMLInputElement>(id).disabled = true;
+  $('diff-out').textContent = `The per-connection diff reruns this page's scenario (${FILE}) to explain one connection; it does not answer for the opened report ${name}. ` +
+    `Run the page to use it here, or on the command line: lvsim compare ${sweep.scenario.file} --diff A,B --seed ${sweep.seeds.first} --conn N`;
+  const limits = sweep.scenario.file === FILE ? pageLimits() : null;
+  $('note').textContent = sweep.connections !== null && limits ? arrivalNote(sweep.connections, flowRuns.map(r => r.connections), limits) : '';
+}
+
+/** The banner saying the page shows a report, and whether the form still holds its values. */
+function reportBanner(edited: boolean): void {
+  if (showing?.kind !== 'report') return;
+  const { name, sweep } = showing;
+  const el = $('report-banner');
+  el.hidden = false;
+  const other = sweep.scenario.file === FILE ? '' : ` Run uses this page's scenario ${FILE}, not the report's ${sweep.scenario.file}.`;
+  el.textContent = `Showing the report ${name} (${sweep.scenario.file}, ${sweep.mode} mode, seeds ${sweep.seeds.first}..${sweep.seeds.last}), not a run of this page. ` +
+    (edited ? 'The form has been changed since: it no longer describes the report; Run runs the form.' : 'The form holds its schedulers, seeds and connections; Run runs them again here.') + other;
+}
+
+/** Back to the page's own run: banner off, the diff on again. */
+function leaveReport(): void {
+  if (showing?.kind !== 'report') return;
+  showing = null;
+  delete document.body.dataset.report;
+  $('report-banner').hidden = true;
+  for (const id of FORM_FIELDS) $(id).classList.remove('from-report', 'report-edited');
+  for (const id of DIFF_CONTROLS) $<HTMLInputElement>(id).disabled = false;
+}
+
 /** Two different schedulers by default (wlc and sed when both were run). */
 function fillDiff(schedulers: readonly string[]): void {
   const a = schedulers.includes('wlc') ? 'wlc' : schedulers[0]!;
   const b = schedulers.includes('sed') && a !== 'sed' ? 'sed' : schedulers.find(s => s !== a) ?? a;
   fillSelect($('diff-a'), schedulers, a);
   fillSelect($('diff-b'), schedulers, b);
-  $<HTMLButtonElement>('diff').disabled = schedulers.length < 2;
+  $<HTMLButtonElement>('diff').disabled = schedulers.length < 2 || showing?.kind === 'report';
   if (schedulers.length < 2) $('diff-out').textContent = 'Run at least two schedulers to compare them connection by connection.';
 }
 
@@ -273,12 +333,15 @@ async function explain(): Promise<void> {
   const c = $<HTMLInputElement>('diff-conn').value.trim();
   if (a === b) { $('diff-out').textContent = `Both sides are ${a}: pick two different schedulers.`; return; }
   if (c !== '' && !/^\d+$/.test(c)) { $('diff-out').textContent = `connection: found '${c}', expected a connection number (0 is the first), or nothing for the first difference.`; return; }
+  if (showing?.kind !== 'run') return;
+  // The first seed of the page's run: the diff's arrivals are that run's.
+  const seed = showing.seeds.first;
   const g = ++diffGen;
   $('diff-out').textContent = 'running...';
   try {
-    const r = await pool.submit({ kind: 'diff', text: scenarioText, file: FILE, a, b, conn: c === '' ? undefined : Number(c) });
+    const r = await pool.submit({ kind: 'diff', text: scenarioText, file: FILE, a, b, conn: c === '' ? undefined : Number(c), seed });
     if (g !== diffGen) return;
-    $('diff-out').textContent = r.diff!.text;
+    $('diff-out').textContent = `seed ${seed}: ${r.diff!.text}`;
     document.body.dataset.diff = '1';
   } catch (e) {
     if (g === diffGen) $('diff-out').textContent = `error: ${(e as Error).message}`;
@@ -287,11 +350,22 @@ async function explain(): Promise<void> {
 
 $('run').addEventListener('click', () => void runAll());
 // A report's runs carry no wall time, which no chart reads.
-addOpenReport(document.querySelector('header')!, (sweep, runs) => {
-  show(sweep.schedulers, runs as RunResult[], sweep.mode === 'packet' ? runs as RunResult[] : []);
-  document.body.dataset.report = '1';
+addOpenReport(document.querySelector('header')!, (sweep, runs, name) => {
+  // Opening a report supersedes a run still going.
+  generation++;
+  pool.cancel('superseded by an opened report');
+  clearError();
+  showing = { kind: 'report', name, sweep };
+  show(sweep.schedulers, runs as RunResult[], sweep.mode === 'packet' ? runs as RunResult[] : [], sweep.mode === 'flow' ? name : null);
+  enterReport(name, sweep);
 }, (line, error) => setProgress(error ? 0 : 1, error ? `error: ${line}` : line));
+for (const id of FORM_FIELDS) $(id).addEventListener('input', () => {
+  if (showing?.kind !== 'report') return;
+  $(id).classList.add('report-edited');
+  reportBanner(true);
+});
 $('series-sched').addEventListener('change', showSeries);
+$('series-seed').addEventListener('change', showSeries);
 $('diff').addEventListener('click', () => void explain());
 // A diff on screen answers the pair it was asked for: changing the pair clears it.
 for (const id of ['diff-a', 'diff-b', 'diff-conn']) $(id).addEventListener('change', () => { diffGen++; resetDiff(); });

@@ -21,7 +21,7 @@ export function reportTitle(name: string, sweep: Sweep, runs: readonly SweepRun[
  * Add an "open report" file control to `parent`. `show` draws the report's runs; `say` puts a
  * line in the page's status (an error keeps what is drawn).
  */
-export function addOpenReport(parent: HTMLElement, show: (sweep: Sweep, runs: SweepRun[]) => void, say: (line: string, error: boolean) => void): HTMLInputElement {
+export function addOpenReport(parent: HTMLElement, show: (sweep: Sweep, runs: SweepRun[], name: string) => void, say: (line: string, error: boolean) => void): HTMLInputElement {
   const label = document.createElement('label');
   label.textContent = 'open report ';
   const input = document.createElement('input');
@@ -39,7 +39,7 @@ export function addOpenReport(parent: HTMLElement, show: (sweep: Sweep, runs: Sw
     }
     void f.text().then(text => {
       const r = parseReport(text, f.name);
-      show(r.sweep, r.runs);
+      show(r.sweep, r.runs, f.name);
       say(reportTitle(f.name, r.sweep, r.runs), false);
     }).catch((e: unknown) => say(e instanceof Error ? e.message : String(e), true));
   });

@@ -6,7 +6,7 @@ import { diffSchedulers, runJob, type CompareJob } from '../../workload/compare'
 
 export type WorkerRequest =
   | { id: number; kind: 'run'; job: CompareJob }
-  | { id: number; kind: 'diff'; text: string; file: string; a: string; b: string; conn?: number };
+  | { id: number; kind: 'diff'; text: string; file: string; a: string; b: string; conn?: number; seed?: number };
 
 self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   const m = ev.data;
@@ -15,7 +15,7 @@ self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
       const result = runJob(m.job, () => performance.now(), f => postMessage({ id: m.id, progress: f }));
       postMessage({ id: m.id, result });
     } else {
-      postMessage({ id: m.id, diff: diffSchedulers(m.text, m.file, m.a, m.b, { conn: m.conn }) });
+      postMessage({ id: m.id, diff: diffSchedulers(m.text, m.file, m.a, m.b, { conn: m.conn, seed: m.seed }) });
     }
   } catch (e) {
     postMessage({ id: m.id, error: (e as Error).message });
