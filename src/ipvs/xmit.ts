@@ -78,7 +78,7 @@ export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
     host.emit.drop(skb, 'ipvs', { code: 'ipvs_mtu_too_small', mtu });
     return NF_STOLEN;
   }
-  const pmtuDisc = host.sysctl.num('net.ipv4.vs.pmtu_disc') !== 0 || !host.sysctl.ipvsLoaded;
+  const pmtuDisc = tunnelPmtuDisc(host);
   const len = ipv4TotalLength(inner);
   if (pmtuDisc && inner.df && len > mtu) {
     // ensure_mtu_is_adequate: tell the client the tunnel's MTU; the ICMP leaves from the VIP.
@@ -108,4 +108,13 @@ export function ipVsTunnelXmit(host: Host, skb: Skb, cp: Conn): NfVerdict {
   host.emit.pass(skb, 'ipvs', 'encap', undefined, noteEncap, outer, inner.ttl, mtu);
   ipLocalOut(host, skb, rt);
   return NF_STOLEN;
+}
+
+/**
+ * sysctl_pmtu_disc (net.ipv4.vs.pmtu_disc, 1 by default): whether ip_vs_tunnel_xmit's
+ * ensure_mtu_is_adequate answers a too-large DF packet with fragmentation-needed; at 0 it
+ * tunnels it anyway, the outer header without DF.
+ */
+export function tunnelPmtuDisc(host: Host): boolean {
+  return host.sysctl.num('net.ipv4.vs.pmtu_disc') !== 0 || !host.sysctl.ipvsLoaded;
 }

@@ -23,6 +23,7 @@ import { buildWorld, type World, type WorldHost } from './world';
 import { xtDryRun } from '../kernel/xtables';
 import { syncDaemons, type SyncDaemonConf } from '../ipvs/sync';
 import { noteUnboundEntry } from '../ipvs/core';
+import { tunnelPmtuDisc } from '../ipvs/xmit';
 import { type Ipv4, IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, TCP_ACK, TCP_SYN } from '../net/packet';
 
 export type Severity = 'error' | 'warn' | 'info';
@@ -773,7 +774,7 @@ class Doctor {
     const t = tight[0]!;
     const names = [...new Set(tight.map(x => x.rs.name))].sort().join(', ');
     const at = this.serviceLine(dir, svc);
-    if (dir.host.sysctl.num('net.ipv4.vs.pmtu_disc') === 0) {
+    if (!tunnelPmtuDisc(dir.host)) {
       // ensure_mtu_is_adequate returns true at once for IP_VS_RT_MODE_TUNNEL when !sysctl_pmtu_disc,
       // and ip_vs_tunnel_xmit clears DF on the outer header: no ICMP, the director fragments.
       this.add({
