@@ -303,11 +303,11 @@ function renderCaption(st: number): void {
     return;
   }
   if (st === ON_THE_WAY) {
-    c.innerHTML = `<span class="step-num">${esc(cap(app!.run.steps.list.onTheWay))}</span> <b>The request CIP -> VIP is not at the director yet.</b> The client and the routers forward it by its destination, the VIP; step 1 begins when the director receives it.`;
+    c.innerHTML = `<span class="step-num">${esc(cap(app!.run.steps.list.onTheWay))}</span> <b>The request CIP -> VIP is not at the director yet.</b> <span class="step-text">The client and the routers forward it by its destination, the VIP; step 1 begins when the director receives it.</span>`;
     return;
   }
   const s = lessonFor(app!.run.steps.list)[st - 1];
-  c.innerHTML = `<span class="step-num" aria-label="Step ${st} of 5">Step ${st} of 5</span> <b>${esc(s.title)}.</b> ${esc(s.text)}`;
+  c.innerHTML = `<span class="step-num" aria-label="Step ${st} of 5">Step ${st} of 5</span> <b>${esc(s.title)}.</b> <span class="step-text">${esc(s.text)}</span>`;
 }
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -473,9 +473,12 @@ export function jumpTo(s: string): boolean {
 type Tab = 'lesson' | 'kernel' | 'packet' | 'console' | 'firewall';
 const TABS: readonly Tab[] = ['lesson', 'kernel', 'packet', 'console', 'firewall'];
 let tab: Tab = 'lesson';
+document.body.dataset.tab = tab;
 /** Show a side tab; `reveal` scrolls it into view where the layout puts it below the fold. */
 function setTab(t: Tab, reveal = false): void {
   tab = t;
+  // Beside an open Lesson pane the caption keeps to the step's title (style.css): the diagram stays put.
+  document.body.dataset.tab = t;
   updateHashSoon();
   if (t === 'console' && app) { updateConsole(app.player.getSnapshot().context.index); }
   if (t === 'firewall' && app) app.firewall.update(app.player.getSnapshot().context.index, app.selected);

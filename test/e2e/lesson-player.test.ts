@@ -18,6 +18,25 @@ const rowText = (p: Page) => p.textContent('.row.current');
 const playLabel = (p: Page) => p.textContent('#player [data-a=play]');
 
 describe('the lesson and the player', () => {
+  it('beside the open Lesson pane the caption keeps to the step title, so the diagram does not move from step to step', async () => {
+    const page = await h.page();
+    const box = async () => ({ caption: (await page.locator('#caption').boundingBox())!.height, topo: (await page.locator('#topo').boundingBox())! });
+    await page.keyboard.press('n');
+    await page.waitForSelector('#caption[data-step="1"]');
+    const first = await box();
+    for (const step of [2, 3, 4, 5]) {
+      await page.keyboard.press('n');
+      await page.waitForSelector(`#caption[data-step="${step}"]`);
+      const b = await box();
+      expect([step, b.caption, b.topo.y, b.topo.height]).toEqual([step, first.caption, first.topo.y, first.topo.height]);
+    }
+    // the step's text is in the Lesson pane; with another tab open the caption gives it again
+    expect(await page.locator('#caption .step-text').isVisible()).toBe(false);
+    await page.keyboard.press('2');
+    expect(await page.locator('#caption .step-text').isVisible()).toBe(true);
+    await page.close();
+  });
+
   it('shows the client\'s ACK on its way to the director as no step, not as step 5', async () => {
     const page = await h.page();
     // #97: the client's ACK (after the SYN-ACK reached it) on the router, towards the director.
