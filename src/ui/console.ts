@@ -44,7 +44,7 @@ export function createConsole(root: HTMLElement): ConsoleView {
   input.placeholder = 'ipvsadm -Lnc   (Tab completes, ↑ history)';
   form.append(prompt, input);
   const hint = el('p', 'console-hint');
-  hint.textContent = 'Read-only commands, answered from the state at the player\'s position: ipvsadm -Ln / -Lnc / --stats, ip addr, ip route, ip route get ADDR, ip neigh, nstat -az, sysctl KEY, iptables -L -v -n, conntrack -L, tcpdump -n -i DEV, dmesg.';
+  hint.textContent = 'Read-only commands, answered from the state at the player\'s position: ipvsadm -Ln / -Lnc / --stats, ip addr, ip route, ip route get ADDR, ip neigh, nstat -az, sysctl KEY, iptables -L -v -n, conntrack -L, tcpdump -n -i DEV, dmesg, journalctl -u keepalived.';
   root.append(bar, out, form, hint);
 
   let ctx: ConsoleContext | null = null;
