@@ -75,15 +75,18 @@ export function readYaml(text: string, file: string): YamlRead {
   const seen = new Set<string>();
   for (const e of [...doc.errors, ...doc.warnings]) {
     const p = lc.linePos(Math.min(e.pos[0], text.length));
-    const found = e.message.split('\n')[0]!;
-    const key = `${p.line}:${p.col}:${found}`;
+    const message = e.message.split('\n')[0]!;
+    const key = `${p.line}:${p.col}:${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    // Underline what the library points at, up to the end of that line.
+    // Underline what the library points at, up to the end of that line; that text is what was
+    // found, the library's message says what YAML expects there.
     const at = Math.min(e.pos[0], text.length);
     const lineEnd = text.indexOf('\n', at) === -1 ? text.length : text.indexOf('\n', at);
     const endCol = p.col + Math.max(1, Math.min(e.pos[1], lineEnd) - at);
-    diagnostics.push({ file, line: p.line, col: p.col, endCol, severity: e.name === 'YAMLWarning' ? 'warning' : 'error', found, expected: 'valid YAML' });
+    const span = (text.slice(at, Math.min(e.pos[1], lineEnd)).trim() || text.slice(at, lineEnd).trim());
+    const found = span === '' ? 'the end of the line' : span.length > 40 ? `${span.slice(0, 40)}...` : span;
+    diagnostics.push({ file, line: p.line, col: p.col, endCol, severity: e.name === 'YAMLWarning' ? 'warning' : 'error', found, expected: `valid YAML (${message})` });
   }
   // Duplicate keys: one pass per mapping with a set of its scalar keys.
   visit(doc, {
