@@ -60,7 +60,8 @@ export type FindingCode =
   | 'pmtu_blackhole'
   | 'sync_backup_lacks_real_server'
   | 'sync_backup_fwd_method_differs'
-  | 'udp_service_not_checked';
+  | 'udp_service_not_checked'
+  | 'vrrp_peers_disagree';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -113,6 +114,7 @@ class Doctor {
       for (const svc of dir.ipvs.services) this.service(dir, svc);
     }
     for (const dir of this.world.hosts.values()) this.keepalivedChecks(dir);
+    this.vrrpPeers();
     this.syncPools();
   }
 
@@ -215,6 +217,55 @@ class Doctor {
    * routed like any of the director's connections: not through the tunnel and not to the VIP.
    * A real server whose VIP path is broken still passes them, and stays in the pool.
    */
+  /**
+   * Two keepalived instances for the same VIP on one segment must agree, or each discards the
+   * other's adverts and both become MASTER with the VIP (split brain): another virtual_router_id
+   * is another virtual router (vrrp_dispatcher_read matches by VRID); keepalived 2.2.7's
+   * vrrp_check_packet drops a VRRPv2 advert with another advert_int, and one whose VIP list
+   * differs from the instance's (unless skip_check_adv_addr).
+   */
+  private vrrpPeers(): void {
+    const hosts = [...this.world.hosts.values()].filter(h => this.keepalivedConf(h.name));
+    for (let i = 0; i < hosts.length; i++) {
+      for (let j = i + 1; j < hosts.length; j++) {
+        const [A, B] = [hosts[i]!, hosts[j]!];
+        for (const a of this.keepalivedConf(A.name)!.config.vrrpInstances) {
+          for (const b of this.keepalivedConf(B.name)!.config.vrrpInstances) {
+            if (a.vrid === null || b.vrid === null || !this.sameSegment(A, a.iface, B, b.iface)) continue;
+            const shared = a.vips.filter(v => b.vips.some(w => w.addr === v.addr));
+            if (!shared.length) continue;
+            const list = (v: typeof a) => v.vips.map(x => formatIp4(x.addr)).sort().join(' ');
+            let why: string;
+            let fix: string;
+            if (a.vrid !== b.vrid) {
+              why = `different virtual_router_id (${a.vrid} on ${A.name}, ${b.vrid} on ${B.name}): to each, the other's adverts are another virtual router's`;
+              fix = `virtual_router_id ${a.vrid} in ${B.name}'s vrrp_instance ${b.name} (the same on both)`;
+            } else if (a.advertIntNs !== b.advertIntNs) {
+              why = `different advert_int (${a.advertIntNs / 1e9} s on ${A.name}, ${b.advertIntNs / 1e9} s on ${B.name}): keepalived drops each advert ("advertisement interval mismatch")`;
+              fix = `advert_int ${a.advertIntNs / 1e9} in ${B.name}'s vrrp_instance ${b.name} (the same on both)`;
+            } else if (list(a) !== list(b) && !(a.skipCheckAdvAddr && b.skipCheckAdvAddr)) {
+              why = `different virtual_ipaddress lists (${list(a)} on ${A.name}, ${list(b)} on ${B.name}): keepalived drops adverts whose addresses differ from its own`;
+              fix = `the same virtual_ipaddress block on both (or skip_check_adv_addr on both)`;
+            } else continue;
+            const line = this.keepalivedConf(B.name)!.line + b.line - 1;
+            this.add({
+              code: 'vrrp_peers_disagree', severity: 'error', host: B.name, at: { line, col: this.colOf(line, 'vrrp_instance') },
+              check: 'keepalived vrrp_dispatcher_read / vrrp_check_packet (vrrp.c): an advert of another VRID, interval or VIP list is not this instance\'s peer',
+              message: `${A.name}'s vrrp_instance ${a.name} and ${B.name}'s ${b.name} both hold ${shared.map(v => formatIp4(v.addr)).join(', ')} on one segment but have ${why}. Neither hears the other: both become MASTER and both hold the VIP, so the segment's ARP for it flips between them.`,
+              fix,
+              proof: null,
+            });
+          }
+        }
+      }
+    }
+  }
+
+  /** Devices `da` of host A and `db` of host B are ends of one link. */
+  private sameSegment(A: WorldHost, da: string | null, B: WorldHost, db: string | null): boolean {
+    return this.world.links.some(l => l.ends.some(e => e.host === A.host && e.dev.name === da) && l.ends.some(e => e.host === B.host && e.dev.name === db));
+  }
+
   private keepalivedChecks(dir: WorldHost): void {
     const ka = this.keepalivedConf(dir.name);
     if (!ka) return;

@@ -426,3 +426,27 @@ describe('configurations that work are not reported as broken', () => {
     expect(run.clients.map(c => c.ok)).toEqual([true, true]);
   });
 });
+
+describe('vrrp_peers_disagree: two keepalived instances for one VIP that cannot hear each other', () => {
+  const FO = readFileSync('scenarios/keepalived-failover.yaml', 'utf8');
+  /** keepalived-failover.yaml with director2's vrrp_instance changed by `edit` (its second occurrence of the line). */
+  const second = (from: string, to: string) => { const i = FO.indexOf(from, FO.indexOf(from) + 1); return FO.slice(0, i) + to + FO.slice(i + from.length); };
+  const peers = (text: string) => doctorScenarioText(text, 'vr.yaml').findings.filter(f => f.code === 'vrrp_peers_disagree');
+
+  it('another advert_int, another virtual_router_id or another VIP list is an error at the second director\'s instance, with the fix', () => {
+    const interval = peers(second('            advert_int 1\n', '            advert_int 3\n'));
+    expect(interval.map(f => [f.severity, f.host, f.fix])).toEqual([['error', 'director2', "advert_int 1 in director2's vrrp_instance VI_1 (the same on both)"]]);
+    expect(interval[0]!.message).toMatch(/different advert_int \(1 s on director, 3 s on director2\).*both become MASTER/);
+    expect(second('            advert_int 1\n', '            advert_int 3\n').split('\n')[interval[0]!.line - 1]).toMatch(/vrrp_instance VI_1/);
+    expect(peers(second('virtual_router_id 51', 'virtual_router_id 52')).map(f => f.fix)).toEqual(["virtual_router_id 51 in director2's vrrp_instance VI_1 (the same on both)"]);
+    expect(peers(second('172.16.29.6/32 dev eth1', '172.16.29.6/32 dev eth1\n                172.16.29.7/32 dev eth1'))).toHaveLength(1);
+  });
+
+  it('the shipped pair agrees: no finding; and the run of a disagreeing pair ends with both MASTER', () => {
+    expect(peers(FO)).toEqual([]);
+    const text = second('            advert_int 1\n', '            advert_int 3\n');
+    const run = runScenarioText(text.slice(0, text.indexOf('until:')) + 'until: 20s\ntraffic: []\n', 'vr.yaml');
+    const hasVip = (h: string) => run.world.hosts.get(h)!.host.devices.get('eth1')!.addrs.some(a => a.prefixLen === 32);
+    expect([hasVip('director'), hasVip('director2')]).toEqual([true, true]);
+  });
+});
