@@ -40,7 +40,7 @@ describe('scenarioDiagnostics', () => {
   it('31 nested { give YAML diagnostics, each once', () => {
     const d = scenarioDiagnostics('{'.repeat(31), 'b.yaml');
     expect(d.length).toBeGreaterThan(0);
-    expect(new Set(d.map(x => `${x.line}:${x.col}:${x.found}`)).size).toBe(d.length);
+    expect(new Set(d.map(x => `${x.line}:${x.col}:${x.found}:${x.expected}`)).size).toBe(d.length);
   });
 
   it('the reference scenario has none', () => {
