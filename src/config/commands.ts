@@ -86,6 +86,20 @@ export function runCommand(cmd: SimpleCommand, ctx: ToolContext): ToolResult {
       const r = runCommand({ ...cmd, words: cmd.words.slice(1) }, ctx);
       return r.errorAt ? { ...r, errorAt: { word: r.errorAt.word + 1, expected: r.errorAt.expected } } : r;
     }
+    if (cmd.redirect?.op === '<') {
+      // bash opens the file before it runs the command; a command that does not read stdin ignores it.
+      const path = cmd.redirect.target.text;
+      const text = ctx.files.get(path);
+      if (text === undefined) {
+        return {
+          exit: 1, stdout: '', stderr: `bash: ${path}: No such file or directory\n`,
+          errorAt: { word: cmd.words.length, expected: "a file declared in this host's files:" },
+        };
+      }
+      const tool = name === 'echo' ? null : tools.get(name);
+      if (tool) return tool(cmd.words, { ...ctx, stdin: text, stdinPath: path });
+      return runCommand({ words: cmd.words }, { ...ctx, stdin: text, stdinPath: path });
+    }
     if (cmd.redirect && !isReadOnlyName(name)) {
       const target = cmd.redirect.target.text;
       return {
@@ -122,8 +136,8 @@ export function isReadOnly(cmd: SimpleCommand): boolean {
   const name = commandName(cmd.words[0].text);
   const args = cmd.words.slice(1).map(w => w.text);
   if (name === 'sudo') return isReadOnly({ ...cmd, words: cmd.words.slice(1) });
-  if (name === 'echo') return !cmd.redirect;
-  if (cmd.redirect) return false;
+  if (name === 'echo') return !cmd.redirect || cmd.redirect.op === '<';
+  if (cmd.redirect && cmd.redirect.op !== '<') return false;
   switch (name) {
     case 'cat': case 'lsmod': case 'true': case ':': case 'netstat': case 'ipvsadm-save': case 'pidof': case 'ps': case 'journalctl':
       return true;

@@ -1258,7 +1258,12 @@ function apply(p: ParsedIpvsadm, ctx: ToolContext, runLine: (argv: readonly Word
     case 'save':
       return done(saveRules(ipvs, !!p.format.numeric));
     case 'restore': {
-      const outcome = restore(ctx.stdin ?? '', argv[0] ?? { text: 'ipvsadm', col: 0, endCol: 0 }, p.cmdWord, runLine);
+      // Without input, ipvsadm -R would read the terminal (or /dev/null in a script) and restore nothing.
+      if (ctx.stdin === undefined) {
+        return refuse(1, 'lvsim: ipvsadm -R reads the rules from standard input, and none was given', p.cmdWord,
+          "the saved rules on stdin: ipvsadm-restore < /etc/sysconfig/ipvsadm (a file in this host's files:), or systemctl restart ipvsadm", true);
+      }
+      const outcome = restore(ctx.stdin, argv[0] ?? { text: 'ipvsadm', col: 0, endCol: 0 }, p.cmdWord, runLine, ctx.stdinPath);
       return { result: outcome.result, fatal: false };
     }
     case 'start-daemon': {

@@ -40,7 +40,7 @@ function echoText(argv: readonly { text: string }[]): string {
 /** `echo` with an optional redirection (the dispatcher passes the whole simple command). */
 export function echo(cmd: SimpleCommand, ctx: ToolContext): ToolResult {
   const text = echoText(cmd.words);
-  if (!cmd.redirect) return { exit: 0, stdout: text, stderr: '' };
+  if (!cmd.redirect || cmd.redirect.op === '<') return { exit: 0, stdout: text, stderr: '' };
   const target = cmd.redirect.target.text;
   const at = cmd.words.length; // the redirection target: one past the last word
   if (target === '/proc/sysrq-trigger') {
@@ -67,6 +67,7 @@ export const cat: Tool = (argv, ctx) => {
   let out = '';
   let err = '';
   let bad: { word: number; expected: string } | undefined;
+  if (argv.length < 2 && ctx.stdin !== undefined) return { exit: 0, stdout: ctx.stdin, stderr: '' };
   if (argv.length < 2) {
     return { exit: 1, stdout: '', stderr: 'lvsim: cat without a file would read standard input; name a file\n', errorAt: { word: 0, expected: 'a file such as /proc/sys/net/ipv4/ip_forward' } };
   }

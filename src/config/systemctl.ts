@@ -159,7 +159,7 @@ function hasNetworkScripts(files: ReadonlyMap<string, string>): boolean {
   return [...files.keys()].some(p => p.startsWith(SCRIPTS + 'ifcfg-'));
 }
 
-function runUnit(unit: Unit, verb: string, ctx: ToolContext): { stderr: string; failed: boolean } {
+function runUnit(unit: Unit, verb: string, ctx: ToolContext): { stderr: string; failed: boolean; fileErrors?: readonly FileError[] } {
   if (unit === 'network') return networkRestart(ctx, verb === 'stop');
   if (unit === 'systemd-sysctl') return verb === 'stop' ? { stderr: '', failed: false } : sysctlReload(ctx.host, ctx.files);
   if (unit === 'iptables') return iptablesService(ctx, verb);
@@ -169,8 +169,9 @@ function runUnit(unit: Unit, verb: string, ctx: ToolContext): { stderr: string; 
   if (verb === 'stop') return { stderr: '', failed: false };
   const saved = ctx.files.get('/etc/sysconfig/ipvsadm');
   if (saved === undefined) return { stderr: '/bin/bash: /etc/sysconfig/ipvsadm: No such file or directory\n', failed: true };
-  const r = ipvsadmRestore(words('ipvsadm-restore'), { ...ctx, stdin: saved });
-  return { stderr: r.stderr, failed: r.exit !== 0 };
+  // ipvsadm.service: ExecStart=/bin/bash -c "exec /sbin/ipvsadm-restore < /etc/sysconfig/ipvsadm"
+  const r = ipvsadmRestore(words('ipvsadm-restore'), { ...ctx, stdin: saved, stdinPath: '/etc/sysconfig/ipvsadm' });
+  return { stderr: r.stderr, failed: r.exit !== 0, ...(r.fileErrors ? { fileErrors: r.fileErrors } : {}) };
 }
 
 const VERBS = ['start', 'stop', 'restart', 'reload', 'try-restart', 'reload-or-restart', 'condrestart', 'force-reload', 'enable', 'disable', 'status', 'is-active', 'is-enabled'];
@@ -232,6 +233,7 @@ export const systemctl: Tool = (argv, ctx) => {
     if (verb === 'status') { stdout += `● ${unitName}\n     Loaded: loaded\n     Active: active (exited)\n`; continue; }
     const r = runUnit(u, action, ctx);
     stderr += r.stderr;
+    if (r.fileErrors) fileErrors.push(...r.fileErrors);
     if (r.failed) {
       stderr += jobFailed(unitName);
       exit = 1;
