@@ -1394,6 +1394,16 @@ function portMappingWarning(argv: readonly Word[]): { word: number; message: str
   return { word: at.arg, message: `port mapping is not possible in ${mode} mode: ipvsadm uses the service port ${p.svc.port}, not ${m[1]}` };
 }
 
+/**
+ * For lvsim exec: true when the line only prints (-L/-l with any listing option of ipvsadm.c's
+ * table, --nosort and --exact included, -S, -h, -v) or is refused before anything changes.
+ */
+export function ipvsadmReadOnly(argv: readonly Word[]): boolean {
+  if (argv.length <= 1) return true;
+  const p = parseIpvsadm(argv);
+  return !p.ok || p.cmd === 'list' || p.cmd === 'save' || p.cmd === 'help' || p.cmd === 'version';
+}
+
 /** Runs `ipvsadm -R` on `text` and returns each line's outcome (for diagnostics with line numbers). */
 export function restoreLines(text: string, ctx: ToolContext, program = 'ipvsadm'): RestoreOutcome {
   return restore(text, { text: program, col: 0, endCol: 0 }, 0, (line) => runOnce(line, ctx, true));
