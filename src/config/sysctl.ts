@@ -130,7 +130,7 @@ export function loadSysctlConf(host: Host, text: string, path: string, quiet: bo
     }
     const e = x.e;
     if (host.sysctl.isUnmodelled(e.key)) {
-      notes.push({ path, line: e.line, col: e.keyCol, endCol: e.keyCol + e.key.length, found: e.key, expected: unmodelledNote(e.key), tool: `${e.key} = ${e.value}` });
+      notes.push({ path, line: e.line, col: e.keyCol, endCol: e.keyCol + e.key.length, found: e.key, expected: unmodelledNote(e.key), tool: `${e.key} = ${e.value}`, severity: 'warning' });
     }
     const err = writeSysctl(host, e.key, e.value);
     if (err) {
@@ -246,8 +246,10 @@ function sysctlRun(argv: Parameters<Tool>[0], ctx: Parameters<Tool>[1], warnings
         if (r.rc) { rc = -1; if (firstBad < 0) firstBad = f.at; }
       }
       // Each refused line is reported where it is in its file; a file that could not be opened, at its argument.
-      if (rc || err) throw new ToolFail(rc ? 255 : 0, err, Math.max(0, firstBad), 'a sysctl.conf the kernel accepts', out, openFailed ? undefined : fileErrors);
-      // Keys Linux has and lvsim does not model: accepted, each noted at its line (a warning).
+      // Keys Linux has and lvsim does not model: accepted, each noted at its line (a warning),
+      // in line order with the refused ones.
+      const all = [...fileErrors, ...notes].sort((a, b) => (a.path === b.path ? a.line - b.line : 0));
+      if (rc || err) throw new ToolFail(rc ? 255 : 0, err, Math.max(0, firstBad), 'a sysctl.conf the kernel accepts', out, openFailed ? undefined : all);
       if (notes.length) throw new ToolFail(0, '', 0, '', out, notes);
       return out;
     }

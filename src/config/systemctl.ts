@@ -139,11 +139,12 @@ function sysctlReload(host: Host, files: ReadonlyMap<string, string>): { stderr:
   for (const p of paths) {
     const r = loadSysctlConf(host, files.get(p)!, p, true);
     stderr += r.stderr.replace(/^sysctl: /gm, 'systemd-sysctl: ');
-    notes.push(...r.notes);
+    notes.push(...r.errors, ...r.notes);
     if (r.rc) failed = true;
   }
-  // Keys Linux has and lvsim does not model are noted at their lines (warnings, when nothing failed).
-  return !failed && notes.length ? { stderr, failed, fileErrors: notes } : { stderr, failed };
+  // Refused lines at their lines (errors), keys Linux has and lvsim does not model too (warnings).
+  notes.sort((a, b) => (a.path === b.path ? a.line - b.line : 0));
+  return notes.length ? { stderr, failed, fileErrors: notes } : { stderr, failed };
 }
 
 type Unit = 'network' | 'systemd-sysctl' | 'ipvsadm' | 'iptables';

@@ -184,3 +184,15 @@ test('a scenario whose sysctl.conf sets kernel.sysrq loads with a warning at tha
   expect(run.diagnostics.map(d => [d.severity, d.line, d.col, d.found])).toEqual([['warning', 6, 9, 'kernel.sysrq'], ['warning', 6, 9, 'kernel.sysrq']]);
   expect(run.world.exec('h', 'sysctl kernel.sysrq').stdout).toBe('kernel.sysrq = 1\n');
 });
+
+test('a sysctl.conf with a typo and an unmodelled key: the typo is an error, the other a warning, each at its line', () => {
+  const text = 'hosts:\n  h:\n    files:\n      /etc/sysctl.conf: |\n        net.ipv4.conf.all.rp_fliter = 0\n        vm.swappiness = 10\n    setup: |\n      sysctl -p\nlinks:\n  - { name: lan, ends: [h:eth0] }\n';
+  const run = runScenarioText(text, 's.yaml');
+  expect(run.diagnostics.map(d => [d.severity, d.line, d.found])).toEqual([['error', 5, 'net.ipv4.conf.all.rp_fliter'], ['warning', 6, 'vm.swappiness']]);
+});
+
+test('systemctl restart systemd-sysctl: a typo is an error at its line of the file, an unmodelled key a warning', () => {
+  const text = 'hosts:\n  h:\n    files:\n      /etc/sysctl.conf: |\n        net.ipv4.conf.all.rp_fliter = 0\n        vm.swappiness = 10\n    setup: |\n      systemctl restart systemd-sysctl\nlinks:\n  - { name: lan, ends: [h:eth0] }\n';
+  const run = runScenarioText(text, 's.yaml');
+  expect(run.diagnostics.map(d => [d.severity, d.line, d.found])).toEqual([['error', 5, 'net.ipv4.conf.all.rp_fliter'], ['warning', 6, 'vm.swappiness']]);
+});
