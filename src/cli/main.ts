@@ -19,6 +19,7 @@ import { recordJson } from '../trace/json';
 import { SEED, SWITCH, UsageError, get, parseCommand, text, type CommandSpec } from './args';
 import { FileError, checkOutput, quietOnClosedPipe, readInput, writeOutput } from './io';
 import { LVSIM_VERSION } from './version';
+import { nearest } from '../config/ip';
 
 export const USAGE = `usage: lvsim <command> [options]
 
@@ -136,21 +137,26 @@ async function cmdExec(argv: readonly string[]): Promise<number> {
   }
   const parsed = parseScenario(text, file);
   if (!parsed.scenario.hosts.has(host)) {
-    process.stderr.write(`lvsim: no host '${host}' in ${file} (hosts: ${[...parsed.scenario.hosts.keys()].join(', ')})\n`);
+    const names = [...parsed.scenario.hosts.keys()];
+    const guess = nearest(host, names);
+    process.stderr.write(`lvsim: no host '${host}' in ${file}${guess ? `; did you mean '${guess}'?` : ''} (hosts: ${names.join(', ')})\n`);
     return 2;
   }
   const line = a.rest.map(w => (/[\s'"\\$]/.test(w) ? `'${w.replace(/'/g, `'\\''`)}'` : w)).join(' ');
-  const { HostConsole, isReadOnlyLine, NOT_READ_ONLY } = await import('../world/console');
-  if (!isReadOnlyLine(line)) {
-    process.stderr.write(`lvsim: exec runs read-only commands only: ${NOT_READ_ONLY(line)}\n`);
+  const { HostConsole, consoleRefusal } = await import('../world/console');
+  const refused = consoleRefusal(line);
+  if (refused !== null) {
+    process.stderr.write(`lvsim: ${refused.reason === 'changes-host' ? 'exec runs read-only commands only: ' : ''}${refused.message}\n`);
     return 2;
   }
   const shell = new HostConsole(text, file, get<number>(a, 'seed'));
-  for (const d of shell.runAt(untilNs).diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
+  const diagnostics = shell.runAt(untilNs).diagnostics;
+  for (const d of diagnostics) process.stderr.write(formatDiagnostic(d) + '\n');
   const r = shell.exec(host, line, untilNs);
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
-  return r.exit;
+  // As run and doctor: a scenario with errors is not the configuration it claims to be.
+  return diagnostics.some(d => d.severity === 'error') ? 2 : r.exit;
 }
 
 

@@ -11,7 +11,7 @@ import { ifconfig } from './ifconfig';
 import { sysctl, sysctlReadOnly } from './sysctl';
 import { modprobe, rmmod, lsmod } from './modprobe';
 import { echo, cat } from './proc';
-import { ipvsadm, ipvsadmSave, ipvsadmRestore } from './ipvsadm';
+import { ipvsadm, ipvsadmSave, ipvsadmRestore, ipvsadmReadOnly } from './ipvsadm';
 import { route } from './route';
 import { systemctl, service } from './systemctl';
 import { nstat, netstat } from './nstat';
@@ -71,7 +71,7 @@ export function knownCommands(): string[] {
 }
 
 /** Strip a path (/sbin/ip, /usr/sbin/ipvsadm) the way PATH lookup would find the same binary. */
-function commandName(w: string): string {
+export function commandName(w: string): string {
   const m = /^(?:\/usr)?\/s?bin\/([^/]+)$/.exec(w);
   return m ? m[1] : w;
 }
@@ -85,6 +85,20 @@ export function runCommand(cmd: SimpleCommand, ctx: ToolContext): ToolResult {
     if (name === 'sudo') {
       const r = runCommand({ ...cmd, words: cmd.words.slice(1) }, ctx);
       return r.errorAt ? { ...r, errorAt: { word: r.errorAt.word + 1, expected: r.errorAt.expected } } : r;
+    }
+    if (cmd.redirect?.op === '<') {
+      // bash opens the file before it runs the command; a command that does not read stdin ignores it.
+      const path = cmd.redirect.target.text;
+      const text = ctx.files.get(path);
+      if (text === undefined) {
+        return {
+          exit: 1, stdout: '', stderr: `bash: ${path}: No such file or directory\n`,
+          errorAt: { word: cmd.words.length, expected: "a file declared in this host's files:" },
+        };
+      }
+      const tool = name === 'echo' ? null : tools.get(name);
+      if (tool) return tool(cmd.words, { ...ctx, stdin: text, stdinPath: path });
+      return runCommand({ words: cmd.words }, { ...ctx, stdin: text, stdinPath: path });
     }
     if (cmd.redirect && !isReadOnlyName(name)) {
       const target = cmd.redirect.target.text;
@@ -112,6 +126,14 @@ function isReadOnlyName(name: string): boolean {
   return name === 'cat' || name === 'lsmod' || name === 'true' || name === ':';
 }
 
+/** The first command name of `cmd` (after sudo) that lvsim does not run (ss, arp, ping ...), or null. */
+export function unmodelledCommand(cmd: SimpleCommand): string | null {
+  const words = commandName(cmd.words[0]?.text ?? '') === 'sudo' ? cmd.words.slice(1) : cmd.words;
+  if (words.length === 0) return null;
+  const name = commandName(words[0]!.text);
+  return name === 'echo' || tools.has(name) ? null : name;
+}
+
 /**
  * True when the command only prints state (lvsim exec runs only these): listings of ip,
  * ifconfig, route, sysctl reads, cat, lsmod, nstat, netstat, ipvsadm -L / ipvsadm-save,
@@ -122,8 +144,8 @@ export function isReadOnly(cmd: SimpleCommand): boolean {
   const name = commandName(cmd.words[0].text);
   const args = cmd.words.slice(1).map(w => w.text);
   if (name === 'sudo') return isReadOnly({ ...cmd, words: cmd.words.slice(1) });
-  if (name === 'echo') return !cmd.redirect;
-  if (cmd.redirect) return false;
+  if (name === 'echo') return !cmd.redirect || cmd.redirect.op === '<';
+  if (cmd.redirect && cmd.redirect.op !== '<') return false;
   switch (name) {
     case 'cat': case 'lsmod': case 'true': case ':': case 'netstat': case 'ipvsadm-save': case 'pidof': case 'ps': case 'journalctl':
       return true;
@@ -140,9 +162,7 @@ export function isReadOnly(cmd: SimpleCommand): boolean {
     case 'ifconfig': return args.filter(a => !a.startsWith('-')).length <= 1;
     case 'route': return !args.some(a => a === 'add' || a === 'del' || a === 'delete' || a === 'flush');
     case 'sysctl': return sysctlReadOnly(cmd.words.map(w => w.text));
-    case 'ipvsadm': return args.length === 0 || args.every(a => /^-[LlnScx]+$/.test(a) || a.startsWith('--list') || a === '--numeric'
-      || a === '--stats' || a === '--rate' || a === '--connection' || a === '--save' || a === '--exact' || a === '--timeout' || a === '--daemon'
-      || a === '--thresholds' || a === '--persistent-conn' || a === '--sort' || a === '-t' || a === '-u' || /^\d/.test(a));
+    case 'ipvsadm': return ipvsadmReadOnly(cmd.words);
     case 'systemctl': return args[0] === 'status' || args[0] === 'is-active' || args[0] === 'is-enabled' || args[0] === 'show';
     case 'modprobe': return args.includes('--show-depends') || args.includes('-D');
     case 'keepalived': return args.some(a => a === '-t' || a === '--config-test' || a === '-v' || a === '--version');

@@ -14,7 +14,7 @@
  */
 import { formatIp4, parseIp4 } from '../net/addr';
 import type { Word } from './shell';
-import type { Tool, ToolContext, ToolResult } from './tool';
+import type { FileError, Tool, ToolContext, ToolResult } from './tool';
 import type { Host } from '../kernel/host';
 import type { Hook } from '../trace/record';
 import {
@@ -1458,6 +1458,19 @@ export function iptablesRestoreText(host: Host, text: string, opts: { counters?:
   return { ok: true, stderr: '' };
 }
 
+/** The refused line of a restore input read from a declared file, at its place in that file. */
+export function restoreFileError(path: string, text: string, line: number, stderr: string): FileError {
+  const raw = (text.split('\n')[line - 1] ?? '').replace(/\r$/, '');
+  const lead = raw.length - raw.trimStart().length;
+  const body = raw.trim();
+  return {
+    path, line, col: lead + 1, endCol: lead + 1 + Math.max(1, body.length),
+    found: body === '' ? '(end of file)' : body,
+    expected: body === '' ? 'COMMIT to end the table block' : 'a line iptables-restore accepts',
+    tool: stderr.trim(),
+  };
+}
+
 /** `iptables-restore [-c] [-n] [-T table] [file]` (reads stdin, or a file the scenario declares). */
 export const iptablesRestore: Tool = (argv, ctx) => {
   const opts: { counters?: boolean; noflush?: boolean; table?: string | null } = {};
@@ -1473,13 +1486,17 @@ export const iptablesRestore: Tool = (argv, ctx) => {
     else return { exit: 1, stdout: '', stderr: 'Unknown arguments found on commandline\n', errorAt: { word: i, expected: '-c, -n, -T TABLE or a file' } };
   }
   let text = ctx.stdin;
+  let path = ctx.stdinPath;
   if (file !== null) {
     text = ctx.files.get(file);
+    path = file;
     if (text === undefined) return { exit: 1, stdout: '', stderr: `Can't open ${file}: No such file or directory\n`, errorAt: { word: fileWord, expected: 'a file the scenario declares for this host' } };
   }
-  if (text === undefined) return { exit: 1, stdout: '', stderr: 'iptables-restore: no input (give the rules on stdin or as a file)\n', errorAt: { word: 0, expected: 'iptables-restore < FILE' } };
+  if (text === undefined) return { exit: 1, stdout: '', stderr: 'lvsim: iptables-restore reads the rules from standard input, and none was given\n', errorAt: { word: 0, expected: "the rules on stdin or as an argument: iptables-restore < /etc/sysconfig/iptables (a file in this host's files:)" } };
   const r = iptablesRestoreText(ctx.host, text, opts);
-  return r.ok ? { exit: 0, stdout: '', stderr: '' } : { exit: 1, stdout: '', stderr: r.stderr, errorAt: { word: 0, expected: `a valid rule on line ${r.line} of the restore input` } };
+  if (r.ok) return { exit: 0, stdout: '', stderr: '' };
+  const failed: ToolResult = { exit: 1, stdout: '', stderr: r.stderr, errorAt: { word: 0, expected: `a valid rule on line ${r.line} of the restore input` } };
+  return path !== undefined && r.line !== undefined ? { ...failed, fileErrors: [restoreFileError(path, text, r.line, r.stderr)] } : failed;
 };
 
 /** `dmesg [-C]`: the host's kernel log, with printk's [seconds.micro] stamps. */

@@ -4,9 +4,9 @@
  * built-in policies to ACCEPT and load /etc/sysconfig/iptables with iptables-restore; stop
  * flushes and leaves every policy ACCEPT. A missing file or a restore error fails the unit.
  */
-import type { ToolContext } from './tool';
+import type { FileError, ToolContext } from './tool';
 import { xtOf } from '../kernel/xtables';
-import { iptablesRestoreText } from './iptables';
+import { iptablesRestoreText, restoreFileError } from './iptables';
 
 export const IPTABLES_DATA = '/etc/sysconfig/iptables';
 
@@ -20,12 +20,15 @@ function flushAll(ctx: ToolContext): void {
   xt.commit();
 }
 
-export function iptablesService(ctx: ToolContext, verb: string): { stderr: string; failed: boolean } {
+export function iptablesService(ctx: ToolContext, verb: string): { stderr: string; failed: boolean; fileErrors?: readonly FileError[] } {
   flushAll(ctx);
   if (verb === 'stop') return { stderr: '', failed: false };
   const data = ctx.files.get(IPTABLES_DATA);
   if (data === undefined) return { stderr: 'iptables: No config file. [WARNING]\n', failed: true };
   const r = iptablesRestoreText(ctx.host, data);
-  if (!r.ok) return { stderr: `iptables: Applying firewall rules: ${r.stderr.replace(/\n$/, '')} [FAILED]\n${IPTABLES_DATA}:${r.line}:1: error: this line was refused\n`, failed: true };
+  if (!r.ok) {
+    const stderr = `iptables: Applying firewall rules: ${r.stderr.replace(/\n$/, '')} [FAILED]\n`;
+    return { stderr: `${stderr}${IPTABLES_DATA}:${r.line}:1: error: this line was refused\n`, failed: true, fileErrors: [restoreFileError(IPTABLES_DATA, data, r.line ?? 1, stderr)] };
+  }
   return { stderr: '', failed: false };
 }

@@ -1258,7 +1258,12 @@ function apply(p: ParsedIpvsadm, ctx: ToolContext, runLine: (argv: readonly Word
     case 'save':
       return done(saveRules(ipvs, !!p.format.numeric));
     case 'restore': {
-      const outcome = restore(ctx.stdin ?? '', argv[0] ?? { text: 'ipvsadm', col: 0, endCol: 0 }, p.cmdWord, runLine);
+      // Without input, ipvsadm -R would read the terminal (or /dev/null in a script) and restore nothing.
+      if (ctx.stdin === undefined) {
+        return refuse(1, 'lvsim: ipvsadm -R reads the rules from standard input, and none was given', p.cmdWord,
+          "the saved rules on stdin: ipvsadm-restore < /etc/sysconfig/ipvsadm (a file in this host's files:), or systemctl restart ipvsadm", true);
+      }
+      const outcome = restore(ctx.stdin, argv[0] ?? { text: 'ipvsadm', col: 0, endCol: 0 }, p.cmdWord, runLine, ctx.stdinPath);
       return { result: outcome.result, fatal: false };
     }
     case 'start-daemon': {
@@ -1387,6 +1392,16 @@ function portMappingWarning(argv: readonly Word[]): { word: number; message: str
   if (!m || Number(m[1]) === p.svc.port) return null;
   const mode = p.dest.fwd === 'tunnel' ? 'tunnel (-i)' : 'direct routing (-g)';
   return { word: at.arg, message: `port mapping is not possible in ${mode} mode: ipvsadm uses the service port ${p.svc.port}, not ${m[1]}` };
+}
+
+/**
+ * For lvsim exec: true when the line only prints (-L/-l with any listing option of ipvsadm.c's
+ * table, --nosort and --exact included, -S, -h, -v) or is refused before anything changes.
+ */
+export function ipvsadmReadOnly(argv: readonly Word[]): boolean {
+  if (argv.length <= 1) return true;
+  const p = parseIpvsadm(argv);
+  return !p.ok || p.cmd === 'list' || p.cmd === 'save' || p.cmd === 'help' || p.cmd === 'version';
 }
 
 /** Runs `ipvsadm -R` on `text` and returns each line's outcome (for diagnostics with line numbers). */

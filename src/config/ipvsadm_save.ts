@@ -10,7 +10,7 @@
  */
 import type { IpvsCtl } from '../ipvs/ctl';
 import type { Word } from './shell';
-import type { ToolResult } from './tool';
+import type { FileError, ToolResult } from './tool';
 import { listAll } from './ipvsadm_format';
 
 /** `ipvsadm -S [-n]`: the FMT_RULE listing, sorted, no version line. */
@@ -57,18 +57,22 @@ export interface RestoreOutcome {
  * reading_stdin = 1). `program` is argv[0], which ipvsadm reuses for every line; `fatal` says
  * the line ended the process (fail(), tryhelp_exit(), exit(1) in a listing).
  * `commandWord` is the index of -R in the outer argv, where the restore's errorAt points.
+ * `path`, when stdin is a declared file (`< FILE`, ipvsadm.service), places each refused
+ * line at its line of that file.
  */
 export function restore(
   text: string,
   program: Word,
   commandWord: number,
   run: (argv: readonly Word[]) => { result: ToolResult; fatal: boolean },
+  path?: string,
 ): RestoreOutcome {
   const lines: RestoreLine[] = [];
   let stdout = '';
   let stderr = '';
   let exit = 0;
   let firstError: { line: number; col: number; expected: string } | null = null;
+  const fileErrors: FileError[] = [];
   const phys = text.split('\n');
   if (phys.length && phys[phys.length - 1] === '') phys.pop();
   for (let n = 0; n < phys.length; n++) {
@@ -80,9 +84,12 @@ export function restore(
     stdout += r.stdout;
     stderr += r.stderr;
     exit = r.exit;
-    if (r.exit !== 0 && r.errorAt && !firstError) {
-      const w = r.errorAt.word >= 1 ? words[r.errorAt.word - 1] : words[0];
-      firstError = { line: n + 1, col: w ? w.col : 1, expected: r.errorAt.expected };
+    if (r.exit !== 0 && r.errorAt) {
+      const w = (r.errorAt.word >= 1 ? words[r.errorAt.word - 1] : words[0]) ?? words[words.length - 1]!;
+      firstError ??= { line: n + 1, col: w.col, expected: r.errorAt.expected };
+      if (path !== undefined) {
+        fileErrors.push({ path, line: n + 1, col: w.col, endCol: w.endCol, found: w.text, expected: r.errorAt.expected, tool: r.stderr.trim() });
+      }
     }
     // fail() and tryhelp_exit() exit the process: the rest of stdin is not read.
     if (fatal) break;
@@ -94,6 +101,7 @@ export function restore(
     ...(exit !== 0 && firstError
       ? { errorAt: { word: commandWord, expected: `stdin line ${firstError.line}, column ${firstError.col}: ${firstError.expected}` } }
       : {}),
+    ...(fileErrors.length ? { fileErrors } : {}),
   };
   return { result, lines };
 }

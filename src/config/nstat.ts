@@ -214,5 +214,5 @@ export const netstat: Tool = (argv, ctx) => {
     const want = opts.includes('-t') ? ['Tcp:', 'TcpExt:'] : ['Udp:'];
     return { exit: 0, stdout: full.split(/(?=^\S)/m).filter(b => want.some(x => b.startsWith(x))).join(''), stderr: '' };
   }
-  return { exit: 1, stdout: '', stderr: 'lvsim: only netstat -s is modelled (sockets and routes: use ss, ip route)\n', errorAt: { word: 1, expected: 'netstat -s' } };
+  return { exit: 1, stdout: '', stderr: 'lvsim: only netstat -s is modelled (routes: ip route; socket listings, netstat -t/-l or ss, are not modelled)\n', errorAt: { word: 1, expected: 'netstat -s' } };
 };

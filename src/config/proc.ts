@@ -8,7 +8,7 @@
  */
 import type { SimpleCommand } from './shell';
 import type { Tool, ToolContext, ToolResult } from './tool';
-import { acceptedValues, writeSysctl } from './sysctl';
+import { acceptedValues, unmodelledNote, unmodelledUnset, writeSysctl } from './sysctl';
 import { panic } from '../kernel/panic';
 
 const PROC_SYS = '/proc/sys/';
@@ -40,7 +40,7 @@ function echoText(argv: readonly { text: string }[]): string {
 /** `echo` with an optional redirection (the dispatcher passes the whole simple command). */
 export function echo(cmd: SimpleCommand, ctx: ToolContext): ToolResult {
   const text = echoText(cmd.words);
-  if (!cmd.redirect) return { exit: 0, stdout: text, stderr: '' };
+  if (!cmd.redirect || cmd.redirect.op === '<') return { exit: 0, stdout: text, stderr: '' };
   const target = cmd.redirect.target.text;
   const at = cmd.words.length; // the redirection target: one past the last word
   if (target === '/proc/sysrq-trigger') {
@@ -51,6 +51,10 @@ export function echo(cmd: SimpleCommand, ctx: ToolContext): ToolResult {
   const key = procPathToKey(target);
   if (key === null) {
     return { exit: 1, stdout: '', stderr: `lvsim: writing to ${target} is not modelled (only /proc/sys/...)\n`, errorAt: { word: at, expected: 'a /proc/sys/... path' } };
+  }
+  if (ctx.host.sysctl.isUnmodelled(key)) {
+    ctx.host.sysctl.setUnmodelled(key, text);
+    return { exit: 0, stdout: '', stderr: '', warnings: [{ word: at, message: unmodelledNote(key) }] };
   }
   if (!ctx.host.sysctl.has(key)) {
     return { exit: 1, stdout: '', stderr: `bash: ${target}: No such file or directory\n`, errorAt: { word: at, expected: 'an existing /proc/sys file (sysctl -a lists the keys)' } };
@@ -67,6 +71,7 @@ export const cat: Tool = (argv, ctx) => {
   let out = '';
   let err = '';
   let bad: { word: number; expected: string } | undefined;
+  if (argv.length < 2 && ctx.stdin !== undefined) return { exit: 0, stdout: ctx.stdin, stderr: '' };
   if (argv.length < 2) {
     return { exit: 1, stdout: '', stderr: 'lvsim: cat without a file would read standard input; name a file\n', errorAt: { word: 0, expected: 'a file such as /proc/sys/net/ipv4/ip_forward' } };
   }
@@ -75,6 +80,13 @@ export const cat: Tool = (argv, ctx) => {
     const key = procPathToKey(path);
     if (key !== null && ctx.host.sysctl.has(key)) {
       out += (ctx.host.sysctl.get(key) ?? '') + '\n';
+      continue;
+    }
+    if (key !== null && ctx.host.sysctl.isUnmodelled(key)) {
+      const kept = ctx.host.sysctl.getUnmodelled(key);
+      if (kept !== undefined) { out += kept + '\n'; continue; }
+      err += unmodelledUnset(key) + '\n';
+      bad ??= { word: i, expected: `a file lvsim models, or set ${key} first` };
       continue;
     }
     const f = ctx.files.get(path);

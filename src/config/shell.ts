@@ -1,7 +1,7 @@
 /**
  * config/shell.ts: split a command line the way a POSIX shell would for the simple lines
  * users paste (words, single and double quotes, backslash escapes, `#` comments, `>`/`>>`
- * redirections, `;` and `&&` between commands), keeping each word's column so errors can
+ * output and `<` input redirections, `;` and `&&` between commands), keeping each word's column so errors can
  * point at it. No expansion ($VAR, globs) is done: those are reported, not guessed.
  */
 
@@ -14,10 +14,13 @@ export interface Word {
   readonly endCol: number;
 }
 
-/** One simple command: its words and an optional output redirection (`echo 1 > /proc/...`). */
+/**
+ * One simple command: its words and an optional redirection, output (`echo 1 > /proc/...`)
+ * or input (`iptables-restore < /etc/sysconfig/iptables`: stdin read from a file).
+ */
 export interface SimpleCommand {
   readonly words: Word[];
-  readonly redirect?: { readonly op: '>' | '>>'; readonly target: Word };
+  readonly redirect?: { readonly op: '>' | '>>' | '<'; readonly target: Word };
 }
 
 export type SplitResult =
@@ -29,7 +32,7 @@ export function splitLine(line: string, firstCol = 1): SplitResult {
   const commands: SimpleCommand[] = [];
   let words: Word[] = [];
   let redirect: SimpleCommand['redirect'];
-  let pendingRedirect: '>' | '>>' | null = null;
+  let pendingRedirect: '>' | '>>' | '<' | null = null;
   let pendingCol = 0;
   let i = 0;
   const n = line.length;
@@ -52,12 +55,19 @@ export function splitLine(line: string, firstCol = 1): SplitResult {
       i += c === ';' ? 1 : 2;
       continue;
     }
-    if (c === '|' || c === '&' || c === '<' || c === '`' || c === '(' || c === ')') {
+    if (c === '<' && (line[i + 1] === '<' || line[i + 1] === '(' || line[i + 1] === '&' || line[i + 1] === '>')) {
+      // Here-documents, here-strings, process substitution and descriptor duplication.
+      const op = line[i + 1] === '<' ? (line[i + 2] === '<' ? '<<<' : '<<') : '<' + line[i + 1];
+      return { ok: false, col: i + firstCol, found: op, expected: 'a simple command (only `< FILE` input redirection is run; here-documents and process substitution are not)' };
+    }
+    if (c === '|' || c === '&' || c === '`' || c === '(' || c === ')') {
       return { ok: false, col: i + firstCol, found: c === '|' && line[i + 1] === '|' ? '||' : c, expected: 'a simple command (pipes, background jobs and subshells are not run)' };
     }
-    if (c === '>') {
-      if (pendingRedirect) return { ok: false, col: i + firstCol, found: '>', expected: 'a file name after the redirection' };
-      pendingRedirect = line[i + 1] === '>' ? '>>' : '>';
+    if (c === '>' || c === '<') {
+      if (pendingRedirect) return { ok: false, col: i + firstCol, found: c, expected: 'a file name after the redirection' };
+      // One redirection per command is modelled: stdin from a file, or stdout to one.
+      if (redirect) return { ok: false, col: i + firstCol, found: c, expected: `one redirection per command (this one already has ${redirect.op} ${redirect.target.text})` };
+      pendingRedirect = c === '<' ? '<' : line[i + 1] === '>' ? '>>' : '>';
       pendingCol = i + 1;
       i += pendingRedirect.length;
       continue;

@@ -130,17 +130,21 @@ export function networkRestart(ctx: ToolContext, stopOnly = false): { stderr: st
 }
 
 /** systemd-sysctl: /etc/sysctl.d/*.conf in name order, then /etc/sysctl.conf. */
-function sysctlReload(host: Host, files: ReadonlyMap<string, string>): { stderr: string; failed: boolean } {
+function sysctlReload(host: Host, files: ReadonlyMap<string, string>): { stderr: string; failed: boolean; fileErrors?: readonly FileError[] } {
   const paths = [...files.keys()].filter(p => /^\/etc\/sysctl\.d\/[^/]+\.conf$/.test(p)).sort((a, b) => (a.slice(a.lastIndexOf('/')) < b.slice(b.lastIndexOf('/')) ? -1 : 1));
   if (files.has('/etc/sysctl.conf')) paths.push('/etc/sysctl.conf');
   let stderr = '';
   let failed = false;
+  const notes: FileError[] = [];
   for (const p of paths) {
     const r = loadSysctlConf(host, files.get(p)!, p, true);
     stderr += r.stderr.replace(/^sysctl: /gm, 'systemd-sysctl: ');
+    notes.push(...r.errors, ...r.notes);
     if (r.rc) failed = true;
   }
-  return { stderr, failed };
+  // Refused lines at their lines (errors), keys Linux has and lvsim does not model too (warnings).
+  notes.sort((a, b) => (a.path === b.path ? a.line - b.line : 0));
+  return notes.length ? { stderr, failed, fileErrors: notes } : { stderr, failed };
 }
 
 type Unit = 'network' | 'systemd-sysctl' | 'ipvsadm' | 'iptables';
@@ -159,7 +163,7 @@ function hasNetworkScripts(files: ReadonlyMap<string, string>): boolean {
   return [...files.keys()].some(p => p.startsWith(SCRIPTS + 'ifcfg-'));
 }
 
-function runUnit(unit: Unit, verb: string, ctx: ToolContext): { stderr: string; failed: boolean } {
+function runUnit(unit: Unit, verb: string, ctx: ToolContext): { stderr: string; failed: boolean; fileErrors?: readonly FileError[] } {
   if (unit === 'network') return networkRestart(ctx, verb === 'stop');
   if (unit === 'systemd-sysctl') return verb === 'stop' ? { stderr: '', failed: false } : sysctlReload(ctx.host, ctx.files);
   if (unit === 'iptables') return iptablesService(ctx, verb);
@@ -169,8 +173,9 @@ function runUnit(unit: Unit, verb: string, ctx: ToolContext): { stderr: string; 
   if (verb === 'stop') return { stderr: '', failed: false };
   const saved = ctx.files.get('/etc/sysconfig/ipvsadm');
   if (saved === undefined) return { stderr: '/bin/bash: /etc/sysconfig/ipvsadm: No such file or directory\n', failed: true };
-  const r = ipvsadmRestore(words('ipvsadm-restore'), { ...ctx, stdin: saved });
-  return { stderr: r.stderr, failed: r.exit !== 0 };
+  // ipvsadm.service: ExecStart=/bin/bash -c "exec /sbin/ipvsadm-restore < /etc/sysconfig/ipvsadm"
+  const r = ipvsadmRestore(words('ipvsadm-restore'), { ...ctx, stdin: saved, stdinPath: '/etc/sysconfig/ipvsadm' });
+  return { stderr: r.stderr, failed: r.exit !== 0, ...(r.fileErrors ? { fileErrors: r.fileErrors } : {}) };
 }
 
 const VERBS = ['start', 'stop', 'restart', 'reload', 'try-restart', 'reload-or-restart', 'condrestart', 'force-reload', 'enable', 'disable', 'status', 'is-active', 'is-enabled'];
@@ -232,6 +237,7 @@ export const systemctl: Tool = (argv, ctx) => {
     if (verb === 'status') { stdout += `● ${unitName}\n     Loaded: loaded\n     Active: active (exited)\n`; continue; }
     const r = runUnit(u, action, ctx);
     stderr += r.stderr;
+    if (r.fileErrors) fileErrors.push(...r.fileErrors);
     if (r.failed) {
       stderr += jobFailed(unitName);
       exit = 1;

@@ -18,8 +18,10 @@ export interface ToolContext {
   readonly now: Ns;
   /** Files the scenario declares for this host (/etc/sysctl.conf, ifcfg-eth0 ...): path -> text. */
   readonly files: ReadonlyMap<string, string>;
-  /** Standard input (ipvsadm-restore). */
+  /** Standard input (ipvsadm-restore, iptables-restore). */
   readonly stdin?: string;
+  /** The declared file stdin was read from (`< FILE`, ipvsadm.service), to place errors at its lines. */
+  readonly stdinPath?: string;
   /** The trace so far (tcpdump reads what crossed a device); absent while the setup loads. */
   readonly records?: readonly TraceRecord[];
   /**

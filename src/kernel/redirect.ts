@@ -15,8 +15,8 @@ import type { Skb } from './skb';
 import type { OutputRoute, CachedOutput } from './route';
 import { fibLookup } from './route';
 import { icmpSend } from './icmp';
+import { JIFFY_NS } from './jiffies';
 
-const JIFFY_NS = 4_000_000;
 /** ip_rt_redirect_load = HZ / 50, ip_rt_redirect_number = 9, silence = load << (number + 1). */
 const REDIRECT_LOAD = 5;
 const REDIRECT_NUMBER = 9;

@@ -5,6 +5,7 @@
  * rp_filter, arp_ignore, arp_announce take the max; accept_local, log_martians, arp_filter
  * and send_redirects OR them; forwarding is the device's own value.
  */
+import { isLinuxSysctl } from './sysctl_linux';
 
 /** IPv4 devconf keys and their kernel defaults (Documentation/networking/ip-sysctl.rst). */
 export const DEVCONF_DEFAULTS: Readonly<Record<string, number>> = {
@@ -267,6 +268,28 @@ export class Sysctls {
   /** conf.all && conf.<dev>: arp_evict_nocarrier (IN_DEV_ANDCONF). */
   confAnd(dev: string, knob: string): boolean {
     return this.devconf('all', knob) !== 0 && this.devconf(dev, knob) !== 0;
+  }
+
+  /**
+   * Keys Linux has that the model does not (kernel.sysrq, net.core.rmem_max; see
+   * sysctl_linux.ts): what was written is kept, so it reads back, and nothing reads it.
+   * Kept apart from the modelled keys: they are not in `sysctl -a` or the config records.
+   */
+  private readonly unmodelled = new Map<string, string>();
+
+  /** True for a key Linux has under /proc/sys that the model does not (per-device keys for this host's devices). */
+  isUnmodelled(key: string): boolean {
+    return !this.values.has(key) && isLinuxSysctl(key, dev => dev !== 'all' && dev !== 'default' && this.devs.has(dev));
+  }
+
+  /** Keep a value written to an unmodelled key (its text, as the kernel would store a string). */
+  setUnmodelled(key: string, value: string): void {
+    this.unmodelled.set(key, value.trim().replace(/\s+/g, '\t'));
+  }
+
+  /** The value last written to an unmodelled key, if the scenario wrote one. */
+  getUnmodelled(key: string): string | undefined {
+    return this.unmodelled.get(key);
   }
 
   /** All keys, sorted as `sysctl -a` prints them. */

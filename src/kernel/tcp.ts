@@ -2,7 +2,8 @@
  * kernel/tcp.ts: a small TCP (net/ipv4/tcp_input.c, tcp_output.c, tcp_ipv4.c) with what the
  * LVS flow needs: listeners that accept and answer, clients that connect, send, half-close
  * and read to the end; the full handshake and teardown; RST for closed ports; SYN and data
- * retransmission with exponential backoff; the path MTU from ICMP fragmentation-needed.
+ * retransmission with exponential backoff from the kernel's RTT-based timeout (tcp_rtt_estimator,
+ * __tcp_set_rto); the path MTU from ICMP fragmentation-needed.
  * Segments carry the options Linux puts on them (SYN: MSS, SACK_PERM, TS, WS; later: TS),
  * so IP lengths match what the director counts (InBytes).
  * Simplified: ACKs are sent at once (quick-ack mode; no delayed ACK), the receive window is
@@ -17,6 +18,7 @@ import type { Skb } from './skb';
 import { ipSend } from './ip';
 import { RST } from '../trace/record';
 import { defaultTtl } from './icmp';
+import { usecsToJiffiesNs } from './jiffies';
 import { type OutputRoute, ipRouteOutput } from './route';
 
 export type TcpState =
@@ -40,11 +42,16 @@ interface Segment {
   seq: number;
   data: Uint8Array;
   flags: number;
+  /** When it was first sent (the skb's tx timestamp, for the RTT sample). */
+  sentAt: Ns;
+  /** Sent more than once (TCPCB_RETRANS): Karn's rule, no sequence RTT sample from it. */
+  retrans: boolean;
 }
 
 export const TCP_TIMEWAIT_NS = 60 * NS_PER_S;
 const TCP_TIMEOUT_INIT_NS = 1 * NS_PER_S;
-const TCP_RTO_MIN_NS = 200 * NS_PER_MS;
+/** tcp_rto_min (TCP_RTO_MIN, HZ / 5), in microseconds as tcp_rtt_estimator uses it. */
+const TCP_RTO_MIN_US = 200_000;
 const TCP_RETRIES2 = 15;
 const TCP_MAX_RTO_NS = 120 * NS_PER_S;
 
@@ -82,8 +89,17 @@ export class TcpSock implements EventReceiver {
   peerMss = 536;
   received = 0;
   err: TcpErrno | null = null;
+  /** icsk_rto: TCP_TIMEOUT_INIT until the first RTT sample, then __tcp_set_rto, doubled per timeout. */
   private rto = TCP_TIMEOUT_INIT_NS;
   private retries = 0;
+  /** tcp_rtt_estimator's state, in microseconds: srtt_us (8 times the smoothed RTT), mdev_us, mdev_max_us, rttvar_us, rtt_seq. */
+  private srttUs = 0;
+  private mdevUs = 0;
+  private mdevMaxUs = 0;
+  private rttvarUs = 0;
+  private rttSeq = 0;
+  /** Sequence up to which data re-sent after a PMTU reduction counts as retransmitted. */
+  private retransHigh = 0;
   /** The retransmission timer (icsk_retransmit_timer, armed with mod_timer semantics). */
   private readonly rtoTimer: Timer;
   /** Next socket in the same hash bucket (SockMap). */
@@ -230,14 +246,14 @@ export class TcpSock implements EventReceiver {
       const n = Math.min(mss, buf.length);
       const chunk = buf.subarray(0, n);
       if (n === buf.length) this.pending.shift(); else this.pending[0] = buf.subarray(n);
-      const seg: Segment = { seq: this.sndNxt, data: chunk, flags: TCP_ACK | TCP_PSH };
+      const seg: Segment = { seq: this.sndNxt, data: chunk, flags: TCP_ACK | TCP_PSH, sentAt: this.engine.now, retrans: before(this.sndNxt, this.retransHigh) };
       this.unacked.push(seg);
       this.sndNxt = u32(this.sndNxt + n);
       this.output(seg.flags, seg.seq, seg.data);
     }
     if (this.finQueued && !this.finSent) {
       this.finSent = true;
-      const seg: Segment = { seq: this.sndNxt, data: EMPTY, flags: TCP_FIN | TCP_ACK };
+      const seg: Segment = { seq: this.sndNxt, data: EMPTY, flags: TCP_FIN | TCP_ACK, sentAt: this.engine.now, retrans: before(this.sndNxt, this.retransHigh) };
       this.unacked.push(seg);
       this.sndNxt = u32(this.sndNxt + 1);
       this.state = this.state === 'CLOSE_WAIT' ? 'LAST_ACK' : 'FIN_WAIT1';
@@ -249,7 +265,7 @@ export class TcpSock implements EventReceiver {
   /** Start the active open: SYN with MSS, SACK_PERM, TS and WS as Linux sends it. */
   connect(): void {
     this.state = 'SYN_SENT';
-    this.unacked.push({ seq: this.iss, data: EMPTY, flags: TCP_SYN });
+    this.unacked.push({ seq: this.iss, data: EMPTY, flags: TCP_SYN, sentAt: this.engine.now, retrans: false });
     this.sndNxt = u32(this.iss + 1);
     this.host.count('TcpActiveOpens');
     this.output(TCP_SYN, this.iss, EMPTY);
@@ -305,6 +321,7 @@ export class TcpSock implements EventReceiver {
     this.host.count('TcpRetransSegs');
     this.rto = Math.min(this.rto * 2, TCP_MAX_RTO_NS);
     const seg = this.unacked[0];
+    seg.retrans = true;
     this.output(seg.flags | (this.state === 'SYN_RECV' ? TCP_ACK : 0), seg.seq, seg.data);
     this.armRto();
   }
@@ -355,6 +372,8 @@ export class TcpSock implements EventReceiver {
     if (!data.length) return;
     const hadFin = this.unacked.some(s => s.flags & TCP_FIN);
     const bytes: Uint8Array[] = data.map(s => s.data);
+    // tcp_simple_retransmit marks them lost and resends them: retransmissions (TCPCB_RETRANS).
+    this.retransHigh = this.sndNxt;
     this.unacked.length = 0;
     this.sndNxt = this.sndUna;
     this.pending = bytes.concat(this.pending);
@@ -363,18 +382,37 @@ export class TcpSock implements EventReceiver {
     this.push();
   }
 
-  /** Process the ACK field: drop acknowledged segments, advance the state on our FIN. */
-  ackRcv(ack: number): void {
+  /**
+   * Process the ACK field: drop acknowledged segments (tcp_clean_rtx_queue), take an RTT sample
+   * and set the timeout from it (tcp_ack_update_rtt), advance the state on our FIN. `tsecr` is
+   * the segment's echoed timestamp (0 without one).
+   */
+  ackRcv(ack: number, tsecr = 0): void {
     if (before(this.sndUna, ack) && !before(this.sndNxt, ack)) {
       this.sndUna = ack;
+      let firstAckt = -1;
+      let retransAcked = false;
       while (this.unacked.length) {
         const s = this.unacked[0];
         const end = u32(s.seq + s.data.length + (s.flags & (TCP_SYN | TCP_FIN) ? 1 : 0));
         if (before(ack, end)) break;
+        if (s.retrans) retransAcked = true;
+        else if (firstAckt < 0) firstAckt = s.sentAt;
         this.unacked.shift();
       }
       this.retries = 0;
-      this.rto = Math.max(TCP_RTO_MIN_NS, this.rto / 4);
+      // tcp_ack_update_rtt: the oldest newly acked segment's age, unless a retransmission was
+      // acked (Karn); else the echoed timestamp (tcp_rtt_tsopt_us, 1 ms clock, at least 1 ms).
+      let rttUs = firstAckt >= 0 && !retransAcked ? Math.floor((this.engine.now - firstAckt) / 1000) : -1;
+      if (rttUs < 0 && tsecr !== 0) {
+        const delta = u32(Math.floor(this.engine.now / NS_PER_MS) + this.tsOffset - tsecr);
+        if (delta < 0x7fffffff / 1000) rttUs = Math.max(1, delta) * 1000;
+      }
+      if (rttUs >= 0) {
+        this.rttEstimator(rttUs);
+        // tcp_set_rto: __tcp_set_rto, bounded by TCP_RTO_MAX (icsk_backoff starts over).
+        this.rto = Math.min(usecsToJiffiesNs((this.srttUs >> 3) + this.rttvarUs), TCP_MAX_RTO_NS);
+      }
       this.armRto();
       if (this.finSent && this.sndUna === this.sndNxt) {
         if (this.state === 'FIN_WAIT1') this.state = 'FIN_WAIT2';
@@ -382,6 +420,41 @@ export class TcpSock implements EventReceiver {
         else if (this.state === 'LAST_ACK') { this.destroy(); this.wake(WAKE_CLOSED); }
       }
     }
+  }
+
+  /** tcp_rtt_estimator (net/ipv4/tcp_input.c): Jacobson's smoothed RTT and mean deviation, in us. */
+  private rttEstimator(mrttUs: number): void {
+    let m = mrttUs;
+    let srtt = this.srttUs;
+    if (srtt !== 0) {
+      m -= srtt >> 3;
+      srtt += m;
+      if (m < 0) {
+        m = -m;
+        m -= this.mdevUs >> 2;
+        if (m > 0) m >>= 3;
+      } else {
+        m -= this.mdevUs >> 2;
+      }
+      this.mdevUs += m;
+      if (this.mdevUs > this.mdevMaxUs) {
+        this.mdevMaxUs = this.mdevUs;
+        if (this.mdevMaxUs > this.rttvarUs) this.rttvarUs = this.mdevMaxUs;
+      }
+      if (before(this.rttSeq, this.sndUna)) {
+        if (this.mdevMaxUs < this.rttvarUs) this.rttvarUs -= (this.rttvarUs - this.mdevMaxUs) >> 2;
+        this.rttSeq = this.sndNxt;
+        this.mdevMaxUs = TCP_RTO_MIN_US;
+      }
+    } else {
+      // No previous measure: rto = 3 * rtt, at least rtt + tcp_rto_min.
+      srtt = m << 3;
+      this.mdevUs = m << 1;
+      this.rttvarUs = Math.max(this.mdevUs, TCP_RTO_MIN_US);
+      this.mdevMaxUs = this.rttvarUs;
+      this.rttSeq = this.sndNxt;
+    }
+    this.srttUs = Math.max(1, srtt);
   }
 
   /** tcp_time_wait: once per socket (the CLOSING and FIN_WAIT paths both end here). */
@@ -530,7 +603,7 @@ export function tcpV4Rcv(host: Host, skb: Skb): void {
     child.tsRecent = th.options?.ts?.[0] ?? 0;
     t.socks.add(child);
     host.count('TcpPassiveOpens');
-    child.unacked.push({ seq: child.iss, data: EMPTY, flags: TCP_SYN | TCP_ACK });
+    child.unacked.push({ seq: child.iss, data: EMPTY, flags: TCP_SYN | TCP_ACK, sentAt: host.engine.now, retrans: false });
     child.sndNxt = u32(child.iss + 1);
     child.output(TCP_SYN | TCP_ACK, child.iss, EMPTY);
     child.armRto();
@@ -572,7 +645,7 @@ function segmentArrived(s: TcpSock, th: Tcp): void {
       s.irs = th.seq;
       s.rcvNxt = u32(th.seq + 1);
       s.peerMss = th.options?.mss ?? 536;
-      s.ackRcv(th.ack);
+      s.ackRcv(th.ack, th.options?.ts?.[1] ?? 0);
       s.state = 'ESTABLISHED';
       host.count('TcpCurrEstab');
       s.output(TCP_ACK, s.sndNxt, EMPTY);
@@ -587,7 +660,7 @@ function segmentArrived(s: TcpSock, th: Tcp): void {
       return;
     }
     if (!(th.flags & TCP_ACK) || th.ack !== u32(s.iss + 1)) return;
-    s.ackRcv(th.ack);
+    s.ackRcv(th.ack, th.options?.ts?.[1] ?? 0);
     s.state = 'ESTABLISHED';
     host.count('TcpCurrEstab');
     const l = (s as { listener?: Listener }).listener!;
@@ -600,7 +673,7 @@ function segmentArrived(s: TcpSock, th: Tcp): void {
     s.output(TCP_ACK, s.sndNxt, EMPTY);
     return;
   }
-  if (th.flags & TCP_ACK) s.ackRcv(th.ack);
+  if (th.flags & TCP_ACK) s.ackRcv(th.ack, th.options?.ts?.[1] ?? 0);
   if (s.state === 'CLOSED') return;
   let needAck = false;
   if (th.data.length) {

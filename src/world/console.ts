@@ -7,7 +7,7 @@
  * the scenario.
  */
 import type { Ns } from '../sim/engine';
-import { isReadOnly, knownCommands } from '../config/commands';
+import { isReadOnly, knownCommands, unmodelledCommand } from '../config/commands';
 import { splitLine } from '../config/shell';
 import type { ToolResult } from '../config/tool';
 import { runScenarioText, type Run } from './world';
@@ -20,6 +20,34 @@ export function isReadOnlyLine(line: string): boolean {
 
 export const NOT_READ_ONLY = (line: string): string =>
   `'${line}' would change the host: the console runs commands that print state (ipvsadm -Ln, ip route, sysctl KEY, nstat, ...). Put changes in the scenario (setup: or an exec: traffic step).`;
+
+/** What to use instead of a common read-only tool lvsim does not have. */
+const UNMODELLED_HINTS: Readonly<Record<string, string>> = {
+  ss: 'IPVS connections: ipvsadm -Lnc; tracked flows: conntrack -L; counters: nstat -az',
+  arp: 'the neighbour table: ip neigh',
+  ping: 'traffic is a traffic: step of the scenario',
+  curl: 'traffic is a traffic: step of the scenario',
+  nc: 'traffic is a traffic: step of the scenario',
+  telnet: 'traffic is a traffic: step of the scenario',
+};
+
+/**
+ * Why the console will not run `line`, or null when it will: a command lvsim does not model
+ * (ss, arp -n: they would only print, but lvsim has no such tool) is said to be not modelled;
+ * one that would change the host is refused as such.
+ */
+export function consoleRefusal(line: string): { readonly reason: 'not-modelled' | 'changes-host'; readonly message: string } | null {
+  const s = splitLine(line);
+  if (!s.ok) return null; // the shell's own syntax error is the answer
+  for (const c of s.commands) {
+    const name = unmodelledCommand(c);
+    if (name !== null) {
+      const hint = UNMODELLED_HINTS[name];
+      return { reason: 'not-modelled', message: `${name} is not modelled${hint ? ` (${hint})` : ''}; lvsim runs ${knownCommands().filter(n => n !== 'true').join(', ')}` };
+    }
+  }
+  return s.commands.every(c => isReadOnly(c)) ? null : { reason: 'changes-host', message: NOT_READ_ONLY(line) };
+}
 
 export class HostConsole {
   private cached: { at: Ns | undefined; run: Run } | null = null;
@@ -37,7 +65,8 @@ export class HostConsole {
   /** Run one read-only line on `host` as it was at `at`. */
   exec(host: string, line: string, at?: Ns): ToolResult {
     if (line.trim() === '') return { exit: 0, stdout: '', stderr: '' };
-    if (!isReadOnlyLine(line)) return { exit: 2, stdout: '', stderr: `lvsim: ${NOT_READ_ONLY(line)}\n` };
+    const refused = consoleRefusal(line);
+    if (refused !== null) return { exit: 2, stdout: '', stderr: `lvsim: ${refused.message}\n` };
     const run = this.runAt(at);
     if (!run.world.hosts.has(host)) return { exit: 2, stdout: '', stderr: `lvsim: no host '${host}' (hosts: ${[...run.world.hosts.keys()].join(', ')})\n` };
     return run.world.exec(host, line);

@@ -135,6 +135,39 @@ describe('lvsim exec', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/read-only/);
   });
+
+  it('says a read-only tool lvsim does not have (ss, arp) is not modelled, not that it would change the host', () => {
+    for (const argv of [['ss', '-tan'], ['arp', '-n']]) {
+      const r = lvsim('exec', REF, '--host', 'director', '--', ...argv);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^lvsim: ${argv[0]} is not modelled`));
+      expect(r.stderr).not.toMatch(/would change the host/);
+    }
+    expect(lvsim('exec', REF, '--host', 'director', '--', 'arp', '-n').stderr).toContain('ip neigh');
+  });
+
+  it('accepts every ipvsadm listing option as read-only, --nosort included', () => {
+    const r = lvsim('exec', REF, '--host', 'director', '--', 'ipvsadm', '-Ln', '--nosort');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('TCP  172.16.29.6:9001 rr');
+    expect(lvsim('exec', REF, '--host', 'director', '--', 'ipvsadm', '-Z').status).toBe(2);
+  });
+
+  it('a misspelt --host gets a did-you-mean', () => {
+    const r = lvsim('exec', REF, '--host', 'dirctor', '--', 'ip', 'route');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/no host 'dirctor'.*did you mean 'director'\?/);
+  });
+
+  it('exits 2 when the scenario has errors, as run and doctor do, after printing the output', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lvsim-'));
+    const f = join(dir, 'bad.yaml');
+    writeFileSync(f, readFileSync(REF, 'utf8').replace('ipvsadm -A -t 172.16.29.6:9001 -s rr', 'ipvsadm -A -t 172.16.29.6:9001 -s rrr'));
+    const r = lvsim('exec', f, '--host', 'director', '--', 'ip', '-br', 'addr');
+    expect(r.stderr).toMatch(/error: found 'rrr'/);
+    expect(r.stdout).toContain('172.16.69.15/24');
+    expect(r.status).toBe(2);
+  });
 });
 
 describe('lvsim replay', () => {

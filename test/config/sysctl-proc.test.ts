@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { makeHost, sh, shAll } from './helpers';
 import { parseSysctlConf } from '../../src/config/sysctl';
+import { runScenarioText } from '../../src/world/world';
 
 describe('sysctl (procps-ng)', () => {
   test('reads print "key = value"; -n prints the value; slash keys print with dots', () => {
@@ -124,4 +125,74 @@ describe('modprobe, rmmod, lsmod (kmod)', () => {
     expect(host.modules.has('ip_vs')).toBe(true);
     expect(sh(ctx, 'sysctl net.ipv4.vs.expire_nodest_conn').stdout).toBe('net.ipv4.vs.expire_nodest_conn = 0\n');
   });
+});
+
+describe('keys Linux has and lvsim does not model (kernel.sysrq, net.core.rmem_max ...)', () => {
+  const KEYS = ['kernel.sysrq', 'net.core.rmem_max', 'net.ipv4.tcp_tw_reuse', 'net.ipv4.tcp_max_syn_backlog', 'net.ipv4.tcp_syncookies',
+    'vm.swappiness', 'fs.file-max', 'kernel.panic', 'net.ipv4.route.min_pmtu', 'net.ipv6.conf.all.disable_ipv6', 'net.ipv4.neigh.default.gc_thresh3'];
+
+  test('sysctl -w accepts them with a "not modelled" warning, and sysctl KEY reads back what was written', () => {
+    const { ctx } = makeHost('h', ['eth0']);
+    for (const k of KEYS) {
+      const w = sh(ctx, `sysctl -w ${k}=7`);
+      expect(w, k).toMatchObject({ exit: 0, stdout: `${k} = 7\n`, stderr: '' });
+      expect(w.warnings, k).toEqual([{ word: 2, message: expect.stringMatching(/is not modelled: the value is kept but changes nothing/) }]);
+      expect(sh(ctx, `sysctl ${k}`).stdout, k).toBe(`${k} = 7\n`);
+      expect(sh(ctx, `sysctl -n ${k.replace(/\./g, '/')}`).stdout, k).toBe('7\n');
+    }
+    // Text values (the kernel's string sysctls) are kept as written.
+    expect(sh(ctx, 'sysctl -w net.ipv4.tcp_congestion_control=bbr').exit).toBe(0);
+    expect(sh(ctx, 'cat /proc/sys/net/ipv4/tcp_congestion_control').stdout).toBe('bbr\n');
+    expect(sh(ctx, 'echo 1 > /proc/sys/vm/overcommit_memory').warnings).toHaveLength(1);
+    expect(sh(ctx, 'sysctl vm.overcommit_memory').stdout).toBe('vm.overcommit_memory = 1\n');
+  });
+
+  test('reading one that was never set says lvsim does not know its value (not "cannot stat")', () => {
+    const { ctx } = makeHost('h', ['eth0']);
+    const r = sh(ctx, 'sysctl kernel.sysrq');
+    expect(r.exit).toBe(1);
+    expect(r.stderr).toMatch(/kernel\.sysrq exists on Linux but is not modelled/);
+    expect(r.stderr).not.toMatch(/cannot stat/);
+  });
+
+  test('typos, unknown devices and made-up keys are still missing, in procps-ng\'s words', () => {
+    const { ctx } = makeHost('h', ['eth0']);
+    for (const k of ['net.ipv4.conf.all.rp_fliter', 'kernel.sysrqq', 'net.core.rmem_maximum', 'net.ipv6.conf.eth9.disable_ipv6',
+      'net.ipv4.neigh.eth9.gc_stale_time', 'net.ipv4.neigh.eth0.gc_thresh1', 'vm.swapiness', 'net.bridge.bridge-nf-call-iptables']) {
+      const r = sh(ctx, `sysctl -w ${k}=1`);
+      expect(r.exit, k).toBe(255);
+      expect(r.stderr, k).toBe(`sysctl: cannot stat /proc/sys/${k.replace(/\./g, '/')}: No such file or directory\n`);
+    }
+    expect(sh(ctx, 'sysctl -w net.ipv6.conf.eth0.disable_ipv6=1').exit).toBe(0);
+  });
+
+  test('sysctl -p: a production sysctl.conf loads, each unmodelled key is a warning at its line', () => {
+    const conf = 'net.ipv4.conf.all.rp_filter = 0\nkernel.sysrq = 1\nnet.core.rmem_max = 16777216\nnet.ipv4.tcp_rmem = 4096 87380 16777216\n';
+    const { ctx } = makeHost('h', ['eth0'], { '/etc/sysctl.conf': conf });
+    const r = sh(ctx, 'sysctl -p');
+    expect(r.exit).toBe(0);
+    expect(r.stdout).toBe('net.ipv4.conf.all.rp_filter = 0\nkernel.sysrq = 1\nnet.core.rmem_max = 16777216\nnet.ipv4.tcp_rmem = 4096 87380 16777216\n');
+    expect(r.fileErrors!.map(e => [e.line, e.col, e.found])).toEqual([[2, 1, 'kernel.sysrq'], [3, 1, 'net.core.rmem_max'], [4, 1, 'net.ipv4.tcp_rmem']]);
+    expect(r.fileErrors![0]!.expected).toMatch(/not modelled/);
+    expect(sh(ctx, 'sysctl net.ipv4.tcp_rmem').stdout).toBe('net.ipv4.tcp_rmem = 4096\t87380\t16777216\n');
+  });
+});
+
+test('a scenario whose sysctl.conf sets kernel.sysrq loads with a warning at that line, not an error', () => {
+  const text = 'hosts:\n  h:\n    files:\n      /etc/sysctl.conf: |\n        net.ipv4.ip_forward = 1\n        kernel.sysrq = 1\n    setup: |\n      sysctl -p\n      systemctl restart systemd-sysctl\nlinks:\n  - { name: lan, ends: [h:eth0] }\n';
+  const run = runScenarioText(text, 's.yaml');
+  expect(run.diagnostics.map(d => [d.severity, d.line, d.col, d.found])).toEqual([['warning', 6, 9, 'kernel.sysrq'], ['warning', 6, 9, 'kernel.sysrq']]);
+  expect(run.world.exec('h', 'sysctl kernel.sysrq').stdout).toBe('kernel.sysrq = 1\n');
+});
+
+test('a sysctl.conf with a typo and an unmodelled key: the typo is an error, the other a warning, each at its line', () => {
+  const text = 'hosts:\n  h:\n    files:\n      /etc/sysctl.conf: |\n        net.ipv4.conf.all.rp_fliter = 0\n        vm.swappiness = 10\n    setup: |\n      sysctl -p\nlinks:\n  - { name: lan, ends: [h:eth0] }\n';
+  const run = runScenarioText(text, 's.yaml');
+  expect(run.diagnostics.map(d => [d.severity, d.line, d.found])).toEqual([['error', 5, 'net.ipv4.conf.all.rp_fliter'], ['warning', 6, 'vm.swappiness']]);
+});
+
+test('systemctl restart systemd-sysctl: a typo is an error at its line of the file, an unmodelled key a warning', () => {
+  const text = 'hosts:\n  h:\n    files:\n      /etc/sysctl.conf: |\n        net.ipv4.conf.all.rp_fliter = 0\n        vm.swappiness = 10\n    setup: |\n      systemctl restart systemd-sysctl\nlinks:\n  - { name: lan, ends: [h:eth0] }\n';
+  const run = runScenarioText(text, 's.yaml');
+  expect(run.diagnostics.map(d => [d.severity, d.line, d.found])).toEqual([['error', 5, 'net.ipv4.conf.all.rp_fliter'], ['warning', 6, 'vm.swappiness']]);
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { HostConsole, completeLine, isReadOnlyLine } from '../../src/world/console';
+import { HostConsole, completeLine, consoleRefusal, isReadOnlyLine } from '../../src/world/console';
 import { NS_PER_MS } from '../../src/sim/engine';
 
 const REF = readFileSync('scenarios/tun-different-subnets.yaml', 'utf8');
@@ -34,6 +34,22 @@ describe('the console at the player\'s position', () => {
     expect(r.exit).toBe(2);
     expect(r.stderr).toContain('would change the host');
     expect(c.exec('nosuch', 'ip route', 0).exit).toBe(2);
+  });
+
+  it('ipvsadm: every listing option of ipvsadm.c is read-only; commands that change the table are not', () => {
+    for (const l of ['ipvsadm', 'ipvsadm -Ln --nosort', 'ipvsadm -L -n --exact --stats', 'ipvsadm -Lnc', 'ipvsadm -Ln --rate', 'ipvsadm -Ln --thresholds --persistent-conn',
+      'ipvsadm -Ln -t 172.16.29.6:9001', 'ipvsadm -S -n', 'ipvsadm --list --numeric --sort', 'ipvsadm -L --timeout', 'ipvsadm -L --daemon', '/sbin/ipvsadm -Ln --nosort']) {
+      expect(consoleRefusal(l), l).toBeNull();
+    }
+    for (const l of ['ipvsadm -C', 'ipvsadm -Z', 'ipvsadm -R', 'ipvsadm -A -t 1.2.3.4:80', 'ipvsadm --set 1 2 3', 'ipvsadm -d -t 172.16.29.6:9001 -r 172.16.197.3']) {
+      expect(consoleRefusal(l)?.reason, l).toBe('changes-host');
+    }
+  });
+
+  it('a tool lvsim does not have is "not modelled", with what to use instead', () => {
+    expect(consoleRefusal('ss -tan')).toMatchObject({ reason: 'not-modelled', message: expect.stringMatching(/^ss is not modelled \(IPVS connections: ipvsadm -Lnc/) });
+    expect(consoleRefusal('sudo arp -n')).toMatchObject({ reason: 'not-modelled', message: expect.stringContaining('ip neigh') });
+    expect(c.exec('director', 'ss -ltn', 0)).toMatchObject({ exit: 2, stderr: expect.stringMatching(/^lvsim: ss is not modelled/) });
   });
 
   it('completes the common forms and command names', () => {
