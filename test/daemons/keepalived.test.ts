@@ -511,7 +511,7 @@ describe('multicast the router did not join', () => {
 });
 
 describe('the shipped keepalived scenarios', () => {
-  test.each(['keepalived-rs-down', 'keepalived-green-dead', 'keepalived-failover', 'keepalived-failover-sloppy', 'keepalived-failover-sync', 'keepalived-failover-sync-missing-rs'])('%s loads without errors and every client gets an answer or a reason', (name) => {
+  test.each(['keepalived-rs-down', 'keepalived-green-dead', 'keepalived-failover', 'keepalived-failover-sloppy', 'keepalived-failover-sync', 'keepalived-failover-sync-missing-rs', 'keepalived-failover-lvs-sync'])('%s loads without errors and every client gets an answer or a reason', (name) => {
     const f = `scenarios/${name}.yaml`;
     const r = runScenarioText(readFileSync(f, 'utf8'), f);
     expect(r.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
@@ -528,6 +528,7 @@ describe('the shipped keepalived scenarios', () => {
     expect(held('keepalived-failover')).toEqual([true, 'ECONNRESET', false]);
     expect(held('keepalived-failover-sloppy')).toEqual([true, null, true]);
     expect(held('keepalived-failover-sync')).toEqual([true, null, true]);
+    expect(held('keepalived-failover-lvs-sync')).toEqual([true, null, true]);
   });
 
   test('green-dead: the clients rr sends to rs2 never connect, those to rs1 do', () => {
