@@ -793,8 +793,13 @@ class Doctor {
         code: 'port_mapping_ignored', severity: 'warn', host: dir.name,
         at: { line: l.line, col: l.col + col - 1 },
         check: `ip_vs_${method === 'tunnel' ? 'tunnel' : 'dr'}_xmit: only NAT rewrites the destination port; ipvsadm sets the real server's port to the service's for -i and -g`,
-        message: `${m[1]}:${m[2]} with ${method === 'tunnel' ? '-i' : '-g'}: the port is ignored, packets arrive at the real server for ${V}:${svc.port}.`,
-        fix: `ipvsadm -e -t ${V}:${svc.port} -r ${m[1]}:${svc.port} ${method === 'tunnel' ? '-i' : '-g'}   # and listen on port ${svc.port} on the real server`,
+        message: svc.port === 0
+          // an all-ports service: the destination keeps the port the client connected to
+          ? `${m[1]}:${m[2]} with ${method === 'tunnel' ? '-i' : '-g'}: the port is ignored, packets arrive at the real server for ${V} on the port each client connected to.`
+          : `${m[1]}:${m[2]} with ${method === 'tunnel' ? '-i' : '-g'}: the port is ignored, packets arrive at the real server for ${V}:${svc.port}.`,
+        fix: svc.port === 0
+          ? `ipvsadm -e -t ${V}:0 -r ${m[1]} ${method === 'tunnel' ? '-i' : '-g'}   # and listen on the ports clients connect to on the real server`
+          : `ipvsadm -e -t ${V}:${svc.port} -r ${m[1]}:${svc.port} ${method === 'tunnel' ? '-i' : '-g'}   # and listen on port ${svc.port} on the real server`,
         proof: null,
       });
     }

@@ -450,3 +450,20 @@ describe('vrrp_peers_disagree: two keepalived instances for one VIP that cannot 
     expect([hasVip('director'), hasVip('director2')]).toEqual([true, true]);
   });
 });
+
+describe('port_mapping_ignored on an all-ports service', () => {
+  it('says the packets keep the client\'s port, and its fix names no port, and lvsim applies it without error', () => {
+    const REF = readFileSync('scenarios/tun-different-subnets.yaml', 'utf8');
+    const text = REF.replace(/ipvsadm -A -t 172\.16\.29\.6:9001 -s rr\n/, 'ipvsadm -A -t 172.16.29.6:0 -s rr -p 60\n')
+      .replace(/ipvsadm -a -t 172\.16\.29\.6:9001 -r 172\.16\.197\.3\S* -i/, 'ipvsadm -a -t 172.16.29.6:0 -r 172.16.197.3:8080 -i')
+      .replace(/ipvsadm -a -t 172\.16\.29\.6:9001 -r 192\.168\.134\.5\S* -i/, 'ipvsadm -a -t 172.16.29.6:0 -r 192.168.134.5 -i');
+    const f = doctorScenarioText(text, 'p.yaml').findings.filter(x => x.code === 'port_mapping_ignored');
+    expect(f.map(x => [x.message, x.fix])).toEqual([[
+      '172.16.197.3:8080 with -i: the port is ignored, packets arrive at the real server for 172.16.29.6 on the port each client connected to.',
+      'ipvsadm -e -t 172.16.29.6:0 -r 172.16.197.3 -i   # and listen on the ports clients connect to on the real server',
+    ]]);
+    const fixed = text.replace('ipvsadm -a -t 172.16.29.6:0 -r 172.16.197.3:8080 -i\n', 'ipvsadm -a -t 172.16.29.6:0 -r 172.16.197.3:8080 -i\n      ipvsadm -e -t 172.16.29.6:0 -r 172.16.197.3 -i\n');
+    const after = doctorScenarioText(fixed, 'p.yaml');
+    expect(after.diagnostics.filter(d => d.severity === 'error')).toEqual([]);
+  });
+});
