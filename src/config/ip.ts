@@ -29,7 +29,7 @@ export class ToolFail extends Error {
 }
 
 /** strerror() for the errnos the host model raises. */
-export const STRERROR: Readonly<Record<KernelError['errno'] | 'ENETDOWN' | 'EOPNOTSUPP' | 'ENOBUFS' | 'EHOSTUNREACH' | 'EACCES', string>> = {
+export const STRERROR: Readonly<Record<KernelError['errno'] | 'ENETDOWN' | 'EOPNOTSUPP' | 'ENOBUFS' | 'EHOSTUNREACH' | 'EACCES' | 'ERANGE', string>> = {
   EEXIST: 'File exists',
   ENODEV: 'No such device',
   ENOENT: 'No such file or directory',
@@ -44,6 +44,7 @@ export const STRERROR: Readonly<Record<KernelError['errno'] | 'ENETDOWN' | 'EOPN
   ENOBUFS: 'No buffer space available',
   EHOSTUNREACH: 'No route to host',
   EACCES: 'Permission denied',
+  ERANGE: 'Numerical result out of range',
 };
 
 /**

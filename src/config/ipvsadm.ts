@@ -34,6 +34,7 @@ import type { Tool, ToolContext, ToolResult } from './tool';
 import { listAll, listConn, listService, listTimeout, schedFlagNames, type ListFormat } from './ipvsadm_format';
 import { restore, saveRules, type RestoreOutcome } from './ipvsadm_save';
 import { listDaemons, startSyncDaemon, stopSyncDaemon } from '../ipvs/sync';
+import { STRERROR } from './ip';
 
 // ---------------------------------------------------------------- constants
 
@@ -1148,14 +1149,7 @@ export function ipvsStrerror(op: KernelOp, errno: string): string {
     EMSGSIZE: 'Module is wrong version',
   };
   if (generic[errno]) return generic[errno]!;
-  const strerror: Record<string, string> = {
-    EEXIST: 'File exists',
-    ENOENT: 'No such file or directory',
-    ESRCH: 'No such process',
-    ERANGE: 'Numerical result out of range',
-    ENODEV: 'No such device',
-  };
-  return strerror[errno] ?? errno;
+  return (STRERROR as Readonly<Record<string, string>>)[errno] ?? errno;
 }
 
 /** Outcome of running one parsed command; `fatal` = ipvsadm would have exit()ed (matters for -R). */

@@ -119,9 +119,8 @@ export class Healthchecker {
     if (!this.env.host.modules.has('ip_vs')) this.env.host.modprobe('ip_vs');
     if (this.syncd) {
       // start_check: daemons left by a keepalived that died go first (errors ignored), then both start.
-      const { host, ipvs, log } = this.env;
-      ipvsSyncdCmd(host, ipvs, 'IP_VS_SO_SET_STOPDAEMON', this.syncd, ['master', 'backup'], true, log);
-      ipvsSyncdCmd(host, ipvs, 'IP_VS_SO_SET_STARTDAEMON', this.syncd, ['master', 'backup'], false, log);
+      ipvsSyncdCmd(this.env, 'IP_VS_SO_SET_STOPDAEMON', this.syncd, ['master', 'backup'], true);
+      ipvsSyncdCmd(this.env, 'IP_VS_SO_SET_STARTDAEMON', this.syncd, ['master', 'backup'], false);
     }
     // set_quorum_states: before any server is alive, no quorum.
     for (const vs of this.vss) vs.quorumStateUp = this.liveWeight(vs) >= vs.conf.quorum + vs.conf.hysteresis;
@@ -160,7 +159,7 @@ export class Healthchecker {
         this.ipvsCmd('DEL', vs, null);
       }
       // checker_terminate_phase2: the sync daemons this process started stop (errors ignored).
-      if (this.syncd) ipvsSyncdCmd(this.env.host, this.env.ipvs, 'IP_VS_SO_SET_STOPDAEMON', this.syncd, ['master', 'backup'], true, this.env.log);
+      if (this.syncd) ipvsSyncdCmd(this.env, 'IP_VS_SO_SET_STOPDAEMON', this.syncd, ['master', 'backup'], true);
     }
     this.stopped = true;
     for (const h of this.timers) this.engine.cancel(h);

@@ -8,6 +8,7 @@ import { formatIp4, type Ip4 } from '../../net/addr';
 import type { Host } from '../../kernel/host';
 import { IpvsError, type IpvsCtl, type IpvsErrno } from '../../ipvs/ctl';
 import { startSyncDaemon, stopSyncDaemon } from '../../ipvs/sync';
+import { STRERROR } from '../../config/ip';
 
 /** The IP_VS_SO_SET_* commands keepalived sends (include/uapi/linux/ip_vs.h: IP_VS_BASE_CTL 1152 + n). */
 export const IPVS_CMD = {
@@ -22,10 +23,6 @@ export const IPVS_CMD = {
 export type IpvsCmd = keyof typeof IPVS_CMD;
 
 const ERRNO: Record<IpvsErrno, number> = { ENOENT: 2, ESRCH: 3, ENODEV: 19, EEXIST: 17, EINVAL: 22, ERANGE: 34 };
-const STRERROR: Record<IpvsErrno, string> = {
-  ENOENT: 'No such file or directory', ESRCH: 'No such process', ENODEV: 'No such device', EEXIST: 'File exists',
-  EINVAL: 'Invalid argument', ERANGE: 'Numerical result out of range',
-};
 
 /** libipvs `ipvs_strerror`: the message for the command that failed, else one for any command, else strerror. */
 export function ipvsStrerror(cmd: IpvsCmd, errno: IpvsErrno): string {
@@ -61,6 +58,13 @@ export function ipvsTalkError(cmd: IpvsCmd, errno: IpvsErrno, rule?: TalkRule): 
   return `IPVS cmd ${cmd}(${IPVS_CMD[cmd]}) error: ${ipvsStrerror(cmd, errno)}(${ERRNO[errno]})${buf}`;
 }
 
+/** The process talking to IPVS (the checker or the VRRP process): its host, IPVS and log. */
+export interface IpvsTalker {
+  readonly host: Host;
+  readonly ipvs: IpvsCtl;
+  readonly log: (msg: string) => void;
+}
+
 /** The resolved lvs_sync_daemon settings (struct lvs_syncd_config). */
 export interface LvsSyncdConfig {
   readonly ifname: string;
@@ -73,8 +77,8 @@ export interface LvsSyncdConfig {
  * `ignoreError` (stopping daemons that may not run).
  */
 export function ipvsSyncdCmd(
-  host: Host, ipvs: IpvsCtl, cmd: 'IP_VS_SO_SET_STARTDAEMON' | 'IP_VS_SO_SET_STOPDAEMON', config: LvsSyncdConfig,
-  states: ReadonlyArray<'master' | 'backup'>, ignoreError: boolean, log: (msg: string) => void,
+  { host, ipvs, log }: IpvsTalker, cmd: 'IP_VS_SO_SET_STARTDAEMON' | 'IP_VS_SO_SET_STOPDAEMON', config: LvsSyncdConfig,
+  states: ReadonlyArray<'master' | 'backup'>, ignoreError: boolean,
 ): void {
   for (const state of states) {
     try {
@@ -88,13 +92,13 @@ export function ipvsSyncdCmd(
 }
 
 /** `ipvs_syncd_master`: the backup daemon stops, the master starts (the VRRP instance became MASTER). */
-export function ipvsSyncdMaster(host: Host, ipvs: IpvsCtl, config: LvsSyncdConfig, log: (msg: string) => void): void {
-  ipvsSyncdCmd(host, ipvs, 'IP_VS_SO_SET_STOPDAEMON', config, ['backup'], false, log);
-  ipvsSyncdCmd(host, ipvs, 'IP_VS_SO_SET_STARTDAEMON', config, ['master'], false, log);
+export function ipvsSyncdMaster(p: IpvsTalker, config: LvsSyncdConfig): void {
+  ipvsSyncdCmd(p, 'IP_VS_SO_SET_STOPDAEMON', config, ['backup'], false);
+  ipvsSyncdCmd(p, 'IP_VS_SO_SET_STARTDAEMON', config, ['master'], false);
 }
 
 /** `ipvs_syncd_backup`: the master daemon stops, the backup starts (the instance left MASTER). */
-export function ipvsSyncdBackup(host: Host, ipvs: IpvsCtl, config: LvsSyncdConfig, log: (msg: string) => void): void {
-  ipvsSyncdCmd(host, ipvs, 'IP_VS_SO_SET_STOPDAEMON', config, ['master'], false, log);
-  ipvsSyncdCmd(host, ipvs, 'IP_VS_SO_SET_STARTDAEMON', config, ['backup'], false, log);
+export function ipvsSyncdBackup(p: IpvsTalker, config: LvsSyncdConfig): void {
+  ipvsSyncdCmd(p, 'IP_VS_SO_SET_STOPDAEMON', config, ['master'], false);
+  ipvsSyncdCmd(p, 'IP_VS_SO_SET_STARTDAEMON', config, ['backup'], false);
 }

@@ -131,7 +131,7 @@ class Instance {
    * BACKUP (or FAULT).
    */
   start(): void {
-    if (this.syncd) ipvsSyncdCmd(this.env.host, this.env.ipvs, 'IP_VS_SO_SET_STARTDAEMON', this.syncd, ['backup'], false, this.env.log);
+    if (this.syncd) ipvsSyncdCmd(this.env, 'IP_VS_SO_SET_STARTDAEMON', this.syncd, ['backup'], false);
     if (this.env.detail) this.env.log(`(${this.name}) removing VIPs.`);
     this.setVips(false);
     if (this.conf.priority === VRRP_PRIO_OWNER && this.conf.state === 'MASTER' && this.linkOk()) {
@@ -166,7 +166,7 @@ class Instance {
     this.setVips(true);
     this.linkUpdate();
     // vrrp_state_become_master: ipvs_syncd_master.
-    if (this.syncd) ipvsSyncdMaster(this.env.host, this.env.ipvs, this.syncd, this.env.log);
+    if (this.syncd) ipvsSyncdMaster(this.env, this.syncd);
     if (this.conf.garpMasterDelayNs > 0) {
       if (this.garpTimer) this.engine.cancel(this.garpTimer);
       this.garpTimer = this.engine.after(this.conf.garpMasterDelayNs, () => {
@@ -201,7 +201,7 @@ class Instance {
 
   /** vrrp_state_leave_master: first ipvs_syncd_backup (the VIPs are set), then the state. */
   private leaveMaster(want: 'BACKUP' | 'FAULT'): void {
-    if (this.syncd) ipvsSyncdBackup(this.env.host, this.env.ipvs, this.syncd, this.env.log);
+    if (this.syncd) ipvsSyncdBackup(this.env, this.syncd);
     if (want === 'BACKUP') this.env.log(`(${this.name}) Entering BACKUP STATE`);
     else { this.env.log(`(${this.name}) Entering FAULT STATE`); this.sendAdvert(0); }
     if (this.env.detail) this.env.log(`(${this.name}) removing VIPs.`);
@@ -425,7 +425,7 @@ export class VrrpProcess {
     if (this.stopped) return;
     // stop_vrrp: the sync daemon of the instance's state stops before the instances go.
     const tied = graceful ? this.instances.find(i => i.syncd) : undefined;
-    if (tied?.syncd) ipvsSyncdCmd(this.env.host, this.env.ipvs, 'IP_VS_SO_SET_STOPDAEMON', tied.syncd, [tied.state === 'MASTER' ? 'master' : 'backup'], false, this.env.log);
+    if (tied?.syncd) ipvsSyncdCmd(this.env, 'IP_VS_SO_SET_STOPDAEMON', tied.syncd, [tied.state === 'MASTER' ? 'master' : 'backup'], false);
     for (const i of this.instances) i.stop(graceful);
     this.stopped = true;
     for (const c of this.closers) c();
