@@ -96,7 +96,8 @@ export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: nu
     dev.stats.rxDropped++;
     return;
   }
-  if (frame.dst !== BROADCAST_MAC && (parseInt(frame.dst.slice(0, 2), 16) & 1) !== 0 && !mcAcceptsMac(dev, frame.dst)) {
+  const forUs = frame.dst === dev.mac || frame.dst === BROADCAST_MAC || mcAcceptsMac(dev, frame.dst);
+  if (!forUs && (parseInt(frame.dst.slice(0, 2), 16) & 1) !== 0) {
     // A multicast frame for a group no socket here joined: the NIC's multicast filter (the
     // device's mc list, dev_mc_add -> ndo_set_rx_mode) keeps it out; the stack never sees it.
     host.emit.drop(skb, devPoint(dev.name), { code: 'mc_not_joined', dev: dev.name, mac: frame.dst });
@@ -104,7 +105,7 @@ export function netifReceive(host: Host, dev: NetDevice, frame: Ethernet, id: nu
   }
   dev.stats.rxPackets++;
   dev.stats.rxBytes += len;
-  if (frame.dst !== dev.mac && frame.dst !== BROADCAST_MAC && !mcAcceptsMac(dev, frame.dst)) {
+  if (!forUs) {
     // PACKET_OTHERHOST: ip_rcv_core drops it before any hook.
     host.emit.drop(skb, devPoint(dev.name), { code: 'otherhost', dev: dev.name });
     return;

@@ -153,8 +153,7 @@ class Doctor {
   private syncReaches(m: WorldHost, mc: SyncDaemonConf, b: WorldHost, bc: SyncDaemonConf): boolean {
     const dev = m.host.devices.get(mc.mcastIfn);
     if (!dev || !dev.up || m.host.primaryAddr(dev) === null) return false;
-    return this.world.links.some(l => l.ends.some(e => e.host === m.host && e.dev === dev)
-      && l.ends.some(e => e.host === b.host && e.dev.name === bc.mcastIfn && e.dev.up));
+    return !!b.host.devices.get(bc.mcastIfn)?.up && this.sameSegment(m, mc.mcastIfn, b, bc.mcastIfn);
   }
 
   private syncPool(m: WorldHost, mc: SyncDaemonConf, b: WorldHost, bc: SyncDaemonConf, svc: Service): void {
